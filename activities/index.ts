@@ -1,0 +1,20 @@
+import { makeAdvanceToyTrajectory } from './advance-toy-trajectory';
+import type { ActivityDeps } from './deps';
+import { makeSummarizeFig7 } from './summarize-fig7';
+
+export type { ActivityDeps, LogEvent } from './deps';
+export { keys } from './deps';
+
+/**
+ * All activities, bound to their dependencies. Only the worker builds real clients; tests build
+ * the same factory against the real test servers.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    advanceToyTrajectory: makeAdvanceToyTrajectory(deps),
+    summarizeFig7: makeSummarizeFig7(deps),
+  };
+}
+
+/** The activity interface workflows proxy (types only cross into workflow code). */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,72 @@
+import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import type { CommandModule } from 'yargs';
+import { keys } from '../../../activities';
+import { DEFAULT_SUITE, planRun } from '../../../src/experiments/registry';
+import type { RunResult } from '../../../src/results/run-result';
+import { connectTemporal, makeObjectStore } from '../../clients';
+import { stackUp } from '../../stack/embedded-stack';
+import { runWorker } from '../../worker/start-worker';
+import { awaitResult, formatResult, startRun } from '../runs';
+import { configFrom, print, printJson, type GlobalArgs } from '../context';
+
+interface ReproduceArgs extends GlobalArgs {
+  experiments?: string[];
+  preset: string;
+  seed: number;
+}
+
+/** Exit status when every run finished but a claim did not hold. */
+export const CLAIMS_FAILED_EXIT = 3;
+
+export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
+  command: 'reproduce',
+  describe: 'The main job: start the embedded stack and a worker, run the default suite, write reports',
+  builder: (y) => y
+    .option('experiments', { type: 'string', array: true, describe: `experiments to run (default: ${DEFAULT_SUITE.join(', ')})` })
+    .option('preset', { type: 'string', default: 'default' })
+    .option('seed', { type: 'number', default: 1 }),
+  handler: async (argv) => {
+    const names = argv.experiments?.length ? argv.experiments : [...DEFAULT_SUITE];
+    const plans = names.map((n) => planRun(n, argv.preset, []));
+    const config = configFrom(argv);
+    const stack = await stackUp(config, (line) => process.stderr.write(line + '\n'));
+    process.stderr.write(`stack up: Temporal ${stack.temporal}, Web UI ${stack.webUi}, S3 ${stack.s3}\n`);
+
+    mkdirSync(config.dataDir, { recursive: true });
+    const workerLog = createWriteStream(path.join(config.dataDir, 'worker.log'), { flags: 'a' });
+    const stopWorker = new AbortController();
+    const worker = runWorker(config, { queues: ['cpu', 'gpu'], concurrency: config.worker.concurrency, stop: stopWorker.signal, log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n') });
+    const { client, connection } = await connectTemporal(config);
+    const results: RunResult[] = [];
+    try {
+      for (const { experiment, params } of plans) {
+        const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed);
+        process.stderr.write(`running ${handle.workflowId} (watch: ${stack.webUi}/namespaces/${config.temporal.namespace}/workflows)\n`);
+        const result = await awaitResult(handle);
+        results.push(result);
+        const dir = await downloadReport(config, result);
+        if (!argv.json) print(formatResult(result) + `\n  local report: ${path.join(dir, 'report.md')}\n`);
+      }
+    } finally {
+      await connection.close();
+      stopWorker.abort();
+      await worker;
+      workerLog.end();
+    }
+    if (argv.json) printJson(results);
+    else print(`Web UI: ${stack.webUi}   (stop the servers with \`npx repro down\`)`);
+    if (results.some((r) => r.claims.some((c) => c.verdict === 'fail'))) process.exitCode = CLAIMS_FAILED_EXIT;
+  },
+};
+
+/** Copy a run's report and plots next to the data folder so they open without S3 tools. */
+async function downloadReport(config: ReturnType<typeof configFrom>, result: RunResult): Promise<string> {
+  const store = makeObjectStore(config);
+  const dir = path.join(config.dataDir, 'reports', result.runId);
+  mkdirSync(dir, { recursive: true });
+  const prefix = keys.artifact(result.runId, '');
+  for (const key of await store.list(prefix)) writeFileSync(path.join(dir, key.slice(prefix.length)), await store.get(key));
+  writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
+  return dir;
+}

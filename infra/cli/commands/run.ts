@@ -1,0 +1,50 @@
+import type { CommandModule } from 'yargs';
+import { planRun } from '../../../src/experiments/registry';
+import { checkS3, connectTemporal } from '../../clients';
+import { awaitResult, formatResult, startRun } from '../runs';
+import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+
+interface RunArgs extends GlobalArgs {
+  experiment: string;
+  preset: string;
+  set: string[];
+  seed: number;
+  wait: boolean;
+  id?: string;
+}
+
+export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
+  command: 'run <experiment>',
+  describe: 'Start a reproduction (prints its run id; with --wait, its result)',
+  builder: (y) => y
+    .positional('experiment', { type: 'string', demandOption: true, describe: 'experiment name (see `repro experiments`)' })
+    .option('preset', { type: 'string', default: 'default', describe: 'named parameter set of the experiment' })
+    .option('set', { type: 'string', array: true, default: [], describe: 'override a parameter: --set key=value (repeatable)' })
+    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream of the run' })
+    .option('wait', { type: 'boolean', default: false, describe: 'wait for the run to finish and print its result' })
+    .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' }),
+  handler: async (argv) => {
+    if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+    if (argv.id !== undefined && !/^[A-Za-z0-9._-]+$/.test(argv.id)) throw new UsageError(`--id ${argv.id}: use letters, digits, '.', '_' and '-' only`);
+    const { experiment, params } = planRun(argv.experiment, argv.preset, argv.set);
+    const config = configFrom(argv);
+    // Both services are checked before anything starts, so a failure leaves nothing half-begun.
+    const { client, connection } = await connectTemporal(config);
+    try {
+      await checkS3(config);
+      const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed, argv.id);
+      const runId = handle.workflowId.replace(/^run\//, '');
+      if (!argv.wait) {
+        if (argv.json) printJson({ runId });
+        else print(runId);
+        return;
+      }
+      if (!argv.json) process.stderr.write(`started ${runId}; waiting for it to finish\n`);
+      const result = await awaitResult(handle);
+      if (argv.json) printJson(result);
+      else print(formatResult(result));
+    } finally {
+      await connection.close();
+    }
+  },
+};

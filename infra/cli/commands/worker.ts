@@ -1,0 +1,22 @@
+import type { CommandModule } from 'yargs';
+import { jsonLog, runWorker, type QueueKind } from '../../worker/start-worker';
+import { configFrom, type GlobalArgs } from '../context';
+
+interface WorkerArgs extends GlobalArgs {
+  queue?: QueueKind[];
+  concurrency?: number;
+}
+
+export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
+  command: 'worker',
+  describe: 'Run a worker (JSON-lines log on stdout); SIGTERM/SIGINT checkpoint running activities and stop',
+  builder: (y) => y
+    .option('queue', { type: 'string', array: true, choices: ['cpu', 'gpu'] as const, describe: 'task queues to serve (repeatable; default both)' })
+    .option('concurrency', { type: 'number', describe: 'concurrent activities per queue (default: worker.concurrency)' }),
+  handler: async (argv) => {
+    const conf = [...(argv.conf ?? [])];
+    if (argv.concurrency !== undefined) conf.push(`worker.concurrency=${argv.concurrency}`);
+    const config = configFrom({ ...argv, conf });
+    await runWorker(config, { queues: argv.queue?.length ? argv.queue : ['cpu', 'gpu'], concurrency: config.worker.concurrency, log: jsonLog });
+  },
+};

@@ -1,0 +1,26 @@
+import type { ReproConfig } from '../../temporal.config';
+import { loadConfig } from '../load-config';
+
+/** Options every command takes. */
+export interface GlobalArgs {
+  config?: string;
+  conf?: string[];
+  json?: boolean;
+}
+
+/** A mistake in how the command was called; exits with status 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function configFrom(argv: GlobalArgs): ReproConfig {
+  return loadConfig({ configFile: argv.config, conf: argv.conf });
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function print(line = ''): void {
+  process.stdout.write(line + '\n');
+}

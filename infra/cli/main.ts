@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * `repro`: the command line. Each verb lives in its own file under commands/; this file wires
+ * them to yargs and is the one place errors become `Error: <message>` and an exit status
+ * (2 for usage mistakes: bad flags, parameters or config; 1 for everything else).
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { cancelCommand } from './commands/cancel';
+import { downCommand } from './commands/down';
+import { experimentsCommand } from './commands/experiments';
+import { listCommand } from './commands/list';
+import { reproduceCommand } from './commands/reproduce';
+import { resultsCommand } from './commands/results';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import { upCommand } from './commands/up';
+import { workerCommand } from './commands/worker';
+import { UsageError } from './context';
+
+export async function main(args: string[]): Promise<void> {
+  await yargs(args)
+    .scriptName('repro')
+    .usage('$0 <command> [options]\n\nDurable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".')
+    .option('config', { type: 'string', global: true, describe: 'JSON config file (default: repro.config.json if present)' })
+    .option('conf', { type: 'string', array: true, global: true, describe: 'override a config key: --conf key=value (e.g. temporal.address=host:7233)' })
+    .option('json', { type: 'boolean', global: true, default: false, describe: 'machine-readable output' })
+    .command(upCommand)
+    .command(downCommand)
+    .command(workerCommand)
+    .command(runCommand)
+    .command(statusCommand)
+    .command(listCommand)
+    .command(cancelCommand)
+    .command(resultsCommand)
+    .command(experimentsCommand)
+    .command(reproduceCommand)
+    .demandCommand(1, 'name a command; `repro --help` lists them')
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    })
+    .help()
+    .version(false)
+    .parseAsync();
+}
+
+if (require.main === module) {
+  main(hideBin(process.argv)).catch((err: Error) => {
+    process.stderr.write(`Error: ${err.message.split('\n')[0]}\n`);
+    process.exit(err instanceof UsageError || ['YError', 'ParamError', 'ConfigError'].includes(err.name) ? 2 : 1);
+  });
+}

@@ -1,0 +1,62 @@
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { randomBytes } from 'crypto';
+import type { ReproConfig } from '../../temporal.config';
+import type { Params } from '../../src/experiments/params';
+import type { ExperimentDefinition } from '../../src/experiments/registry';
+import type { RunResult } from '../../src/results/run-result';
+import { runWorkflowId, type RunInput } from '../../workflows/run-input';
+
+/** A fresh, sortable, readable run id: `<experiment>-<UTC time>-<random>`. */
+export function newRunId(experiment: string): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${experiment}-${t}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Start an experiment's workflow; returns its handle. */
+export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name)): Promise<WorkflowHandle> {
+  const input: RunInput = {
+    runId, experiment: experiment.name, preset, params, seed,
+    taskQueues: config.taskQueues,
+    timeouts: { heartbeatMs: config.timeouts.heartbeatMs, activityStartToCloseMs: config.timeouts.activityStartToCloseMs },
+  };
+  return await client.workflow.start(experiment.workflowType, {
+    workflowId: runWorkflowId(runId),
+    taskQueue: config.taskQueues.cpu,
+    args: [input],
+    memo: { experiment: experiment.name, preset, seed },
+  });
+}
+
+/** The handle of an existing run, or a one-line error saying how to find runs. */
+export async function findRun(client: Client, runId: string): Promise<{ handle: WorkflowHandle; status: string }> {
+  const id = runId.startsWith('run/') ? runId : runWorkflowId(runId);
+  const handle = client.workflow.getHandle(id);
+  try {
+    const d = await handle.describe();
+    return { handle, status: d.status.name };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new Error(`no run '${runId}' in namespace ${client.options.namespace}; \`repro list\` shows runs`);
+    throw err;
+  }
+}
+
+/** Wait for a run's result; a failed run becomes a one-line error with the cause. */
+export async function awaitResult(handle: WorkflowHandle): Promise<RunResult> {
+  try {
+    return (await handle.result()) as RunResult;
+  } catch (err) {
+    let cause: unknown = err;
+    while ((cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
+    throw new Error(`run ${handle.workflowId.replace(/^run\//, '')} did not complete: ${(cause as Error).message}`);
+  }
+}
+
+/** A run result as a short human summary. */
+export function formatResult(r: RunResult): string {
+  const lines = [
+    `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backend})`,
+    ...r.claims.map((c) => `  [${c.verdict}] ${c.id}: predicted ${c.predicted.toPrecision(4)}, measured ${c.measured.toPrecision(4)} ± ${c.tolerance.toPrecision(2)}`),
+    ...Object.entries(r.artifacts).map(([k, v]) => `  ${k}: ${v}`),
+  ];
+  return lines.join('\n');
+}

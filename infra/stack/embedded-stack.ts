@@ -1,0 +1,89 @@
+import * as path from 'path';
+import type { ReproConfig } from '../../temporal.config';
+import { checkS3 } from '../clients';
+import { hostPort, isLoopback, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
+import { ensureTool } from './tools';
+
+/**
+ * The embedded stack: a Temporal dev server (SQLite file in the data folder, so runs survive a
+ * restart; Web UI on its own port) and a MinIO S3 server (data in the data folder). Both run
+ * detached and are found again through pid files, so `up` is idempotent and `down` stops them.
+ */
+
+export interface StackAddresses {
+  temporal: string;
+  webUi: string;
+  s3: string;
+  bucket: string;
+  dataDir: string;
+  started: string[];
+  alreadyRunning: string[];
+}
+
+function temporalEndpoint(config: ReproConfig): { host: string; port: number } {
+  const t = hostPort(config.temporal.address, 7233);
+  if (!isLoopback(t.host)) throw new Error(`temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or skip \`up\``);
+  return t;
+}
+
+function s3Endpoint(config: ReproConfig): { host: string; port: number } {
+  if (!config.s3.endpoint) throw new Error('s3.endpoint is empty (AWS): `repro up` only starts a local S3 server; set s3.endpoint to a loopback URL');
+  const s = hostPort(config.s3.endpoint, 80);
+  if (!isLoopback(s.host)) throw new Error(`s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine`);
+  return s;
+}
+
+/** Start whichever of the two servers is not running, wait until both answer, create the bucket. */
+export async function stackUp(config: ReproConfig, log: (line: string) => void = () => {}): Promise<StackAddresses> {
+  const t = temporalEndpoint(config);
+  const s = s3Endpoint(config);
+  const started: string[] = [], alreadyRunning: string[] = [];
+  const dataDir = config.dataDir;
+
+  if (runningPid(dataDir, 'temporal') !== undefined || (await portOpen(t.host, t.port))) {
+    alreadyRunning.push('temporal');
+  } else {
+    const bin = ensureTool('temporal', config.toolsDir, log);
+    startDaemon({
+      name: 'temporal', command: bin, dataDir,
+      args: ['server', 'start-dev', '--ip', t.host, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
+        '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn'],
+    });
+    started.push('temporal');
+  }
+  if (runningPid(dataDir, 's3') !== undefined || (await portOpen(s.host, s.port))) {
+    alreadyRunning.push('s3');
+  } else {
+    const bin = ensureTool('minio', config.toolsDir, log);
+    const args = ['server', '--quiet', '--address', `${s.host}:${s.port}`, path.join(dataDir, 's3')];
+    if (config.s3.consolePort > 0) args.splice(2, 0, '--console-address', `${s.host}:${config.s3.consolePort}`);
+    startDaemon({
+      name: 's3', command: bin, dataDir, args,
+      env: { MINIO_ROOT_USER: config.s3.accessKeyId, MINIO_ROOT_PASSWORD: config.s3.secretAccessKey, MINIO_BROWSER: config.s3.consolePort > 0 ? 'on' : 'off', MINIO_UPDATE: 'off' },
+    });
+    started.push('s3');
+  }
+  await waitFor(`Temporal dev server at ${t.host}:${t.port}`, () => portOpen(t.host, t.port), 60_000, path.join(dataDir, 'temporal.log'));
+  await waitFor(`S3 server at ${config.s3.endpoint}`, async () => {
+    await checkS3(config, true);
+    return true;
+  }, 60_000, path.join(dataDir, 's3.log'));
+  return {
+    temporal: `${t.host}:${t.port}`,
+    webUi: `http://${t.host}:${config.temporal.uiPort}`,
+    s3: config.s3.endpoint,
+    bucket: config.s3.bucket,
+    dataDir,
+    started,
+    alreadyRunning,
+  };
+}
+
+/** Stop the servers `up` started (found by pid file). Returns the names stopped. */
+export async function stackDown(config: ReproConfig): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const name of ['temporal', 's3']) {
+    if (await stopDaemon(config.dataDir, name)) stopped.push(name);
+  }
+  return stopped;
+}

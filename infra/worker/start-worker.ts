@@ -1,0 +1,71 @@
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { ReproConfig } from '../../temporal.config';
+import { createActivities, type LogEvent } from '../../activities';
+import { selectBackend } from '../../src/engine/backend';
+import { codeVersion, makeObjectStore } from '../clients';
+
+export type QueueKind = 'cpu' | 'gpu';
+
+export interface WorkerOptions {
+  queues: QueueKind[];
+  concurrency: number;
+  log: (e: LogEvent) => void;
+  /** Aborting this stops the worker as SIGTERM would (used by `repro start`). */
+  stop?: AbortSignal;
+}
+
+let runtimeInstalled = false;
+
+/** JSON-lines logger used by workers: one object per line on stdout. */
+export function jsonLog(e: LogEvent): void {
+  process.stdout.write(JSON.stringify({ ts: new Date().toISOString(), pid: process.pid, ...e }) + '\n');
+}
+
+/**
+ * Run a worker on the given task queues until SIGTERM/SIGINT or `stop`. On stop, running
+ * activities are told first (they commit a final checkpoint and return), then the worker
+ * drains and the connection closes.
+ */
+export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promise<void> {
+  if (!runtimeInstalled) {
+    // We handle signals ourselves so activities can checkpoint before the SDK cancels them.
+    Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const { info } = await selectBackend(config.backend);
+  opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const stopping = new AbortController();
+  const activities = createActivities({ store: makeObjectStore(config), config, stopping: stopping.signal, log: opts.log, codeVersion: codeVersion() });
+  const workers = await Promise.all(opts.queues.map((q) => Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueues[q],
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.worker.concurrency,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  })));
+
+  const stop = (reason: string): void => {
+    if (stopping.signal.aborted) return;
+    opts.log({ event: 'stopping', reason });
+    stopping.abort();
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  opts.stop?.addEventListener('abort', () => stop('requested'));
+
+  opts.log({ event: 'worker-ready', queues: opts.queues.map((q) => config.taskQueues[q]), concurrency: config.worker.concurrency, namespace: config.temporal.namespace });
+  try {
+    await Promise.all(workers.map((w) => w.run()));
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await connection.close();
+    opts.log({ event: 'worker-stopped' });
+  }
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'crypto';
+import type { ObjectStore } from '../storage/object-store';
+import { ObjectNotFoundError } from '../storage/object-store';
+import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
+
+/**
+ * Checkpoints with a commit protocol: the data object (safetensors) goes up first, then a small
+ * JSON manifest holding its SHA-256. The manifest write is the commit; a reader trusts nothing
+ * without a manifest and verifies the hash before loading, so a partial or corrupted checkpoint
+ * is skipped for the previous good one and never loaded.
+ *
+ * Layout under a checkpoint root (e.g. `runs/<runId>/checkpoints/<track>/`):
+ *   `<step, 12 digits>/state.safetensors`, then `<step>/manifest.json`.
+ */
+
+export const MANIFEST_FORMAT = 'repro-checkpoint/1';
+
+/** The commit record of one checkpoint. */
+export interface CheckpointManifest {
+  format: typeof MANIFEST_FORMAT;
+  step: number;
+  createdAt: string;
+  /** Key and hash of the state data. */
+  data: { key: string; sha256: string; bytes: number };
+  /** Anything needed to resume besides tensors: config, code version, RNG counters, backend. */
+  meta: Record<string, unknown>;
+}
+
+/** A checkpoint as loaded: verified tensors and the manifest that committed them. */
+export interface LoadedCheckpoint {
+  manifest: CheckpointManifest;
+  manifestKey: string;
+  tensors: Record<string, Tensor>;
+}
+
+/** What a reader saw while looking for the latest checkpoint, for logs and tests. */
+export interface SkippedCheckpoint {
+  manifestKey: string;
+  reason: string;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function stepDir(root: string, step: number): string {
+  return `${root}${String(step).padStart(12, '0')}/`;
+}
+
+export class CheckpointStore {
+  constructor(private readonly store: ObjectStore) {}
+
+  /** Write tensors then the manifest (the commit). Returns the committed manifest and its key. */
+  async commit(root: string, step: number, tensors: Record<string, Tensor>, meta: Record<string, unknown>): Promise<{ manifest: CheckpointManifest; manifestKey: string }> {
+    const dir = stepDir(root, step);
+    const bytes = encodeSafetensors(tensors, { step: String(step) });
+    const dataKey = `${dir}state.safetensors`;
+    await this.store.put(dataKey, bytes);
+    const manifest: CheckpointManifest = {
+      format: MANIFEST_FORMAT,
+      step,
+      createdAt: new Date().toISOString(),
+      data: { key: dataKey, sha256: sha256Hex(bytes), bytes: bytes.byteLength },
+      meta,
+    };
+    const manifestKey = `${dir}manifest.json`;
+    await this.store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
+    return { manifest, manifestKey };
+  }
+
+  /** Committed checkpoint steps under a root, newest first (manifests only; not yet verified). */
+  async committedSteps(root: string): Promise<Array<{ step: number; manifestKey: string }>> {
+    const keys = await this.store.list(root);
+    return keys
+      .filter((k) => k.endsWith('/manifest.json'))
+      .map((k) => ({ step: Number(k.slice(root.length).split('/')[0]), manifestKey: k }))
+      .filter((c) => Number.isSafeInteger(c.step))
+      .sort((a, b) => b.step - a.step);
+  }
+
+  /**
+   * The newest checkpoint whose manifest parses and whose data matches its hash, or undefined.
+   * Bad ones are reported through `onSkip` and passed over.
+   */
+  async loadLatest(root: string, onSkip: (s: SkippedCheckpoint) => void = () => {}, maxStep = Infinity): Promise<LoadedCheckpoint | undefined> {
+    for (const { step, manifestKey } of await this.committedSteps(root)) {
+      if (step > maxStep) continue;
+      const reason = await this.tryLoad(manifestKey);
+      if (typeof reason !== 'string') return reason;
+      onSkip({ manifestKey, reason });
+    }
+    return undefined;
+  }
+
+  private async tryLoad(manifestKey: string): Promise<LoadedCheckpoint | string> {
+    let manifest: CheckpointManifest;
+    try {
+      manifest = JSON.parse(Buffer.from(await this.store.get(manifestKey)).toString('utf8'));
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return 'manifest vanished';
+      if (err instanceof SyntaxError) return 'manifest is not valid JSON';
+      throw err; // transient I/O: let the caller's retry policy handle it
+    }
+    if (manifest.format !== MANIFEST_FORMAT || !manifest.data?.key) return `manifest format is not ${MANIFEST_FORMAT}`;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.store.get(manifest.data.key);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return `data object ${manifest.data.key} is missing`;
+      throw err;
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== manifest.data.sha256) return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
+    try {
+      return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * safetensors: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
+ * shape and byte range, then the raw little-endian data. Chosen for checkpoints because PyTorch,
+ * JAX, numpy and the Hugging Face tools all read it, so a user can open our checkpoints anywhere.
+ */
+
+export type DType = 'F64' | 'F32' | 'I32' | 'I64' | 'U8';
+
+/** One tensor as held in memory. I64 values are carried as doubles (exact below 2^53). */
+export interface Tensor {
+  dtype: DType;
+  shape: number[];
+  data: Float64Array | Float32Array | Int32Array | Uint8Array;
+}
+
+const BYTES: Record<DType, number> = { F64: 8, F32: 4, I32: 4, I64: 8, U8: 1 };
+
+/** Thrown for a file that is not valid safetensors; the message says what is wrong. */
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+}
+
+/** Serialize named tensors and string metadata. */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const t = tensors[name]!;
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new SafetensorsError(`tensor '${name}': shape [${t.shape}] holds ${count} values but data has ${t.data.length}`);
+    const bytes = count * BYTES[t.dtype];
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  // The header is padded with spaces to 8 bytes so the data is aligned for zero-copy readers.
+  let json = JSON.stringify(header);
+  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const name of names) {
+    const t = tensors[name]!;
+    at = writeData(view, at, t);
+  }
+  return out;
+}
+
+function writeData(view: DataView, at: number, t: Tensor): number {
+  for (let i = 0; i < t.data.length; i++) {
+    const v = t.data[i]!;
+    switch (t.dtype) {
+      case 'F64': view.setFloat64(at, v, true); at += 8; break;
+      case 'F32': view.setFloat32(at, v, true); at += 4; break;
+      case 'I32': view.setInt32(at, v, true); at += 4; break;
+      case 'I64': view.setBigInt64(at, BigInt(v), true); at += 8; break;
+      case 'U8': view.setUint8(at, v); at += 1; break;
+    }
+  }
+  return at;
+}
+
+/** Parse a safetensors buffer; `source` names the file in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new SafetensorsError(`${source}: ${bytes.length} bytes is too short for a safetensors header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8) throw new SafetensorsError(`${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`);
+  let header: Record<string, { dtype: DType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8'));
+  } catch {
+    throw new SafetensorsError(`${source}: header is not valid JSON`);
+  }
+  const base = 8 + headerLength;
+  const tensors: Record<string, Tensor> = {};
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
+    const { dtype, shape, data_offsets } = entry as { dtype: DType; shape: number[]; data_offsets: [number, number] };
+    if (!(dtype in BYTES)) throw new SafetensorsError(`${source}: tensor '${name}' has unsupported dtype ${dtype}`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const [start, end] = data_offsets;
+    if (end - start !== count * BYTES[dtype] || base + end > bytes.length) {
+      throw new SafetensorsError(`${source}: tensor '${name}' byte range [${start}, ${end}) does not fit shape [${shape}] ${dtype} or the file`);
+    }
+    tensors[name] = { dtype, shape, data: readData(view, base + start, count, dtype) };
+  }
+  return { tensors, metadata };
+}
+
+function readData(view: DataView, at: number, count: number, dtype: DType): Tensor['data'] {
+  switch (dtype) {
+    case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(at + 8 * i, true); return a; }
+    case 'F32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(at + 4 * i, true); return a; }
+    case 'I32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(at + 4 * i, true); return a; }
+    case 'I64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigInt64(at + 8 * i, true)); return a; }
+    case 'U8': return new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count));
+  }
+}

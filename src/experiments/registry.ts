@@ -1,0 +1,42 @@
+import { fig7 } from './fig7/definition';
+import { ParamError, resolveParams, type ParamSpec, type Params } from './params';
+
+/** One runnable experiment: what it checks, its parameters and which workflow runs it. */
+export interface ExperimentDefinition {
+  name: string;
+  title: string;
+  paper: string;
+  description: string;
+  /** Name of the Temporal workflow function that runs it. */
+  workflowType: string;
+  params: ParamSpec[];
+  /** Named parameter sets; `default` must exist. */
+  presets: Record<string, Params>;
+  /** Cross-parameter checks; throws {@link ParamError}. */
+  validate?(params: Params): void;
+}
+
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7];
+
+/** What `repro start` runs on the embedded default. */
+export const DEFAULT_SUITE: readonly string[] = ['fig7'];
+
+export function findExperiment(name: string): ExperimentDefinition {
+  const found = EXPERIMENTS.find((e) => e.name === name);
+  if (!found) {
+    throw new ParamError(`unknown experiment '${name}'; available: ${EXPERIMENTS.map((e) => e.name).join(', ')} (see \`repro experiments\`)`);
+  }
+  return found;
+}
+
+/** Resolve an experiment's parameters from a preset and `--set` pairs, then validate them. */
+export function planRun(name: string, preset: string, sets: string[]): { experiment: ExperimentDefinition; params: Params } {
+  const experiment = findExperiment(name);
+  const presetParams = experiment.presets[preset];
+  if (!presetParams) {
+    throw new ParamError(`unknown preset '${preset}' for ${name}; available: ${Object.keys(experiment.presets).join(', ')}`);
+  }
+  const params = resolveParams(name, experiment.params, presetParams, sets);
+  experiment.validate?.(params);
+  return { experiment, params };
+}

@@ -1,0 +1,60 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { randomBytes } from 'crypto';
+import { ObjectNotFoundError, type ObjectStore } from './object-store';
+
+/** {@link ObjectStore} in a local folder; writes go to a temporary file and are renamed in. */
+export class FolderObjectStore implements ObjectStore {
+  constructor(private readonly root: string) {}
+
+  private file(key: string): string {
+    const resolved = path.resolve(this.root, key);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`object key escapes the store: ${key}`);
+    return resolved;
+  }
+
+  async put(key: string, body: Uint8Array): Promise<void> {
+    const target = this.file(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.writeFile(temp, body);
+    await fs.rename(temp, target);
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await fs.readFile(this.file(key)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name);
+        if (e.isDirectory()) await walk(full);
+        else if (!e.name.includes('.tmp-')) keys.push(path.relative(this.root, full).split(path.sep).join('/'));
+      }
+    };
+    await walk(this.root);
+    return keys.filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    await fs.rm(this.file(key), { force: true });
+  }
+
+  url(key: string): string {
+    return `file://${this.file(key)}`;
+  }
+}

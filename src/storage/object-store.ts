@@ -1,0 +1,25 @@
+/**
+ * The storage boundary: a flat key-value store of immutable byte objects. Implemented by S3
+ * (production and the embedded stack) and a local folder (single-machine use, `repro hessian`).
+ * Both pass the same contract suite (test/object-store.contract.test.ts).
+ */
+export interface ObjectStore {
+  /** Write an object whole; readers never see a partial object. */
+  put(key: string, body: Uint8Array, contentType?: string): Promise<void>;
+  /** Read an object; throws {@link ObjectNotFoundError} if it is absent. */
+  get(key: string): Promise<Uint8Array>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  /** Remove an object; absent objects are fine. */
+  delete(key: string): Promise<void>;
+  /** A URL a person can use to find the object (`s3://bucket/key`, `file:///path`). */
+  url(key: string): string;
+}
+
+/** The object asked for does not exist. */
+export class ObjectNotFoundError extends Error {
+  override name = 'ObjectNotFoundError';
+  constructor(readonly key: string) {
+    super(`object not found: ${key}`);
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The one typed configuration of `repro`.
+ *
+ * Layers, later wins: built-in defaults (the embedded stack on loopback), then a JSON config
+ * file, then environment variables, then CLI flags. Every key is declared once in {@link SCHEMA}
+ * with its type, default, environment variable and a description, and the merged result is
+ * validated once: an unknown key or a wrong type fails with the key's name and where it came from.
+ *
+ * This module is pure: callers (infra/) hand it the environment and flags they read.
+ */
+
+/** Fully resolved configuration. Saved in every checkpoint manifest and result. */
+export interface ReproConfig {
+  temporal: {
+    /** host:port of the Temporal frontend (gRPC). */
+    address: string;
+    /** Temporal namespace that runs and workers use. */
+    namespace: string;
+    /** Port of the Temporal Web UI started by `repro up`. */
+    uiPort: number;
+  };
+  taskQueues: {
+    /** Queue for light activities (toy models, summaries, reports). */
+    cpu: string;
+    /** Queue for accelerator-bound activities (training, Hessian products). */
+    gpu: string;
+  };
+  s3: {
+    /** S3 endpoint URL; empty means AWS's default endpoint for the region. */
+    endpoint: string;
+    region: string;
+    bucket: string;
+    /** Key prefix under which all of repro's objects live (e.g. `team-a/`). */
+    prefix: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    /** Path-style addressing (needed by MinIO and most self-hosted servers). */
+    forcePathStyle: boolean;
+    /** Port of the embedded S3 server's console; 0 disables it. */
+    consolePort: number;
+  };
+  /** Folder for the embedded servers' data, logs and pid files. */
+  dataDir: string;
+  /** Folder where server binaries are built and cached. */
+  toolsDir: string;
+  worker: {
+    /** Concurrent activity executions per task queue on one worker. */
+    concurrency: number;
+    /** Time a stopping worker gives running activities to write their final checkpoint. */
+    shutdownGraceMs: number;
+  };
+  timeouts: {
+    /** An activity silent for this long is presumed dead and retried on another worker. */
+    heartbeatMs: number;
+    /** Upper bound for one activity attempt. */
+    activityStartToCloseMs: number;
+  };
+  /** tfjs backend: `auto` tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+}
+
+type Kind = 'string' | 'int' | 'bool' | 'enum';
+
+interface KeySpec {
+  kind: Kind;
+  default: string | number | boolean;
+  env: string[];
+  description: string;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+/** Every configuration key, by dotted path. */
+export const SCHEMA: Record<string, KeySpec> = {
+  'temporal.address': { kind: 'string', default: '127.0.0.1:7233', env: ['REPRO_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'], description: 'Temporal frontend host:port' },
+  'temporal.namespace': { kind: 'string', default: 'default', env: ['REPRO_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'], description: 'Temporal namespace' },
+  'temporal.uiPort': { kind: 'int', default: 8233, env: ['REPRO_TEMPORAL_UI_PORT'], description: 'Web UI port of the embedded dev server', min: 1, max: 65535 },
+  'taskQueues.cpu': { kind: 'string', default: 'repro-cpu', env: ['REPRO_TASK_QUEUES_CPU'], description: 'task queue for light activities' },
+  'taskQueues.gpu': { kind: 'string', default: 'repro-gpu', env: ['REPRO_TASK_QUEUES_GPU'], description: 'task queue for accelerator-bound activities' },
+  's3.endpoint': { kind: 'string', default: 'http://127.0.0.1:9000', env: ['REPRO_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3'], description: 'S3 endpoint URL (empty: AWS default)' },
+  's3.region': { kind: 'string', default: 'us-east-1', env: ['REPRO_S3_REGION', 'AWS_REGION'], description: 'S3 region' },
+  's3.bucket': { kind: 'string', default: 'repro', env: ['REPRO_S3_BUCKET'], description: 'bucket holding runs, checkpoints, cache and artifacts' },
+  's3.prefix': { kind: 'string', default: '', env: ['REPRO_S3_PREFIX'], description: 'key prefix for all objects' },
+  's3.accessKeyId': { kind: 'string', default: 'repro', env: ['REPRO_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID'], description: 'S3 access key id' },
+  's3.secretAccessKey': { kind: 'string', default: 'repro-secret-key', env: ['REPRO_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY'], description: 'S3 secret key' },
+  's3.forcePathStyle': { kind: 'bool', default: true, env: ['REPRO_S3_FORCE_PATH_STYLE'], description: 'path-style S3 addressing' },
+  's3.consolePort': { kind: 'int', default: 9001, env: ['REPRO_S3_CONSOLE_PORT'], description: 'console port of the embedded S3 server (0: off)', min: 0, max: 65535 },
+  dataDir: { kind: 'string', default: '.data', env: ['REPRO_DATA_DIR'], description: 'data, logs and pids of the embedded servers' },
+  toolsDir: { kind: 'string', default: '.tools', env: ['REPRO_TOOLS_DIR'], description: 'where server binaries are built and cached' },
+  'worker.concurrency': { kind: 'int', default: 4, env: ['REPRO_WORKER_CONCURRENCY'], description: 'concurrent activities per task queue', min: 1, max: 1024 },
+  'worker.shutdownGraceMs': { kind: 'int', default: 30_000, env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'], description: 'time for final checkpoints on shutdown', min: 0 },
+  'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },
+  'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
+  backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
+};
+
+/** Thrown for any configuration problem; the message names the key and the fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** What infra/ hands to {@link resolveConfig}. */
+export interface ConfigSources {
+  /** Parsed JSON config file (nested objects), and its path for messages. */
+  file?: { path: string; content: unknown };
+  /** Environment variables (usually `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** `key=value` overrides from the CLI, by dotted key. */
+  flags?: Record<string, string>;
+}
+
+/** Merge defaults, file, environment and flags, and validate once. */
+export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
+  const flat: Record<string, string | number | boolean> = {};
+  for (const [key, spec] of Object.entries(SCHEMA)) flat[key] = spec.default;
+
+  if (sources.file) {
+    for (const [key, value] of flatten(sources.file.content, sources.file.path)) {
+      flat[key] = coerce(key, value, `config file ${sources.file.path}`);
+    }
+  }
+  for (const [key, spec] of Object.entries(SCHEMA)) {
+    // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones.
+    const name = spec.env.find((n) => sources.env?.[n] !== undefined && sources.env[n] !== '');
+    if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    flat[key] = coerce(key, value, `flag --conf ${key}=${value}`);
+  }
+  return unflatten(flat) as unknown as ReproConfig;
+}
+
+function flatten(content: unknown, path: string, prefix = ''): Array<[string, unknown]> {
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    throw new ConfigError(`config file ${path}: expected a JSON object${prefix ? ` at '${prefix}'` : ''}`);
+  }
+  const out: Array<[string, unknown]> = [];
+  for (const [k, v] of Object.entries(content)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in SCHEMA)) out.push(...flatten(v, path, key));
+    else out.push([key, v]);
+  }
+  return out;
+}
+
+function coerce(key: string, value: unknown, origin: string): string | number | boolean {
+  const spec = SCHEMA[key];
+  if (!spec) {
+    throw new ConfigError(`unknown config key '${key}' (from ${origin}); known keys: ${Object.keys(SCHEMA).join(', ')}`);
+  }
+  const bad = (want: string): never => {
+    throw new ConfigError(`config key '${key}' must be ${want}, got ${JSON.stringify(value)} (from ${origin})`);
+  };
+  switch (spec.kind) {
+    case 'string':
+      if (typeof value !== 'string') bad('a string');
+      return value as string;
+    case 'enum':
+      if (typeof value !== 'string' || !spec.values!.includes(value)) bad(`one of ${spec.values!.join('|')}`);
+      return value as string;
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === '1') return true;
+      if (value === 'false' || value === '0') return false;
+      return bad('true or false');
+    case 'int': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(n)) bad('an integer');
+      if (spec.min !== undefined && n < spec.min) bad(`an integer >= ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max) bad(`an integer <= ${spec.max}`);
+      return n;
+    }
+  }
+}
+
+function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split('.');
+    let node = out;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
+
+/** The config as saved in manifests and results: secrets removed. */
+export function publicConfig(config: ReproConfig): ReproConfig {
+  return { ...config, s3: { ...config.s3, secretAccessKey: '***' } };
+}

@@ -1,0 +1,42 @@
+import { ActivityCancellationType, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { Fig7Params, Variant } from '../src/experiments/fig7/toy';
+import type { RunResult } from '../src/results/run-result';
+import type { RunInput } from './run-input';
+
+/** Steps reached per trajectory, for `repro status`. */
+export const progressQuery = defineQuery<Record<string, { step: number; of: number }>>('progress');
+
+/**
+ * fig7 (appendix A.6): run the GD and the noisy trajectory side by side, each as a chain of
+ * segment activities that checkpoint to S3, then check the claims and write the report.
+ */
+export async function fig7Workflow(input: RunInput): Promise<RunResult> {
+  const params = input.params as unknown as Fig7Params;
+  const cpu = proxyActivities<Activities>({
+    taskQueue: input.taskQueues.cpu,
+    // A dead worker is noticed by its missing heartbeat; the retry resumes from the checkpoint.
+    heartbeatTimeout: input.timeouts.heartbeatMs,
+    startToCloseTimeout: input.timeouts.activityStartToCloseMs,
+    // Let a cancelled segment finish writing its final checkpoint before the run ends.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'MissingCheckpoint'] },
+  });
+
+  const progress: Record<string, { step: number; of: number }> = {};
+  setHandler(progressQuery, () => progress);
+
+  const runTrajectory = async (variant: Variant): Promise<void> => {
+    let step = 0;
+    progress[variant] = { step, of: params.steps };
+    while (step < params.steps) {
+      // A preempted segment returns early; the loop schedules the rest, on any worker.
+      const untilStep = Math.min(params.steps, (Math.floor(step / params.segmentSteps) + 1) * params.segmentSteps);
+      const r = await cpu.advanceToyTrajectory({ runId: input.runId, variant, params, seed: input.seed, untilStep });
+      step = r.step;
+      progress[variant] = { step, of: params.steps };
+    }
+  };
+  await Promise.all((['gd', 'noisy'] as const).map(runTrajectory));
+  return await cpu.summarizeFig7({ runId: input.runId, experiment: input.experiment, preset: input.preset, params, seed: input.seed });
+}

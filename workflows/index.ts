@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. */
+export { fig7Workflow, progressQuery } from './fig7-workflow';
