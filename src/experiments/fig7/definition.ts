@@ -24,7 +24,7 @@ export const fig7: ExperimentDefinition = {
   presets: {
     default: {},
     paper: {},
-    quick: { lr: 0.02, steps: 60_000, checkpointEvery: 10_000, segmentSteps: 30_000 },
+    quick: { lr: 0.02, steps: 250_000, checkpointEvery: 25_000, segmentSteps: 125_000 },
   },
   validate(params: Params): void {
     const p = params as unknown as Fig7Params;

@@ -1,0 +1,9 @@
+# Sourced by the npm scripts: install node modules when missing or stale, build when sources
+# are newer than the build. Go must be present to build the servers (see README).
+export PATH="$PATH:/usr/local/go/bin"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing node modules (npm ci)..." >&2
+  npm ci --no-audit --no-fund >&2
+fi
+npx tsc -p tsconfig.json
+chmod +x dist/infra/cli/main.js

@@ -1,0 +1,61 @@
+/** One contract for every ObjectStore: the real S3 server of the test stack and a local folder. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { makeObjectStore } from '../infra/clients';
+import { FolderObjectStore } from '../src/storage/folder-object-store';
+import { ObjectNotFoundError, type ObjectStore } from '../src/storage/object-store';
+import { testConfig } from './helpers';
+
+const folder = mkdtempSync(path.join(os.tmpdir(), 'repro-store-'));
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+const implementations: Array<[string, () => ObjectStore]> = [
+  ['S3 (MinIO over HTTP)', () => makeObjectStore(testConfig({ 's3.prefix': `contract-${randomUUID()}/` }))],
+  ['local folder', () => new FolderObjectStore(folder)],
+];
+
+for (const [name, make] of implementations) {
+  describe(`ObjectStore contract: ${name}`, () => {
+    const store = make();
+    const base = `t-${randomUUID()}/`;
+
+    test('put then get returns the same bytes', async () => {
+      const body = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 256);
+      await store.put(`${base}a/b.bin`, body);
+      assert.deepEqual(await store.get(`${base}a/b.bin`), body);
+    });
+
+    test('a missing key is ObjectNotFoundError', async () => {
+      await assert.rejects(store.get(`${base}nope`), (e: Error) => e instanceof ObjectNotFoundError && e.message.includes(`${base}nope`));
+    });
+
+    test('list is sorted, prefix-scoped, and sees overwrites once', async () => {
+      await store.put(`${base}l/2`, Buffer.from('2'));
+      await store.put(`${base}l/1`, Buffer.from('1'));
+      await store.put(`${base}l/1`, Buffer.from('one'));
+      await store.put(`${base}m/1`, Buffer.from('x'));
+      assert.deepEqual(await store.list(`${base}l/`), [`${base}l/1`, `${base}l/2`]);
+      assert.equal(Buffer.from(await store.get(`${base}l/1`)).toString(), 'one');
+    });
+
+    test('delete removes, and deleting twice is fine', async () => {
+      await store.put(`${base}d`, Buffer.from('x'));
+      await store.delete(`${base}d`);
+      await store.delete(`${base}d`);
+      await assert.rejects(store.get(`${base}d`), ObjectNotFoundError);
+    });
+
+    test('large objects (multipart above 16 MiB) round-trip', async () => {
+      const big = new Uint8Array(17 * 1024 * 1024);
+      for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+      await store.put(`${base}big`, big);
+      const back = await store.get(`${base}big`);
+      assert.equal(back.length, big.length);
+      assert.ok(Buffer.from(back).equals(Buffer.from(big)));
+    });
+  });
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ParamError } from '../../src/experiments/params';
+import { planRun } from '../../src/experiments/registry';
+
+test('fig7 defaults follow the paper: α=1e-4, η=0.01, c=1, θ0=(0.1, 0.1)', () => {
+  const { params } = planRun('fig7', 'default', []);
+  assert.equal(params.alpha, 1e-4);
+  assert.equal(params.lr, 0.01);
+  assert.equal(params.noise, 1);
+  assert.deepEqual(params.theta0, [0.1, 0.1]);
+});
+
+test('--set overrides, presets, and vectors parse', () => {
+  const { params } = planRun('fig7', 'quick', ['alpha=2e-4', 'theta0=0.2,-0.1', 'steps=1000']);
+  assert.equal(params.alpha, 2e-4);
+  assert.equal(params.lr, 0.02);
+  assert.deepEqual(params.theta0, [0.2, -0.1]);
+  assert.equal(params.steps, 1000);
+});
+
+test('bad input names the parameter and the fix', () => {
+  const bad = (sets: string[], re: RegExp, preset = 'default'): void => assert.throws(() => planRun('fig7', preset, sets), (e: Error) => e instanceof ParamError && re.test(e.message));
+  bad(['lr=fast'], /lr of fig7 must be a finite number \(e.g. --set lr=0.01\)/);
+  bad(['steps=1.5'], /steps of fig7 must be an integer/);
+  bad(['lr=0'], /lr of fig7 must be > 0/);
+  bad(['theta0=1'], /theta0 of fig7 must be 2 comma-separated numbers/);
+  bad(['nope=1'], /fig7 has no parameter 'nope'; known: alpha, lr/);
+  bad(['lr'], /expected key=value/);
+  bad(['lr=1.99'], /makes GD unstable/);
+  bad([], /unknown preset 'huge' for fig7; available: default, paper, quick/, 'huge');
+  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig7/);
+});

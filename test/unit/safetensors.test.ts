@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors';
+
+test('round trip keeps dtype, shape and every bit', () => {
+  const theta = Float64Array.of(Math.PI, -0, 1e-310, Number.MAX_VALUE);
+  const bytes = encodeSafetensors({
+    theta: { dtype: 'F64', shape: [2, 2], data: theta },
+    w: { dtype: 'F32', shape: [3], data: Float32Array.of(1.5, -2, 3.25) },
+    step: { dtype: 'I64', shape: [1], data: Float64Array.of(2 ** 52 + 1) },
+  }, { step: '7' });
+  const { tensors, metadata } = decodeSafetensors(bytes);
+  assert.deepEqual(metadata, { step: '7' });
+  assert.deepEqual(tensors.theta!.shape, [2, 2]);
+  assert.ok(Object.is(tensors.theta!.data[1], -0));
+  assert.deepEqual(Array.from(tensors.theta!.data), Array.from(theta));
+  assert.deepEqual(Array.from(tensors.w!.data), [1.5, -2, 3.25]);
+  assert.equal(tensors.step!.data[0], 2 ** 52 + 1);
+});
+
+test('layout is the published format: u64 header length, JSON header, 8-byte aligned data', () => {
+  const bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
+  const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert.equal((8 + n) % 8, 0);
+  const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString());
+  assert.deepEqual(header.a, { dtype: 'F32', shape: [1], data_offsets: [0, 4] });
+  assert.equal(new DataView(bytes.buffer).getFloat32(8 + n, true), 1);
+});
+
+test('truncated and malformed files are refused with the source name', () => {
+  const bytes = encodeSafetensors({ a: { dtype: 'F64', shape: [4], data: new Float64Array(4) } });
+  assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 1), 'ck.safetensors'), /ck.safetensors: tensor 'a' byte range/);
+  assert.throws(() => decodeSafetensors(bytes.subarray(0, 4), 'ck.safetensors'), /too short/);
+  const lying = Uint8Array.from(bytes);
+  new DataView(lying.buffer).setBigUint64(0, 1n << 40n, true);
+  assert.throws(() => decodeSafetensors(lying, 'ck.safetensors'), /header length .* exceeds the file/);
+});
