@@ -1,0 +1,92 @@
+/** Workflow tests on the real Temporal dev server, with the real activities and S3 server. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createActivities, keys, type LogEvent } from '../activities';
+import { codeVersion, makeObjectStore } from '../infra/clients';
+import { startRun } from '../infra/cli/runs';
+import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
+import { advance, initialState, type Fig7Params } from '../src/experiments/fig7/toy';
+import { planRun } from '../src/experiments/registry';
+import type { RunResult } from '../src/results/run-result';
+import { ROOT, testConfig, uniqueQueues } from './helpers';
+
+const config = testConfig(uniqueQueues());
+const store = makeObjectStore(config);
+const events: LogEvent[] = [];
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+
+before(async () => {
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.taskQueues.cpu,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ store, config, stopping: new AbortController().signal, log: (e) => events.push(e), codeVersion: codeVersion() }),
+  });
+  running = worker.run();
+});
+
+after(async () => {
+  worker.shutdown();
+  await running;
+  await env.teardown();
+});
+
+test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal an in-process run bit for bit', async () => {
+  const { experiment, params } = planRun('fig7', 'quick', []);
+  const handle = await startRun(env.client, config, experiment, 'quick', params, 5, `wf-${randomUUID()}`);
+  const result = (await handle.result()) as RunResult;
+  assert.equal(result.status, 'completed');
+  assert.deepEqual(result.claims.map((c) => [c.id, c.verdict]), [
+    ['noisy-theta2-equilibrium', 'pass'], ['noisy-theta1-equipartition', 'pass'], ['gd-theta2-falling', 'pass'],
+  ]);
+  const p = params as unknown as Fig7Params;
+  for (const variant of ['gd', 'noisy'] as const) {
+    const s = initialState(p);
+    advance(s, p, variant, 5, p.steps);
+    assert.deepEqual((result.summary.final as Record<string, number[]>)[variant], [s.theta1, s.theta2], variant);
+  }
+  const stored = JSON.parse(Buffer.from(await store.get(keys.result(result.runId))).toString());
+  assert.deepEqual(stored, result);
+  const report = Buffer.from(await store.get(keys.artifact(result.runId, 'report.md'))).toString();
+  assert.match(report, /3 of 3 claims hold/);
+  const svg = Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.svg'))).toString();
+  assert.match(svg, /^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+  assert.equal(result.artifacts.plot, store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
+});
+
+test('cancel: the running segments write a final checkpoint, then the run ends cancelled', async () => {
+  const { experiment, params } = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000', 'segmentSteps=2000000000']);
+  const runId = `wf-${randomUUID()}`;
+  const handle: WorkflowHandle = await startRun(env.client, config, experiment, 'default', params, 1, runId);
+  const deadline = Date.now() + 30_000;
+  while (!(events.filter((e) => e.event === 'resume' && e.runId === runId).length === 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 500));
+  await handle.cancel();
+  await assert.rejects(handle.result(), (e: Error) => e instanceof WorkflowFailedError && e.cause instanceof CancelledFailure);
+  const checkpoints = new CheckpointStore(store);
+  for (const variant of ['gd', 'noisy']) {
+    const logged = events.find((e) => e.event === 'cancelled' && e.runId === runId && e.variant === variant);
+    assert.ok(logged, `${variant} segment saw the cancellation`);
+    const latest = await checkpoints.loadLatest(keys.checkpoints(runId, variant));
+    assert.ok(latest && latest.manifest.step === logged.step && latest.manifest.step > 0, `${variant} committed its final step`);
+  }
+  assert.equal((await handle.describe()).status.name, 'CANCELLED');
+});
+
+test('replay: a recorded fig7 history still replays against the current workflow code', async () => {
+  const file = path.join(ROOT, 'test', 'fixtures', 'fig7-history.json');
+  const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
+  await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, 'fig7-replay');
+});
