@@ -1,0 +1,96 @@
+/** The CLI as a user runs it: bad input fails in one line and starts nothing; the happy path. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { confArgs, runCli, startWorker, uniqueQueues, type WorkerProcess } from './helpers';
+
+const conf = uniqueQueues();
+const q = confArgs(conf);
+
+function assertOneLineError(r: { status: number | null; stdout: string; stderr: string }, status: number, re: RegExp): void {
+  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
+  assert.equal(r.stdout, '');
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
+  assert.match(lines[0]!, /^Error: /);
+  assert.match(lines[0]!, re);
+}
+
+test('unknown experiment', () => assertOneLineError(runCli(['run', 'fig99', ...q]), 2, /unknown experiment 'fig99'; available: fig7/));
+test('malformed --set', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'lr', ...q]), 2, /--set lr: expected key=value/));
+test('unknown parameter', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'eta=0.1', ...q]), 2, /no parameter 'eta'; known: alpha, lr/));
+test('wrong value types', () => {
+  assertOneLineError(runCli(['run', 'fig7', '--set', 'steps=many', ...q]), 2, /steps of fig7 must be a finite number/);
+  assertOneLineError(runCli(['run', 'fig7', '--set', 'theta0=0.1', ...q]), 2, /theta0 of fig7 must be 2 comma-separated numbers/);
+  assertOneLineError(runCli(['run', 'fig7', '--seed', '-3', ...q]), 2, /--seed -3: must be a non-negative integer/);
+});
+test('unknown command and bad config are usage errors', () => {
+  assertOneLineError(runCli(['frobnicate']), 2, /Unknown argument: frobnicate/);
+  assertOneLineError(runCli(['run', 'fig7', '--conf', 'worker.concurency=2']), 2, /unknown config key 'worker.concurency'/);
+  assertOneLineError(runCli(['list', '--conf', 'worker.concurrency=lots']), 2, /'worker.concurrency' must be an integer/);
+});
+test('unreachable Temporal', () => {
+  assertOneLineError(runCli(['run', 'fig7', '--conf', 'temporal.address=127.0.0.1:1', ...q]), 1, /cannot reach Temporal at 127.0.0.1:1 .*repro up/);
+});
+test('unreachable S3 starts nothing', () => {
+  const id = `cli-${randomUUID()}`;
+  assertOneLineError(runCli(['run', 'fig7', '--id', id, '--conf', 's3.endpoint=http://127.0.0.1:1', ...q]), 1, /cannot reach S3 at http:\/\/127.0.0.1:1/);
+  assertOneLineError(runCli(['status', id]), 1, new RegExp(`no run '${id}'`));
+});
+test('unknown run id', () => assertOneLineError(runCli(['results', 'nope-123']), 1, /no run 'nope-123'.*repro list/));
+
+let worker: WorkerProcess;
+before(async () => {
+  worker = startWorker(conf);
+  await worker.waitFor((e) => e.event === 'worker-ready');
+});
+after(async () => {
+  worker.child.kill('SIGTERM');
+  await worker.exited;
+});
+
+test('run --wait --json, then results, status and list agree', () => {
+  const id = `cli-${randomUUID()}`;
+  const r = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=2e-4', '--seed', '4', '--id', id, '--wait', '--json', ...q]);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout);
+  for (const key of ['runId', 'experiment', 'preset', 'status', 'params', 'backend', 'claims', 'artifacts']) assert.ok(key in result, key);
+  assert.equal(result.runId, id);
+  assert.equal(result.params.alpha, 2e-4);
+  assert.equal(result.status, 'completed');
+  for (const c of result.claims) for (const k of ['id', 'description', 'paper', 'predicted', 'measured', 'tolerance', 'verdict']) assert.ok(k in c, k);
+  assert.deepEqual(result.claims.map((c: { verdict: string }) => c.verdict), ['pass', 'pass', 'pass']);
+
+  assert.deepEqual(JSON.parse(runCli(['results', id, '--json']).stdout), result);
+  const status = JSON.parse(runCli(['status', id, '--json']).stdout);
+  assert.equal(status.status, 'COMPLETED');
+  assert.equal(status.experiment, 'fig7');
+  const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
+  assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
+});
+
+test('run without --wait prints the id; cancel stops it', async () => {
+  const r = runCli(['run', 'fig7', '--set', 'steps=2000000000', '--set', 'segmentSteps=2000000000', '--set', 'checkpointEvery=1000000000', '--json', ...q]);
+  assert.equal(r.status, 0, r.stderr);
+  const { runId } = JSON.parse(r.stdout);
+  assert.match(runId, /^fig7-\d{8}T\d{6}-[0-9a-f]{6}$/);
+  await worker.waitFor((e) => e.event === 'resume' && e.runId === runId);
+  const running = runCli(['results', runId]);
+  assertOneLineError(running, 1, /is still running; `repro status/);
+  const c = runCli(['cancel', runId]);
+  assert.equal(c.status, 0, c.stderr);
+  await worker.waitFor((e) => e.event === 'cancelled' && e.runId === runId);
+  let status = '';
+  for (let i = 0; i < 50 && status !== 'CANCELLED'; i++) {
+    status = JSON.parse(runCli(['status', runId, '--json']).stdout).status;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert.equal(status, 'CANCELLED');
+});
+
+test('experiments --json lists fig7 with its parameters and defaults', () => {
+  const list = JSON.parse(runCli(['experiments', '--json']).stdout);
+  const fig7 = list.find((e: { name: string }) => e.name === 'fig7');
+  assert.deepEqual(fig7.params.map((p: { name: string }) => p.name).slice(0, 5), ['alpha', 'lr', 'noise', 'steps', 'theta0']);
+  assert.equal(fig7.params.find((p: { name: string }) => p.name === 'alpha').default, 1e-4);
+});
