@@ -1,6 +1,7 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'child_process';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import type { ReproConfig } from '../temporal.config';
 import { S3ObjectStore } from '../src/storage/s3-object-store';
@@ -47,7 +48,7 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
 export async function connectTemporal(config: ReproConfig): Promise<{ connection: Connection; client: Client }> {
   try {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '4s' });
-    await connection.workflowService.getSystemInfo({}, );
+    await connection.workflowService.getSystemInfo({});
     return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
   } catch (err) {
     throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set temporal.address`);
@@ -59,7 +60,7 @@ let cachedVersion: string | undefined;
 export function codeVersion(): string {
   if (cachedVersion) return cachedVersion;
   const root = path.resolve(__dirname, '..', '..');
-  const pkg = require(path.join(root, 'package.json')) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
   let commit = 'nogit';
   try {
     commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- optional backends must be loaded lazily, and only if installed */
 import * as path from 'path';
 
 /**

@@ -45,9 +45,12 @@ export function renderLinePlot(spec: PlotSpec): string {
   const W = spec.width ?? 720, H = spec.height ?? 420;
   const m = { left: 80, right: 20, top: 40, bottom: 60 };
   const xs = spec.series.flatMap((s) => s.x), ys = spec.series.flatMap((s) => s.y).filter(Number.isFinite);
-  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
-  if (x1 === x0) x1 = x0 + 1;
+  // reduce, not Math.min(...xs): spreading a long series overflows the call stack.
+  const min = (a: number[]): number => a.reduce((m, v) => (v < m ? v : m), Infinity);
+  const max = (a: number[]): number => a.reduce((m, v) => (v > m ? v : m), -Infinity);
+  const x0 = min(xs);
+  const x1 = max(xs) > x0 ? max(xs) : x0 + 1;
+  let [y0, y1] = [min(ys), max(ys)];
   if (y1 === y0) { y0 -= 1; y1 += 1; }
   const pad = 0.05 * (y1 - y0);
   y0 -= pad; y1 += pad;
