@@ -8,7 +8,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities, keys, type LogEvent } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
 import { startRun } from '../infra/cli/runs';
@@ -17,6 +17,8 @@ import { advance, initialState, type Fig7Params } from '../src/experiments/fig7/
 import { planRun } from '../src/experiments/registry';
 import type { RunResult } from '../src/results/run-result';
 import { ROOT, testConfig, uniqueQueues } from './helpers';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const config = testConfig(uniqueQueues());
 const store = makeObjectStore(config);

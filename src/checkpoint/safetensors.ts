@@ -50,7 +50,21 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   return out;
 }
 
+/** Every platform Node.js supports is little-endian, as safetensors is; checked once anyway. */
+const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
+
+/** Typed arrays whose memory already is the dtype's layout: copied as bytes, not per value. */
+function sameLayout(t: Tensor): boolean {
+  return LITTLE_ENDIAN && ((t.dtype === 'F64' && t.data instanceof Float64Array) || (t.dtype === 'F32' && t.data instanceof Float32Array)
+    || (t.dtype === 'I32' && t.data instanceof Int32Array) || (t.dtype === 'U8' && t.data instanceof Uint8Array));
+}
+
 function writeData(view: DataView, at: number, t: Tensor): number {
+  if (sameLayout(t)) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    new Uint8Array(view.buffer, view.byteOffset).set(bytes, at);
+    return at + bytes.length;
+  }
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i]!;
     switch (t.dtype) {
@@ -94,6 +108,11 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 }
 
 function readData(view: DataView, at: number, count: number, dtype: DType): Tensor['data'] {
+  if (LITTLE_ENDIAN && dtype !== 'I64') {
+    // One copy into a fresh, aligned buffer (the source offset need not be aligned).
+    const bytes = view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count * BYTES[dtype]);
+    return dtype === 'F64' ? new Float64Array(bytes) : dtype === 'F32' ? new Float32Array(bytes) : dtype === 'I32' ? new Int32Array(bytes) : new Uint8Array(bytes);
+  }
   switch (dtype) {
     case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(at + 8 * i, true); return a; }
     case 'F32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(at + 4 * i, true); return a; }

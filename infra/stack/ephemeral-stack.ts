@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { ReproConfig } from '../../temporal.config';
+import { loadConfig } from '../load-config';
+import { stackDown, stackUp } from './embedded-stack';
+
+/** A private embedded stack for tests and benchmarks: own ports, throw-away data folder. */
+export interface EphemeralStack {
+  /** Environment that points `repro` (and child processes) at this stack. */
+  env: NodeJS.ProcessEnv;
+  config: ReproConfig;
+  stop(): Promise<void>;
+}
+
+/** Start Temporal on `basePort`, its UI on basePort+1000 and S3 on basePort+1767 (e.g. 17233, 18233, 19000). */
+export async function startEphemeralStack(basePort: number, bucket: string, log: (line: string) => void): Promise<EphemeralStack> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `repro-${bucket}-`));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    REPRO_TEMPORAL_ADDRESS: `127.0.0.1:${basePort}`,
+    REPRO_TEMPORAL_UI_PORT: String(basePort + 1000),
+    REPRO_S3_ENDPOINT: `http://127.0.0.1:${basePort + 1767}`,
+    REPRO_S3_CONSOLE_PORT: '0',
+    REPRO_S3_BUCKET: bucket,
+    REPRO_DATA_DIR: dataDir,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  const config = loadConfig({}, env);
+  log(`${bucket} stack: Temporal ${config.temporal.address}, S3 ${config.s3.endpoint}, data ${dataDir}`);
+  await stackUp(config, log);
+  return {
+    env, config,
+    async stop() {
+      await stackDown(config);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
