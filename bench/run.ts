@@ -60,7 +60,7 @@ async function benchCheckpoints(config: Parameters<typeof makeObjectStore>[0]): 
   const checkpoints = new CheckpointStore(makeObjectStore(config));
   const root = `bench/${randomUUID()}/`;
   const save: number[] = [], plainUp: number[] = [], restore: number[] = [], plainDown: number[] = [];
-  for (let rep = 0; rep < 3; rep++) {
+  for (let rep = 0; rep < 5; rep++) {
     const plainKey = `${root}plain-${rep}`;
     plainUp.push(await time(() => new Upload({ client: s3, params: { Bucket: config.s3.bucket, Key: plainKey, Body: bytes }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done()));
     save.push(await time(() => checkpoints.commit(`${root}ck/`, rep, tensors, {})));
@@ -74,6 +74,7 @@ async function benchCheckpoints(config: Parameters<typeof makeObjectStore>[0]): 
 }
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   await benchToy();
   const stack = await startEphemeralStack(37233, 'repro-bench', (l) => process.stderr.write(l + '\n'));
   try {

@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import type { ObjectStore } from '../storage/object-store';
 import { ObjectNotFoundError } from '../storage/object-store';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
@@ -39,9 +38,6 @@ export interface SkippedCheckpoint {
   reason: string;
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
 function stepDir(root: string, step: number): string {
   return `${root}${String(step).padStart(12, '0')}/`;
@@ -55,12 +51,12 @@ export class CheckpointStore {
     const dir = stepDir(root, step);
     const bytes = encodeSafetensors(tensors, { step: String(step) });
     const dataKey = `${dir}state.safetensors`;
-    await this.store.put(dataKey, bytes);
+    const sha256 = await this.store.put(dataKey, bytes);
     const manifest: CheckpointManifest = {
       format: MANIFEST_FORMAT,
       step,
       createdAt: new Date().toISOString(),
-      data: { key: dataKey, sha256: sha256Hex(bytes), bytes: bytes.byteLength },
+      data: { key: dataKey, sha256, bytes: bytes.byteLength },
       meta,
     };
     const manifestKey = `${dir}manifest.json`;
@@ -102,14 +98,13 @@ export class CheckpointStore {
       throw err; // transient I/O: let the caller's retry policy handle it
     }
     if (manifest.format !== MANIFEST_FORMAT || !manifest.data?.key) return `manifest format is not ${MANIFEST_FORMAT}`;
-    let bytes: Uint8Array;
+    let bytes: Uint8Array, actual: string;
     try {
-      bytes = await this.store.get(manifest.data.key);
+      ({ bytes, sha256: actual } = await this.store.getHashed(manifest.data.key));
     } catch (err) {
       if (err instanceof ObjectNotFoundError) return `data object ${manifest.data.key} is missing`;
       throw err;
     }
-    const actual = sha256Hex(bytes);
     if (actual !== manifest.data.sha256) return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
     try {
       return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };

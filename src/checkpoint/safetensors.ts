@@ -109,9 +109,15 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 
 function readData(view: DataView, at: number, count: number, dtype: DType): Tensor['data'] {
   if (LITTLE_ENDIAN && dtype !== 'I64') {
-    // One copy into a fresh, aligned buffer (the source offset need not be aligned).
-    const bytes = view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count * BYTES[dtype]);
-    return dtype === 'F64' ? new Float64Array(bytes) : dtype === 'F32' ? new Float32Array(bytes) : dtype === 'I32' ? new Int32Array(bytes) : new Uint8Array(bytes);
+    const start = view.byteOffset + at;
+    // Aligned data is viewed in place (no copy); otherwise one copy into an aligned buffer.
+    const aligned = start % BYTES[dtype] === 0;
+    const bytes = aligned ? view.buffer : view.buffer.slice(start, start + count * BYTES[dtype]);
+    const offset = aligned ? start : 0;
+    if (dtype === 'F64') return new Float64Array(bytes, offset, count);
+    if (dtype === 'F32') return new Float32Array(bytes, offset, count);
+    if (dtype === 'I32') return new Int32Array(bytes, offset, count);
+    return new Uint8Array(bytes, offset, count);
   }
   switch (dtype) {
     case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(at + 8 * i, true); return a; }

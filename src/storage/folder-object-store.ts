@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
+import { sha256Hex } from './hashing';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 
 /** {@link ObjectStore} in a local folder; writes go to a temporary file and are renamed in. */
@@ -13,12 +14,18 @@ export class FolderObjectStore implements ObjectStore {
     return resolved;
   }
 
-  async put(key: string, body: Uint8Array): Promise<void> {
+  async put(key: string, body: Uint8Array): Promise<string> {
     const target = this.file(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
     await fs.writeFile(temp, body);
     await fs.rename(temp, target);
+    return sha256Hex(body);
+  }
+
+  async getHashed(key: string): Promise<{ bytes: Uint8Array; sha256: string }> {
+    const bytes = await this.get(key);
+    return { bytes, sha256: sha256Hex(bytes) };
   }
 
   async get(key: string): Promise<Uint8Array> {

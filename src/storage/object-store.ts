@@ -4,10 +4,12 @@
  * Both pass the same contract suite (test/object-store.contract.test.ts).
  */
 export interface ObjectStore {
-  /** Write an object whole; readers never see a partial object. */
-  put(key: string, body: Uint8Array, contentType?: string): Promise<void>;
+  /** Write an object whole (readers never see a partial object); resolves to its SHA-256 (hex). */
+  put(key: string, body: Uint8Array, contentType?: string): Promise<string>;
   /** Read an object; throws {@link ObjectNotFoundError} if it is absent. */
   get(key: string): Promise<Uint8Array>;
+  /** Read an object and hash it while it streams in; throws {@link ObjectNotFoundError}. */
+  getHashed(key: string): Promise<{ bytes: Uint8Array; sha256: string }>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /** Remove an object; absent objects are fine. */

@@ -7,6 +7,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { createHash } from 'crypto';
+import type { Readable } from 'stream';
+import { sha256Hex, sha256HexInterleaved } from './hashing';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 
 /** Objects larger than this go up as parallel multipart uploads. */
@@ -26,24 +29,49 @@ export class S3ObjectStore implements ObjectStore {
     return this.location.prefix + key;
   }
 
-  async put(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<void> {
+  async put(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
     const params = { Bucket: this.location.bucket, Key: this.full(key), Body: body, ContentType: contentType };
     if (body.byteLength < MULTIPART_THRESHOLD) {
       await this.client.send(new PutObjectCommand(params));
-      return;
+      return sha256Hex(body);
     }
     // S3 makes a multipart object visible only on CompleteMultipartUpload: no partial reads.
-    await new Upload({ client: this.client, params, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
+    // The hash is computed in slices while the parts are in flight.
+    const upload = new Upload({ client: this.client, params, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
+    const [, sha256] = await Promise.all([upload, sha256HexInterleaved(body)]);
+    return sha256;
   }
 
   async get(key: string): Promise<Uint8Array> {
+    return (await this.getHashed(key)).bytes;
+  }
+
+  async getHashed(key: string): Promise<{ bytes: Uint8Array; sha256: string }> {
+    let body: Readable, declared: number | undefined;
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.full(key) }));
-      return await out.Body!.transformToByteArray();
+      body = out.Body as Readable;
+      declared = out.ContentLength;
     } catch (err) {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
       throw err;
     }
+    // Hash each chunk as it arrives and copy it straight into a buffer of the declared length:
+    // verification costs no extra pass, and there is no concatenation at the end.
+    const hash = createHash('sha256');
+    let bytes = new Uint8Array(declared ?? 0);
+    let length = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      if (length + chunk.length > bytes.length) {
+        const grown = new Uint8Array(Math.max(2 * bytes.length, length + chunk.length));
+        grown.set(bytes.subarray(0, length));
+        bytes = grown;
+      }
+      bytes.set(chunk, length);
+      length += chunk.length;
+    }
+    return { bytes: length === bytes.length ? bytes : bytes.slice(0, length), sha256: hash.digest('hex') };
   }
 
   async list(prefix: string): Promise<string[]> {
