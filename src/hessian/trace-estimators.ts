@@ -1,0 +1,111 @@
+import type { LinearOperator } from '../linalg/linear-operator';
+import { axpy, dot, invertUpper, thinQr } from '../linalg/vectors';
+import { rademacher } from './probes';
+
+/** A trace estimate with its standard error and cost in operator products. */
+export interface TraceEstimate {
+  value: number;
+  stderr: number;
+  method: 'hutchinson' | 'hutch++' | 'xtrace' | 'exact';
+  matvecs: number;
+}
+
+/**
+ * Girard-Hutchinson with Rademacher probes (Bai, Fahey & Golub 1996; Hutchinson 1989):
+ * tr(A) ≈ mean zᵀAz. Runs `probes` products, or with `targetStderr` keeps adding probes (from
+ * `minProbes`, up to `probes`) until the standard error of the mean falls below it.
+ */
+export async function hutchinson(op: LinearOperator, opts: { probes: number; seed: number; targetStderr?: number; minProbes?: number }): Promise<TraceEstimate> {
+  const samples: number[] = [];
+  const minProbes = Math.max(2, opts.minProbes ?? 10);
+  for (let i = 0; i < opts.probes; i++) {
+    const z = rademacher(op.dim, opts.seed, i);
+    samples.push(dot(z, await op.apply(z)));
+    if (opts.targetStderr !== undefined && samples.length >= minProbes && standardError(samples) <= opts.targetStderr) break;
+  }
+  return { value: mean(samples), stderr: standardError(samples), method: 'hutchinson', matvecs: samples.length };
+}
+
+/**
+ * Hutch++ (Meyer, Musco, Musco & Woodruff 2021): a third of the products sketch the top of the
+ * spectrum exactly, the rest run Hutchinson on the deflated remainder. `matvecs` is rounded
+ * down to a multiple of 3.
+ */
+export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number; seed: number }): Promise<TraceEstimate> {
+  const k = Math.floor(opts.matvecs / 3);
+  if (k < 1) throw new RangeError(`hutch++ needs at least 3 products, got ${opts.matvecs}`);
+  const sketch = await Promise.all(Array.from({ length: k }, (_, i) => op.apply(rademacher(op.dim, opts.seed, i, 'probe/hutch++/sketch'))));
+  const { q } = thinQr(sketch);
+  let top = 0;
+  for (const qi of q) top += dot(qi, await op.apply(qi));
+  const deflate = (v: Float64Array): Float64Array => {
+    const out = Float64Array.from(v);
+    for (const qi of q) axpy(-dot(qi, out), qi, out);
+    return out;
+  };
+  const rest: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const g = deflate(rademacher(op.dim, opts.seed, i, 'probe/hutch++/rest'));
+    rest.push(dot(g, await op.apply(g)));
+  }
+  return { value: top + mean(rest), stderr: standardError(rest), method: 'hutch++', matvecs: 3 * k };
+}
+
+/**
+ * XTrace (Epperly, Tropp & Webber 2024): Hutch++'s variance reduction with every probe used
+ * both in the low-rank sketch and, leave-one-out, as a Hutchinson probe; the estimate is the
+ * mean of the k leave-one-out estimates, its error their standard error. `matvecs` is rounded
+ * down to an even number.
+ */
+export async function xtrace(op: LinearOperator, opts: { matvecs: number; seed: number }): Promise<TraceEstimate> {
+  const k = Math.floor(opts.matvecs / 2);
+  if (k < 2) throw new RangeError(`xtrace needs at least 4 products, got ${opts.matvecs}`);
+  const omega = Array.from({ length: k }, (_, i) => rademacher(op.dim, opts.seed, i, 'probe/xtrace'));
+  const aOmega = await Promise.all(omega.map((w) => op.apply(w)));
+  const { q, r } = thinQr(aOmega);
+  const aq = await Promise.all(q.map((qi) => op.apply(qi)));
+  // S = R^{-T} with normalized columns: Q_i Q_iᵀ = Q (I − s_i s_iᵀ) Qᵀ is the basis without probe i.
+  const rInv = invertUpper(r, k); // R^{-1}; (R^{-T})[a][j] = rInv[j][a]
+  const s: Float64Array[] = [];
+  for (let j = 0; j < k; j++) {
+    const col = Float64Array.from({ length: k }, (_, a) => rInv[j * k + a]!);
+    const n = Math.sqrt(dot(col, col));
+    s.push(col.map((x) => x / n));
+  }
+  const qtaq = new Float64Array(k * k); // Qᵀ A Q
+  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) qtaq[a * k + b] = dot(q[a]!, aq[b]!);
+  let trQtAQ = 0;
+  for (let a = 0; a < k; a++) trQtAQ += qtaq[a * k + a]!;
+  const qt = (v: Float64Array): Float64Array => Float64Array.from(q, (qi) => dot(qi, v));
+  const deflate = (c: Float64Array, si: Float64Array): Float64Array => { const d = dot(si, c); return c.map((x, a) => x - d * si[a]!); };
+  const combine = (basis: Float64Array[], c: Float64Array): Float64Array => {
+    const out = new Float64Array(op.dim);
+    basis.forEach((b, a) => axpy(c[a]!, b, out));
+    return out;
+  };
+  const estimates: number[] = [];
+  for (let i = 0; i < k; i++) {
+    const si = s[i]!;
+    // sᵢᵀ (QᵀAQ) sᵢ: the part of tr(QᵀAQ) that probe i alone contributes.
+    let sAs = 0;
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) sAs += si[a]! * qtaq[a * k + b]! * si[b]!;
+    const w = omega[i]!;
+    // (I − Q_iQ_iᵀ) A (I − Q_iQ_iᵀ) w with Q_iQ_iᵀ = Q(I − s sᵀ)Qᵀ
+    const apw = Float64Array.from(aOmega[i]!);
+    axpy(-1, combine(aq, deflate(qt(w), si)), apw);
+    const ptapw = Float64Array.from(apw);
+    axpy(-1, combine(q, deflate(qt(apw), si)), ptapw);
+    estimates.push(trQtAQ - sAs + dot(w, ptapw));
+  }
+  return { value: mean(estimates), stderr: standardError(estimates), method: 'xtrace', matvecs: 2 * k };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+function standardError(xs: number[]): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1) / xs.length);
+}
