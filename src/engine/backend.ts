@@ -31,6 +31,21 @@ function versionOf(pkg: string): string {
   }
 }
 
+/**
+ * Switch tfjs to one named backend now, registering WASM first if needed (tests and benchmarks
+ * compare backends side by side in one process). Returns false if it cannot initialize.
+ */
+export async function useBackend(name: 'cpu' | 'wasm'): Promise<boolean> {
+  const tf = require('@tensorflow/tfjs') as Tf;
+  if (name === 'wasm' && !tf.findBackendFactory('wasm')) {
+    const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+  }
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  return ok;
+}
+
 /** Initialize tfjs once per process with the preferred backend; later calls return the same. */
 export async function selectBackend(preference: BackendPreference = 'auto'): Promise<{ tf: Tf; info: BackendInfo }> {
   if (selected) return selected;
@@ -47,11 +62,8 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   }
   if (preference === 'auto' || preference === 'wasm') {
     attempts.push(['@tensorflow/tfjs-backend-wasm', async () => {
-      const tf = require('@tensorflow/tfjs') as Tf;
-      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-      wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
-      if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to initialize');
-      return tf;
+      if (!(await useBackend('wasm'))) throw new Error('wasm backend failed to initialize');
+      return require('@tensorflow/tfjs') as Tf;
     }]);
   }
   if (preference === 'webgpu') {

@@ -1,10 +1,10 @@
 import type { LinearOperator } from '../linalg/linear-operator';
 import { axpy, dot, norm } from '../linalg/vectors';
-import { tridiagonalEigen, tridiagonalEigenvalues } from '../linalg/symmetric-eigen';
+import { tridiagonalEigen, tridiagonalEigenFull, tridiagonalEigenvalues } from '../linalg/symmetric-eigen';
 import { gaussian, rademacher } from './probes';
 
-/** The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization). */
-export async function lanczosTridiagonal(op: LinearOperator, start: Float64Array, steps: number): Promise<{ alpha: number[]; beta: number[] }> {
+/** The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization), and the Krylov basis. */
+export async function lanczosTridiagonal(op: LinearOperator, start: Float64Array, steps: number): Promise<{ alpha: number[]; beta: number[]; basis: Float64Array[] }> {
   const basis: Float64Array[] = [];
   const alpha: number[] = [], beta: number[] = [];
   let v = start.map((x) => x / norm(start));
@@ -20,7 +20,21 @@ export async function lanczosTridiagonal(op: LinearOperator, start: Float64Array
     beta.push(b);
     v = w.map((x) => x / b);
   }
-  return { alpha, beta };
+  return { alpha, beta, basis };
+}
+
+/** Top-k eigenpairs (descending) by Lanczos: Ritz values and Ritz vectors (unit norm). */
+export async function lanczosTopEigenpairs(op: LinearOperator, opts: { k: number; steps: number; seed: number }): Promise<{ values: number[]; vectors: Float64Array[] }> {
+  const { alpha, beta, basis } = await lanczosTridiagonal(op, gaussian(op.dim, opts.seed, 0, 'probe/lanczos'), Math.max(opts.steps, opts.k));
+  const { values, vectors } = tridiagonalEigenFull(alpha, beta);
+  const out = { values: [] as number[], vectors: [] as Float64Array[] };
+  for (let i = values.length - 1; i >= Math.max(0, values.length - opts.k); i--) {
+    const ritz = new Float64Array(op.dim);
+    vectors[i]!.forEach((c, j) => axpy(c, basis[j]!, ritz));
+    out.values.push(values[i]!);
+    out.vectors.push(ritz);
+  }
+  return out;
 }
 
 /** Extreme eigenvalues by Lanczos: Ritz values of a `steps`-step run, ascending. */
