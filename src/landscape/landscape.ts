@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { gradientAt, lossAt, type Objective } from '../hessian/hvp';
+import { sgdStep, type SgdConfig } from '../optim/sgd';
+import { disposeStats, recomputeBatchNormStats } from './batch-norm-stats';
+
+/**
+ * Landscape operations of the projection procedure (EXPERIMENTS.md, section 2.1.1): the training
+ * loss at any weights (with batch-norm statistics recomputed for those weights), along a
+ * segment, the line-connectedness predicate, and projection to a minimum by full-batch GD.
+ */
+
+/** Training loss at `theta`; models with batch norm are evaluated with statistics recomputed for theta. */
+export function evaluateLoss(obj: Objective, theta: Float32Array): number {
+  const flat = tf.tensor1d(theta);
+  try {
+    if (obj.model.batchNorms.length === 0) return lossAt(obj, flat);
+    const stats = recomputeBatchNormStats(obj.model, flat, obj.batches, obj.forward?.smoothTwin);
+    try {
+      return lossAt({ ...obj, forward: { ...obj.forward, batchNorm: { mode: 'fixed', stats } } }, flat);
+    } finally {
+      disposeStats(stats);
+    }
+  } finally {
+    flat.dispose();
+  }
+}
+
+/** (1 − t)·a + t·b */
+export function interpolate(a: Float32Array, b: Float32Array, t: number): Float32Array {
+  return Float32Array.from(a, (ai, i) => ai + t * (b[i]! - ai));
+}
+
+/** Loss at `points` evenly spaced points of the segment [a, b], endpoints included. */
+export function lossAlongSegment(obj: Objective, a: Float32Array, b: Float32Array, points = 10): number[] {
+  return Array.from({ length: points }, (_, j) => evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))));
+}
+
+/** Two minima are line-connected iff the loss stays below the threshold at every evaluated point. */
+export function lineConnected(obj: Objective, a: Float32Array, b: Float32Array, threshold: number, points = 10): { connected: boolean; losses: number[] } {
+  const losses = lossAlongSegment(obj, a, b, points);
+  return { connected: losses.every((l) => l < threshold), losses };
+}
+
+export interface ProjectionResult {
+  theta: Float32Array;
+  loss: number;
+  steps: number;
+  reached: boolean;
+}
+
+/**
+ * Project a state to a minimum: full-batch GD with the run's hyper-parameters (no noise) from
+ * `theta` (and its momentum buffer) until the training loss is below `threshold`, at most
+ * `maxSteps` steps. Yields between steps so heartbeats and cancellation get through.
+ */
+export async function projectToMinimum(obj: Objective, start: { theta: Float32Array; velocity: Float32Array | null }, opts: { sgd: SgdConfig; threshold: number; maxSteps: number; shouldStop?: () => boolean }): Promise<ProjectionResult> {
+  let theta = tf.tensor1d(start.theta);
+  let velocity = start.velocity ? tf.tensor1d(start.velocity) : null;
+  let steps = 0;
+  try {
+    for (;;) {
+      const current = Float32Array.from(await theta.data());
+      const loss = evaluateLoss(obj, current);
+      if (!Number.isFinite(loss)) throw new Error(`projection diverged: loss ${loss} after ${steps} GD steps`);
+      if (loss < opts.threshold || steps >= opts.maxSteps || opts.shouldStop?.()) return { theta: current, loss, steps, reached: loss < opts.threshold };
+      const g = gradientAt(obj, theta);
+      const next = sgdStep(theta, g, velocity, opts.sgd);
+      g.dispose(); theta.dispose(); velocity?.dispose();
+      theta = next.theta; velocity = next.velocity;
+      steps++;
+      await new Promise((r) => setImmediate(r));
+    }
+  } finally {
+    theta.dispose();
+    velocity?.dispose();
+  }
+}

@@ -1,0 +1,108 @@
+/** Landscape tools, batch-norm recomputation, noise-covariance alignment, FDR observables, exact spectra. */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadMnist } from '../../src/data/mnist';
+import { flatten, resize, subset } from '../../src/data/preprocess';
+import { useBackend } from '../../src/engine/backend';
+import { FdrMonitor } from '../../src/hessian/fdr';
+import { exactSpectrum, formHessian } from '../../src/hessian/full-hessian';
+import { hessianOperator, lossAt, type Objective } from '../../src/hessian/hvp';
+import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise-covariance';
+import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
+import { evaluateLoss, lineConnected, lossAlongSegment, projectToMinimum } from '../../src/landscape/landscape';
+import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
+import { buildModel } from '../../src/models/model';
+import { CounterRng } from '../../src/rng/philox';
+
+before(async () => { await useBackend('cpu'); });
+
+const mnist = flatten(resize(subset(loadMnist('train'), 200, 2), 7, 7));
+function objective(spec: string, n = 200): Objective {
+  const model = buildModel(spec);
+  return { model, batches: [{ x: tf.tensor(mnist.x.subarray(0, n * 49), [n, 49]), y: tf.tensor1d(mnist.y.subarray(0, n), 'int32') }], loss: 'lsce', smoothing: 0.1 };
+}
+
+test('projection by full-batch GD reaches the threshold; minima are line-connected to themselves, not to a far point', async () => {
+  const obj = objective('mlp:49-20-10');
+  const start = obj.model.init(1);
+  const initial = evaluateLoss(obj, start);
+  const p = await projectToMinimum(obj, { theta: start, velocity: null }, { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, threshold: 0.6, maxSteps: 2000 });
+  assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
+  const losses = lossAlongSegment(obj, p.theta, p.theta, 10);
+  assert.equal(losses.length, 10);
+  assert.ok(lineConnected(obj, p.theta, p.theta, 0.6).connected);
+  const far = Float32Array.from(p.theta, (t, i) => t + (i % 2 ? 3 : -3));
+  const check = lineConnected(obj, p.theta, far, 0.6);
+  assert.equal(check.connected, false);
+  assert.ok(check.losses[0]! < 0.6 && check.losses[9]! > 0.6, 'the barrier is found along the segment');
+});
+
+test('batch norm: statistics recomputed over one batch reproduce the batch-mode loss; pooling over chunks is exact for the first layer', () => {
+  const model = buildModel('preact-resnet18:2');
+  const rng = new CounterRng(3, 'test/bn');
+  const x = tf.tensor(Float32Array.from({ length: 8 * 32 * 32 * 3 }, (_, i) => rng.normal(0, i)), [8, 32, 32, 3]);
+  const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+  const theta = model.init(5);
+  const flat = tf.tensor1d(theta);
+  const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
+  const batchMode = lossAt(obj, flat);
+  assert.ok(Math.abs(evaluateLoss(obj, theta) - batchMode) < 1e-5 * batchMode);
+  const whole = recomputeBatchNormStats(model, flat, [{ x, y }]);
+  const halves = recomputeBatchNormStats(model, flat, [{ x: x.slice(0, 4), y: y.slice(0, 4) }, { x: x.slice(4, 4), y: y.slice(4, 4) }]);
+  const first = 'layer1.0.bn1';
+  for (const k of ['mean', 'variance'] as const) {
+    const a = whole.get(first)![k].dataSync(), b = halves.get(first)![k].dataSync();
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}] ${v} vs ${b[i]}`));
+  }
+});
+
+test('CS(H, C) equals the value computed from explicit H and C; the randomized estimate is close', async () => {
+  const obj = objective('mlp:49-4-10', 30);
+  const theta = obj.model.init(3);
+  const exact = await covarianceAlignment(obj, theta, { exact: true, seed: 1 });
+  // explicit matrices
+  const n = obj.model.paramCount;
+  const op = hessianOperator(obj, theta);
+  const h = await formHessian(op);
+  op.dispose();
+  const grads = await perSampleGradients(obj, theta, Int32Array.from({ length: 30 }, (_, i) => i));
+  const mean = new Float64Array(n);
+  grads.forEach((g) => g.forEach((v, i) => { mean[i]! += v / 30; }));
+  const c = new Float64Array(n * n);
+  for (const g of grads) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) c[i * n + j]! += ((g[i]! - mean[i]!) * (g[j]! - mean[j]!)) / 30;
+  let hc = 0, hh = 0, cc = 0;
+  for (let i = 0; i < n * n; i++) { hc += h[i]! * c[i]!; hh += h[i]! ** 2; cc += c[i]! ** 2; }
+  const cs = hc / Math.sqrt(hh * cc);
+  assert.ok(Math.abs(exact.cs - cs) < 1e-5, `${exact.cs} vs ${cs}`);
+  assert.ok(exact.cs > 0 && exact.cs <= 1);
+  const randomized = await covarianceAlignment(obj, theta, { exact: false, samples: 30, probes: 200, seed: 2 });
+  assert.ok(Math.abs(randomized.cs - exact.cs) < 0.15 * exact.cs, `randomized ${randomized.cs} vs exact ${exact.cs}`);
+});
+
+test('exact spectrum: eigenvalues sum to the trace; negative eigenvalues exist away from a minimum', async () => {
+  const obj = objective('mlp:49-6-10', 50);
+  const op = hessianOperator(obj, obj.model.init(4));
+  const { eigenvalues, trace } = await exactSpectrum(op);
+  op.dispose();
+  assert.equal(eigenvalues.length, obj.model.paramCount);
+  assert.ok(Math.abs(eigenvalues.reduce((a, b) => a + b, 0) - trace) < 1e-6 * Math.abs(trace));
+  assert.ok(eigenvalues[0]! < 0, 'a random initialization is not a minimum');
+  Array.from(symmetricEigenvalues(Float64Array.of(2, 1, 1, 2), 2)).forEach((v, i) => assert.ok(Math.abs(v - [1, 3][i]!) < 1e-12));
+});
+
+test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖², half-running means, projected on a basis', () => {
+  const m = new FdrMonitor({ lr: 0.1, momentum: 0.9, dampening: 0.5, weightDecay: 0.01 }, [Float64Array.of(1, 0)]);
+  m.record([1, 2], [0.5, -1], [0.2, 0.1]);
+  m.record([2, 0], [1, 1], [1, 1]);
+  m.record([0, 1], [3, 3], [0, 1]);
+  // half-running: the last 2 of 3 steps
+  const ol = [2 * 1.02 + 0, 0 + 1 * 3.01];
+  const or = [0.19 * 2, 0.19 * 1];
+  const s = m.summary();
+  assert.equal(s.steps, 3);
+  assert.ok(Math.abs(s.full.left - (ol[0]! + ol[1]!) / 2) < 1e-12);
+  assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
+  assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
+  assert.ok(Math.abs(s.projected!.right - 0.19 * (1 + 0) / 2) < 1e-12);
+});
