@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
+import { hessianCommand } from './commands/hessian';
 import { listCommand } from './commands/list';
 import { reproduceCommand } from './commands/reproduce';
 import { resultsCommand } from './commands/results';
@@ -38,6 +39,7 @@ export async function main(args: string[]): Promise<void> {
     .command(resultsCommand)
     .command(experimentsCommand)
     .command(reproduceCommand)
+    .command(hessianCommand)
     .demandCommand(1, 'name a command; `repro --help` lists them')
     .strict()
     .fail((msg, err) => {
@@ -51,6 +53,6 @@ export async function main(args: string[]): Promise<void> {
 if (require.main === module) {
   main(hideBin(process.argv)).catch((err: Error) => {
     process.stderr.write(`Error: ${err.message.split('\n')[0]}\n`);
-    process.exit(err instanceof UsageError || ['YError', 'ParamError', 'ConfigError'].includes(err.name) ? 2 : 1);
+    process.exit(err instanceof UsageError || ['YError', 'ParamError', 'ConfigError', 'WeightsError', 'DataFormatError', 'SafetensorsError'].includes(err.name) ? 2 : 1);
   });
 }

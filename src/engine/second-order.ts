@@ -72,3 +72,11 @@ export function logSumExp(z: tf.Tensor): tf.Tensor {
 export function softplus(x: tf.Tensor): tf.Tensor {
   return tf.add(tf.relu(x), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
 }
+
+/**
+ * One-hot rows as float32. Not `tf.oneHot(..., 'float32')`: tfjs-wasm 4.22 writes the integer
+ * bit pattern of 1 into the float buffer there (1.4e-45 instead of 1.0). Built as int32 and cast.
+ */
+export function oneHotFloat(indices: tf.Tensor, depth: number): tf.Tensor {
+  return tf.cast(tf.oneHot(indices as tf.Tensor1D, depth), 'float32');
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { logSumExp } from '../engine/second-order';
+import { logSumExp, oneHotFloat } from '../engine/second-order';
 
 /**
  * Losses as batch means, twice differentiable (no tf.losses.softmaxCrossEntropy or logSoftmax:
@@ -10,7 +10,7 @@ export type LossName = 'lsce' | 'mse';
 
 /** Targets (1 − s)·onehot + s/K for labels [batch] int32. */
 export function smoothedTargets(labels: tf.Tensor1D, classes: number, smoothing: number): tf.Tensor2D {
-  return tf.add(tf.mul(tf.oneHot(labels, classes, 1, 0, 'float32'), 1 - smoothing), smoothing / classes) as tf.Tensor2D;
+  return tf.add(tf.mul(oneHotFloat(labels, classes), 1 - smoothing), smoothing / classes) as tf.Tensor2D;
 }
 
 /** Label-smoothing cross entropy: mean over the batch of logsumexp(z) − ⟨t, z⟩. */
@@ -21,7 +21,7 @@ export function labelSmoothingCrossEntropy(logits: tf.Tensor2D, labels: tf.Tenso
 
 /** Mean squared error against one-hot targets, averaged over batch and classes (PyTorch's MSELoss). */
 export function meanSquaredError(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  const t = tf.oneHot(labels, logits.shape[1], 1, 0, 'float32');
+  const t = oneHotFloat(labels, logits.shape[1]);
   return tf.mean(tf.square(tf.sub(logits, t))) as tf.Scalar;
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { softplus, stopGradient } from '../engine/second-order';
+import { oneHotFloat, softplus, stopGradient } from '../engine/second-order';
 
 /**
  * Networks are written once against {@link Builder}. Run with a {@link ShapeBuilder} the code
@@ -173,7 +173,7 @@ export class TensorBuilder implements Builder<tf.Tensor> {
     const [n, h, w, c] = x.shape as [number, number, number, number];
     // [n, h/2, 2, w/2, 2, c] → [n, h/2, w/2, c, 4]; the arg-max mask is a constant.
     const windows = tf.reshape(tf.transpose(tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]), [0, 1, 3, 5, 2, 4]), [n, h / 2, w / 2, c, 4]);
-    const mask = stopGradient(tf.oneHot(tf.argMax(windows, -1), 4, 1, 0, 'float32'));
+    const mask = stopGradient(oneHotFloat(tf.argMax(windows, -1), 4));
     return tf.sum(tf.mul(windows, mask), -1);
   }
 

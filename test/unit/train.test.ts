@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { flatten, resize, subset } from '../../src/data/preprocess';
 import { loadMnist } from '../../src/data/mnist';
 import { useBackend } from '../../src/engine/backend';
-import { hvpAt } from '../../src/hessian/hvp';
+import { gradientAt, hvpAt, lossAt } from '../../src/hessian/hvp';
 import { buildModel } from '../../src/models/model';
 import { noiseVariances, sampleNoise } from '../../src/optim/noise';
 import { sgdStep } from '../../src/optim/sgd';
@@ -54,6 +54,25 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.notDeepEqual(straight.theta, start.theta);
   });
 }
+
+test('the CPU and WASM backends agree on loss, gradient and HVP (catches kernel bugs such as WASM float one-hot)', async () => {
+  const model = buildModel('mlp:196-30-10');
+  const theta = model.init(6);
+  const results: Record<string, { loss: number; grad: Float32Array; hv: Float32Array }> = {};
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    const x = tf.tensor(mnist500.x.subarray(0, 200 * 196), [200, 196]);
+    const y = tf.tensor1d(mnist500.y.subarray(0, 200), 'int32');
+    const obj = { model, batches: [{ x, y }], loss: 'lsce' as const, smoothing: 0.1 };
+    const flat = tf.tensor1d(theta);
+    results[backend] = { loss: lossAt(obj, flat), grad: gradientAt(obj, flat).dataSync() as Float32Array, hv: hvpAt(obj, flat, tf.onesLike(flat)).dataSync() as Float32Array };
+  }
+  const rel = (a: Float32Array, b: Float32Array): number => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+  assert.ok(Math.abs(results.cpu!.loss - results.wasm!.loss) < 1e-5 * results.cpu!.loss, `loss ${results.cpu!.loss} vs ${results.wasm!.loss}`);
+  assert.ok(rel(results.wasm!.grad, results.cpu!.grad) < 1e-5, 'gradient');
+  assert.ok(rel(results.wasm!.hv, results.cpu!.hv) < 1e-4, 'HVP');
+  await useBackend('cpu');
+});
 
 test('no tensor leaks: tf.memory().numTensors is flat over training steps and Hessian products', async () => {
   await useBackend('cpu');
