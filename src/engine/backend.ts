@@ -1,11 +1,12 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- optional backends must be loaded lazily, and only if installed */
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 
 /**
- * TensorFlow.js backend selection. Order for `auto`: tfjs-node-gpu (CUDA), tfjs-node
- * (libtensorflow on CPU), WASM, then the pure-JS CPU backend. The first two are optional
- * dependencies whose install downloads libtensorflow, so they are often absent: each is tried
- * and skipped with the reason recorded.
+ * TensorFlow.js backend selection. Order for `auto`: tfjs-node-gpu (CUDA), WebGPU (Dawn, when a
+ * GPU adapter is found), tfjs-node (libtensorflow on CPU), WASM, then the pure-JS CPU backend.
+ * The native and WebGPU packages are optional dependencies (libtensorflow's install downloads
+ * from a host that is often unreachable), so each is tried and skipped with the reason recorded.
  */
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
@@ -29,6 +30,32 @@ function versionOf(pkg: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * WebGPU through Dawn (npm `webgpu`), used only when a real GPU adapter is found: Dawn needs a
+ * Vulkan loader on Linux, and without one we skip it rather than let it print warnings.
+ */
+async function initWebGpu(): Promise<Tf> {
+  if (process.platform === 'linux') {
+    let loaders = '';
+    try {
+      loaders = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      // no ldconfig: let Dawn look for itself
+    }
+    if (loaders && !loaders.includes('libvulkan.so.1')) throw new Error('no Vulkan loader (libvulkan.so.1), so no GPU adapter');
+  }
+  const { create, globals } = require('webgpu') as { create: (flags: string[]) => { requestAdapter(): Promise<{ isFallbackAdapter?: boolean } | null> }; globals: object };
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  const adapter = await gpu.requestAdapter();
+  if (!adapter || adapter.isFallbackAdapter) throw new Error('no GPU adapter');
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  require('@tensorflow/tfjs-backend-webgpu');
+  const tf = require('@tensorflow/tfjs') as Tf;
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialize');
+  return tf;
 }
 
 /**
@@ -56,22 +83,13 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
     await tf.setBackend('tensorflow');
     return tf;
   };
-  if (preference === 'auto' || preference === 'tensorflow') {
-    attempts.push(['@tensorflow/tfjs-node-gpu', native('@tensorflow/tfjs-node-gpu')]);
-    attempts.push(['@tensorflow/tfjs-node', native('@tensorflow/tfjs-node')]);
-  }
+  if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node-gpu', native('@tensorflow/tfjs-node-gpu')]);
+  if (preference === 'auto' || preference === 'webgpu') attempts.push(['@tensorflow/tfjs-backend-webgpu', initWebGpu]);
+  if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node', native('@tensorflow/tfjs-node')]);
   if (preference === 'auto' || preference === 'wasm') {
     attempts.push(['@tensorflow/tfjs-backend-wasm', async () => {
       if (!(await useBackend('wasm'))) throw new Error('wasm backend failed to initialize');
       return require('@tensorflow/tfjs') as Tf;
-    }]);
-  }
-  if (preference === 'webgpu') {
-    attempts.push(['@tensorflow/tfjs-backend-webgpu', async () => {
-      const tf = require('@tensorflow/tfjs') as Tf;
-      require('@tensorflow/tfjs-backend-webgpu');
-      if (!(await tf.setBackend('webgpu'))) throw new Error('no WebGPU adapter');
-      return tf;
     }]);
   }
   attempts.push(['@tensorflow/tfjs-backend-cpu', async () => {
