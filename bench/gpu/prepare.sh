@@ -20,7 +20,18 @@ Module._resolveFilename = function (...a) { const f = orig.apply(this, a); if (f
 require('@tensorflow/tfjs'); require('@tensorflow/tfjs-backend-webgpu'); require('webgpu/package.json');
 for (const p of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-core']) require(p + '/package.json');
 const path = require('path');
-for (const f of seen) console.log(path.relative('node_modules', f));
+const out = new Set();
+for (const f of seen) {
+  const rel = path.relative('node_modules', f);
+  out.add(rel);
+  // and the package.json of the package holding it (Node reads 'main' and 'type' from it)
+  const parts = rel.split(path.sep);
+  const pkg = path.join(...parts.slice(0, parts[0].startsWith('@') ? 2 : 1));
+  out.add(path.join(pkg, 'package.json'));
+  // small packages go whole (nested package.json files set module types, e.g. long/umd)
+  if (!pkg.startsWith('@tensorflow') && pkg !== 'webgpu') out.add(pkg);
+}
+for (const f of out) console.log(f);
 " > .gpu/files.txt
 echo webgpu/index.js >> .gpu/files.txt
 echo webgpu/package.json >> .gpu/files.txt
