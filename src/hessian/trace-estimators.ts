@@ -1,6 +1,13 @@
 import type { LinearOperator } from '../linalg/linear-operator';
 import { axpy, dot, invertUpper, thinQr } from '../linalg/vectors';
-import { rademacher } from './probes';
+import { gaussian, rademacher } from './probes';
+
+/** Probe distribution: Rademacher (the default) or standard Gaussian. */
+export type ProbeKind = 'rademacher' | 'gaussian';
+
+function probe(kind: ProbeKind | undefined, dim: number, seed: number, index: number, stream: string): Float64Array {
+  return kind === 'gaussian' ? gaussian(dim, seed, index, stream) : rademacher(dim, seed, index, stream);
+}
 
 /** A trace estimate with its standard error and cost in operator products. */
 export interface TraceEstimate {
@@ -15,11 +22,11 @@ export interface TraceEstimate {
  * tr(A) ≈ mean zᵀAz. Runs `probes` products, or with `targetStderr` keeps adding probes (from
  * `minProbes`, up to `probes`) until the standard error of the mean falls below it.
  */
-export async function hutchinson(op: LinearOperator, opts: { probes: number; seed: number; targetStderr?: number; minProbes?: number }): Promise<TraceEstimate> {
+export async function hutchinson(op: LinearOperator, opts: { probes: number; seed: number; targetStderr?: number; minProbes?: number; probe?: ProbeKind }): Promise<TraceEstimate> {
   const samples: number[] = [];
   const minProbes = Math.max(2, opts.minProbes ?? 10);
   for (let i = 0; i < opts.probes; i++) {
-    const z = rademacher(op.dim, opts.seed, i);
+    const z = probe(opts.probe, op.dim, opts.seed, i, 'probe/rademacher');
     samples.push(dot(z, await op.apply(z)));
     if (opts.targetStderr !== undefined && samples.length >= minProbes && standardError(samples) <= opts.targetStderr) break;
   }
@@ -31,10 +38,10 @@ export async function hutchinson(op: LinearOperator, opts: { probes: number; see
  * spectrum exactly, the rest run Hutchinson on the deflated remainder. `matvecs` is rounded
  * down to a multiple of 3.
  */
-export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number; seed: number }): Promise<TraceEstimate> {
+export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number; seed: number; probe?: ProbeKind }): Promise<TraceEstimate> {
   const k = Math.floor(opts.matvecs / 3);
   if (k < 1) throw new RangeError(`hutch++ needs at least 3 products, got ${opts.matvecs}`);
-  const sketch = await Promise.all(Array.from({ length: k }, (_, i) => op.apply(rademacher(op.dim, opts.seed, i, 'probe/hutch++/sketch'))));
+  const sketch = await Promise.all(Array.from({ length: k }, (_, i) => op.apply(probe(opts.probe, op.dim, opts.seed, i, 'probe/hutch++/sketch'))));
   const { q } = thinQr(sketch);
   let top = 0;
   for (const qi of q) top += dot(qi, await op.apply(qi));
@@ -45,7 +52,7 @@ export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number;
   };
   const rest: number[] = [];
   for (let i = 0; i < k; i++) {
-    const g = deflate(rademacher(op.dim, opts.seed, i, 'probe/hutch++/rest'));
+    const g = deflate(probe(opts.probe, op.dim, opts.seed, i, 'probe/hutch++/rest'));
     rest.push(dot(g, await op.apply(g)));
   }
   return { value: top + mean(rest), stderr: standardError(rest), method: 'hutch++', matvecs: 3 * k };
@@ -57,10 +64,10 @@ export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number;
  * mean of the k leave-one-out estimates, its error their standard error. `matvecs` is rounded
  * down to an even number.
  */
-export async function xtrace(op: LinearOperator, opts: { matvecs: number; seed: number }): Promise<TraceEstimate> {
+export async function xtrace(op: LinearOperator, opts: { matvecs: number; seed: number; probe?: ProbeKind }): Promise<TraceEstimate> {
   const k = Math.floor(opts.matvecs / 2);
   if (k < 2) throw new RangeError(`xtrace needs at least 4 products, got ${opts.matvecs}`);
-  const omega = Array.from({ length: k }, (_, i) => rademacher(op.dim, opts.seed, i, 'probe/xtrace'));
+  const omega = Array.from({ length: k }, (_, i) => probe(opts.probe, op.dim, opts.seed, i, 'probe/xtrace'));
   const aOmega = await Promise.all(omega.map((w) => op.apply(w)));
   const { q, r } = thinQr(aOmega);
   const aq = await Promise.all(q.map((qi) => op.apply(qi)));
