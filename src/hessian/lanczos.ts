@@ -1,6 +1,6 @@
 import type { LinearOperator } from '../linalg/linear-operator';
 import { axpy, dot, norm } from '../linalg/vectors';
-import { tridiagonalEigen, tridiagonalEigenFull, tridiagonalEigenvalues } from '../linalg/symmetric-eigen';
+import { tridiagonalEigenFull, tridiagonalEigenvalues } from '../linalg/symmetric-eigen';
 import { gaussian, rademacher } from './probes';
 
 /** The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization), and the Krylov basis. */
@@ -58,8 +58,8 @@ export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { st
   const nodes: number[] = [], weights: number[] = [];
   for (let p = 0; p < opts.probes; p++) {
     const { alpha, beta } = await lanczosTridiagonal(op, rademacher(op.dim, opts.seed, p, 'probe/slq'), opts.steps);
-    const { values, firstComponents } = tridiagonalEigen(alpha, beta);
-    values.forEach((v, i) => { nodes.push(v); weights.push(firstComponents[i]! ** 2 / opts.probes); });
+    const { values, vectors } = tridiagonalEigenFull(alpha, beta);
+    values.forEach((v, i) => { nodes.push(v); weights.push(vectors[i]![0]! ** 2 / opts.probes); });
   }
   return { nodes, weights };
 }

@@ -28,19 +28,6 @@ export function tridiagonalEigenFull(diagonal: ArrayLike<number>, offDiagonal: A
   return { values: Float64Array.from(order, (i) => d[i]!), vectors: order.map((i) => Float64Array.from({ length: n }, (_, r) => z[r * n + i]!)) };
 }
 
-/** Eigenvalues and eigenvectors of a small symmetric tridiagonal matrix (for quadrature weights). */
-export function tridiagonalEigen(diagonal: ArrayLike<number>, offDiagonal: ArrayLike<number>): { values: Float64Array; firstComponents: Float64Array } {
-  const n = diagonal.length;
-  const d = Float64Array.from(diagonal);
-  const e = new Float64Array(n);
-  for (let i = 0; i < n - 1; i++) e[i] = offDiagonal[i]!;
-  const z = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) z[i * n + i] = 1;
-  tqli(d, e, z);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
-  return { values: Float64Array.from(order, (i) => d[i]!), firstComponents: Float64Array.from(order, (i) => z[i]!) };
-}
-
 /** Eigenvalues (ascending) of a dense symmetric n×n matrix, row-major. The input is not modified. */
 export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
   const a = Float64Array.from(matrix);

@@ -91,6 +91,19 @@ function finiteDifferenceHvp(obj: Objective, theta: Float32Array, v: Float64Arra
   return d2.map((x, i) => (4 * x - d1[i]!) / 3);
 }
 
+test('MSE loss: HVP matches finite differences (mlp:49-20-10)', () => {
+  const model = buildModel('mlp:49-20-10');
+  const { x, y } = data(model, 16, 8);
+  const theta = model.init(3);
+  const obj: Objective = { model, batches: [{ x, y }], loss: 'mse', smoothing: 0, forward: { smoothTwin: true } };
+  const v = gaussian(model.paramCount, 4, 0);
+  const norm = Math.sqrt(v.reduce((s, a) => s + a * a, 0));
+  const unit = v.map((a) => a / norm);
+  const hv = hvpAt(obj, tf.tensor1d(theta), tf.tensor1d(Float32Array.from(unit))).dataSync();
+  const err = relErr(hv, finiteDifferenceHvp(obj, theta, unit, 0.2));
+  assert.ok(err < 1e-4, `relative error ${err}`);
+});
+
 // The wide models are checked at reduced width (same code and structure, a fraction of the
 // cost: the pure-JS backend convolves at a few MFLOP/s); full widths are checked on the GPU.
 // The finite-difference reference is limited by float32 rounding of the gradients to about
