@@ -88,16 +88,22 @@ function householderTridiagonal(a: Float64Array, n: number, d: Float64Array, e: 
 /** Implicit QL with Wilkinson shifts; d: diagonal (→ eigenvalues), e: off-diagonal, z: optional eigenvectors (row-major n×n). */
 function tqli(d: Float64Array, e: Float64Array, z?: Float64Array): void {
   const n = d.length;
+  // Deflate off-diagonals that are negligible next to their neighbours or next to the whole
+  // matrix: Hessians of overparameterized nets have large blocks of (numerically) zero
+  // eigenvalues, where a purely relative test never fires. Both tests are backward stable.
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(d[i]!) + Math.abs(e[i]!));
+  const floor = Number.EPSILON * scale;
   for (let l = 0; l < n; l++) {
     let iter = 0;
     let m: number;
     do {
       for (m = l; m < n - 1; m++) {
         const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
-        if (Math.abs(e[m]!) <= Number.EPSILON * dd) break;
+        if (Math.abs(e[m]!) <= Number.EPSILON * dd || Math.abs(e[m]!) <= floor) break;
       }
       if (m !== l) {
-        if (iter++ === 60) throw new Error('tqli: no convergence in 60 iterations');
+        if (iter++ === 100) throw new Error('tqli: no convergence in 100 iterations');
         let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
         let r = Math.hypot(g, 1);
         g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
