@@ -1,6 +1,10 @@
 import { makeAdvanceToyTrajectory } from './advance-toy-trajectory';
 import type { ActivityDeps } from './deps';
 import { makeSummarizeFig7 } from './summarize-fig7';
+import { makePathStages } from './pipeline/path-stages';
+import { makeSummarizeProjectedPath } from './pipeline/summarize-projected-path';
+import { makeTrainSeed } from './pipeline/train-seed';
+import { PipelineWorkspace } from './pipeline/workspace';
 
 export type { ActivityDeps, LogEvent } from './deps';
 export { keys } from './deps';
@@ -10,9 +14,13 @@ export { keys } from './deps';
  * the same factory against the real test servers.
  */
 export function createActivities(deps: ActivityDeps) {
+  const workspace = new PipelineWorkspace(deps.store, deps.config);
   return {
     advanceToyTrajectory: makeAdvanceToyTrajectory(deps),
     summarizeFig7: makeSummarizeFig7(deps),
+    trainSeed: makeTrainSeed(deps, workspace),
+    ...makePathStages(deps, workspace),
+    summarizeProjectedPath: makeSummarizeProjectedPath(deps),
   };
 }
 

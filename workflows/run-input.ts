@@ -9,6 +9,8 @@ export interface RunInput {
   /** Task queues and timeouts from the client's config: workflows cannot read config. */
   taskQueues: { cpu: string; gpu: string };
   timeouts: { heartbeatMs: number; activityStartToCloseMs: number };
+  /** Recompute every cached stage (`repro run --no-cache`). */
+  noCache?: boolean;
 }
 
 /** Workflow id of a run: hierarchical so that children read as `run/<id>/...`. */

@@ -13,11 +13,12 @@ export function newRunId(experiment: string): string {
 }
 
 /** Start an experiment's workflow; returns its handle. */
-export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name)): Promise<WorkflowHandle> {
+export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name), noCache = false): Promise<WorkflowHandle> {
   const input: RunInput = {
     runId, experiment: experiment.name, preset, params, seed,
     taskQueues: config.taskQueues,
     timeouts: { heartbeatMs: config.timeouts.heartbeatMs, activityStartToCloseMs: config.timeouts.activityStartToCloseMs },
+    noCache,
   };
   return await client.workflow.start(experiment.workflowType, {
     workflowId: runWorkflowId(runId),

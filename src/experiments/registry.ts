@@ -1,4 +1,5 @@
 import { fig7 } from './fig7/definition';
+import { projectedPath } from './projected-path/definition';
 import { ParamError, resolveParams, type ParamSpec, type Params } from './params';
 
 /** One runnable experiment: what it checks, its parameters and which workflow runs it. */
@@ -16,7 +17,7 @@ export interface ExperimentDefinition {
   validate?(params: Params): void;
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7, projectedPath];
 
 /** What `repro start` runs on the embedded default. */
 export const DEFAULT_SUITE: readonly string[] = ['fig7'];

@@ -11,6 +11,7 @@ interface RunArgs extends GlobalArgs {
   seed: number;
   wait: boolean;
   id?: string;
+  cache: boolean;
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
@@ -22,7 +23,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     .option('set', { type: 'string', array: true, default: [], describe: 'override a parameter: --set key=value (repeatable)' })
     .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream of the run' })
     .option('wait', { type: 'boolean', default: false, describe: 'wait for the run to finish and print its result' })
-    .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' }),
+    .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'reuse cached stage results (--no-cache recomputes them)' }),
   handler: async (argv) => {
     if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
     if (argv.id !== undefined && !/^[A-Za-z0-9._-]+$/.test(argv.id)) throw new UsageError(`--id ${argv.id}: use letters, digits, '.', '_' and '-' only`);
@@ -32,7 +34,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     const { client, connection } = await connectTemporal(config);
     try {
       await checkS3(config);
-      const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed, argv.id);
+      const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed, argv.id, !argv.cache);
       const runId = handle.workflowId.replace(/^run\//, '');
       if (!argv.wait) {
         if (argv.json) printJson({ runId });

@@ -1,0 +1,119 @@
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import type { ReproConfig } from '../../temporal.config';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
+import type { Tensor } from '../../src/checkpoint/safetensors';
+import { loadCifar } from '../../src/data/cifar-download';
+import type { Dataset } from '../../src/data/dataset';
+import { loadMnist } from '../../src/data/mnist';
+import { subset } from '../../src/data/preprocess';
+import { fitToModel } from '../../src/data/tensor-data';
+import type { PipelineParams } from '../../src/experiments/projected-path/definition';
+import type { Objective } from '../../src/hessian/hvp';
+import { buildModel, type Model } from '../../src/models/model';
+import type { ObjectStore } from '../../src/storage/object-store';
+import { Trainer, type TrainState } from '../../src/train/trainer';
+
+/** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
+export interface StateRef {
+  key: string;
+  sha256: string;
+  iteration: number;
+}
+
+/**
+ * What the pipeline's activities share inside one worker: data sets and their tensors, loaded
+ * once per process and parameter set (a worker runs many activities of the same run).
+ */
+export class PipelineWorkspace {
+  private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
+  private readonly objectives = new Map<string, { train: Objective; val: Objective }>();
+  readonly checkpoints: CheckpointStore;
+
+  constructor(readonly store: ObjectStore, readonly config: ReproConfig) {
+    this.checkpoints = new CheckpointStore(store);
+  }
+
+  model(p: PipelineParams): Model {
+    return buildModel(p.model);
+  }
+
+  async datasets(p: PipelineParams): Promise<{ train: Dataset; val: Dataset }> {
+    const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
+    let d = this.data.get(id);
+    if (!d) {
+      d = (async () => {
+        const cache = path.join(this.config.dataDir, 'datasets');
+        const [train, test] = p.dataset === 'mnist'
+          ? [loadMnist('train'), loadMnist('test')]
+          : await Promise.all([loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'train', cache), loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'test', cache)]);
+        const shape = this.model(p).inputShape;
+        // The subsets are fixed by the data seed 0: every seed of a run trains on the same data.
+        return {
+          train: fitToModel(p.samples ? subset(train, p.samples, 0) : train, shape),
+          val: fitToModel(p.valSamples ? subset(test, p.valSamples, 1) : test, shape),
+        };
+      })();
+      this.data.set(id, d);
+    }
+    return d;
+  }
+
+  /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
+  async objectives_(p: PipelineParams): Promise<{ train: Objective; val: Objective }> {
+    const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
+    let o = this.objectives.get(id);
+    if (!o) {
+      const { train, val } = await this.datasets(p);
+      const model = this.model(p);
+      const chunks = (d: Dataset): Objective['batches'] => {
+        const s = d.shape.reduce((a, b) => a * b, 1);
+        const out: Objective['batches'] = [];
+        for (let at = 0; at < d.y.length; at += 1000) {
+          const m = Math.min(1000, d.y.length - at);
+          out.push({ x: tf.keep(tf.tensor(d.x.subarray(at * s, (at + m) * s), [m, ...d.shape])), y: tf.keep(tf.tensor1d(d.y.subarray(at, at + m), 'int32')) });
+        }
+        return out;
+      };
+      o = { train: { model, batches: chunks(train), loss: 'lsce', smoothing: p.smoothing }, val: { model, batches: chunks(val), loss: 'lsce', smoothing: p.smoothing } };
+      this.objectives.set(id, o);
+    }
+    return o;
+  }
+
+  async trainer(p: PipelineParams, seed: number): Promise<Trainer> {
+    const { train } = await this.datasets(p);
+    return new Trainer({
+      model: this.model(p), data: train, loss: 'lsce', smoothing: p.smoothing, batchSize: p.batch, augment: p.augment, seed,
+      sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay },
+    });
+  }
+
+  /** Load a committed state, verified against the hash the caller holds. */
+  async loadState(ref: StateRef): Promise<TrainState> {
+    const manifest = JSON.parse(Buffer.from(await this.store.get(ref.key)).toString('utf8'));
+    const root = ref.key.replace(/[^/]+\/manifest\.json$/, '');
+    const loaded = await this.checkpoints.loadLatest(root, () => {}, manifest.step);
+    if (!loaded || loaded.manifest.data.sha256 !== ref.sha256) throw new Error(`state ${ref.key} is missing or does not match sha256 ${ref.sha256}`);
+    return tensorsToState(loaded.tensors);
+  }
+
+  /** Commit a state under `root` at its step. */
+  async saveState(root: string, s: TrainState, meta: Record<string, unknown>): Promise<StateRef> {
+    const { manifest, manifestKey } = await this.checkpoints.commit(root, s.step, stateToTensors(s), meta);
+    return { key: manifestKey, sha256: manifest.data.sha256, iteration: s.step };
+  }
+}
+
+export function stateToTensors(s: TrainState): Record<string, Tensor> {
+  const t: Record<string, Tensor> = {
+    theta: { dtype: 'F32', shape: [s.theta.length], data: s.theta },
+    step: { dtype: 'I64', shape: [1], data: Float64Array.of(s.step) },
+  };
+  if (s.velocity) t.velocity = { dtype: 'F32', shape: [s.velocity.length], data: s.velocity };
+  return t;
+}
+
+export function tensorsToState(t: Record<string, Tensor>): TrainState {
+  return { step: t.step!.data[0]!, theta: Float32Array.from(t.theta!.data), velocity: t.velocity ? Float32Array.from(t.velocity.data) : null };
+}

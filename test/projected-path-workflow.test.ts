@@ -1,0 +1,66 @@
+/** The projected-path pipeline on the real Temporal dev server and S3 server, small settings. */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { codeVersion, makeObjectStore } from '../infra/clients';
+import { startRun } from '../infra/cli/runs';
+import { planRun } from '../src/experiments/registry';
+import { useBackend } from '../src/engine/backend';
+import { testConfig, uniqueQueues } from './helpers';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const config = testConfig(uniqueQueues());
+const store = makeObjectStore(config);
+let env: TestWorkflowEnvironment;
+let workers: Worker[];
+let running: Promise<unknown>;
+
+before(async () => {
+  await useBackend('wasm');
+  env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace });
+  const activities = createActivities({ store, config, stopping: new AbortController().signal, log: () => {}, codeVersion: codeVersion() });
+  workers = await Promise.all([config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) => Worker.create({
+    connection: env.nativeConnection, namespace: config.temporal.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities,
+  })));
+  running = Promise.all(workers.map((w) => w.run()));
+});
+
+after(async () => {
+  workers.forEach((w) => w.shutdown());
+  await running;
+  await env.teardown();
+});
+
+const SETS = ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'epochs=2', 'seeds=2', 'batch=20', 'lr=0.5', 'threshold=0.75', 'probes=8'];
+
+type PathResult = { path: Array<{ seed: number; iteration: number; trainLoss: number; valLoss: number; trace: number | null }>; counts: { trainSteps: number; projections: number; replays: number; lineChecks: number; cacheHits: number }; claims: Array<{ id: string; verdict: string }> };
+
+test('projected path over 2 seeds: minima below the threshold, traces along the path; a re-run reuses every cached stage', async () => {
+  const { experiment, params } = planRun('projected-path', 'small', SETS);
+  const first = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`)).result()) as unknown as PathResult;
+  for (const seed of [1, 2]) {
+    const rows = first.path.filter((r) => r.seed === seed);
+    assert.deepEqual([rows[0]!.iteration, rows[rows.length - 1]!.iteration], [0, 20], `seed ${seed} spans the two epochs`);
+    assert.deepEqual(rows.map((r) => r.iteration), [...rows.map((r) => r.iteration)].sort((a, b) => a - b));
+  }
+  for (const r of first.path) {
+    assert.ok(r.trainLoss < 0.75, `projected point at ${r.iteration} has loss ${r.trainLoss}`);
+    assert.ok(Number.isFinite(r.valLoss) && r.trace !== null && Number.isFinite(r.trace));
+  }
+  assert.equal(first.counts.trainSteps, 2 * 20);
+  assert.ok(first.counts.projections >= 6 && first.counts.lineChecks >= 4);
+  assert.deepEqual(first.claims.map((c) => c.id), ['path-in-minimal-valley', 'trace-decreases']);
+  assert.equal(first.claims[0]!.verdict, 'pass');
+
+  const again = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`)).result()) as unknown as PathResult;
+  assert.deepEqual(again.path, first.path, 'identical path from cached stages');
+  const stages = first.counts.projections + first.counts.replays + first.counts.lineChecks + first.path.length;
+  assert.equal(again.counts.cacheHits, stages, 'every projection, replay, line check and trace came from the cache');
+
+  const fresh = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`, true)).result()) as unknown as PathResult;
+  assert.equal(fresh.counts.cacheHits, 0, '--no-cache recomputes');
+  assert.deepEqual(fresh.path, first.path, 'and gets the same answers');
+});
