@@ -20,7 +20,7 @@ export interface ExperimentDefinition {
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7, projectedPath];
 
 /** What `repro start` runs on the embedded default. */
-export const DEFAULT_SUITE: readonly string[] = ['fig7'];
+export const DEFAULT_SUITE: readonly string[] = ['fig7', 'projected-path'];
 
 export function findExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);
