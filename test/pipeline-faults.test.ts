@@ -1,0 +1,114 @@
+/**
+ * Fault tolerance of the projected-path pipeline with real processes, on a private stack (its
+ * servers are stopped and restarted here): a worker killed mid-training, the Temporal server
+ * restarted mid-run, and the S3 server unreachable for 20 s. Each run must complete with the
+ * same projected path as an undisturbed run.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import type { Client, Connection } from '@temporalio/client';
+import { connectTemporal, makeObjectStore } from '../infra/clients';
+import { startRun } from '../infra/cli/runs';
+import { loadConfig } from '../infra/load-config';
+import { stackUp } from '../infra/stack/embedded-stack';
+import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
+import { sleep, stopDaemon } from '../infra/stack/processes';
+import { trainRoot } from '../activities/pipeline/train-seed';
+import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
+import { planRun } from '../src/experiments/registry';
+import type { ReproConfig } from '../temporal.config';
+import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
+
+let stack: EphemeralStack;
+let config: ReproConfig;
+let temporal: { client: Client; connection: Connection };
+const conf = { ...uniqueQueues(), 'timeouts.heartbeatMs': '3000' };
+// Long training (1600 steps), cheap projections (a loose threshold): the faults land in training
+// and the pipeline still runs every stage.
+const SETS = ['model=mlp:196-64-10', 'samples=2000', 'valSamples=200', 'epochs=8', 'seeds=1', 'batch=10', 'lr=0.1', 'threshold=2.5', 'probes=4', 'traceStride=4', 'checkpointEvery=50'];
+const TOTAL_STEPS = 1600;
+type Row = { iteration: number; trainLoss: number; valLoss: number; trace: number | null };
+
+before(async () => {
+  stack = await startEphemeralStack(47233, 'repro-faults', () => {});
+  config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, stack.env);
+  temporal = await connectTemporal(config);
+});
+after(async () => {
+  await temporal.connection.close();
+  await stack.stop();
+});
+
+async function start(noCache = false): Promise<{ runId: string; result: () => Promise<{ path: Row[]; counts: Record<string, number> }> }> {
+  const { experiment, params } = planRun('projected-path', 'small', SETS);
+  const runId = `faults-${randomUUID()}`;
+  // startRun may meet a restarting server: the client retries its calls
+  const handle = await startRun(temporal.client, config, experiment, 'small', params, 1, runId, noCache);
+  return { runId, result: async () => (await handle.result()) as never };
+}
+
+const worker = (): WorkerProcess => startWorker(conf, stack.env);
+let reference: Row[];
+
+test('SIGKILL mid-training: another worker resumes from the last committed checkpoint; same path as an undisturbed run', async () => {
+  const a = worker();
+  await a.waitFor((e) => e.event === 'worker-ready');
+  const run = await start();
+  await a.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
+  a.child.kill('SIGKILL');
+  await a.exited;
+  const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(trainRoot(run.runId, 1)))[0]!.step;
+  const b = worker();
+  try {
+    const result = await run.result();
+    const resume = b.events.find((e) => e.event === 'resume' && e.runId === run.runId && (e.attempt as number) > 1);
+    assert.ok(resume, 'worker B resumed the killed training attempt');
+    assert.equal(resume.step, committed, 'from the latest committed checkpoint: less than one interval recomputed');
+    assert.ok(committed < TOTAL_STEPS, `killed mid-training (at ${committed} of ${TOTAL_STEPS} steps)`);
+    const undisturbed = await start(true);
+    reference = (await undisturbed.result()).path;
+    assert.deepEqual(result.path, reference);
+  } finally {
+    b.child.kill('SIGTERM');
+    await b.exited;
+  }
+});
+
+test('the Temporal server restarts mid-run (same SQLite file): the run continues and completes', async () => {
+  const w = worker();
+  try {
+    await w.waitFor((e) => e.event === 'worker-ready');
+    const run = await start();
+    await w.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
+    assert.ok(await stopDaemon(config.dataDir, 'temporal'), 'stopped the Temporal server');
+    await sleep(2000);
+    await stackUp(config);
+    assert.deepEqual((await run.result()).path, reference);
+  } finally {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+});
+
+test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is visible, the run completes', async () => {
+  const w = worker();
+  try {
+    await w.waitFor((e) => e.event === 'worker-ready');
+    const run = await start(true);
+    await w.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
+    assert.ok(await stopDaemon(config.dataDir, 's3'), 'stopped the S3 server');
+    await sleep(20_000);
+    await stackUp(config);
+    const result = await run.result();
+    assert.deepEqual(result.path, reference);
+    const skipped: string[] = [];
+    const checkpoints = new CheckpointStore(makeObjectStore(config));
+    const latest = await checkpoints.loadLatest(trainRoot(run.runId, 1), (s) => skipped.push(s.reason));
+    assert.equal(latest?.manifest.step, TOTAL_STEPS);
+    assert.deepEqual(skipped, [], 'every committed checkpoint verifies');
+  } finally {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+});
