@@ -18,7 +18,7 @@ function activities(input: RunInput) {
     heartbeatTimeout: input.timeouts.heartbeatMs,
     startToCloseTimeout: input.timeouts.activityStartToCloseMs,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'DataFormatError'] },
+    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'DataFormatError', 'CorruptCheckpoint'] },
   };
   // Numerics on the gpu queue (one model per slot), the summary on cpu.
   return {

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { ApplicationFailure } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
@@ -94,7 +95,10 @@ export class PipelineWorkspace {
     const manifest = JSON.parse(Buffer.from(await this.store.get(ref.key)).toString('utf8'));
     const root = ref.key.replace(/[^/]+\/manifest\.json$/, '');
     const loaded = await this.checkpoints.loadLatest(root, () => {}, manifest.step);
-    if (!loaded || loaded.manifest.data.sha256 !== ref.sha256) throw new Error(`state ${ref.key} is missing or does not match sha256 ${ref.sha256}`);
+    if (!loaded || loaded.manifest.data.sha256 !== ref.sha256) {
+      // A stage's input that no longer verifies will not verify on a retry either.
+      throw ApplicationFailure.nonRetryable(`state ${ref.key} is missing or does not match sha256 ${ref.sha256}`, 'CorruptCheckpoint');
+    }
     return tensorsToState(loaded.tensors);
   }
 
