@@ -3,7 +3,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { publicConfig } from '../temporal.config';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import type { Tensor } from '../src/checkpoint/safetensors';
-import { advance, DivergenceError, initialState, loss, type ToyState } from '../src/experiments/fig7/toy';
+import { advance, initialState, loss, type ToyState } from '../src/experiments/fig7/toy';
+import { DivergenceError } from '../src/train/divergence';
 import { keys, type ActivityDeps } from './deps';
 import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from './types';
 

@@ -27,13 +27,13 @@ function activities(input: RunInput) {
   };
 }
 
-async function windowed<T, R>(items: T[], f: (item: T) => Promise<R>): Promise<R[]> {
+async function windowed<T, R>(items: T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await f(items[i]!);
+      out[i] = await f(items[i]!, i);
     }
   }));
   return out;
@@ -90,8 +90,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     points.push(...(i === 0 ? s.points : s.points.slice(1)));
     for (const k of Object.keys(counts) as Array<keyof PathCountsTotal>) if (k !== 'trainSteps') counts[k] += s.counts[k];
   });
-  const rows = await windowed(points, async (pt) => {
-    const index = points.indexOf(pt);
+  const rows = await windowed(points, async (pt, index) => {
     let trace: number | null = null, traceStderr: number | null = null;
     if (index % p.traceStride === 0 || index === points.length - 1) {
       const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });

@@ -33,7 +33,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
       const p = input.params;
       const inputs = { state: input.state.sha256, sgd: sgdOf(p), threshold: p.threshold, cap: p.projectionSteps, objective: objectiveConfig(p), code: deps.codeVersion };
       const r = await cachedStage(ws.store, 'project', inputs, !input.noCache, async (key) => {
-        const { train, val } = await ws.objectives_(p);
+        const { train, val } = await ws.objectives(p);
         const s = await ws.loadState(input.state);
         const projected = await projectToMinimum(train, { theta: s.theta, velocity: s.velocity }, { sgd: sgdOf(p), threshold: p.threshold, maxSteps: p.projectionSteps, shouldStop: () => { heartbeat({ stage: 'project' }); return false; } });
         const minimum = await ws.saveState(`cache/minima/${key}/`, { step: input.state.iteration, theta: projected.theta, velocity: null }, { from: input.state });
@@ -59,7 +59,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
       const p = input.params;
       const inputs = { a: input.a.sha256, b: input.b.sha256, threshold: p.threshold, points: p.linePoints, objective: objectiveConfig(p), code: deps.codeVersion };
       const r = await cachedStage(ws.store, 'line', inputs, !input.noCache, async () => {
-        const { train } = await ws.objectives_(p);
+        const { train } = await ws.objectives(p);
         const [a, b] = await Promise.all([ws.loadState(input.a), ws.loadState(input.b)]);
         heartbeat({ stage: 'line' });
         return lineConnected(train, a.theta, b.theta, p.threshold, p.linePoints);
@@ -72,7 +72,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
       const p = input.params;
       const inputs = { minimum: input.minimum.sha256, probes: p.probes, probeSeed: input.probeSeed, objective: objectiveConfig(p), code: deps.codeVersion };
       const r = await cachedStage(ws.store, 'trace', inputs, !input.noCache, async () => {
-        const { train } = await ws.objectives_(p);
+        const { train } = await ws.objectives(p);
         const s = await ws.loadState(input.minimum);
         const op = hessianOperator(train, s.theta);
         try {

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
-import { DivergenceError } from '../../src/train/trainer';
+import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
 import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspace';
 

@@ -28,7 +28,7 @@ export interface StateRef {
  */
 export class PipelineWorkspace {
   private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
-  private readonly objectives = new Map<string, { train: Objective; val: Objective }>();
+  private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
   readonly checkpoints: CheckpointStore;
 
   constructor(readonly store: ObjectStore, readonly config: ReproConfig) {
@@ -61,9 +61,9 @@ export class PipelineWorkspace {
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
-  async objectives_(p: PipelineParams): Promise<{ train: Objective; val: Objective }> {
+  async objectives(p: PipelineParams): Promise<{ train: Objective; val: Objective }> {
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
-    let o = this.objectives.get(id);
+    let o = this.objectiveCache.get(id);
     if (!o) {
       const { train, val } = await this.datasets(p);
       const model = this.model(p);
@@ -77,7 +77,7 @@ export class PipelineWorkspace {
         return out;
       };
       o = { train: { model, batches: chunks(train), loss: 'lsce', smoothing: p.smoothing }, val: { model, batches: chunks(val), loss: 'lsce', smoothing: p.smoothing } };
-      this.objectives.set(id, o);
+      this.objectiveCache.set(id, o);
     }
     return o;
   }

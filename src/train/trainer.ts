@@ -8,6 +8,7 @@ import { loss, type LossName } from '../losses/losses';
 import type { ForwardOptions, Model } from '../models/model';
 import { sampleNoise, type NoiseSpec } from '../optim/noise';
 import { sgdStep, type SgdConfig } from '../optim/sgd';
+import { DivergenceError } from './divergence';
 
 /** Everything that determines a training trajectory besides its state. */
 export interface TrainConfig {
@@ -33,10 +34,6 @@ export interface TrainState {
   velocity: Float32Array | null;
 }
 
-/** Thrown when the loss stops being finite: a fixed outcome, not worth a retry. */
-export class DivergenceError extends Error {
-  override name = 'DivergenceError';
-}
 
 export class Trainer {
   readonly stepsPerEpoch: number;

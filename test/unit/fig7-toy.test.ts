@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { fromTensors, toTensors } from '../../activities/advance-toy-trajectory';
 import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors';
 import { fig7Claims } from '../../src/experiments/fig7/analysis';
-import { advance, DivergenceError, initialState, type Fig7Params } from '../../src/experiments/fig7/toy';
+import { advance, initialState, type Fig7Params } from '../../src/experiments/fig7/toy';
+import { DivergenceError } from '../../src/train/divergence';
 import { planRun } from '../../src/experiments/registry';
 
 const params = (sets: string[] = []): Fig7Params => planRun('fig7', 'default', sets).params as unknown as Fig7Params;

@@ -1,4 +1,5 @@
 import { CounterRng } from '../../rng/philox';
+import { DivergenceError } from '../../train/divergence';
 
 /**
  * Appendix A.6's entropic-force toy: L(θ1, θ2) = ½(θ2² + 1)θ1² + αθ2.
@@ -44,10 +45,6 @@ export interface ToyState {
   samples: Samples;
 }
 
-/** Thrown when the iterate stops being finite: a fixed outcome, never worth a retry. */
-export class DivergenceError extends Error {
-  override name = 'DivergenceError';
-}
 
 export function recordEvery(p: Fig7Params): number {
   return p.recordEvery > 0 ? p.recordEvery : Math.max(1, Math.ceil(p.steps / 2000));
