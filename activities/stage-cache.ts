@@ -11,7 +11,14 @@ export function contentKey(stage: string, inputs: unknown): string {
   return createHash('sha256').update(JSON.stringify({ stage, inputs })).digest('hex');
 }
 
-export async function cachedStage<T>(store: ObjectStore, stage: string, inputs: unknown, enabled: boolean, compute: (key: string) => Promise<T>): Promise<{ value: T; hit: boolean; key: string }> {
+/** What a stage returns when the worker is stopping before it finished: nothing is cached. */
+export interface Preempted {
+  preempted: true;
+}
+
+export const isPreempted = (v: unknown): v is Preempted => typeof v === 'object' && v !== null && (v as Preempted).preempted === true;
+
+export async function cachedStage<T>(store: ObjectStore, stage: string, inputs: unknown, enabled: boolean, compute: (key: string) => Promise<T | Preempted>): Promise<{ value: T; hit: boolean; key: string } | Preempted> {
   const key = contentKey(stage, inputs);
   const object = `cache/${stage}/${key}.json`;
   if (enabled) {
@@ -22,6 +29,21 @@ export async function cachedStage<T>(store: ObjectStore, stage: string, inputs: 
     }
   }
   const value = await compute(key);
+  if (isPreempted(value)) return value;
   await store.put(object, Buffer.from(JSON.stringify(value)), 'application/json');
   return { value, hit: false, key };
+}
+
+/** Adds up the time spent in numerics, so results can tell compute from orchestration. */
+export class Stopwatch {
+  ms = 0;
+
+  async time<R>(f: () => R | Promise<R>): Promise<R> {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      this.ms += performance.now() - t0;
+    }
+  }
 }

@@ -1,15 +1,15 @@
 /**
  * Fault tolerance of the projected-path pipeline with real processes, on a private stack (its
- * servers are stopped and restarted here): a worker killed mid-training, the Temporal server
- * restarted mid-run, and the S3 server unreachable for 20 s. Each run must complete with the
- * same projected path as an undisturbed run.
+ * servers are stopped and restarted here): a worker killed mid-training and mid-projection, the
+ * Temporal server restarted mid-run, and the S3 server unreachable for 20 s. Each run must
+ * complete with the same projected path as an undisturbed run.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
 import { connectTemporal, makeObjectStore } from '../infra/clients';
-import { startRun } from '../infra/cli/runs';
+import { awaitResult, startRun } from '../infra/cli/runs';
 import { loadConfig } from '../infra/load-config';
 import { stackUp } from '../infra/stack/embedded-stack';
 import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
@@ -17,6 +17,7 @@ import { sleep, stopDaemon } from '../infra/stack/processes';
 import { trainRoot } from '../activities/pipeline/train-seed';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import { planRun } from '../src/experiments/registry';
+import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
@@ -40,12 +41,12 @@ after(async () => {
   await stack.stop();
 });
 
-async function start(noCache = false): Promise<{ runId: string; result: () => Promise<{ path: Row[]; counts: Record<string, number> }> }> {
-  const { experiment, params } = planRun('projected-path', 'small', SETS);
+async function start(noCache = false, sets = SETS): Promise<{ runId: string; params: PipelineParams; result: () => Promise<{ path: Row[]; counts: Record<string, number> }> }> {
+  const { experiment, params } = planRun('projected-path', 'small', sets);
   const runId = `faults-${randomUUID()}`;
   // startRun may meet a restarting server: the client retries its calls
   const handle = await startRun(temporal.client, config, experiment, 'small', params, 1, runId, noCache);
-  return { runId, result: async () => (await handle.result()) as never };
+  return { runId, params: params as unknown as PipelineParams, result: async () => (await awaitResult(handle, makeObjectStore(config))) as never };
 }
 
 const worker = (): WorkerProcess => startWorker(conf, stack.env);
@@ -55,10 +56,10 @@ test('SIGKILL mid-training: another worker resumes from the last committed check
   const a = worker();
   await a.waitFor((e) => e.event === 'worker-ready');
   const run = await start();
-  await a.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
+  const seen = await a.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
   a.child.kill('SIGKILL');
   await a.exited;
-  const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(trainRoot(run.runId, 1)))[0]!.step;
+  const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(seen.root as string))[0]!.step;
   const b = worker();
   try {
     const result = await run.result();
@@ -79,7 +80,7 @@ test('the Temporal server restarts mid-run (same SQLite file): the run continues
   const w = worker();
   try {
     await w.waitFor((e) => e.event === 'worker-ready');
-    const run = await start();
+    const run = await start(true); // training must run again for the restart to land in it
     await w.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
     assert.ok(await stopDaemon(config.dataDir, 'temporal'), 'stopped the Temporal server');
     await sleep(2000);
@@ -104,11 +105,37 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
     assert.deepEqual(result.path, reference);
     const skipped: string[] = [];
     const checkpoints = new CheckpointStore(makeObjectStore(config));
-    const latest = await checkpoints.loadLatest(trainRoot(run.runId, 1), (s) => skipped.push(s.reason));
+    const latest = await checkpoints.loadLatest(trainRoot({ runId: run.runId, seed: 1, params: run.params, noCache: true }, ''), (s) => skipped.push(s.reason));
     assert.equal(latest?.manifest.step, TOTAL_STEPS);
     assert.deepEqual(skipped, [], 'every committed checkpoint verifies');
   } finally {
     w.child.kill('SIGTERM');
     await w.exited;
+  }
+});
+
+// One epoch, a tight threshold: each projection is hundreds of full-batch GD steps, checkpointed every 20.
+const PROJECTION_SETS = ['model=mlp:196-32-10', 'samples=1000', 'valSamples=200', 'epochs=1', 'seeds=1', 'batch=50', 'lr=0.1', 'threshold=0.9', 'projectionCheckpointEvery=20', 'probes=4', 'traceStride=100'];
+
+test('SIGKILL mid-projection: another worker resumes the GD from its last checkpoint; same path as an undisturbed run', async () => {
+  const a = worker();
+  await a.waitFor((e) => e.event === 'worker-ready');
+  const run = await start(false, PROJECTION_SETS);
+  const seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+  a.child.kill('SIGKILL');
+  await a.exited;
+  const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(`cache/projecting/${seen.key as string}/`))[0]!.step;
+  const b = worker();
+  try {
+    const result = await run.result();
+    const resume = b.events.find((e) => e.event === 'projection-resume' && e.key === seen.key && (e.attempt as number) > 1);
+    assert.ok(resume, `worker B resumed the killed projection; its events: ${JSON.stringify(b.events.filter((e) => e.event === 'projection-resume'))}`);
+    assert.equal(resume.gdStep, committed, 'from the last committed GD checkpoint: less than one interval recomputed');
+    assert.equal((await makeObjectStore(config).list(`cache/projecting/${seen.key as string}/`)).length, 0, 'the finished projection cleared its progress checkpoints');
+    const undisturbed = await start(true, PROJECTION_SETS);
+    assert.deepEqual(result.path, (await undisturbed.result()).path);
+  } finally {
+    b.child.kill('SIGTERM');
+    await b.exited;
   }
 });

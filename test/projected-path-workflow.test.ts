@@ -6,7 +6,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
-import { startRun } from '../infra/cli/runs';
+import { awaitResult, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
 import { useBackend } from '../src/engine/backend';
 import { testConfig, uniqueQueues } from './helpers';
@@ -36,11 +36,20 @@ after(async () => {
 
 const SETS = ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'epochs=2', 'seeds=2', 'batch=20', 'lr=0.5', 'threshold=0.75', 'probes=8'];
 
-type PathResult = { path: Array<{ seed: number; iteration: number; trainLoss: number; valLoss: number; trace: number | null }>; counts: { trainSteps: number; projections: number; replays: number; lineChecks: number; cacheHits: number }; claims: Array<{ id: string; verdict: string }> };
+type PathResult = {
+  path: Array<{ seed: number; iteration: number; trainLoss: number; valLoss: number; trace: number | null }>;
+  counts: { trainSteps: number; projections: number; replays: number; lineChecks: number; cacheHits: number };
+  claims: Array<{ id: string; verdict: string }>;
+  summary: { points: number; time: { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<string, number> } };
+};
+const run = async (params: Record<string, unknown>, noCache = false): Promise<PathResult> => {
+  const { experiment } = planRun('projected-path', 'small', SETS);
+  return (await awaitResult(await startRun(env.client, config, experiment, 'small', params as never, 1, `pp-${randomUUID()}`, noCache), store)) as unknown as PathResult;
+};
 
 test('projected path over 2 seeds: minima below the threshold, traces along the path; a re-run reuses every cached stage', async () => {
-  const { experiment, params } = planRun('projected-path', 'small', SETS);
-  const first = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`)).result()) as unknown as PathResult;
+  const { params } = planRun('projected-path', 'small', SETS);
+  const first = await run(params);
   for (const seed of [1, 2]) {
     const rows = first.path.filter((r) => r.seed === seed);
     assert.deepEqual([rows[0]!.iteration, rows[rows.length - 1]!.iteration], [0, 20], `seed ${seed} spans the two epochs`);
@@ -54,13 +63,23 @@ test('projected path over 2 seeds: minima below the threshold, traces along the 
   assert.ok(first.counts.projections >= 6 && first.counts.lineChecks >= 4);
   assert.deepEqual(first.claims.map((c) => c.id), ['path-in-minimal-valley', 'trace-decreases']);
   assert.equal(first.claims[0]!.verdict, 'pass');
+  assert.equal(first.summary.points, first.path.length);
+  const t = first.summary.time;
+  assert.ok(t.computeSecondsByStage.train! > 0 && t.computeSecondsByStage.project! > 0 && t.computeSecondsByStage.trace! > 0, JSON.stringify(t));
+  assert.ok(t.computeSeconds > 0 && t.wallSeconds > 0);
 
-  const again = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`)).result()) as unknown as PathResult;
+  const again = await run(params);
   assert.deepEqual(again.path, first.path, 'identical path from cached stages');
   const stages = first.counts.projections + first.counts.replays + first.counts.lineChecks + first.path.length;
   assert.equal(again.counts.cacheHits, stages, 'every projection, replay, line check and trace came from the cache');
+  assert.equal(again.counts.trainSteps, 0, 'training is reused from the content-keyed checkpoints');
+  assert.equal(again.summary.time.computeSeconds, 0, 'a cached re-run does no numerical work');
 
-  const fresh = (await (await startRun(env.client, config, experiment, 'small', params, 1, `pp-${randomUUID()}`, true)).result()) as unknown as PathResult;
+  const longer = await run({ ...params, epochs: 3 });
+  assert.equal(longer.counts.trainSteps, 2 * 10, 'a longer run of the same trajectory trains only the new epoch');
+  assert.deepEqual(longer.path.filter((r) => r.iteration <= 20), first.path, 'and shares the first two epochs');
+
+  const fresh = await run(params, true);
   assert.equal(fresh.counts.cacheHits, 0, '--no-cache recomputes');
   assert.deepEqual(fresh.path, first.path, 'and gets the same answers');
 });

@@ -1,3 +1,3 @@
 /** Every workflow the worker registers. */
 export { fig7Workflow, progressQuery } from './fig7-workflow';
-export { pathSegmentWorkflow, projectedPathWorkflow, seedPathWorkflow } from './projected-path-workflow';
+export { pathSegmentWorkflow, pathTraceWorkflow, projectedPathWorkflow, seedPathWorkflow } from './projected-path-workflow';

@@ -1,7 +1,7 @@
-import { ActivityCancellationType, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Minimum } from '../activities/pipeline/path-stages';
-import type { PathCountsTotal, PathRow } from '../activities/pipeline/summarize-projected-path';
+import { addInto, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type StageComputeMs } from '../activities/pipeline/path-rows';
 import type { StateRef } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import { projectedPath, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
@@ -12,6 +12,8 @@ import type { RunInput } from './run-input';
 const WINDOW = 16;
 /** Epochs per training activity: a segment checkpoints every epoch and can be resumed anywhere. */
 const EPOCHS_PER_SEGMENT = 5;
+/** Path points per trace child workflow: ~6 history events each keeps a child near 1,500 events. */
+const TRACE_CHUNK = 256;
 
 function activities(input: RunInput) {
   const common = {
@@ -20,14 +22,14 @@ function activities(input: RunInput) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'DataFormatError', 'CorruptCheckpoint'] },
   };
-  // Numerics on the gpu queue (one model per slot), the summary on cpu.
+  // Numerics on the gpu queue (one model per slot), bookkeeping on cpu.
   return {
     gpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.gpu }),
     cpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.cpu }),
   };
 }
 
-async function windowed<T, R>(items: T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, async () => {
@@ -39,19 +41,41 @@ async function windowed<T, R>(items: T[], f: (item: T, index: number) => Promise
   return out;
 }
 
+/** True when this run's history should be handed to a fresh run before it grows further. */
+function historyIsLong(run: RunInput): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (run.continueAsNewEvents ?? 10_000);
+}
+
+/** What a seed's training has committed so far; small enough to carry across continue-as-new. */
+export interface TrainingProgress {
+  epoch: number;
+  stepsPerEpoch: number;
+  /** Epoch-boundary states, epoch 0 first. */
+  epochs: StateRef[];
+  trainSteps: number;
+  computeMs: number;
+}
+
 export interface SeedPathInput {
   run: RunInput;
   seed: number;
+  /** Set when a seed's workflow continued as new in the middle of training. */
+  training?: TrainingProgress;
 }
 
+/** A seed's outcome; its rows are in S3 (`runs/<id>/path/seed-<seed>/`), not in this payload. */
 export interface SeedPathResult {
-  rows: PathRow[];
+  seed: number;
+  points: number;
   counts: PathCountsTotal;
+  computeMs: StageComputeMs;
 }
 
 /**
  * projected-path (fig1, fig3): one child workflow per seed trains, projects and estimates the
- * trace; this workflow gathers the paths and writes the report.
+ * trace; this workflow adds up their counts and compute time and has the summary written.
+ * The result it returns leaves out the path (the full result is `runs/<id>/result.json`).
  */
 export async function projectedPathWorkflow(input: RunInput): Promise<RunResult> {
   const p = input.params as unknown as PipelineParams;
@@ -60,26 +84,36 @@ export async function projectedPathWorkflow(input: RunInput): Promise<RunResult>
   const perSeed = await windowed(seeds, (seed) => executeChild(seedPathWorkflow, {
     workflowId: `${workflowInfo().workflowId}/seed/${seed}`, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }],
   }));
-  const counts: PathCountsTotal = { trainSteps: 0, projections: 0, replays: 0, lineChecks: 0, cacheHits: 0 };
-  for (const r of perSeed) for (const k of Object.keys(counts) as Array<keyof PathCountsTotal>) counts[k] += r.counts[k];
+  const counts = zeroCounts();
+  const computeMs = zeroCompute();
+  for (const r of perSeed) { addInto(counts, r.counts); addInto(computeMs, r.computeMs); }
   return await activities(input).cpu.summarizeProjectedPath({
     runId: input.runId, experiment: input.experiment, preset: input.preset, params: p, seed: input.seed,
-    rows: perSeed.flatMap((r) => r.rows), counts, wallMs: Date.now() - started,
+    counts, computeMs, wallMs: Date.now() - started,
   });
 }
 
-/** One seed: train in segments, project each epoch pair (a child workflow each), trace along the path. */
+/**
+ * One seed: train in segments (continuing as new if the history grows long), project each epoch
+ * pair (a child workflow each), then estimate the trace along the path (a child per chunk).
+ */
 export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathResult> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const { gpu } = activities(run);
-  const counts: PathCountsTotal = { trainSteps: 0, projections: 0, replays: 0, lineChecks: 0, cacheHits: 0 };
-  let trained = await gpu.trainSeed({ runId: run.runId, seed, params: p, untilEpoch: Math.min(p.epochs, EPOCHS_PER_SEGMENT) });
-  counts.trainSteps += trained.trainSteps;
-  while (trained.epoch < p.epochs) {
-    trained = await gpu.trainSeed({ runId: run.runId, seed, params: p, untilEpoch: Math.min(p.epochs, trained.epoch + EPOCHS_PER_SEGMENT) });
-    counts.trainSteps += trained.trainSteps;
+  const noCache = run.noCache ?? false;
+  let t = input.training;
+  while (!t || t.epoch < p.epochs) {
+    if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t });
+    const r = await gpu.trainSeed({
+      runId: run.runId, seed, params: p, noCache, untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+    });
+    t = { epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs], trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs };
   }
+  const trained = t;
+  const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
+  const computeMs = { ...zeroCompute(), train: trained.computeMs };
+
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
   const segments = await windowed(pairs, ([a, b]) => executeChild(pathSegmentWorkflow, {
     workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
@@ -88,18 +122,49 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const points: Array<PathPoint<StateRef, Minimum>> = [];
   segments.forEach((s, i) => {
     points.push(...(i === 0 ? s.points : s.points.slice(1)));
-    for (const k of Object.keys(counts) as Array<keyof PathCountsTotal>) if (k !== 'trainSteps') counts[k] += s.counts[k];
+    addInto(counts, s.counts);
+    addInto(computeMs, s.computeMs);
   });
-  const rows = await windowed(points, async (pt, index) => {
+
+  const chunks = Array.from({ length: Math.ceil(points.length / TRACE_CHUNK) }, (_, c) => c);
+  const traced = await windowed(chunks, (chunk) => executeChild(pathTraceWorkflow, {
+    workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
+    args: [{ run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK) }],
+  }));
+  for (const c of traced) { counts.cacheHits += c.cacheHits; computeMs.trace += c.computeMs; }
+  return { seed, points: points.length, counts, computeMs };
+}
+
+export interface PathTraceInput {
+  run: RunInput;
+  seed: number;
+  chunk: number;
+  /** Index of `points[0]` in the seed's path, and the path's length (the stride counts from 0; the last point is always traced). */
+  offset: number;
+  total: number;
+  stepsPerEpoch: number;
+  points: Array<PathPoint<StateRef, Minimum>>;
+}
+
+/** Trace estimates for one chunk of a seed's path; the rows go to S3. */
+export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheHits: number; computeMs: number }> {
+  const { run, seed } = input;
+  const p = run.params as unknown as PipelineParams;
+  const { gpu, cpu } = activities(run);
+  let cacheHits = 0, computeMs = 0;
+  const rows = await windowed(input.points, async (pt, i): Promise<PathRow> => {
+    const index = input.offset + i;
     let trace: number | null = null, traceStderr: number | null = null;
-    if (index % p.traceStride === 0 || index === points.length - 1) {
+    if (index % p.traceStride === 0 || index === input.total - 1) {
       const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
-      if (t.cacheHit) counts.cacheHits++;
+      if (t.cacheHit) cacheHits++;
+      computeMs += t.computeMs;
       ({ trace, stderr: traceStderr } = t.value);
     }
-    return { seed, iteration: pt.iteration, epoch: pt.iteration / trained.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace, traceStderr };
+    return { seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace, traceStderr };
   });
-  return { rows, counts };
+  await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
+  return { cacheHits, computeMs };
 }
 
 export interface PathSegmentInput {
@@ -110,29 +175,37 @@ export interface PathSegmentInput {
 }
 
 /** Bisection between two consecutive epoch states until consecutive minima are line-connected. */
-export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<{ points: Array<PathPoint<StateRef, Minimum>>; counts: PathCountsTotal }> {
+export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<{ points: Array<PathPoint<StateRef, Minimum>>; counts: PathCountsTotal; computeMs: StageComputeMs }> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const { gpu } = activities(run);
   const noCache = run.noCache ?? false;
   let cacheHits = 0;
+  const computeMs = zeroCompute();
   const oracle: PathOracle<StateRef, Minimum> = {
     async replay(from, to) {
       const r = await gpu.replayState({ runId: run.runId, seed, params: p, from: from.state, toIteration: to, noCache });
       if (r.cacheHit) cacheHits++;
+      computeMs.replay += r.computeMs;
       return r.value;
     },
     async project(state) {
-      const r = await gpu.projectState({ params: p, state, noCache });
-      if (r.cacheHit) cacheHits++;
-      return r.value;
+      // A stopping worker hands a projection back half done (checkpointed); ask again, no retry spent.
+      for (;;) {
+        const r = await gpu.projectState({ runId: run.runId, params: p, state, noCache });
+        computeMs.project += r.computeMs;
+        if ('preempted' in r) continue;
+        if (r.cacheHit) cacheHits++;
+        return r.value;
+      }
     },
     async connected(a, b) {
       const r = await gpu.checkConnected({ params: p, a: a.minimum, b: b.minimum, noCache });
       if (r.cacheHit) cacheHits++;
+      computeMs.line += r.computeMs;
       return r.value.connected;
     },
   };
   const { path, counts } = await projectedPath(oracle, [{ iteration: input.a.iteration, state: input.a }, { iteration: input.b.iteration, state: input.b }]);
-  return { points: path, counts: { trainSteps: 0, projections: counts.projections, replays: counts.replays, lineChecks: counts.lineChecks, cacheHits } };
+  return { points: path, counts: { trainSteps: 0, projections: counts.projections, replays: counts.replays, lineChecks: counts.lineChecks, cacheHits }, computeMs };
 }

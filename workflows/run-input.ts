@@ -9,6 +9,8 @@ export interface RunInput {
   /** Task queues and timeouts from the client's config: workflows cannot read config. */
   taskQueues: { cpu: string; gpu: string };
   timeouts: { heartbeatMs: number; activityStartToCloseMs: number };
+  /** History length after which long workflows continue as new (absent: 10,000). */
+  continueAsNewEvents?: number;
   /** Recompute every cached stage (`repro run --no-cache`). */
   noCache?: boolean;
 }

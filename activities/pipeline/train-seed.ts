@@ -1,8 +1,11 @@
+import { performance } from 'perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
+import type { CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
+import { contentKey } from '../stage-cache';
 import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspace';
 
 export interface TrainSeedInput {
@@ -10,45 +13,98 @@ export interface TrainSeedInput {
   seed: number;
   params: PipelineParams;
   untilEpoch: number;
+  /** Train under the run's own prefix instead of the shared, content-keyed one. */
+  noCache: boolean;
+  /** The newest epoch iteration the caller already holds (-1: none); only later ones come back. */
+  knownIteration: number;
 }
 
 export interface TrainSeedResult {
+  /** Where this seed's checkpoints live. */
+  root: string;
   epoch: number;
   stepsPerEpoch: number;
   trainSteps: number;
   resumedFrom: number;
   preempted: boolean;
-  /** Committed states at every epoch boundary so far, epoch 0 (the initialization) included. */
+  /** Milliseconds spent in SGD steps (0 when every epoch was already committed). */
+  computeMs: number;
+  /** Committed states at epoch boundaries after `knownIteration`, up to `untilEpoch`; epoch 0 is the initialization. */
   epochs: StateRef[];
 }
 
-export const trainRoot = (runId: string, seed: number): string => `runs/${runId}/seed-${seed}/train/`;
+/** Everything that decides a training trajectory: runs that agree on it share checkpoints. */
+function trajectoryIdentity(p: PipelineParams, seed: number, codeVersion: string): unknown {
+  return {
+    seed, model: p.model, dataset: p.dataset, samples: p.samples, batch: p.batch, augment: p.augment, smoothing: p.smoothing,
+    sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay }, code: codeVersion,
+  };
+}
+
+/**
+ * Where a seed trains. Training is deterministic, so by default its checkpoints live under a
+ * content key of the trajectory: a re-run, or a longer run of the same trajectory, resumes from
+ * what is committed there. `--no-cache` trains afresh under the run's own prefix.
+ */
+export function trainRoot(input: { runId: string; seed: number; params: PipelineParams; noCache: boolean }, codeVersion: string): string {
+  return input.noCache
+    ? `runs/${input.runId}/seed-${input.seed}/train/`
+    : `cache/train/${contentKey('train', trajectoryIdentity(input.params, input.seed, codeVersion))}/`;
+}
 
 /**
  * Train one seed with SGD up to an epoch: resume from the newest valid checkpoint, commit one at
  * every epoch boundary (and every `checkpointEvery` iterations), heartbeat, and on worker
- * shutdown or cancellation commit where it stands first.
+ * shutdown or cancellation commit where it stands first. When the epochs asked for are already
+ * committed it reads manifests only: no data, no model, no numerics.
  */
 export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
+  const readManifest = async (key: string): Promise<CheckpointManifest> => JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
+
+  /** Epoch-boundary states in (known, until], from their manifests. */
+  async function epochRefs(root: string, spe: number, known: number, until: number): Promise<StateRef[]> {
+    const committed = (await ws.checkpoints.committedSteps(root)).filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
+    const refs = await Promise.all(committed.map(async (c) => ({ key: c.manifestKey, sha256: (await readManifest(c.manifestKey)).data.sha256, iteration: c.step })));
+    return refs.sort((a, b) => a.iteration - b.iteration);
+  }
+
+  /** The committed progress of a trajectory, if its newest manifest says how long an epoch is. */
+  async function committedProgress(root: string): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
+    const newest = (await ws.checkpoints.committedSteps(root))[0];
+    if (!newest) return undefined;
+    const manifest = await readManifest(newest.manifestKey).catch(() => undefined); // a bad manifest: the slow path skips it
+    const spe = manifest?.meta?.stepsPerEpoch;
+    return typeof spe === 'number' && manifest ? { step: manifest.step, stepsPerEpoch: spe } : undefined;
+  }
+
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
     const ctx = Context.current();
     const { runId, seed, params } = input;
-    const root = trainRoot(runId, seed);
+    const root = trainRoot(input, deps.codeVersion);
+    const done = await committedProgress(root);
+    if (done && done.step >= input.untilEpoch * done.stepsPerEpoch) {
+      const until = input.untilEpoch * done.stepsPerEpoch;
+      deps.log({ event: 'train-cached', runId, seed, root, step: until });
+      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(root, done.stepsPerEpoch, input.knownIteration, until) };
+    }
+
     const trainer = await ws.trainer(params, seed);
     const spe = trainer.stepsPerEpoch;
-    const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }));
+    const until = input.untilEpoch * spe;
+    const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }), until);
     let state = latest ? tensorsToState(latest.tensors) : { step: 0, theta: ws.model(params).init(seed), velocity: null };
-    const meta = { runId, seed, params, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
+    const meta = { runId, seed, params, stepsPerEpoch: spe, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
     if (!latest) await ws.saveState(root, state, meta);
     const resumedFrom = state.step;
-    deps.log({ event: 'resume', runId, seed, step: resumedFrom, attempt: ctx.info.attempt });
-    const until = input.untilEpoch * spe;
+    deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });
     let preempted = false;
+    let computeMs = 0;
     while (state.step < until) {
       const nextEpoch = (Math.floor(state.step / spe) + 1) * spe;
       const nextExtra = params.checkpointEvery ? (Math.floor(state.step / params.checkpointEvery) + 1) * params.checkpointEvery : Infinity;
       const target = Math.min(until, nextEpoch, nextExtra);
       let stop = false;
+      const t0 = performance.now();
       try {
         state = await trainer.run(state, target, {
           yieldEvery: 1,
@@ -58,9 +114,11 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       } catch (err) {
         if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
         throw err;
+      } finally {
+        computeMs += performance.now() - t0;
       }
       await ws.saveState(root, state, meta);
-      deps.log({ event: 'checkpoint', runId, seed, step: state.step });
+      deps.log({ event: 'checkpoint', runId, seed, root, step: state.step });
       if (stop) {
         if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
         preempted = true;
@@ -68,12 +126,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
         break;
       }
     }
-    const committed = await ws.checkpoints.committedSteps(root);
-    const epochs = committed
-      .filter((c) => c.step % spe === 0)
-      .sort((a, b) => a.step - b.step)
-      .map((c) => ({ key: c.manifestKey, sha256: '', iteration: c.step }));
-    for (const e of epochs) e.sha256 = JSON.parse(Buffer.from(await ws.store.get(e.key)).toString('utf8')).data.sha256;
-    return { epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, epochs };
+    const epochs = await epochRefs(root, spe, input.knownIteration, state.step);
+    return { root, epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, computeMs, epochs };
   };
 }

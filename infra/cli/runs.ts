@@ -1,6 +1,8 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
+import { keys } from '../../activities/deps';
+import { ObjectNotFoundError, type ObjectStore } from '../../src/storage/object-store';
 import type { Params } from '../../src/experiments/params';
 import type { ExperimentDefinition } from '../../src/experiments/registry';
 import type { RunResult } from '../../src/results/run-result';
@@ -19,6 +21,7 @@ export async function startRun(client: Client, config: ReproConfig, experiment: 
     taskQueues: config.taskQueues,
     timeouts: { heartbeatMs: config.timeouts.heartbeatMs, activityStartToCloseMs: config.timeouts.activityStartToCloseMs },
     noCache,
+    continueAsNewEvents: config.workflows.continueAsNewEvents,
   };
   return await client.workflow.start(experiment.workflowType, {
     workflowId: runWorkflowId(runId),
@@ -41,10 +44,21 @@ export async function findRun(client: Client, runId: string): Promise<{ handle: 
   }
 }
 
-/** Wait for a run's result; a failed run becomes a one-line error with the cause. */
-export async function awaitResult(handle: WorkflowHandle): Promise<RunResult> {
+/**
+ * Wait for a run's result; a failed run becomes a one-line error with the cause. The workflow
+ * returns a summary small enough for a Temporal payload; the full result (a projected path's
+ * rows, say) is `runs/<id>/result.json`, read from `store` when given.
+ */
+export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): Promise<RunResult> {
   try {
-    return (await handle.result()) as RunResult;
+    const summary = (await handle.result()) as RunResult;
+    if (!store) return summary;
+    try {
+      return JSON.parse(Buffer.from(await store.get(keys.result(summary.runId))).toString('utf8')) as RunResult;
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return summary;
+      throw err;
+    }
   } catch (err) {
     let cause: unknown = err;
     while ((cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { gradientAt, lossAt, type Objective } from '../hessian/hvp';
 import { sgdStep, type SgdConfig } from '../optim/sgd';
+import { DivergenceError } from '../train/divergence';
 import { disposeStats, recomputeBatchNormStats } from './batch-norm-stats';
 
 /**
@@ -48,21 +49,48 @@ export interface ProjectionResult {
   reached: boolean;
 }
 
+/** Where a projection stands: resumable from here with the same result. */
+export interface ProjectionState {
+  theta: Float32Array;
+  velocity: Float32Array | null;
+  /** GD steps taken so far. */
+  steps: number;
+}
+
+export interface ProjectionOptions {
+  sgd: SgdConfig;
+  threshold: number;
+  maxSteps: number;
+  /** Asked before every step; true ends the projection early with `stopped` set. */
+  shouldStop?: () => boolean;
+  /** Called every `checkpointEvery` GD steps (and on a stop) so a killed projection resumes there. */
+  checkpointEvery?: number;
+  onCheckpoint?: (s: ProjectionState) => Promise<void>;
+}
+
 /**
  * Project a state to a minimum: full-batch GD with the run's hyper-parameters (no noise) from
  * `theta` (and its momentum buffer) until the training loss is below `threshold`, at most
- * `maxSteps` steps. Yields between steps so heartbeats and cancellation get through.
+ * `maxSteps` steps. Resuming from a checkpointed {@link ProjectionState} gives the same result
+ * as an uninterrupted projection. Yields between steps so heartbeats and cancellation get through.
  */
-export async function projectToMinimum(obj: Objective, start: { theta: Float32Array; velocity: Float32Array | null }, opts: { sgd: SgdConfig; threshold: number; maxSteps: number; shouldStop?: () => boolean }): Promise<ProjectionResult> {
+export async function projectToMinimum(obj: Objective, start: { theta: Float32Array; velocity: Float32Array | null; steps?: number }, opts: ProjectionOptions): Promise<ProjectionResult & { stopped: boolean }> {
   let theta = tf.tensor1d(start.theta);
   let velocity = start.velocity ? tf.tensor1d(start.velocity) : null;
-  let steps = 0;
+  const first = start.steps ?? 0;
+  let steps = first;
+  const snapshot = async (current: Float32Array): Promise<ProjectionState> => ({ theta: current, velocity: velocity ? Float32Array.from(await velocity.data()) : null, steps });
   try {
     for (;;) {
       const current = Float32Array.from(await theta.data());
       const loss = evaluateLoss(obj, current);
-      if (!Number.isFinite(loss)) throw new Error(`projection diverged: loss ${loss} after ${steps} GD steps`);
-      if (loss < opts.threshold || steps >= opts.maxSteps || opts.shouldStop?.()) return { theta: current, loss, steps, reached: loss < opts.threshold };
+      if (!Number.isFinite(loss)) throw new DivergenceError(`projection diverged: loss ${loss} after ${steps} GD steps; lower the learning rate (now ${opts.sgd.lr})`);
+      if (loss < opts.threshold || steps >= opts.maxSteps) return { theta: current, loss, steps, reached: loss < opts.threshold, stopped: false };
+      if (opts.shouldStop?.()) {
+        await opts.onCheckpoint?.(await snapshot(current));
+        return { theta: current, loss, steps, reached: false, stopped: true };
+      }
+      if (opts.checkpointEvery && steps > first && steps % opts.checkpointEvery === 0) await opts.onCheckpoint?.(await snapshot(current));
       const g = gradientAt(obj, theta);
       const next = sgdStep(theta, g, velocity, opts.sgd);
       g.dispose(); theta.dispose(); velocity?.dispose();

@@ -43,7 +43,7 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       for (const { experiment, params } of plans) {
         const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed);
         process.stderr.write(`running ${handle.workflowId} (watch: ${stack.webUi}/namespaces/${config.temporal.namespace}/workflows)\n`);
-        const result = await awaitResult(handle);
+        const result = await awaitResult(handle, makeObjectStore(config));
         results.push(result);
         const dir = await downloadReport(config, result);
         if (!argv.json) print(formatResult(result) + `\n  local report: ${path.join(dir, 'report.md')}\n`);

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { connectTemporal } from '../../clients';
+import { connectTemporal, makeObjectStore } from '../../clients';
 import { awaitResult, findRun, formatResult } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
 
@@ -8,11 +8,12 @@ export const resultsCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: str
   describe: 'Print a finished run\'s claims and artifacts',
   builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
   handler: async (argv) => {
-    const { client, connection } = await connectTemporal(configFrom(argv));
+    const config = configFrom(argv);
+    const { client, connection } = await connectTemporal(config);
     try {
       const { handle, status } = await findRun(client, argv.runId);
       if (status === 'RUNNING') throw new Error(`run ${argv.runId} is still running; \`repro status ${argv.runId}\` shows its progress`);
-      const result = await awaitResult(handle);
+      const result = await awaitResult(handle, makeObjectStore(config));
       if (argv.json) printJson(result);
       else print(formatResult(result));
     } finally {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { planRun } from '../../../src/experiments/registry';
-import { checkS3, connectTemporal } from '../../clients';
+import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { awaitResult, formatResult, startRun } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
@@ -42,7 +42,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         return;
       }
       if (!argv.json) process.stderr.write(`started ${runId}; waiting for it to finish\n`);
-      const result = await awaitResult(handle);
+      const result = await awaitResult(handle, makeObjectStore(config));
       if (argv.json) printJson(result);
       else print(formatResult(result));
     } finally {

@@ -22,6 +22,8 @@ export interface PipelineParams {
   threshold: number;
   /** Cap on full-batch GD steps of one projection. */
   projectionSteps: number;
+  /** A projection in progress is checkpointed every K GD steps. */
+  projectionCheckpointEvery: number;
   /** Evaluation points of the line-connectedness check. */
   linePoints: number;
   /** Hessian-vector products per trace estimate (XTrace). */
@@ -59,6 +61,7 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'augment', kind: 'bool', default: false, description: 'standard CIFAR augmentation' },
     { name: 'threshold', kind: 'number', default: 0.6, description: 'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)', above: 0 },
     { name: 'projectionSteps', kind: 'int', default: 3000, description: 'cap on GD steps per projection', min: 1 },
+    { name: 'projectionCheckpointEvery', kind: 'int', default: 100, description: 'checkpoint a projection in progress every K GD steps', min: 1 },
     { name: 'linePoints', kind: 'int', default: 10, description: 'points of the line-connectedness check', min: 2 },
     { name: 'probes', kind: 'int', default: 30, description: 'HVPs per trace estimate (XTrace)', min: 4 },
     { name: 'traceStride', kind: 'int', default: 1, description: 'trace at every k-th path point', min: 1 },
@@ -69,7 +72,7 @@ export const projectedPath: ExperimentDefinition = {
     small: {},
     paper: {
       model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
-      batch: 500, augment: true, threshold: 0.55, projectionSteps: 20000, probes: 100, traceStride: 10, checkpointEvery: 25,
+      batch: 500, augment: true, threshold: 0.55, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
     },
   },
   validate(params: Params): void {

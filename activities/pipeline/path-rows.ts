@@ -1,0 +1,61 @@
+import type { ObjectStore } from '../../src/storage/object-store';
+import type { ActivityDeps } from '../deps';
+
+/** One projected point of one seed's path. */
+export interface PathRow {
+  seed: number;
+  iteration: number;
+  epoch: number;
+  trainLoss: number;
+  valLoss: number;
+  trace: number | null;
+  traceStderr: number | null;
+}
+
+/** What a run did, stage by stage. */
+export interface PathCountsTotal {
+  trainSteps: number;
+  projections: number;
+  replays: number;
+  lineChecks: number;
+  cacheHits: number;
+}
+
+/** Milliseconds spent in numerics, by stage (cache hits cost none). */
+export interface StageComputeMs {
+  train: number;
+  project: number;
+  replay: number;
+  line: number;
+  trace: number;
+}
+
+export const zeroCounts = (): PathCountsTotal => ({ trainSteps: 0, projections: 0, replays: 0, lineChecks: 0, cacheHits: 0 });
+export const zeroCompute = (): StageComputeMs => ({ train: 0, project: 0, replay: 0, line: 0, trace: 0 });
+
+/** Add `b` into `a` field by field (counts and stage times alike). */
+export function addInto<T extends object>(a: T, b: T): T {
+  for (const k of Object.keys(a) as Array<keyof T>) (a[k] as number) += b[k] as number;
+  return a;
+}
+
+/**
+ * A path's rows go to S3 in chunks rather than through workflow payloads: a paper-scale run has
+ * 10 seeds × ~4000 points, far over Temporal's 2 MB payload limit.
+ */
+export const pathRowsPrefix = (runId: string): string => `runs/${runId}/path/`;
+export const pathRowsKey = (runId: string, seed: number, chunk: number): string => `${pathRowsPrefix(runId)}seed-${seed}/${String(chunk).padStart(6, '0')}.json`;
+
+/** Every row of a run, ordered by seed then iteration. */
+export async function readPathRows(store: ObjectStore, runId: string): Promise<PathRow[]> {
+  const keys = (await store.list(pathRowsPrefix(runId))).filter((k) => k.endsWith('.json')).sort();
+  const chunks = await Promise.all(keys.map(async (k) => JSON.parse(Buffer.from(await store.get(k)).toString('utf8')) as PathRow[]));
+  return chunks.flat().sort((a, b) => a.seed - b.seed || a.iteration - b.iteration);
+}
+
+export function makeStorePathRows(deps: ActivityDeps) {
+  /** Store one chunk of a seed's path (idempotent: a retry writes the same object). */
+  return async function storePathRows(input: { runId: string; seed: number; chunk: number; rows: PathRow[] }): Promise<void> {
+    await deps.store.put(pathRowsKey(input.runId, input.seed, input.chunk), Buffer.from(JSON.stringify(input.rows)), 'application/json');
+  };
+}
