@@ -94,7 +94,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   toolsDir: { kind: 'string', default: '.tools', env: ['REPRO_TOOLS_DIR'], description: 'where server binaries are built and cached' },
   'worker.concurrency': { kind: 'int', default: 4, env: ['REPRO_WORKER_CONCURRENCY'], description: 'concurrent activities per task queue', min: 1, max: 1024 },
   'worker.shutdownGraceMs': { kind: 'int', default: 30_000, env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'], description: 'time for final checkpoints on shutdown', min: 0 },
-  'workflows.continueAsNewEvents': { kind: 'int', default: 10_000, env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'], description: 'history events after which long workflows continue as new', min: 10 },
+  'workflows.continueAsNewEvents': { kind: 'int', default: 10_000, env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'], description: 'history events after which long workflows continue as new', min: 5 },
   'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },
   'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
   backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },

@@ -83,3 +83,16 @@ test('projected path over 2 seeds: minima below the threshold, traces along the 
   assert.equal(fresh.counts.cacheHits, 0, '--no-cache recomputes');
   assert.deepEqual(fresh.path, first.path, 'and gets the same answers');
 });
+
+test('a seed whose history grows long continues as new during training and carries its committed epochs over', async () => {
+  const { experiment, params } = planRun('projected-path', 'small', [...SETS, 'seeds=1', 'epochs=11', 'lr=0.45']);
+  const short = { ...config, workflows: { continueAsNewEvents: 5 } };
+  const runId = `pp-can-${randomUUID()}`;
+  const result = (await awaitResult(await startRun(env.client, short, experiment, 'small', params, 1, runId), store)) as unknown as PathResult;
+  const executions: string[] = [];
+  for await (const w of env.client.workflow.list({ query: `WorkflowId = "run/${runId}/seed/1"` })) executions.push(`${w.runId} ${w.status.name} ${w.historyLength}`);
+  assert.ok(executions.length >= 3, `11 epochs in segments of 5 with a 5-event limit: at least 3 runs of the seed workflow, saw ${executions.join(', ')}`);
+  assert.equal(result.counts.trainSteps, 11 * 10, 'every epoch trained once');
+  const iterations = result.path.map((r) => r.iteration);
+  for (let e = 0; e <= 11; e++) assert.ok(iterations.includes(e * 10), `epoch ${e} is on the path`);
+});
