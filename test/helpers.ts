@@ -37,9 +37,14 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Start `repro worker` as its own process and collect its JSON-lines log. */
-export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, [CLI, 'worker', ...confArgs(conf)], { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start `repro worker` as its own process and collect its JSON-lines log; with `netns`, inside
+ * that network namespace (`ip netns exec` execs node in place, so the pid is the worker's).
+ */
+export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}, netns?: string): WorkerProcess {
+  const argv = [CLI, 'worker', ...confArgs(conf)];
+  const [command, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, ...argv]] : [process.execPath, argv];
+  const child = spawn(command, args, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Array<Record<string, unknown>> = [];
   const waiters: Array<{ pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
   let buffer = '';

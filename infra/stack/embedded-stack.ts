@@ -1,7 +1,7 @@
 import * as path from 'path';
 import type { ReproConfig } from '../../temporal.config';
 import { checkS3 } from '../clients';
-import { hostPort, isLoopback, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
+import { hostPort, isLoopback, isThisMachine, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
 import { ensureTool } from './tools';
 
 /**
@@ -22,14 +22,14 @@ export interface StackAddresses {
 
 function temporalEndpoint(config: ReproConfig): { host: string; port: number } {
   const t = hostPort(config.temporal.address, 7233);
-  if (!isLoopback(t.host)) throw new Error(`temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or skip \`up\``);
+  if (!isThisMachine(t.host)) throw new Error(`temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or one of this machine's, or skip \`up\``);
   return t;
 }
 
 function s3Endpoint(config: ReproConfig): { host: string; port: number } {
   if (!config.s3.endpoint) throw new Error('s3.endpoint is empty (AWS): `repro up` only starts a local S3 server; set s3.endpoint to a loopback URL');
   const s = hostPort(config.s3.endpoint, 80);
-  if (!isLoopback(s.host)) throw new Error(`s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine`);
+  if (!isThisMachine(s.host)) throw new Error(`s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine (a loopback address or one of its own)`);
   return s;
 }
 
@@ -44,9 +44,12 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     alreadyRunning.push('temporal');
   } else {
     const bin = ensureTool('temporal', config.toolsDir, log);
+    // On a non-loopback address the dev server must listen on all interfaces: with `--ip <addr>`
+    // its frontend still dials its own history service on 127.0.0.1 and every call fails.
+    const listen = isLoopback(t.host) ? t.host : '0.0.0.0';
     startDaemon({
       name: 'temporal', command: bin, dataDir,
-      args: ['server', 'start-dev', '--ip', t.host, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
+      args: ['server', 'start-dev', '--ip', listen, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
         '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn'],
     });
     started.push('temporal');

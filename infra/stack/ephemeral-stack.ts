@@ -13,14 +13,17 @@ export interface EphemeralStack {
   stop(): Promise<void>;
 }
 
-/** Start Temporal on `basePort`, its UI on basePort+1000 and S3 on basePort+1767 (e.g. 17233, 18233, 19000). */
-export async function startEphemeralStack(basePort: number, bucket: string, log: (line: string) => void): Promise<EphemeralStack> {
+/**
+ * Start Temporal on `basePort`, its UI on basePort+1000 and S3 on basePort+1767 (e.g. 17233,
+ * 18233, 19000), listening on `host` (loopback, or an address of this machine that other hosts reach).
+ */
+export async function startEphemeralStack(basePort: number, bucket: string, log: (line: string) => void, host = '127.0.0.1'): Promise<EphemeralStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `repro-${bucket}-`));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    REPRO_TEMPORAL_ADDRESS: `127.0.0.1:${basePort}`,
+    REPRO_TEMPORAL_ADDRESS: `${host}:${basePort}`,
     REPRO_TEMPORAL_UI_PORT: String(basePort + 1000),
-    REPRO_S3_ENDPOINT: `http://127.0.0.1:${basePort + 1767}`,
+    REPRO_S3_ENDPOINT: `http://${host}:${basePort + 1767}`,
     REPRO_S3_CONSOLE_PORT: '0',
     REPRO_S3_BUCKET: bucket,
     REPRO_DATA_DIR: dataDir,

@@ -1,4 +1,5 @@
 import { spawn } from 'child_process';
+import * as os from 'os';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -95,4 +96,9 @@ export function hostPort(address: string, defaultPort: number): { host: string; 
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host.startsWith('127.') || host === '::1';
+}
+
+/** A loopback name or an address of one of this machine's interfaces: somewhere `up` can listen. */
+export function isThisMachine(host: string): boolean {
+  return isLoopback(host) || Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === host));
 }
