@@ -10,7 +10,11 @@ import type { ReproConfig } from '../temporal.config';
 import type { Line } from './numerics';
 
 export async function benchOrchestration(config: ReproConfig, line: Line, tasks = 1000, ms = 200, slots = 16): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // installed already by an earlier section's worker
+  }
   const native = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
     connection: native, namespace: config.temporal.namespace, taskQueue: 'bench-orchestration',

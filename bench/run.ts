@@ -2,13 +2,14 @@
  * `npm run bench`: every figure is measured side by side in this one run and printed as a ratio
  * to a baseline measured in the same run. The machines here are shared and noisy: medians over
  * repeats, never a timed test. Sections: numerics (per backend), trace estimators, fig7 toy,
- * checkpoint I/O against the local S3 server and orchestration overhead (private stack on ports
- * 37233/38233/39000).
+ * checkpoint I/O against the local S3 server, the projected-path pipeline (small preset, then
+ * cached) and orchestration overhead (private stack on ports 37233/38233/39000).
  * `npm run bench -- storage` runs only the sections named.
  */
 import { startEphemeralStack } from '../infra/stack/ephemeral-stack';
 import { benchThroughput, benchTraceEstimators } from './numerics';
 import { benchOrchestration } from './orchestration';
+import { benchPipeline } from './pipeline';
 import { benchCheckpoints, benchToy } from './storage';
 
 function line(name: string, value: string): void {
@@ -16,16 +17,16 @@ function line(name: string, value: string): void {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const only = process.argv.slice(2);
+    const only = process.argv.slice(2);
   const want = (s: string): boolean => only.length === 0 || only.includes(s);
   if (want('throughput')) await benchThroughput(line);
   if (want('estimators')) await benchTraceEstimators(line);
   if (want('toy')) await benchToy(line);
-  if (want('storage') || want('orchestration')) {
+  if (want('storage') || want('pipeline') || want('orchestration')) {
     const stack = await startEphemeralStack(37233, 'repro-bench', (l) => process.stderr.write(l + '\n'));
     try {
       if (want('storage')) await benchCheckpoints(stack.config, line);
+      if (want('pipeline')) await benchPipeline(stack.config, line);
       if (want('orchestration')) await benchOrchestration(stack.config, line);
     } finally {
       await stack.stop();

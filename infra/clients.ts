@@ -12,6 +12,8 @@ export class UnreachableError extends Error {
 }
 
 export function makeS3Client(config: ReproConfig): S3Client {
+  // The SDK's notice that its 2027 releases need Node 22 is not actionable here (the README says it).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: config.s3.endpoint || undefined,
     region: config.s3.region,

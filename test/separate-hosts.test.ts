@@ -32,7 +32,7 @@ type Path = Array<{ seed: number; iteration: number; trainLoss: number; trace: n
 before(async () => {
   if (unavailable) return;
   net = createNetHosts(['a', 'b']);
-  stack = await startEphemeralStack(37233, 'repro-hosts', () => {}, net.serverAddress);
+  stack = await startEphemeralStack(57233, 'repro-hosts', () => {}, net.serverAddress);
   config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, stack.env);
   temporal = await connectTemporal(config);
 });

@@ -19,9 +19,6 @@ import { upCommand } from './commands/up';
 import { workerCommand } from './commands/worker';
 import { UsageError } from './context';
 
-// The SDK's notice about future Node versions is not actionable for users of this CLI.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export async function main(args: string[]): Promise<void> {
   await yargs(args)
     .scriptName('repro')

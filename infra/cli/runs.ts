@@ -68,9 +68,11 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
 
 /** A run result as a short human summary. */
 export function formatResult(r: RunResult): string {
+  const time = r.summary.time as { wallSeconds: number; computeSeconds: number } | undefined;
   const lines = [
     `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backend})`,
     ...r.claims.map((c) => `  [${c.verdict}] ${c.id}: predicted ${c.predicted.toPrecision(4)}, measured ${c.measured.toPrecision(4)} ± ${c.tolerance.toPrecision(2)}`),
+    ...(time ? [`  time: wall ${time.wallSeconds} s, numerics ${time.computeSeconds} s`] : []),
     ...Object.entries(r.artifacts).map(([k, v]) => `  ${k}: ${v}`),
   ];
   return lines.join('\n');

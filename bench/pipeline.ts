@@ -1,0 +1,49 @@
+/**
+ * The whole projected-path pipeline on the `small` preset (196-30-10 MLP on real MNIST, 3 epochs,
+ * 2 seeds) on the embedded stack with an in-process worker, as `npm start` runs it: wall time,
+ * the share of it spent outside numerics, then the same run again from the cache.
+ * The worker runs one activity at a time here, so the summed compute time of the stages is not
+ * inflated by activities interleaving on Node's one thread.
+ */
+import { randomUUID } from 'crypto';
+import { makeObjectStore, connectTemporal } from '../infra/clients';
+import { awaitResult, startRun } from '../infra/cli/runs';
+import { runWorker } from '../infra/worker/start-worker';
+import { planRun } from '../src/experiments/registry';
+import type { ReproConfig } from '../temporal.config';
+import type { Line } from './numerics';
+
+interface PathSummary {
+  counts: { trainSteps: number; projections: number; replays: number; lineChecks: number; cacheHits: number };
+  summary: { points: number; time: { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<string, number> } };
+  backend: string;
+}
+
+export async function benchPipeline(base: ReproConfig, line: Line): Promise<void> {
+  const config: ReproConfig = { ...base, worker: { ...base.worker, concurrency: 1 }, taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` } };
+  const stop = new AbortController();
+  const worker = runWorker(config, { queues: ['cpu', 'gpu'], concurrency: 1, stop: stop.signal, log: () => {} });
+  const { client, connection } = await connectTemporal(config);
+  const store = makeObjectStore(config);
+  try {
+    const { experiment, params } = planRun('projected-path', 'small', []);
+    const once = async (): Promise<{ wall: number; r: PathSummary }> => {
+      const t0 = performance.now();
+      const handle = await startRun(client, config, experiment, 'small', params, 1, `bench-pp-${randomUUID()}`);
+      const r = (await awaitResult(handle, store)) as unknown as PathSummary;
+      return { wall: (performance.now() - t0) / 1000, r };
+    };
+    const fresh = await once();
+    const t = fresh.r.summary.time;
+    const stages = Object.entries(t.computeSecondsByStage).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    line(`projected-path small (${fresh.r.backend}): wall, client side`, `${fresh.wall.toFixed(1)} s for ${fresh.r.summary.points} path points, ${fresh.r.counts.projections} projections, ${fresh.r.counts.replays} replays, ${fresh.r.counts.lineChecks} line checks`);
+    line('  numerics by stage (s)', stages);
+    line('  share of wall time outside numerics', `${(100 * (1 - t.computeSeconds / fresh.wall)).toFixed(1)}% (${(fresh.wall - t.computeSeconds).toFixed(1)} of ${fresh.wall.toFixed(1)} s)`);
+    const cached = await once();
+    line('  cached re-run: wall, numerics, stages from cache', `${cached.wall.toFixed(1)} s, ${cached.r.summary.time.computeSeconds} s, ${cached.r.counts.cacheHits} hits, ${cached.r.counts.trainSteps} train steps; ${(fresh.wall / cached.wall).toFixed(0)}x faster than the first run`);
+  } finally {
+    await connection.close();
+    stop.abort();
+    await worker;
+  }
+}
