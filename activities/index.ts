@@ -2,6 +2,7 @@ import { makeAdvanceToyTrajectory } from './advance-toy-trajectory';
 import type { ActivityDeps } from './deps';
 import { makeSummarizeFig7 } from './summarize-fig7';
 import { makePathStages } from './pipeline/path-stages';
+import { makeCompositeCache } from './pipeline/composite-cache';
 import { makeStorePathRows } from './pipeline/path-rows';
 import { makeSummarizeProjectedPath } from './pipeline/summarize-projected-path';
 import { makeTrainSeed } from './pipeline/train-seed';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     summarizeFig7: makeSummarizeFig7(deps),
     trainSeed: makeTrainSeed(deps, workspace),
     ...makePathStages(deps, workspace),
+    ...makeCompositeCache(deps),
     storePathRows: makeStorePathRows(deps),
     summarizeProjectedPath: makeSummarizeProjectedPath(deps),
   };

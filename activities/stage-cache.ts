@@ -18,19 +18,31 @@ export interface Preempted {
 
 export const isPreempted = (v: unknown): v is Preempted => typeof v === 'object' && v !== null && (v as Preempted).preempted === true;
 
+const cacheObject = (stage: string, key: string): string => `cache/${stage}/${key}.json`;
+
+/** The cached answer for `inputs`, or undefined (an unreadable entry counts as absent). */
+export async function readCached<T>(store: ObjectStore, stage: string, inputs: unknown): Promise<T | undefined> {
+  try {
+    return JSON.parse(Buffer.from(await store.get(cacheObject(stage, contentKey(stage, inputs)))).toString('utf8')) as T;
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
+    throw err;
+  }
+}
+
+export async function writeCached(store: ObjectStore, stage: string, inputs: unknown, value: unknown): Promise<void> {
+  await store.put(cacheObject(stage, contentKey(stage, inputs)), Buffer.from(JSON.stringify(value)), 'application/json');
+}
+
 export async function cachedStage<T>(store: ObjectStore, stage: string, inputs: unknown, enabled: boolean, compute: (key: string) => Promise<T | Preempted>): Promise<{ value: T; hit: boolean; key: string } | Preempted> {
   const key = contentKey(stage, inputs);
-  const object = `cache/${stage}/${key}.json`;
   if (enabled) {
-    try {
-      return { value: JSON.parse(Buffer.from(await store.get(object)).toString('utf8')) as T, hit: true, key };
-    } catch (err) {
-      if (!(err instanceof ObjectNotFoundError) && !(err instanceof SyntaxError)) throw err;
-    }
+    const cached = await readCached<T>(store, stage, inputs);
+    if (cached !== undefined) return { value: cached, hit: true, key };
   }
   const value = await compute(key);
   if (isPreempted(value)) return value;
-  await store.put(object, Buffer.from(JSON.stringify(value)), 'application/json');
+  await writeCached(store, stage, inputs, value);
   return { value, hit: false, key };
 }
 

@@ -146,22 +146,30 @@ export interface PathTraceInput {
   points: Array<PathPoint<StateRef, Minimum>>;
 }
 
-/** Trace estimates for one chunk of a seed's path; the rows go to S3. */
+/** Trace estimates for one chunk of a seed's path (cached ones looked up in one call); the rows go to S3. */
 export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheHits: number; computeMs: number }> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const { gpu, cpu } = activities(run);
+  const wanted = input.points.map((_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1);
+  const cached = run.noCache ? [] : await cpu.lookupTraces({ params: p, minima: input.points.filter((_, i) => wanted[i]).map((pt) => pt.minimum.minimum), probeSeed: seed });
+  const cachedAt = new Map<number, { trace: number; stderr: number } | null>();
+  let j = 0;
+  input.points.forEach((_, i) => { if (wanted[i]) cachedAt.set(i, cached[j++] ?? null); });
   let cacheHits = 0, computeMs = 0;
   const rows = await windowed(input.points, async (pt, i): Promise<PathRow> => {
-    const index = input.offset + i;
-    let trace: number | null = null, traceStderr: number | null = null;
-    if (index % p.traceStride === 0 || index === input.total - 1) {
-      const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
-      if (t.cacheHit) cacheHits++;
-      computeMs += t.computeMs;
-      ({ trace, stderr: traceStderr } = t.value);
+    let estimate: { trace: number; stderr: number } | null = null;
+    if (wanted[i]) {
+      estimate = cachedAt.get(i) ?? null;
+      if (estimate) cacheHits++;
+      else {
+        const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
+        if (t.cacheHit) cacheHits++;
+        computeMs += t.computeMs;
+        estimate = t.value;
+      }
     }
-    return { seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace, traceStderr };
+    return { seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace: estimate?.trace ?? null, traceStderr: estimate?.stderr ?? null };
   });
   await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
   return { cacheHits, computeMs };
@@ -176,12 +184,15 @@ export interface PathSegmentInput {
 
 /** Bisection between two consecutive epoch states until consecutive minima are line-connected. */
 export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<{ points: Array<PathPoint<StateRef, Minimum>>; counts: PathCountsTotal; computeMs: StageComputeMs }> {
-  const { run, seed } = input;
+  const { run, seed, a, b } = input;
   const p = run.params as unknown as PipelineParams;
-  const { gpu } = activities(run);
+  const { gpu, cpu } = activities(run);
   const noCache = run.noCache ?? false;
-  let cacheHits = 0;
   const computeMs = zeroCompute();
+  // A re-run finds the whole bisection in one lookup; its stages all count as cache hits.
+  const known = noCache ? null : await cpu.lookupSegment({ params: p, seed, a, b });
+  if (known) return { points: known.points, counts: { trainSteps: 0, ...known.counts, cacheHits: known.counts.projections + known.counts.replays + known.counts.lineChecks }, computeMs };
+  let cacheHits = 0;
   const oracle: PathOracle<StateRef, Minimum> = {
     async replay(from, to) {
       const r = await gpu.replayState({ runId: run.runId, seed, params: p, from: from.state, toIteration: to, noCache });
@@ -206,6 +217,8 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<{ po
       return r.value.connected;
     },
   };
-  const { path, counts } = await projectedPath(oracle, [{ iteration: input.a.iteration, state: input.a }, { iteration: input.b.iteration, state: input.b }]);
-  return { points: path, counts: { trainSteps: 0, projections: counts.projections, replays: counts.replays, lineChecks: counts.lineChecks, cacheHits }, computeMs };
+  const { path, counts } = await projectedPath(oracle, [{ iteration: a.iteration, state: a }, { iteration: b.iteration, state: b }]);
+  const answer = { points: path, counts: { projections: counts.projections, replays: counts.replays, lineChecks: counts.lineChecks } };
+  await cpu.storeSegment({ params: p, seed, a, b, answer });
+  return { points: path, counts: { trainSteps: 0, ...answer.counts, cacheHits }, computeMs };
 }

@@ -27,6 +27,14 @@ export interface Minimum {
 const sgdOf = (p: PipelineParams) => ({ lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay });
 const objectiveConfig = (p: PipelineParams) => ({ model: p.model, dataset: p.dataset, samples: p.samples, valSamples: p.valSamples, smoothing: p.smoothing });
 
+/** What decides a trace estimate: its cache key's inputs (shared by the stage and the batched lookup). */
+export const traceInputs = (p: PipelineParams, minimumSha: string, probeSeed: number, code: string) => ({ minimum: minimumSha, probes: p.probes, probeSeed, objective: objectiveConfig(p), code });
+
+/** What decides the bisection between two SGD states: every stage setting it uses, and the seed (replays). */
+export const segmentInputs = (p: PipelineParams, seed: number, a: StateRef, b: StateRef, code: string) => ({
+  a: a.sha256, b: b.sha256, seed, sgd: sgdOf(p), batch: p.batch, augment: p.augment, threshold: p.threshold, cap: p.projectionSteps, points: p.linePoints, objective: objectiveConfig(p), code,
+});
+
 function staged<T>(r: { value: T; hit: boolean } | Preempted, sw: Stopwatch): Staged<T> | (Preempted & { computeMs: number }) {
   return isPreempted(r) ? { preempted: true, computeMs: sw.ms } : { value: r.value, cacheHit: r.hit, computeMs: sw.ms };
 }
@@ -125,7 +133,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
     async estimateTrace(input: { params: PipelineParams; minimum: StateRef; probeSeed: number; noCache: boolean }): Promise<Staged<{ trace: number; stderr: number; hvps: number }>> {
       const p = input.params;
       const sw = new Stopwatch();
-      const inputs = { minimum: input.minimum.sha256, probes: p.probes, probeSeed: input.probeSeed, objective: objectiveConfig(p), code: deps.codeVersion };
+      const inputs = traceInputs(p, input.minimum.sha256, input.probeSeed, deps.codeVersion);
       const r = await cachedStage(ws.store, 'trace', inputs, !input.noCache, async () => {
         const { train } = await ws.objectives(p);
         const s = await ws.loadState(input.minimum);
