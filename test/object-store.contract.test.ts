@@ -1,11 +1,12 @@
 /** One contract for every ObjectStore: the real S3 server of the test stack and a local folder. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { makeObjectStore } from '../infra/clients';
+import { makeObjectStore, makeS3Client } from '../infra/clients';
 import { FolderObjectStore } from '../src/storage/folder-object-store';
 import { ObjectNotFoundError, type ObjectStore } from '../src/storage/object-store';
 import { testConfig } from './helpers';
@@ -59,3 +60,13 @@ for (const [name, make] of implementations) {
     });
   });
 }
+
+test('S3: a stored object carries its SHA-256 as a checksum the server verified', async () => {
+  const config = testConfig({ 's3.prefix': `contract-${randomUUID()}/` });
+  const client = makeS3Client(config);
+  const body = Buffer.from('checksummed content');
+  const sha256 = await makeObjectStore(config, client).put('c', body);
+  const head = await client.send(new HeadObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}c`, ChecksumMode: 'ENABLED' }));
+  assert.equal(head.ChecksumSHA256, Buffer.from(sha256, 'hex').toString('base64'));
+  assert.equal(sha256, createHash('sha256').update(body).digest('hex'));
+});

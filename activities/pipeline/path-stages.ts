@@ -52,7 +52,8 @@ function nonRetryableDivergence(err: unknown): never {
  */
 export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
   const heartbeat = (details: unknown): void => Context.current().heartbeat(details);
-  const stopping = (): boolean => deps.stopping.aborted || Context.current().cancellationSignal.aborted;
+  const cancelled = (): boolean => Context.current().cancellationSignal.aborted;
+  const stopping = (): boolean => deps.stopping.aborted || cancelled();
   const progressRoot = (kind: string, key: string, runId: string, noCache: boolean): string => noCache ? `runs/${runId}/${kind}/${key}/` : `cache/${kind}/${key}/`;
   const clear = async (root: string): Promise<void> => { for (const k of await ws.store.list(root)) await ws.store.delete(k); };
 
@@ -105,7 +106,8 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
         while (s.step < input.toIteration) {
           const target = p.checkpointEvery ? Math.min(input.toIteration, (Math.floor(s.step / p.checkpointEvery) + 1) * p.checkpointEvery) : input.toIteration;
           const from = s;
-          s = await sw.time(() => trainer.run(from, target, { yieldEvery: 1, onStep: (step) => heartbeat({ stage: 'replay', step }) }).catch(nonRetryableDivergence));
+          s = await sw.time(() => trainer.run(from, target, { yieldEvery: 1, onStep: (step) => heartbeat({ stage: 'replay', step }), shouldStop: cancelled }).catch(nonRetryableDivergence));
+          if (cancelled()) throw Context.current().cancellationSignal.reason;
           if (s.step < input.toIteration) await ws.saveState(progress, s, { from: input.from, kind: 'replay in progress' });
         }
         const ref = await ws.saveState(`cache/replays/${key}/`, s, { from: input.from });
@@ -140,7 +142,14 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
         return sw.time(async () => {
           const op = hessianOperator(train, s.theta);
           try {
-            const counted = { dim: op.dim, apply: async (v: Float64Array) => { heartbeat({ stage: 'trace' }); return op.apply(v); } };
+            const counted = {
+              dim: op.dim,
+              apply: async (v: Float64Array) => {
+                heartbeat({ stage: 'trace' });
+                if (cancelled()) throw Context.current().cancellationSignal.reason;
+                return op.apply(v);
+              },
+            };
             const est = await xtrace(counted, { matvecs: p.probes, seed: input.probeSeed });
             return { trace: est.value, stderr: est.stderr, hvps: est.matvecs };
           } finally {

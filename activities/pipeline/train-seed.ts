@@ -1,5 +1,6 @@
 import { performance } from 'perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import * as tf from '@tensorflow/tfjs';
 import { publicConfig } from '../../temporal.config';
 import type { CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
@@ -93,7 +94,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
     const until = input.untilEpoch * spe;
     const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }), until);
     let state = latest ? tensorsToState(latest.tensors) : { step: 0, theta: ws.model(params).init(seed), velocity: null };
-    const meta = { runId, seed, params, stepsPerEpoch: spe, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
+    const meta = { runId, seed, params, stepsPerEpoch: spe, backend: tf.getBackend(), codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
     if (!latest) await ws.saveState(root, state, meta);
     const resumedFrom = state.step;
     deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });

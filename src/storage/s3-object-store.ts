@@ -32,11 +32,15 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<string> {
     const params = { Bucket: this.location.bucket, Key: this.full(key), Body: body, ContentType: contentType };
     if (body.byteLength < MULTIPART_THRESHOLD) {
-      await this.client.send(new PutObjectCommand(params));
-      return sha256Hex(body);
+      // The object carries its SHA-256 as an S3 checksum: the server verifies the bytes on
+      // arrival and anyone can read the hash back (HeadObject with ChecksumMode ENABLED).
+      const sha256 = sha256Hex(body);
+      await this.client.send(new PutObjectCommand({ ...params, ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') }));
+      return sha256;
     }
     // S3 makes a multipart object visible only on CompleteMultipartUpload: no partial reads.
-    // The hash is computed in slices while the parts are in flight.
+    // Each part carries the SDK's CRC32 checksum, verified by the server; the whole-object
+    // SHA-256 is computed in slices while the parts are in flight (checkpoint manifests hold it).
     const upload = new Upload({ client: this.client, params, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
     const [, sha256] = await Promise.all([upload, sha256HexInterleaved(body)]);
     return sha256;
