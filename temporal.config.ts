@@ -44,8 +44,10 @@ export interface ReproConfig {
   /** Folder where server binaries are built and cached. */
   toolsDir: string;
   worker: {
-    /** Concurrent activity executions per task queue on one worker. */
+    /** Concurrent activity executions on the cpu task queue of one worker. */
     concurrency: number;
+    /** Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway). */
+    gpuSlots: number;
     /** Time a stopping worker gives running activities to write their final checkpoint. */
     shutdownGraceMs: number;
   };
@@ -92,7 +94,8 @@ export const SCHEMA: Record<string, KeySpec> = {
   's3.consolePort': { kind: 'int', default: 9001, env: ['REPRO_S3_CONSOLE_PORT'], description: 'console port of the embedded S3 server (0: off)', min: 0, max: 65535 },
   dataDir: { kind: 'string', default: '.data', env: ['REPRO_DATA_DIR'], description: 'data, logs and pids of the embedded servers' },
   toolsDir: { kind: 'string', default: '.tools', env: ['REPRO_TOOLS_DIR'], description: 'where server binaries are built and cached' },
-  'worker.concurrency': { kind: 'int', default: 4, env: ['REPRO_WORKER_CONCURRENCY'], description: 'concurrent activities per task queue', min: 1, max: 1024 },
+  'worker.concurrency': { kind: 'int', default: 4, env: ['REPRO_WORKER_CONCURRENCY'], description: 'concurrent activities on the cpu task queue', min: 1, max: 1024 },
+  'worker.gpuSlots': { kind: 'int', default: 1, env: ['REPRO_WORKER_GPU_SLOTS'], description: 'concurrent activities on the gpu task queue (one model per GPU)', min: 1, max: 64 },
   'worker.shutdownGraceMs': { kind: 'int', default: 30_000, env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'], description: 'time for final checkpoints on shutdown', min: 0 },
   'workflows.continueAsNewEvents': { kind: 'int', default: 10_000, env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'], description: 'history events after which long workflows continue as new', min: 5 },
   'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },

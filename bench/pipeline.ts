@@ -2,8 +2,8 @@
  * The whole projected-path pipeline on the `small` preset (196-30-10 MLP on real MNIST, 3 epochs,
  * 2 seeds) on the embedded stack with an in-process worker, as `npm start` runs it: wall time,
  * the share of it spent outside numerics, then the same run again from the cache.
- * The worker runs one activity at a time here, so the summed compute time of the stages is not
- * inflated by activities interleaving on Node's one thread.
+ * The worker has one gpu slot (the default: one model at a time), so the summed compute time of
+ * the stages is not inflated by numeric activities interleaving on Node's one thread.
  */
 import { randomUUID } from 'crypto';
 import { makeObjectStore, connectTemporal } from '../infra/clients';
@@ -20,9 +20,9 @@ interface PathSummary {
 }
 
 export async function benchPipeline(base: ReproConfig, line: Line): Promise<void> {
-  const config: ReproConfig = { ...base, worker: { ...base.worker, concurrency: 1 }, taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` } };
+  const config: ReproConfig = { ...base, worker: { ...base.worker, gpuSlots: 1 }, taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` } };
   const stop = new AbortController();
-  const worker = runWorker(config, { queues: ['cpu', 'gpu'], concurrency: 1, stop: stop.signal, log: () => {} });
+  const worker = runWorker(config, { queues: ['cpu', 'gpu'], stop: stop.signal, log: () => {} });
   const { client, connection } = await connectTemporal(config);
   const store = makeObjectStore(config);
   try {

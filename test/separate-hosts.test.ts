@@ -24,7 +24,7 @@ let net: NetHosts;
 let stack: EphemeralStack;
 let config: ReproConfig;
 let temporal: { client: Client; connection: Connection };
-const conf = { ...uniqueQueues(), 'timeouts.heartbeatMs': '3000', 'worker.concurrency': '1' };
+const conf = { ...uniqueQueues(), 'timeouts.heartbeatMs': '3000' };
 // Two seeds, so each host trains one at the same time; a loose threshold keeps projections cheap.
 const SETS = ['model=mlp:196-64-10', 'samples=2000', 'valSamples=200', 'epochs=6', 'seeds=2', 'batch=10', 'lr=0.1', 'threshold=2.5', 'probes=4', 'traceStride=4', 'checkpointEvery=50'];
 type Path = Array<{ seed: number; iteration: number; trainLoss: number; trace: number | null }>;

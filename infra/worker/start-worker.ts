@@ -8,7 +8,6 @@ export type QueueKind = 'cpu' | 'gpu';
 
 export interface WorkerOptions {
   queues: QueueKind[];
-  concurrency: number;
   log: (e: LogEvent) => void;
   /** Aborting this stops the worker as SIGTERM would (used by `repro start`). */
   stop?: AbortSignal;
@@ -44,7 +43,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     taskQueue: config.taskQueues[q],
     workflowsPath: require.resolve('../../workflows'),
     activities,
-    maxConcurrentActivityTaskExecutions: config.worker.concurrency,
+    maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
     shutdownGraceTime: config.worker.shutdownGraceMs,
   })));
 
@@ -59,7 +58,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
   process.on('SIGINT', onSignal);
   opts.stop?.addEventListener('abort', () => stop('requested'));
 
-  opts.log({ event: 'worker-ready', queues: opts.queues.map((q) => config.taskQueues[q]), concurrency: config.worker.concurrency, namespace: config.temporal.namespace });
+  opts.log({ event: 'worker-ready', queues: opts.queues.map((q) => config.taskQueues[q]), concurrency: config.worker.concurrency, gpuSlots: config.worker.gpuSlots, namespace: config.temporal.namespace });
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {

@@ -36,7 +36,7 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     mkdirSync(config.dataDir, { recursive: true });
     const workerLog = createWriteStream(path.join(config.dataDir, 'worker.log'), { flags: 'a' });
     const stopWorker = new AbortController();
-    const worker = runWorker(config, { queues: ['cpu', 'gpu'], concurrency: config.worker.concurrency, stop: stopWorker.signal, log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n') });
+    const worker = runWorker(config, { queues: ['cpu', 'gpu'], stop: stopWorker.signal, log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n') });
     const { client, connection } = await connectTemporal(config);
     const results: RunResult[] = [];
     try {

@@ -5,6 +5,7 @@ import { configFrom, type GlobalArgs } from '../context';
 interface WorkerArgs extends GlobalArgs {
   queue?: QueueKind[];
   concurrency?: number;
+  gpuSlots?: number;
 }
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
@@ -12,11 +13,13 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   describe: 'Run a worker (JSON-lines log on stdout); SIGTERM/SIGINT checkpoint running activities and stop',
   builder: (y) => y
     .option('queue', { type: 'string', array: true, choices: ['cpu', 'gpu'] as const, describe: 'task queues to serve (repeatable; default both)' })
-    .option('concurrency', { type: 'number', describe: 'concurrent activities per queue (default: worker.concurrency)' }),
+    .option('concurrency', { type: 'number', describe: 'concurrent activities on the cpu queue (default: worker.concurrency)' })
+    .option('gpu-slots', { type: 'number', describe: 'concurrent activities on the gpu queue, one model each (default: worker.gpuSlots)' }),
   handler: async (argv) => {
     const conf = [...(argv.conf ?? [])];
     if (argv.concurrency !== undefined) conf.push(`worker.concurrency=${argv.concurrency}`);
+    if (argv.gpuSlots !== undefined) conf.push(`worker.gpuSlots=${argv.gpuSlots}`);
     const config = configFrom({ ...argv, conf });
-    await runWorker(config, { queues: argv.queue?.length ? argv.queue : ['cpu', 'gpu'], concurrency: config.worker.concurrency, log: jsonLog });
+    await runWorker(config, { queues: argv.queue?.length ? argv.queue : ['cpu', 'gpu'], log: jsonLog });
   },
 };
