@@ -9,6 +9,7 @@ import { codeVersion, makeObjectStore } from '../infra/clients';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import type { Fig7Params } from '../src/experiments/fig7/toy';
 import { planRun } from '../src/experiments/registry';
+import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from '../activities/types';
 import { testConfig } from './helpers';
 
@@ -93,4 +94,51 @@ test('divergence is a non-retryable failure named Divergence', async () => {
     advanceIn(new MockActivityEnvironment(), acts, { runId: `act-${randomUUID()}`, variant: 'noisy' as const, params: p, seed: 1, untilStep: 20_000 }),
     (e: Error) => e instanceof ApplicationFailure && e.type === 'Divergence' && e.nonRetryable === true && /diverged/.test(e.message),
   );
+});
+
+// --- projected-path stages ---
+const pipeline = (sets: string[]): PipelineParams => planRun('projected-path', 'small', ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'batch=20', 'lr=0.5', 'threshold=0.75', 'projectionCheckpointEvery=5', ...sets]).params as unknown as PipelineParams;
+type TrainOut = Awaited<ReturnType<ReturnType<typeof createActivities>['trainSeed']>>;
+type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projectState']>>;
+
+test('trainSeed: committed epochs come back from manifests alone, with no numerics; only epochs after knownIteration', async () => {
+  const { acts, events } = setup();
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
+  const base = { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false };
+  const first = await new MockActivityEnvironment().run(acts.trainSeed, { ...base, untilEpoch: 2, knownIteration: -1 }) as TrainOut;
+  assert.deepEqual(first.epochs.map((e) => e.iteration), [0, 10, 20]);
+  assert.ok(first.trainSteps === 20 && first.computeMs > 0);
+  const again = await new MockActivityEnvironment().run(acts.trainSeed, { ...base, runId: `act-${randomUUID()}`, untilEpoch: 2, knownIteration: 10 }) as TrainOut;
+  assert.deepEqual(again.epochs, first.epochs.slice(2), 'the same committed state, only after the known iteration');
+  assert.deepEqual([again.trainSteps, again.computeMs, again.root], [0, 0, first.root]);
+  assert.ok(events.some((e) => e.event === 'train-cached'));
+});
+
+test('projectState: a stopping worker gets "preempted" with the GD committed; the next attempt resumes there and matches an uninterrupted projection', async () => {
+  const stopping = new AbortController();
+  const { acts, events } = setup(stopping);
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`]);
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const input = { runId: `act-${randomUUID()}`, params: p, state: trained.epochs[0]!, noCache: true };
+  const env = new MockActivityEnvironment();
+  env.on('heartbeat', () => { if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort(); });
+  const stopped = await env.run(acts.projectState, input) as ProjectOut;
+  assert.ok('preempted' in stopped, 'preempted, not failed');
+  const resumed = setup();
+  const done = await new MockActivityEnvironment().run(resumed.acts.projectState, input) as ProjectOut;
+  assert.ok(!('preempted' in done));
+  const resume = resumed.events.find((e) => e.event === 'projection-resume')!;
+  assert.ok((resume.gdStep as number) >= 10, `resumed at GD step ${String(resume.gdStep)}`);
+  const whole = await new MockActivityEnvironment().run(setup().acts.projectState, { ...input, runId: `act-${randomUUID()}` }) as ProjectOut;
+  assert.ok(!('preempted' in whole));
+  assert.deepEqual({ ...done.value, minimum: done.value.minimum.sha256 }, { ...whole.value, minimum: whole.value.minimum.sha256 });
+});
+
+test('a stage input that does not verify is a non-retryable CorruptCheckpoint', async () => {
+  const { acts } = setup();
+  const p = pipeline([]);
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 2, params: p, noCache: true, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const forged = { ...trained.epochs[1]!, sha256: '0'.repeat(64) };
+  await assert.rejects(new MockActivityEnvironment().run(acts.projectState, { runId: 'x', params: p, state: forged, noCache: true }),
+    (e: unknown) => e instanceof ApplicationFailure && e.type === 'CorruptCheckpoint' && e.nonRetryable && /does not verify/.test(e.message));
 });

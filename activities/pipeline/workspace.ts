@@ -92,12 +92,11 @@ export class PipelineWorkspace {
 
   /** Load a committed state, verified against the hash the caller holds. */
   async loadState(ref: StateRef): Promise<TrainState> {
-    const manifest = JSON.parse(Buffer.from(await this.store.get(ref.key)).toString('utf8'));
-    const root = ref.key.replace(/[^/]+\/manifest\.json$/, '');
-    const loaded = await this.checkpoints.loadLatest(root, () => {}, manifest.step);
-    if (!loaded || loaded.manifest.data.sha256 !== ref.sha256) {
+    const loaded = await this.checkpoints.tryLoad(ref.key);
+    if (typeof loaded === 'string' || loaded.manifest.data.sha256 !== ref.sha256) {
       // A stage's input that no longer verifies will not verify on a retry either.
-      throw ApplicationFailure.nonRetryable(`state ${ref.key} is missing or does not match sha256 ${ref.sha256}`, 'CorruptCheckpoint');
+      const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
+      throw ApplicationFailure.nonRetryable(`state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`, 'CorruptCheckpoint');
     }
     return tensorsToState(loaded.tensors);
   }

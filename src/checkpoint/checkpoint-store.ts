@@ -88,7 +88,8 @@ export class CheckpointStore {
     return undefined;
   }
 
-  private async tryLoad(manifestKey: string): Promise<LoadedCheckpoint | string> {
+  /** One checkpoint by its manifest key, verified; a string says why it cannot be loaded. */
+  async tryLoad(manifestKey: string): Promise<LoadedCheckpoint | string> {
     let manifest: CheckpointManifest;
     try {
       manifest = JSON.parse(Buffer.from(await this.store.get(manifestKey)).toString('utf8'));
