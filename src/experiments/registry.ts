@@ -19,8 +19,11 @@ export interface ExperimentDefinition {
 
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7, projectedPath];
 
-/** What `repro start` runs on the embedded default. */
-export const DEFAULT_SUITE: readonly string[] = ['fig7', 'projected-path'];
+/** What `npm start` (`repro reproduce`) runs on the embedded default, each on its preset. */
+export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [
+  { experiment: 'fig7', preset: 'default' },
+  { experiment: 'projected-path', preset: 'small' },
+];
 
 export function findExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);

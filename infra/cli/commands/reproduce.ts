@@ -12,7 +12,7 @@ import { configFrom, print, printJson, type GlobalArgs } from '../context';
 
 interface ReproduceArgs extends GlobalArgs {
   experiments?: string[];
-  preset: string;
+  preset?: string;
   seed: number;
 }
 
@@ -23,12 +23,12 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
   command: 'reproduce',
   describe: 'The main job: start the embedded stack and a worker, run the default suite, write reports',
   builder: (y) => y
-    .option('experiments', { type: 'string', array: true, describe: `experiments to run (default: ${DEFAULT_SUITE.join(', ')})` })
-    .option('preset', { type: 'string', default: 'default' })
+    .option('experiments', { type: 'string', array: true, describe: `experiments to run (default: ${DEFAULT_SUITE.map((s) => `${s.experiment} (${s.preset})`).join(', ')})` })
+    .option('preset', { type: 'string', describe: 'preset for every experiment (default: the suite\'s, or `default`)' })
     .option('seed', { type: 'number', default: 1 }),
   handler: async (argv) => {
-    const names = argv.experiments?.length ? argv.experiments : [...DEFAULT_SUITE];
-    const plans = names.map((n) => planRun(n, argv.preset, []));
+    const suite = argv.experiments?.length ? argv.experiments.map((experiment) => ({ experiment, preset: 'default' })) : DEFAULT_SUITE;
+    const plans = suite.map((s) => ({ ...planRun(s.experiment, argv.preset ?? s.preset, []), preset: argv.preset ?? s.preset }));
     const config = configFrom(argv);
     const stack = await stackUp(config, (line) => process.stderr.write(line + '\n'));
     process.stderr.write(`stack up: Temporal ${stack.temporal}, Web UI ${stack.webUi}, S3 ${stack.s3}\n`);
@@ -40,8 +40,8 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     const { client, connection } = await connectTemporal(config);
     const results: RunResult[] = [];
     try {
-      for (const { experiment, params } of plans) {
-        const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed);
+      for (const { experiment, params, preset } of plans) {
+        const handle = await startRun(client, config, experiment, preset, params, argv.seed);
         process.stderr.write(`running ${handle.workflowId} (watch: ${stack.webUi}/namespaces/${config.temporal.namespace}/workflows)\n`);
         const result = await awaitResult(handle, makeObjectStore(config));
         results.push(result);

@@ -51,7 +51,7 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'samples', kind: 'int', default: 500, description: 'training samples (0: all)', min: 0 },
     { name: 'valSamples', kind: 'int', default: 500, description: 'validation samples (0: all)', min: 0 },
     { name: 'epochs', kind: 'int', default: 3, description: 'SGD epochs', min: 1 },
-    { name: 'seeds', kind: 'int', default: 2, description: 'independent initializations', min: 1 },
+    { name: 'seeds', kind: 'int', default: 10, description: 'independent initializations', min: 1 },
     { name: 'lr', kind: 'number', default: 0.1, description: 'learning rate', above: 0 },
     { name: 'momentum', kind: 'number', default: 0.9, description: 'momentum μ', min: 0 },
     { name: 'dampening', kind: 'number', default: 0, description: 'dampening ν', min: 0 },
@@ -69,7 +69,7 @@ export const projectedPath: ExperimentDefinition = {
   ],
   presets: {
     default: {},
-    small: {},
+    small: { seeds: 2 },
     paper: {
       model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
       batch: 500, augment: true, threshold: 0.55, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
