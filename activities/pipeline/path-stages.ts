@@ -78,6 +78,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
           shouldStop: () => { heartbeat({ stage: 'project' }); return stopping(); },
           onCheckpoint: async (s) => {
             await ws.saveState(progress, { step: s.steps, theta: s.theta, velocity: s.velocity }, { from: input.state, kind: 'projection in progress' });
+            await ws.checkpoints.prune(progress, s.steps); // only the newest is ever resumed from
             deps.log({ event: 'projection-checkpoint', runId: input.runId, key, gdStep: s.steps });
           },
         }).catch(nonRetryableDivergence));
@@ -108,7 +109,10 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
           const from = s;
           s = await sw.time(() => trainer.run(from, target, { yieldEvery: 1, onStep: (step) => heartbeat({ stage: 'replay', step }), shouldStop: cancelled }).catch(nonRetryableDivergence));
           if (cancelled()) throw Context.current().cancellationSignal.reason;
-          if (s.step < input.toIteration) await ws.saveState(progress, s, { from: input.from, kind: 'replay in progress' });
+          if (s.step < input.toIteration) {
+            await ws.saveState(progress, s, { from: input.from, kind: 'replay in progress' });
+            await ws.checkpoints.prune(progress, s.step);
+          }
         }
         const ref = await ws.saveState(`cache/replays/${key}/`, s, { from: input.from });
         await clear(progress);

@@ -120,6 +120,8 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       }
       await ws.saveState(root, state, meta);
       deps.log({ event: 'checkpoint', runId, seed, root, step: state.step });
+      // Epoch boundaries are the path's inputs; an older in-epoch checkpoint is never resumed from.
+      await ws.checkpoints.prune(root, state.step, (step) => step % spe === 0);
       if (stop) {
         if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
         preempted = true;

@@ -75,6 +75,22 @@ export class CheckpointStore {
   }
 
   /**
+   * Remove the checkpoints under `root` older than `below` that `keep` does not want (a long run
+   * would otherwise keep every interval's state). The manifest goes first, so no commit ever
+   * points at missing data; a reader racing with this skips the vanished one.
+   */
+  async prune(root: string, below: number, keep: (step: number) => boolean = () => false): Promise<number[]> {
+    const gone: number[] = [];
+    for (const { step, manifestKey } of await this.committedSteps(root)) {
+      if (step >= below || keep(step)) continue;
+      await this.store.delete(manifestKey);
+      await this.store.delete(`${stepDir(root, step)}state.safetensors`);
+      gone.push(step);
+    }
+    return gone.sort((a, b) => a - b);
+  }
+
+  /**
    * The newest checkpoint whose manifest parses and whose data matches its hash, or undefined.
    * Bad ones are reported through `onSkip` and passed over.
    */
