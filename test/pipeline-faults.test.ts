@@ -117,6 +117,8 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
 // One epoch, a tight threshold: each projection is hundreds of full-batch GD steps, checkpointed every 20.
 const PROJECTION_SETS = ['model=mlp:196-32-10', 'samples=1000', 'valSamples=200', 'epochs=1', 'seeds=1', 'batch=50', 'lr=0.1', 'threshold=0.9', 'projectionCheckpointEvery=20', 'probes=4', 'traceStride=100'];
 
+let projectionReference: Row[];
+
 test('SIGKILL mid-projection: another worker resumes the GD from its last checkpoint; same path as an undisturbed run', async () => {
   const a = worker();
   await a.waitFor((e) => e.event === 'worker-ready');
@@ -133,7 +135,30 @@ test('SIGKILL mid-projection: another worker resumes the GD from its last checkp
     assert.equal(resume.gdStep, committed, 'from the last committed GD checkpoint: less than one interval recomputed');
     assert.equal((await makeObjectStore(config).list(`cache/projecting/${seen.key as string}/`)).length, 0, 'the finished projection cleared its progress checkpoints');
     const undisturbed = await start(true, PROJECTION_SETS);
-    assert.deepEqual(result.path, (await undisturbed.result()).path);
+    projectionReference = (await undisturbed.result()).path;
+    assert.deepEqual(result.path, projectionReference);
+  } finally {
+    b.child.kill('SIGTERM');
+    await b.exited;
+  }
+});
+
+test('SIGTERM mid-projection: the GD is committed where it stands and handed back; the next worker goes on from that step, no retry spent', async () => {
+  const a = worker();
+  await a.waitFor((e) => e.event === 'worker-ready');
+  const run = await start(true, PROJECTION_SETS);
+  const seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+  a.child.kill('SIGTERM');
+  assert.equal(await a.exited, 0, 'the worker stops cleanly');
+  const stoppedAt = a.events.filter((e) => e.event === 'projection-checkpoint' && e.key === seen.key).at(-1)!.gdStep as number;
+  const b = worker();
+  try {
+    const result = await run.result();
+    const resume = b.events.find((e) => e.event === 'projection-resume' && e.key === seen.key);
+    assert.ok(resume, 'worker B picked the projection up');
+    assert.equal(resume.gdStep, stoppedAt, 'from the step where A stopped: nothing recomputed');
+    assert.equal(resume.attempt, 1, 'a fresh activity, not a retry');
+    assert.deepEqual(result.path, projectionReference);
   } finally {
     b.child.kill('SIGTERM');
     await b.exited;
