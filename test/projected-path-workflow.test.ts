@@ -6,10 +6,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
-import { awaitResult, startRun } from '../infra/cli/runs';
+import { awaitResult, runProgress, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
 import { useBackend } from '../src/engine/backend';
-import { testConfig, uniqueQueues } from './helpers';
+import { sleep, testConfig, uniqueQueues } from './helpers';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const config = testConfig(uniqueQueues());
@@ -88,7 +88,15 @@ test('a seed whose history grows long continues as new during training and carri
   const { experiment, params } = planRun('projected-path', 'small', [...SETS, 'seeds=1', 'epochs=11', 'lr=0.45']);
   const short = { ...config, workflows: { continueAsNewEvents: 5 } };
   const runId = `pp-can-${randomUUID()}`;
-  const result = (await awaitResult(await startRun(env.client, short, experiment, 'small', params, 1, runId), store)) as unknown as PathResult;
+  const handle = await startRun(env.client, short, experiment, 'small', params, 1, runId);
+  let progress: Record<string, { step: number; of: number }> | undefined;
+  for (const t0 = Date.now(); !progress?.['seed/1 training (epochs)']; await sleep(50)) {
+    assert.ok(Date.now() - t0 < 60_000, `no seed progress within 60 s: ${JSON.stringify(progress)}`);
+    progress = await runProgress(env.client, handle);
+  }
+  assert.deepEqual(progress.seeds, { step: 0, of: 1 }, 'the run counts its seeds');
+  assert.equal(progress['seed/1 training (epochs)'].of, 11, 'each seed reports its phase');
+  const result = (await awaitResult(handle, store)) as unknown as PathResult;
   const executions: string[] = [];
   for await (const w of env.client.workflow.list({ query: `WorkflowId = "run/${runId}/seed/1"` })) executions.push(`${w.runId} ${w.status.name} ${w.historyLength}`);
   assert.ok(executions.length >= 3, `11 epochs in segments of 5 with a 5-event limit: at least 3 runs of the seed workflow, saw ${executions.join(', ')}`);

@@ -1,11 +1,11 @@
-import { ActivityCancellationType, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Fig7Params, Variant } from '../src/experiments/fig7/toy';
 import type { RunResult } from '../src/results/run-result';
 import type { RunInput } from './run-input';
+import { progressQuery } from './progress';
 
 /** Steps reached per trajectory, for `repro status`. */
-export const progressQuery = defineQuery<Record<string, { step: number; of: number }>>('progress');
 
 /**
  * fig7 (appendix A.6): run the GD and the noisy trajectory side by side, each as a chain of

@@ -1,3 +1,4 @@
 /** Every workflow the worker registers. */
-export { fig7Workflow, progressQuery } from './fig7-workflow';
+export { fig7Workflow } from './fig7-workflow';
+export { childrenQuery, progressQuery, type Progress } from './progress';
 export { pathSegmentWorkflow, pathTraceWorkflow, projectedPathWorkflow, seedPathWorkflow } from './projected-path-workflow';

@@ -1,4 +1,4 @@
-import { ActivityCancellationType, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { Minimum } from '../activities/pipeline/path-stages';
 import { addInto, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type StageComputeMs } from '../activities/pipeline/path-rows';
@@ -6,6 +6,7 @@ import type { StateRef } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import { projectedPath, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
+import { childrenQuery, progressQuery, type Progress } from './progress';
 import type { RunInput } from './run-input';
 
 /** Child workflows and activities at once per seed; keeps fan-out and history bounded. */
@@ -81,9 +82,17 @@ export async function projectedPathWorkflow(input: RunInput): Promise<RunResult>
   const p = input.params as unknown as PipelineParams;
   const started = Date.now();
   const seeds = Array.from({ length: p.seeds }, (_, i) => input.seed + i);
-  const perSeed = await windowed(seeds, (seed) => executeChild(seedPathWorkflow, {
-    workflowId: `${workflowInfo().workflowId}/seed/${seed}`, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }],
-  }));
+  const childIds: string[] = [];
+  let done = 0;
+  setHandler(childrenQuery, () => childIds);
+  setHandler(progressQuery, () => ({ seeds: { step: done, of: seeds.length } }));
+  const perSeed = await windowed(seeds, async (seed) => {
+    const workflowId = `${workflowInfo().workflowId}/seed/${seed}`;
+    childIds.push(workflowId);
+    const r = await executeChild(seedPathWorkflow, { workflowId, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }] });
+    done++;
+    return r;
+  });
   const counts = zeroCounts();
   const computeMs = zeroCompute();
   for (const r of perSeed) { addInto(counts, r.counts); addInto(computeMs, r.computeMs); }
@@ -103,22 +112,30 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const { gpu } = activities(run);
   const noCache = run.noCache ?? false;
   let t = input.training;
+  const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
+  setHandler(progressQuery, () => progress);
   while (!t || t.epoch < p.epochs) {
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t });
     const r = await gpu.trainSeed({
       runId: run.runId, seed, params: p, noCache, untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
     });
     t = { epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs], trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs };
+    progress['training (epochs)']!.step = t.epoch;
   }
   const trained = t;
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
 
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
-  const segments = await windowed(pairs, ([a, b]) => executeChild(pathSegmentWorkflow, {
-    workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
-    taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b }],
-  }));
+  const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
+  const segments = await windowed(pairs, async ([a, b]) => {
+    const r = await executeChild(pathSegmentWorkflow, {
+      workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
+      taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b }],
+    });
+    projected.step++;
+    return r;
+  });
   const points: Array<PathPoint<StateRef, Minimum>> = [];
   segments.forEach((s, i) => {
     points.push(...(i === 0 ? s.points : s.points.slice(1)));
@@ -127,10 +144,15 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   });
 
   const chunks = Array.from({ length: Math.ceil(points.length / TRACE_CHUNK) }, (_, c) => c);
-  const traced = await windowed(chunks, (chunk) => executeChild(pathTraceWorkflow, {
-    workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
-    args: [{ run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK) }],
-  }));
+  const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = { step: 0, of: chunks.length });
+  const traced = await windowed(chunks, async (chunk) => {
+    const r = await executeChild(pathTraceWorkflow, {
+      workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
+      args: [{ run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK) }],
+    });
+    tracing.step++;
+    return r;
+  });
   for (const c of traced) { counts.cacheHits += c.cacheHits; computeMs.trace += c.computeMs; }
   return { seed, points: points.length, counts, computeMs };
 }

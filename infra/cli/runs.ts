@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
 import { keys } from '../../activities/deps';
@@ -76,4 +77,19 @@ export function formatResult(r: RunResult): string {
     ...Object.entries(r.artifacts).map(([k, v]) => `  ${k}: ${v}`),
   ];
   return lines.join('\n');
+}
+
+/**
+ * A run's progress, with that of its running children (a projected path's seeds) under their
+ * ids relative to the run: `seed/1 training (epochs): 3 of 5`.
+ */
+export async function runProgress(client: Client, handle: WorkflowHandle): Promise<Progress | undefined> {
+  const own = await handle.query<Progress>('progress').catch(() => undefined);
+  const children = await handle.query<string[]>('children').catch(() => [] as string[]);
+  const out: Progress = { ...own };
+  for (const id of children) {
+    const child = await client.workflow.getHandle(id).query<Progress>('progress').catch(() => undefined); // one not yet started answers nothing
+    for (const [k, v] of Object.entries(child ?? {})) out[`${id.slice(handle.workflowId.length + 1)} ${k}`] = v;
+  }
+  return own || children.length ? out : undefined;
 }

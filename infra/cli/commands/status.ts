@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { Progress } from '../../../workflows/progress';
 import { connectTemporal } from '../../clients';
-import { findRun } from '../runs';
+import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
 
 interface StatusArgs extends GlobalArgs {
@@ -17,8 +18,8 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
     try {
       const { handle, status } = await findRun(client, argv.runId);
       const d = await handle.describe();
-      let progress: unknown;
-      if (status === 'RUNNING') progress = await handle.query('progress').catch(() => undefined);
+      let progress: Progress | undefined;
+      if (status === 'RUNNING') progress = await runProgress(client, handle);
       const pending = (d.raw.pendingActivities ?? []).map((a) => ({
         activity: a.activityType?.name, attempt: a.attempt, state: a.state,
         heartbeat: a.heartbeatDetails?.payloads?.length ? JSON.parse(Buffer.from(a.heartbeatDetails.payloads[0]!.data!).toString()) : undefined,
@@ -31,7 +32,7 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       };
       if (argv.json) return printJson(out);
       print(`${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`);
-      if (progress) for (const [k, v] of Object.entries(progress as Record<string, { step: number; of: number }>)) print(`  ${k}: step ${v.step} of ${v.of}`);
+      if (progress) for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of}`);
       for (const p of pending) print(`  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`);
       print(`  ${out.webUi}`);
     } finally {
