@@ -52,7 +52,7 @@ export async function benchCheckpoints(config: Parameters<typeof makeObjectStore
   const checkpoints = new CheckpointStore(makeObjectStore(config));
   const root = `bench/${randomUUID()}/`;
   const save: number[] = [], plainUp: number[] = [], restore: number[] = [], plainDown: number[] = [];
-  for (let rep = 0; rep < 5; rep++) {
+  for (let rep = 0; rep < 9; rep++) {
     const plainKey = `${root}plain-${rep}`;
     plainUp.push(await time(() => new Upload({ client: s3, params: { Bucket: config.s3.bucket, Key: plainKey, Body: bytes }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done()));
     save.push(await time(() => checkpoints.commit(`${root}ck/`, rep, tensors, {})));

@@ -4,6 +4,7 @@ import * as path from 'path';
 import type { ReproConfig } from '../../temporal.config';
 import { loadConfig } from '../load-config';
 import { stackDown, stackUp } from './embedded-stack';
+import { portOpen } from './processes';
 
 /** A private embedded stack for tests and benchmarks: own ports, throw-away data folder. */
 export interface EphemeralStack {
@@ -30,6 +31,13 @@ export async function startEphemeralStack(basePort: number, bucket: string, log:
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const config = loadConfig({}, env);
+  // A server already on these ports is someone else's (a leftover run): results against it would mislead.
+  for (const port of [basePort, basePort + 1767]) {
+    if (await portOpen(host, port)) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw new Error(`port ${port} on ${host} is already in use (a leftover test or bench server?); stop that process and retry`);
+    }
+  }
   log(`${bucket} stack: Temporal ${config.temporal.address}, S3 ${config.s3.endpoint}, data ${dataDir}`);
   await stackUp(config, log);
   return {

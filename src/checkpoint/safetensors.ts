@@ -20,6 +20,9 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
+/** Encoded files from this size up live in a SharedArrayBuffer. */
+const SHARED_FROM = 1024 * 1024;
+
 /** Serialize named tensors and string metadata. */
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -38,7 +41,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   let json = JSON.stringify(header);
   while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
+  // Large files go in shared memory, so a store can hash them on another thread while uploading.
+  const size = 8 + headerBytes.length + offset;
+  const out = new Uint8Array(size >= SHARED_FROM ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);

@@ -9,6 +9,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'crypto';
 import type { Readable } from 'stream';
+import { SharedBufferHash } from './background-hasher';
 import { sha256Hex, sha256HexInterleaved } from './hashing';
 import { ObjectNotFoundError, type ObjectStore } from './object-store';
 
@@ -20,6 +21,11 @@ export interface S3Location {
   bucket: string;
   prefix: string;
 }
+
+/** Downloads this large are hashed on the hasher thread; smaller ones inline (a message round trip costs more). */
+const BACKGROUND_HASH_MIN = 1024 * 1024;
+/** How often the download tells the hasher thread how far it got. */
+const HASH_STEP = 1024 * 1024;
 
 /** {@link ObjectStore} on any S3-compatible server through `@aws-sdk/client-s3`. */
 export class S3ObjectStore implements ObjectStore {
@@ -42,7 +48,7 @@ export class S3ObjectStore implements ObjectStore {
     // Each part carries the SDK's CRC32 checksum, verified by the server; the whole-object
     // SHA-256 is computed in slices while the parts are in flight (checkpoint manifests hold it).
     const upload = new Upload({ client: this.client, params, queueSize: 4, partSize: 8 * 1024 * 1024 }).done();
-    const [, sha256] = await Promise.all([upload, sha256HexInterleaved(body)]);
+    const [, sha256] = await Promise.all([upload, hashWhileUploading(body)]);
     return sha256;
   }
 
@@ -60,8 +66,21 @@ export class S3ObjectStore implements ObjectStore {
       if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
       throw err;
     }
-    // Hash each chunk as it arrives and copy it straight into a buffer of the declared length:
-    // verification costs no extra pass, and there is no concatenation at the end.
+    // Copy each chunk straight into a buffer of the declared length, shared with the hasher
+    // thread, which hashes behind the copy: verification adds no pass and little wall time.
+    if (declared !== undefined && declared >= BACKGROUND_HASH_MIN) {
+      const bytes = new Uint8Array(new SharedArrayBuffer(declared));
+      const hash = new SharedBufferHash(bytes.buffer as SharedArrayBuffer);
+      let length = 0, told = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (length + chunk.length > declared) throw new Error(`${key}: the server sent more than the ${declared} bytes it declared`);
+        bytes.set(chunk, length);
+        length += chunk.length;
+        if (length - told >= HASH_STEP) { hash.filled(length); told = length; }
+      }
+      if (length !== declared) throw new Error(`${key}: got ${length} of ${declared} bytes`);
+      return { bytes, sha256: await hash.digest(length) };
+    }
     const hash = createHash('sha256');
     let bytes = new Uint8Array(declared ?? 0);
     let length = 0;
@@ -98,4 +117,11 @@ export class S3ObjectStore implements ObjectStore {
   url(key: string): string {
     return `s3://${this.location.bucket}/${this.full(key)}`;
   }
+}
+
+/** A body in shared memory is hashed on the hasher thread; any other in slices between I/O. */
+function hashWhileUploading(body: Uint8Array): Promise<string> {
+  if (!(body.buffer instanceof SharedArrayBuffer) || body.byteOffset !== 0) return sha256HexInterleaved(body);
+  const hash = new SharedBufferHash(body.buffer);
+  return hash.digest(body.byteLength);
 }
