@@ -142,3 +142,18 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   await assert.rejects(new MockActivityEnvironment().run(acts.projectState, { runId: 'x', params: p, state: forged, noCache: true }),
     (e: unknown) => e instanceof ApplicationFailure && e.type === 'CorruptCheckpoint' && e.nonRetryable && /does not verify/.test(e.message));
 });
+
+test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing is cached; the next attempt estimates in full', async () => {
+  const stopping = new AbortController();
+  const { acts } = setup(stopping);
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=8']);
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const input = { params: p, minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
+  const env = new MockActivityEnvironment();
+  env.on('heartbeat', () => stopping.abort());
+  type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
+  assert.ok('preempted' in (await env.run(acts.estimateTrace, input) as TraceOut));
+  const full = await new MockActivityEnvironment().run(setup().acts.estimateTrace, input) as TraceOut;
+  assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
+  assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
+});

@@ -185,10 +185,14 @@ export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheH
       estimate = cachedAt.get(i) ?? null;
       if (estimate) cacheHits++;
       else {
-        const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
-        if (t.cacheHit) cacheHits++;
-        computeMs += t.computeMs;
-        estimate = t.value;
+        for (;;) { // a stopping worker hands the estimate back; ask again, no retry spent
+          const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
+          computeMs += t.computeMs;
+          if ('preempted' in t) continue;
+          if (t.cacheHit) cacheHits++;
+          estimate = t.value;
+          break;
+        }
       }
     }
     return { seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace: estimate?.trace ?? null, traceStderr: estimate?.stderr ?? null };

@@ -39,6 +39,9 @@ function staged<T>(r: { value: T; hit: boolean } | Preempted, sw: Stopwatch): St
   return isPreempted(r) ? { preempted: true, computeMs: sw.ms } : { value: r.value, cacheHit: r.hit, computeMs: sw.ms };
 }
 
+/** Thrown inside an estimator to leave it when the worker is stopping. */
+const STOP = new Error('worker stopping');
+
 function nonRetryableDivergence(err: unknown): never {
   if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
   throw err;
@@ -135,15 +138,18 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
       return staged(r, sw) as Staged<{ connected: boolean; losses: number[] }>;
     },
 
-    /** Hessian trace at a stored minimum (XTrace, full training batch). */
-    async estimateTrace(input: { params: PipelineParams; minimum: StateRef; probeSeed: number; noCache: boolean }): Promise<Staged<{ trace: number; stderr: number; hvps: number }>> {
+    /**
+     * Hessian trace at a stored minimum (XTrace, full training batch). A stopping worker answers
+     * `preempted` between HVPs (the estimate starts over elsewhere; no retry is spent).
+     */
+    async estimateTrace(input: { params: PipelineParams; minimum: StateRef; probeSeed: number; noCache: boolean }): Promise<Staged<{ trace: number; stderr: number; hvps: number }> | (Preempted & { computeMs: number })> {
       const p = input.params;
       const sw = new Stopwatch();
       const inputs = traceInputs(p, input.minimum.sha256, input.probeSeed, deps.codeVersion);
-      const r = await cachedStage(ws.store, 'trace', inputs, !input.noCache, async () => {
+      const r = await cachedStage<{ trace: number; stderr: number; hvps: number }>(ws.store, 'trace', inputs, !input.noCache, async () => {
         const { train } = await ws.objectives(p);
         const s = await ws.loadState(input.minimum);
-        return sw.time(async () => {
+        return sw.time(async (): Promise<{ trace: number; stderr: number; hvps: number } | Preempted> => {
           const op = hessianOperator(train, s.theta);
           try {
             const counted = {
@@ -151,17 +157,21 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
               apply: async (v: Float64Array) => {
                 heartbeat({ stage: 'trace' });
                 if (cancelled()) throw Context.current().cancellationSignal.reason;
+                if (deps.stopping.aborted) throw STOP;
                 return op.apply(v);
               },
             };
             const est = await xtrace(counted, { matvecs: p.probes, seed: input.probeSeed });
             return { trace: est.value, stderr: est.stderr, hvps: est.matvecs };
+          } catch (err) {
+            if (err === STOP) return { preempted: true };
+            throw err;
           } finally {
             op.dispose();
           }
         });
       });
-      return staged(r, sw) as Staged<{ trace: number; stderr: number; hvps: number }>;
+      return staged(r, sw);
     },
   };
 }
