@@ -1,7 +1,7 @@
 /** Workflow tests on the real Temporal dev server, with the real activities and S3 server. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -87,8 +87,15 @@ test('cancel: the running segments write a final checkpoint, then the run ends c
   assert.equal((await handle.describe()).status.name, 'CANCELLED');
 });
 
-test('replay: a recorded fig7 history still replays against the current workflow code', async () => {
-  const file = path.join(ROOT, 'test', 'fixtures', 'fig7-history.json');
-  const history = historyFromJSON(JSON.parse(readFileSync(file, 'utf8')));
-  await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, 'fig7-replay');
+// Each recorded history with the workflow id it ran under (child ids derive from it).
+const fixtures = path.join(ROOT, 'test', 'fixtures');
+const recorded = JSON.parse(readFileSync(path.join(fixtures, 'histories.json'), 'utf8')) as Record<string, string>;
+test('every recorded history is listed with its workflow id', () => {
+  assert.deepEqual(Object.keys(recorded).sort(), readdirSync(fixtures).filter((f) => f.endsWith('-history.json')).sort());
 });
+for (const [file, workflowId] of Object.entries(recorded)) {
+  test(`replay: the recorded ${file} still replays against the current workflow code`, async () => {
+    const history = historyFromJSON(JSON.parse(readFileSync(path.join(fixtures, file), 'utf8')));
+    await Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, workflowId);
+  });
+}
