@@ -8,7 +8,10 @@ import { createActivities, keys, type LogEvent } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import type { Fig7Params } from '../src/experiments/fig7/toy';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/engine/backend';
 import { planRun } from '../src/experiments/registry';
+import { PipelineWorkspace } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from '../activities/types';
 import { testConfig } from './helpers';
@@ -156,4 +159,13 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   const full = await new MockActivityEnvironment().run(setup().acts.estimateTrace, input) as TraceOut;
   assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
   assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
+});
+
+test('a convolutional model gets a backend that can train it: the JS one on a wasm worker (wasm lacks Conv2DBackpropFilter), then the preferred one again', async () => {
+  const ws = new PipelineWorkspace(store, config);
+  const preferred = (await selectBackend(config.backend)).info.name;
+  await ws.useBackendFor(pipeline(['model=small-cnn', 'dataset=cifar10']));
+  assert.equal(tf.getBackend(), preferred === 'wasm' ? 'cpu' : preferred);
+  await ws.useBackendFor(pipeline([]));
+  assert.equal(tf.getBackend(), preferred, 'an MLP goes back to the preferred backend');
 });

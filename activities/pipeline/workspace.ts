@@ -11,6 +11,7 @@ import { subset } from '../../src/data/preprocess';
 import { fitToModel } from '../../src/data/tensor-data';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
 import type { Objective } from '../../src/hessian/hvp';
+import { selectBackend, useBackend } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { Trainer, type TrainState } from '../../src/train/trainer';
@@ -60,8 +61,21 @@ export class PipelineWorkspace {
     return d;
   }
 
+  /**
+   * Make the process's tfjs backend one that can run this model: tfjs-wasm has no
+   * Conv2DBackpropFilter kernel, so convolutional models run on the JS backend there, and the
+   * preferred backend comes back for the next model that does not need that.
+   */
+  async useBackendFor(p: PipelineParams): Promise<void> {
+    const preferred = (await selectBackend(this.config.backend)).info.name;
+    const convolutional = this.model(p).params.some((s) => s.shape.length === 4);
+    const wanted = preferred === 'wasm' && convolutional ? 'cpu' : preferred;
+    if (tf.getBackend() !== wanted && (wanted === 'cpu' || wanted === 'wasm')) await useBackend(wanted);
+  }
+
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
   async objectives(p: PipelineParams): Promise<{ train: Objective; val: Objective }> {
+    await this.useBackendFor(p);
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
     let o = this.objectiveCache.get(id);
     if (!o) {
@@ -83,6 +97,7 @@ export class PipelineWorkspace {
   }
 
   async trainer(p: PipelineParams, seed: number): Promise<Trainer> {
+    await this.useBackendFor(p);
     const { train } = await this.datasets(p);
     return new Trainer({
       model: this.model(p), data: train, loss: 'lsce', smoothing: p.smoothing, batchSize: p.batch, augment: p.augment, seed,

@@ -31,3 +31,9 @@ test('bad input names the parameter and the fix', () => {
   bad([], /unknown preset 'huge' for fig7; available: default, paper, quick/, 'huge');
   assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig7/);
 });
+
+test('projected-path refuses a model that cannot read the data set, naming the fix', () => {
+  assert.throws(() => planRun('projected-path', 'small', ['model=small-cnn']), /--set model=small-cnn takes 32×32 colour images: use --set dataset=cifar10/);
+  assert.throws(() => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']), /--set dataset=svhn: use mnist, cifar10 or cifar100/);
+  assert.doesNotThrow(() => planRun('projected-path', 'small', ['model=small-cnn', 'dataset=cifar10']));
+});

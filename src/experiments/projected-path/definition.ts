@@ -81,6 +81,9 @@ export const projectedPath: ExperimentDefinition = {
       throw new ParamError(`--set model=${p.model}: use mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn or densenet-bc`);
     }
     if (!['mnist', 'cifar10', 'cifar100'].includes(p.dataset)) throw new ParamError(`--set dataset=${p.dataset}: use mnist, cifar10 or cifar100`);
+    if (!p.model.startsWith('mlp:') && p.dataset === 'mnist') {
+      throw new ParamError(`--set model=${p.model} takes 32×32 colour images: use --set dataset=cifar10 or cifar100 (or an mlp:... model with mnist)`);
+    }
     if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };
