@@ -2,7 +2,7 @@ import { performance } from 'perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import { publicConfig } from '../../temporal.config';
-import type { CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
+import type { CheckpointManifest, CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
@@ -34,6 +34,8 @@ export interface TrainSeedResult {
   epochs: StateRef[];
 }
 
+type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
+
 /** Everything that decides a training trajectory: runs that agree on it share checkpoints. */
 function trajectoryIdentity(p: PipelineParams, seed: number, codeVersion: string): unknown {
   return {
@@ -63,15 +65,15 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
   const readManifest = async (key: string): Promise<CheckpointManifest> => JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
 
   /** Epoch-boundary states in (known, until], from their manifests. */
-  async function epochRefs(root: string, spe: number, known: number, until: number): Promise<StateRef[]> {
-    const committed = (await ws.checkpoints.committedSteps(root)).filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
-    const refs = await Promise.all(committed.map(async (c) => ({ key: c.manifestKey, sha256: (await readManifest(c.manifestKey)).data.sha256, iteration: c.step })));
+  async function epochRefs(committed: Committed, spe: number, known: number, until: number): Promise<StateRef[]> {
+    const wanted = committed.filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
+    const refs = await Promise.all(wanted.map(async (c) => ({ key: c.manifestKey, sha256: (await readManifest(c.manifestKey)).data.sha256, iteration: c.step })));
     return refs.sort((a, b) => a.iteration - b.iteration);
   }
 
   /** The committed progress of a trajectory, if its newest manifest says how long an epoch is. */
-  async function committedProgress(root: string): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
-    const newest = (await ws.checkpoints.committedSteps(root))[0];
+  async function committedProgress(committed: Committed): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
+    const newest = committed[0];
     if (!newest) return undefined;
     const manifest = await readManifest(newest.manifestKey).catch(() => undefined); // a bad manifest: the slow path skips it
     const spe = manifest?.meta?.stepsPerEpoch;
@@ -82,11 +84,12 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
     const ctx = Context.current();
     const { runId, seed, params } = input;
     const root = trainRoot(input, deps.codeVersion);
-    const done = await committedProgress(root);
+    const committed = await ws.checkpoints.committedSteps(root); // one listing serves the cached path
+    const done = await committedProgress(committed);
     if (done && done.step >= input.untilEpoch * done.stepsPerEpoch) {
       const until = input.untilEpoch * done.stepsPerEpoch;
       deps.log({ event: 'train-cached', runId, seed, root, step: until });
-      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(root, done.stepsPerEpoch, input.knownIteration, until) };
+      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until) };
     }
 
     const trainer = await ws.trainer(params, seed);
@@ -129,7 +132,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
         break;
       }
     }
-    const epochs = await epochRefs(root, spe, input.knownIteration, state.step);
+    const epochs = await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, state.step);
     return { root, epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, computeMs, epochs };
   };
 }

@@ -11,7 +11,7 @@ import { subset } from '../../src/data/preprocess';
 import { fitToModel } from '../../src/data/tensor-data';
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
 import type { Objective } from '../../src/hessian/hvp';
-import { selectBackend, useBackend } from '../../src/engine/backend';
+import { useBackendForModel } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { Trainer, type TrainState } from '../../src/train/trainer';
@@ -61,16 +61,9 @@ export class PipelineWorkspace {
     return d;
   }
 
-  /**
-   * Make the process's tfjs backend one that can run this model: tfjs-wasm has no
-   * Conv2DBackpropFilter kernel, so convolutional models run on the JS backend there, and the
-   * preferred backend comes back for the next model that does not need that.
-   */
+  /** A backend that can train this run's model (see {@link useBackendForModel}). */
   async useBackendFor(p: PipelineParams): Promise<void> {
-    const preferred = (await selectBackend(this.config.backend)).info.name;
-    const convolutional = this.model(p).params.some((s) => s.shape.length === 4);
-    const wanted = preferred === 'wasm' && convolutional ? 'cpu' : preferred;
-    if (tf.getBackend() !== wanted && (wanted === 'cpu' || wanted === 'wasm')) await useBackend(wanted);
+    await useBackendForModel(this.model(p), this.config.backend);
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */

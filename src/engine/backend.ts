@@ -109,3 +109,17 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   }
   throw new Error(`no tfjs backend could be initialized: ${skipped.join('; ')}`);
 }
+
+/**
+ * Make the process's backend one that can train `model`: tfjs-wasm has no Conv2DBackpropFilter
+ * kernel, so a convolutional model (4-D parameters) runs on the JS backend where WASM was
+ * chosen, and the chosen backend comes back for the next model that does not need that.
+ * Returns the backend now in use.
+ */
+export async function useBackendForModel(model: { params: ReadonlyArray<{ shape: readonly number[] }> }, preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+  const { tf, info } = await selectBackend(preference);
+  const convolutional = model.params.some((p) => p.shape.length === 4);
+  const wanted = info.name === 'wasm' && convolutional ? 'cpu' : info.name;
+  if (tf.getBackend() !== wanted && (wanted === 'cpu' || wanted === 'wasm')) await useBackend(wanted);
+  return wanted === info.name ? info : { ...info, name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' };
+}
