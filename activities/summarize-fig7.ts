@@ -46,7 +46,7 @@ export function makeSummarizeFig7(deps: ActivityDeps) {
     const experiment = findExperiment(input.experiment);
     const base: Omit<RunResult, 'artifacts'> = {
       runId, experiment: input.experiment, preset: input.preset, status: 'completed',
-      params: params as unknown as Record<string, unknown>, seed: input.seed, backend: 'float64-js', claims,
+      params: params as unknown as Record<string, unknown>, seed: input.seed, backends: ['float64-js'], claims,
       summary: {
         final: { gd: gd.theta, noisy: noisy.theta },
         checkpoints: { gd: gd.checkpoint, noisy: noisy.checkpoint },

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
-import { execFileSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import type { ReproConfig } from '../temporal.config';
 import { S3ObjectStore } from '../src/storage/s3-object-store';
@@ -58,19 +58,42 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
 }
 
 let cachedVersion: string | undefined;
-/** Package version plus the git commit when run from a checkout: recorded with every result. */
-export function codeVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  const root = path.resolve(__dirname, '..', '..');
-  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
-  let commit = 'nogit';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-    if (dirty) commit += '-dirty';
-  } catch {
-    // Not a git checkout (an installed package): the version alone identifies the code.
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(full) : e.name.endsWith('.js') ? [full] : [];
+  });
+}
+
+/**
+ * The identity of the code that computes, recorded with every result and part of every cache
+ * key: the package version and a SHA-256 over the built code of src/, activities/ and
+ * workflows/ and the versions of the installed runtime dependencies (tfjs and its backends
+ * among them). Any change to what computes changes it, committed or not, with or without git;
+ * a change to the CLI or the tests does not.
+ */
+export function codeVersion(distRoot = path.resolve(__dirname, '..')): string {
+  if (cachedVersion && distRoot === path.resolve(__dirname, '..')) return cachedVersion;
+  const root = path.resolve(distRoot, '..');
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>;
+  };
+  const hash = createHash('sha256');
+  for (const file of ['src', 'activities', 'workflows'].flatMap((d) => filesUnder(path.join(distRoot, d))).sort()) {
+    hash.update(path.relative(distRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
-  cachedVersion = `repro@${pkg.version}+${commit}`;
-  return cachedVersion;
+  for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort()) {
+    let version = 'absent';
+    try {
+      version = (JSON.parse(readFileSync(path.join(root, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // an optional dependency that did not install (tfjs-node where libtensorflow cannot be fetched)
+    }
+    hash.update(`${dep}@${version}\n`);
+  }
+  const version = `repro@${pkg.version}+code.${hash.digest('hex').slice(0, 16)}`;
+  if (distRoot === path.resolve(__dirname, '..')) cachedVersion = version;
+  return version;
 }

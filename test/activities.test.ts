@@ -13,6 +13,7 @@ import { selectBackend } from '../src/engine/backend';
 import { planRun } from '../src/experiments/registry';
 import { PipelineWorkspace } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
+import { pipelineParts } from '../src/experiments/projected-path/parts';
 import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from '../activities/types';
 import { testConfig } from './helpers';
 
@@ -107,7 +108,7 @@ type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projec
 test('trainSeed: committed epochs come back from manifests alone, with no numerics; only epochs after knownIteration', async () => {
   const { acts, events } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
-  const base = { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false };
+  const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false };
   const first = await new MockActivityEnvironment().run(acts.trainSeed, { ...base, untilEpoch: 2, knownIteration: -1 }) as TrainOut;
   assert.deepEqual(first.epochs.map((e) => e.iteration), [0, 10, 20]);
   assert.ok(first.trainSteps === 20 && first.computeMs > 0);
@@ -121,8 +122,8 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
   const stopping = new AbortController();
   const { acts, events } = setup(stopping);
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
-  const input = { runId: `act-${randomUUID()}`, params: p, state: trained.epochs[0]!, noCache: true };
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const input = { runId: `act-${randomUUID()}`, parts: pipelineParts(p), state: trained.epochs[0]!, noCache: true };
   const env = new MockActivityEnvironment();
   env.on('heartbeat', () => { if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort(); });
   const stopped = await env.run(acts.projectState, input) as ProjectOut;
@@ -140,9 +141,9 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
 test('a stage input that does not verify is a non-retryable CorruptCheckpoint', async () => {
   const { acts } = setup();
   const p = pipeline([]);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 2, params: p, noCache: true, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 2, parts: pipelineParts(p), checkpointEvery: 0, noCache: true, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
   const forged = { ...trained.epochs[1]!, sha256: '0'.repeat(64) };
-  await assert.rejects(new MockActivityEnvironment().run(acts.projectState, { runId: 'x', params: p, state: forged, noCache: true }),
+  await assert.rejects(new MockActivityEnvironment().run(acts.projectState, { runId: 'x', parts: pipelineParts(p), state: forged, noCache: true }),
     (e: unknown) => e instanceof ApplicationFailure && e.type === 'CorruptCheckpoint' && e.nonRetryable && /does not verify/.test(e.message));
 });
 
@@ -150,8 +151,8 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   const stopping = new AbortController();
   const { acts } = setup(stopping);
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=8']);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, params: p, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
-  const input = { params: p, minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const input = { parts: pipelineParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
   const env = new MockActivityEnvironment();
   env.on('heartbeat', () => stopping.abort());
   type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
@@ -159,13 +160,19 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   const full = await new MockActivityEnvironment().run(setup().acts.estimateTrace, input) as TraceOut;
   assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
   assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
+  // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
+  const label = await new PipelineWorkspace(store, config).useBackendFor(input.parts.objective);
+  assert.equal(full.backend, label);
+  const lookup = (backend: string) => new MockActivityEnvironment().run(acts.lookupTraces, { parts: input.parts, backend, minima: [input.minimum], probeSeed: 1 });
+  assert.deepEqual(await lookup(label), [full.value], 'served under the backend that computed it');
+  assert.deepEqual(await lookup('cpu (@tensorflow/tfjs-backend-cpu@0.0.0)'), [null], 'never served to another backend');
 });
 
 test('a convolutional model gets a backend that can train it: the JS one on a wasm worker (wasm lacks Conv2DBackpropFilter), then the preferred one again', async () => {
   const ws = new PipelineWorkspace(store, config);
   const preferred = (await selectBackend(config.backend)).info.name;
-  await ws.useBackendFor(pipeline(['model=small-cnn', 'dataset=cifar10']));
+  await ws.useBackendFor(pipelineParts(pipeline(['model=small-cnn', 'dataset=cifar10'])).objective);
   assert.equal(tf.getBackend(), preferred === 'wasm' ? 'cpu' : preferred);
-  await ws.useBackendFor(pipeline([]));
+  await ws.useBackendFor(pipelineParts(pipeline([])).objective);
   assert.equal(tf.getBackend(), preferred, 'an MLP goes back to the preferred backend');
 });

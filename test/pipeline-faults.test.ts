@@ -18,6 +18,7 @@ import { trainRoot } from '../activities/pipeline/train-seed';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import { planRun } from '../src/experiments/registry';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
+import { pipelineParts } from '../src/experiments/projected-path/parts';
 import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
@@ -105,7 +106,7 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
     assert.deepEqual(result.path, reference);
     const skipped: string[] = [];
     const checkpoints = new CheckpointStore(makeObjectStore(config));
-    const latest = await checkpoints.loadLatest(trainRoot({ runId: run.runId, seed: 1, params: run.params, noCache: true }, ''), (s) => skipped.push(s.reason));
+    const latest = await checkpoints.loadLatest(trainRoot({ runId: run.runId, seed: 1, parts: pipelineParts(run.params), noCache: true }, '', ''), (s) => skipped.push(s.reason));
     assert.equal(latest?.manifest.step, TOTAL_STEPS);
     assert.deepEqual(skipped, [], 'every committed checkpoint verifies');
   } finally {

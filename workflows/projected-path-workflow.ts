@@ -1,10 +1,13 @@
 import { ActivityCancellationType, continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { Minimum } from '../activities/pipeline/path-stages';
-import { addInto, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type StageComputeMs } from '../activities/pipeline/path-rows';
+import type { Minimum, TraceEstimate } from '../activities/pipeline/path-stages';
+import {
+  addInto, MAX_LISTED, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type SeedPathStats, type StageComputeMs,
+} from '../activities/pipeline/path-rows';
 import type { StateRef } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
-import { projectedPath, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
+import { pipelineParts } from '../src/experiments/projected-path/parts';
+import { projectedPath, type PathCounts, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
 import { childrenQuery, progressQuery, type Progress } from './progress';
 import type { RunInput } from './run-input';
@@ -56,6 +59,8 @@ export interface TrainingProgress {
   epochs: StateRef[];
   trainSteps: number;
   computeMs: number;
+  /** The backend the trajectory was trained on and keyed by. */
+  backend: string;
 }
 
 export interface SeedPathInput {
@@ -71,6 +76,7 @@ export interface SeedPathResult {
   points: number;
   counts: PathCountsTotal;
   computeMs: StageComputeMs;
+  stats: SeedPathStats;
 }
 
 /**
@@ -98,7 +104,7 @@ export async function projectedPathWorkflow(input: RunInput): Promise<RunResult>
   for (const r of perSeed) { addInto(counts, r.counts); addInto(computeMs, r.computeMs); }
   return await activities(input).cpu.summarizeProjectedPath({
     runId: input.runId, experiment: input.experiment, preset: input.preset, params: p, seed: input.seed,
-    counts, computeMs, wallMs: Date.now() - started,
+    counts, computeMs, wallMs: Date.now() - started, seeds: perSeed.map((r) => r.stats),
   });
 }
 
@@ -109,6 +115,7 @@ export async function projectedPathWorkflow(input: RunInput): Promise<RunResult>
 export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathResult> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
+  const parts = pipelineParts(p);
   const { gpu } = activities(run);
   const noCache = run.noCache ?? false;
   let t = input.training;
@@ -117,21 +124,27 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   while (!t || t.epoch < p.epochs) {
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t });
     const r = await gpu.trainSeed({
-      runId: run.runId, seed, params: p, noCache, untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+      runId: run.runId, seed, parts, noCache, checkpointEvery: p.checkpointEvery,
+      untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
     });
-    t = { epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs], trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs };
+    t = {
+      epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs],
+      trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs, backend: r.backend,
+    };
     progress['training (epochs)']!.step = t.epoch;
   }
   const trained = t;
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
+  const backends = new Set([trained.backend]);
+  const stats: SeedPathStats = { seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnected: [], unreached: 0, backends: [] };
 
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
   const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
   const segments = await windowed(pairs, async ([a, b]) => {
     const r = await executeChild(pathSegmentWorkflow, {
       workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
-      taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b }],
+      taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b, backend: trained.backend }],
     });
     projected.step++;
     return r;
@@ -141,20 +154,35 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     points.push(...(i === 0 ? s.points : s.points.slice(1)));
     addInto(counts, s.counts);
     addInto(computeMs, s.computeMs);
+    s.backends.forEach((b) => backends.add(b));
+    stats.maxDepth = Math.max(stats.maxDepth, s.path.maxDepth);
+    stats.connectedPairs += s.path.connectedPairs;
+    stats.unconnectedPairs += s.path.unconnected.length;
+    stats.unconnected.push(...s.path.unconnected.slice(0, MAX_LISTED - stats.unconnected.length));
   });
+  stats.points = points.length;
+  stats.unreached = points.filter((pt) => !pt.minimum.reached).length;
 
   const chunks = Array.from({ length: Math.ceil(points.length / TRACE_CHUNK) }, (_, c) => c);
   const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = { step: 0, of: chunks.length });
   const traced = await windowed(chunks, async (chunk) => {
     const r = await executeChild(pathTraceWorkflow, {
       workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
-      args: [{ run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK) }],
+      args: [{
+        run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch,
+        backend: trained.backend, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK),
+      }],
     });
     tracing.step++;
     return r;
   });
-  for (const c of traced) { counts.cacheHits += c.cacheHits; computeMs.trace += c.computeMs; }
-  return { seed, points: points.length, counts, computeMs };
+  for (const c of traced) {
+    counts.cacheHits += c.cacheHits;
+    computeMs.trace += c.computeMs;
+    c.backends.forEach((b) => backends.add(b));
+  }
+  stats.backends = [...backends].sort();
+  return { seed, points: points.length, counts, computeMs, stats };
 }
 
 export interface PathTraceInput {
@@ -165,40 +193,50 @@ export interface PathTraceInput {
   offset: number;
   total: number;
   stepsPerEpoch: number;
+  /** The backend the seed's trajectory is keyed by (cached estimates are looked up under it). */
+  backend: string;
   points: Array<PathPoint<StateRef, Minimum>>;
 }
 
 /** Trace estimates for one chunk of a seed's path (cached ones looked up in one call); the rows go to S3. */
-export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheHits: number; computeMs: number }> {
+export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
+  const parts = pipelineParts(p);
   const { gpu, cpu } = activities(run);
   const wanted = input.points.map((_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1);
-  const cached = run.noCache ? [] : await cpu.lookupTraces({ params: p, minima: input.points.filter((_, i) => wanted[i]).map((pt) => pt.minimum.minimum), probeSeed: seed });
-  const cachedAt = new Map<number, { trace: number; stderr: number } | null>();
+  const minima = input.points.filter((_, i) => wanted[i]).map((pt) => pt.minimum.minimum);
+  const cached = run.noCache ? [] : await cpu.lookupTraces({ parts, backend: input.backend, minima, probeSeed: seed });
+  const cachedAt = new Map<number, TraceEstimate | null>();
   let j = 0;
   input.points.forEach((_, i) => { if (wanted[i]) cachedAt.set(i, cached[j++] ?? null); });
   let cacheHits = 0, computeMs = 0;
+  const backends = new Set<string>();
+  if (cached.some((c) => c)) backends.add(input.backend);
   const rows = await windowed(input.points, async (pt, i): Promise<PathRow> => {
-    let estimate: { trace: number; stderr: number } | null = null;
+    let estimate: TraceEstimate | null = null;
     if (wanted[i]) {
       estimate = cachedAt.get(i) ?? null;
       if (estimate) cacheHits++;
       else {
         for (;;) { // a stopping worker hands the estimate back; ask again, no retry spent
-          const t = await gpu.estimateTrace({ params: p, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
+          const t = await gpu.estimateTrace({ parts, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
           computeMs += t.computeMs;
           if ('preempted' in t) continue;
           if (t.cacheHit) cacheHits++;
+          backends.add(t.backend);
           estimate = t.value;
           break;
         }
       }
     }
-    return { seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss, trace: estimate?.trace ?? null, traceStderr: estimate?.stderr ?? null };
+    return {
+      seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss,
+      trace: estimate?.trace ?? null, traceStderr: estimate?.stderr ?? null, depth: pt.depth,
+    };
   });
   await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
-  return { cacheHits, computeMs };
+  return { cacheHits, computeMs, backends: [...backends] };
 }
 
 export interface PathSegmentInput {
@@ -206,45 +244,64 @@ export interface PathSegmentInput {
   seed: number;
   a: StateRef;
   b: StateRef;
+  /** The backend the seed's trajectory is keyed by (the cached bisection is looked up under it). */
+  backend: string;
+}
+
+export interface PathSegmentResult {
+  points: Array<PathPoint<StateRef, Minimum>>;
+  counts: PathCountsTotal;
+  /** Connected and unconnected pairs and bisection depth of this epoch pair. */
+  path: PathCounts;
+  computeMs: StageComputeMs;
+  backends: string[];
 }
 
 /** Bisection between two consecutive epoch states until consecutive minima are line-connected. */
-export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<{ points: Array<PathPoint<StateRef, Minimum>>; counts: PathCountsTotal; computeMs: StageComputeMs }> {
+export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<PathSegmentResult> {
   const { run, seed, a, b } = input;
   const p = run.params as unknown as PipelineParams;
+  const parts = pipelineParts(p);
   const { gpu, cpu } = activities(run);
   const noCache = run.noCache ?? false;
   const computeMs = zeroCompute();
   // A re-run finds the whole bisection in one lookup; its stages all count as cache hits.
-  const known = noCache ? null : await cpu.lookupSegment({ params: p, seed, a, b });
-  if (known) return { points: known.points, counts: { trainSteps: 0, ...known.counts, cacheHits: known.counts.projections + known.counts.replays + known.counts.lineChecks }, computeMs };
+  const known = noCache ? null : await cpu.lookupSegment({ parts, backend: input.backend, seed, a, b });
+  if (known) {
+    const { projections, replays, lineChecks } = known.counts;
+    const counts = { trainSteps: 0, projections, replays, lineChecks, cacheHits: projections + replays + lineChecks };
+    return { points: known.points, counts, path: known.counts, computeMs, backends: known.backends };
+  }
   let cacheHits = 0;
+  const backends = new Set<string>();
+  const note = <T>(r: { cacheHit: boolean; backend: string; value: T }): T => {
+    if (r.cacheHit) cacheHits++;
+    backends.add(r.backend);
+    return r.value;
+  };
   const oracle: PathOracle<StateRef, Minimum> = {
     async replay(from, to) {
-      const r = await gpu.replayState({ runId: run.runId, seed, params: p, from: from.state, toIteration: to, noCache });
-      if (r.cacheHit) cacheHits++;
+      const r = await gpu.replayState({ runId: run.runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: p.checkpointEvery, noCache });
       computeMs.replay += r.computeMs;
-      return r.value;
+      return note(r);
     },
     async project(state) {
       // A stopping worker hands a projection back half done (checkpointed); ask again, no retry spent.
       for (;;) {
-        const r = await gpu.projectState({ runId: run.runId, params: p, state, noCache });
+        const r = await gpu.projectState({ runId: run.runId, parts, state, noCache });
         computeMs.project += r.computeMs;
-        if ('preempted' in r) continue;
-        if (r.cacheHit) cacheHits++;
-        return r.value;
+        if (!('preempted' in r)) return note(r);
       }
     },
     async connected(a, b) {
-      const r = await gpu.checkConnected({ params: p, a: a.minimum, b: b.minimum, noCache });
-      if (r.cacheHit) cacheHits++;
+      const r = await gpu.checkConnected({ parts, a: a.minimum, b: b.minimum, noCache });
       computeMs.line += r.computeMs;
-      return r.value.connected;
+      return note(r);
     },
   };
-  const { path, counts } = await projectedPath(oracle, [{ iteration: a.iteration, state: a }, { iteration: b.iteration, state: b }]);
-  const answer = { points: path, counts: { projections: counts.projections, replays: counts.replays, lineChecks: counts.lineChecks } };
-  await cpu.storeSegment({ params: p, seed, a, b, answer });
-  return { points: path, counts: { trainSteps: 0, ...answer.counts, cacheHits }, computeMs };
+  const { path, counts } = await projectedPath(oracle, [{ iteration: a.iteration, state: a }, { iteration: b.iteration, state: b }], { window: WINDOW });
+  const answer = { points: path, counts, backends: [...backends].sort() };
+  await cpu.storeSegment({ parts, backend: input.backend, seed, a, b, answer });
+  const { projections, replays, lineChecks } = counts;
+  return { points: path, counts: { trainSteps: 0, projections, replays, lineChecks, cacheHits }, path: counts, computeMs, backends: answer.backends };
 }

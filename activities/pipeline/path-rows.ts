@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../src/storage/object-store';
+import type { UnconnectedPair } from '../../src/landscape/projected-path';
 import type { ActivityDeps } from '../deps';
 
 /** One projected point of one seed's path. */
@@ -10,7 +11,29 @@ export interface PathRow {
   valLoss: number;
   trace: number | null;
   traceStderr: number | null;
+  /** Bisection depth that inserted the point (0: an epoch boundary). */
+  depth: number;
 }
+
+/** What one seed's projected path is made of, and where it is broken. */
+export interface SeedPathStats {
+  seed: number;
+  points: number;
+  maxDepth: number;
+  /** Consecutive minima whose segment passed the line check. */
+  connectedPairs: number;
+  /** Consecutive minima left unconnected (adjacent iterations whose segment crosses the threshold). */
+  unconnectedPairs: number;
+  /** The first unconnected pairs (at most {@link MAX_LISTED}), with the highest loss on each segment. */
+  unconnected: UnconnectedPair[];
+  /** Projections that did not get below their target within the step cap. */
+  unreached: number;
+  /** Numeric backends that ran this seed's stages. */
+  backends: string[];
+}
+
+/** Unconnected pairs listed per seed (all are counted); keeps payloads small on a broken paper-scale path. */
+export const MAX_LISTED = 20;
 
 /** What a run did, stage by stage. */
 export interface PathCountsTotal {

@@ -1,42 +1,46 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { PipelineParams } from '../../src/experiments/projected-path/definition';
+import { stageIdentity, type PipelineParts, type PipelineStage } from '../../src/experiments/projected-path/parts';
 import { hessianOperator } from '../../src/hessian/hvp';
 import { xtrace } from '../../src/hessian/trace-estimators';
 import { evaluateLoss, lineConnected, projectToMinimum } from '../../src/landscape/landscape';
+import type { LineCheck } from '../../src/landscape/projected-path';
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
-import { cachedStage, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
+import { cachedStage, contentKey, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
 import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspace';
 
-/** Every stage answer says whether it came from the cache and how long its numerics took. */
+/** Every stage answer says whether it came from the cache, how long its numerics took and what ran them. */
 export interface Staged<T> {
   value: T;
   cacheHit: boolean;
   /** Milliseconds in numerics (0 on a cache hit). */
   computeMs: number;
+  /** The numeric backend that computed the value (the one its cache key names). */
+  backend: string;
 }
+
+export type MaybePreempted<T> = Staged<T> | (Preempted & { computeMs: number });
 
 export interface Minimum {
   minimum: StateRef;
   trainLoss: number;
   valLoss: number;
   gdSteps: number;
+  /** The projection got below its target (threshold − margin) within the step cap. */
   reached: boolean;
 }
 
-const sgdOf = (p: PipelineParams) => ({ lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay });
-const objectiveConfig = (p: PipelineParams) => ({ model: p.model, dataset: p.dataset, samples: p.samples, valSamples: p.valSamples, smoothing: p.smoothing });
+export interface TraceEstimate {
+  trace: number;
+  stderr: number;
+  hvps: number;
+}
 
-/** What decides a trace estimate: its cache key's inputs (shared by the stage and the batched lookup). */
-export const traceInputs = (p: PipelineParams, minimumSha: string, probeSeed: number, code: string) => ({ minimum: minimumSha, probes: p.probes, probeSeed, objective: objectiveConfig(p), code });
-
-/** What decides the bisection between two SGD states: every stage setting it uses, and the seed (replays). */
-export const segmentInputs = (p: PipelineParams, seed: number, a: StateRef, b: StateRef, code: string) => ({
-  a: a.sha256, b: b.sha256, seed, sgd: sgdOf(p), batch: p.batch, augment: p.augment, threshold: p.threshold, cap: p.projectionSteps, points: p.linePoints, objective: objectiveConfig(p), code,
-});
-
-function staged<T>(r: { value: T; hit: boolean } | Preempted, sw: Stopwatch): Staged<T> | (Preempted & { computeMs: number }) {
-  return isPreempted(r) ? { preempted: true, computeMs: sw.ms } : { value: r.value, cacheHit: r.hit, computeMs: sw.ms };
+/** What a stage's cache key hashes (see {@link stageIdentity}). */
+export function stageKeyInputs(
+  stage: PipelineStage, parts: PipelineParts, inputs: Record<string, unknown>, code: string, backend: string,
+): unknown {
+  return stageIdentity(stage, parts, inputs, { code, backend });
 }
 
 /** Thrown inside an estimator to leave it when the worker is stopping. */
@@ -57,27 +61,42 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
   const heartbeat = (details: unknown): void => Context.current().heartbeat(details);
   const cancelled = (): boolean => Context.current().cancellationSignal.aborted;
   const stopping = (): boolean => deps.stopping.aborted || cancelled();
-  const progressRoot = (kind: string, key: string, runId: string, noCache: boolean): string => noCache ? `runs/${runId}/${kind}/${key}/` : `cache/${kind}/${key}/`;
-  const clear = async (root: string): Promise<void> => { for (const k of await ws.store.list(root)) await ws.store.delete(k); };
+  const progressRoot = (kind: string, key: string, runId: string, noCache: boolean): string =>
+    noCache ? `runs/${runId}/${kind}/${key}/` : `cache/${kind}/${key}/`;
+  const clear = async (root: string): Promise<void> => {
+    for (const k of await ws.store.list(root)) await ws.store.delete(k);
+  };
+  const skipped = (runId: string | undefined, stage: string) => (s: { manifestKey: string; reason: string }): void =>
+    deps.log({ event: 'checkpoint-skipped', runId, stage, ...s });
+
+  /** Run `compute` under the stage's cache key on this worker's backend for the model. */
+  async function stage<T>(
+    kind: PipelineStage, parts: PipelineParts, inputs: Record<string, unknown>, noCache: boolean,
+    compute: (key: string, sw: Stopwatch) => Promise<T | Preempted>,
+  ): Promise<MaybePreempted<T>> {
+    const backend = await ws.useBackendFor(parts.objective);
+    const sw = new Stopwatch();
+    const identity = stageKeyInputs(kind, parts, inputs, deps.codeVersion, backend);
+    const r = await cachedStage<T>(ws.store, kind, identity, !noCache, (key) => compute(key, sw));
+    return isPreempted(r) ? { preempted: true, computeMs: sw.ms } : { value: r.value, cacheHit: r.hit, computeMs: sw.ms, backend };
+  }
 
   return {
     /**
-     * Project a stored SGD state to a minimum by full-batch GD, checkpointing every
-     * `projectionCheckpointEvery` GD steps. On worker shutdown it commits where it stands and
-     * answers `preempted` (the workflow asks again; no retry is spent).
+     * Project a stored SGD state to a minimum by full-batch GD (until the loss is below the
+     * projection target), checkpointing every `projection.checkpointEvery` GD steps. On worker
+     * shutdown it commits where it stands and answers `preempted` (no retry is spent).
      */
-    async projectState(input: { runId: string; params: PipelineParams; state: StateRef; noCache: boolean }): Promise<Staged<Minimum> | (Preempted & { computeMs: number })> {
-      const p = input.params;
-      const sw = new Stopwatch();
-      const inputs = { state: input.state.sha256, sgd: sgdOf(p), threshold: p.threshold, cap: p.projectionSteps, objective: objectiveConfig(p), code: deps.codeVersion };
-      const r = await cachedStage<Minimum>(ws.store, 'project', inputs, !input.noCache, async (key) => {
-        const { train, val } = await ws.objectives(p);
+    async projectState(input: { runId: string; parts: PipelineParts; state: StateRef; noCache: boolean }): Promise<MaybePreempted<Minimum>> {
+      const { parts } = input;
+      return stage<Minimum>('project', parts, { state: input.state.sha256 }, input.noCache, async (key, sw) => {
+        const { train, val } = await ws.objectives(parts.objective);
         const progress = progressRoot('projecting', key, input.runId, input.noCache);
-        const saved = await ws.checkpoints.loadLatest(progress, (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, ...s }));
+        const saved = await ws.checkpoints.loadLatest(progress, skipped(input.runId, 'project'));
         const start = saved ? tensorsToState(saved.tensors) : { ...(await ws.loadState(input.state)), step: 0 };
         deps.log({ event: 'projection-resume', runId: input.runId, key, gdStep: start.step, attempt: Context.current().info.attempt });
         const projected = await sw.time(() => projectToMinimum(train, { theta: start.theta, velocity: start.velocity, steps: start.step }, {
-          sgd: sgdOf(p), threshold: p.threshold, maxSteps: p.projectionSteps, checkpointEvery: p.projectionCheckpointEvery,
+          sgd: parts.sgd, target: parts.projection.target, maxSteps: parts.projection.cap, checkpointEvery: parts.projection.checkpointEvery,
           shouldStop: () => { heartbeat({ stage: 'project' }); return stopping(); },
           onCheckpoint: async (s) => {
             await ws.saveState(progress, { step: s.steps, theta: s.theta, velocity: s.velocity }, { from: input.state, kind: 'projection in progress' });
@@ -94,23 +113,26 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
         await clear(progress); // the answer is committed; the GD checkpoints are no longer needed
         return { minimum, trainLoss: projected.loss, valLoss, gdSteps: projected.steps, reached: projected.reached };
       });
-      return staged(r, sw);
     },
 
     /** Replay SGD from a stored state to a later iteration (same batches, same noise), checkpointing every `checkpointEvery` iterations. */
-    async replayState(input: { runId: string; seed: number; params: PipelineParams; from: StateRef; toIteration: number; noCache: boolean }): Promise<Staged<StateRef>> {
-      const p = input.params;
-      const sw = new Stopwatch();
-      const inputs = { from: input.from.sha256, to: input.toIteration, seed: input.seed, sgd: sgdOf(p), batch: p.batch, augment: p.augment, objective: objectiveConfig(p), code: deps.codeVersion };
-      const r = await cachedStage<StateRef>(ws.store, 'replay', inputs, !input.noCache, async (key) => {
-        const trainer = await ws.trainer(p, input.seed);
+    async replayState(input: {
+      runId: string; seed: number; parts: PipelineParts; from: StateRef; toIteration: number; checkpointEvery: number; noCache: boolean;
+    }): Promise<Staged<StateRef>> {
+      const { parts } = input;
+      const inputs = { from: input.from.sha256, to: input.toIteration, seed: input.seed };
+      return stage<StateRef>('replay', parts, inputs, input.noCache, async (key, sw) => {
+        const trainer = await ws.trainer(parts, input.seed);
         const progress = progressRoot('replaying', key, input.runId, input.noCache);
-        const saved = await ws.checkpoints.loadLatest(progress, () => {}, input.toIteration);
+        const saved = await ws.checkpoints.loadLatest(progress, skipped(input.runId, 'replay'), input.toIteration);
         let s = saved ? tensorsToState(saved.tensors) : await ws.loadState(input.from);
+        const every = input.checkpointEvery;
         while (s.step < input.toIteration) {
-          const target = p.checkpointEvery ? Math.min(input.toIteration, (Math.floor(s.step / p.checkpointEvery) + 1) * p.checkpointEvery) : input.toIteration;
+          const target = every ? Math.min(input.toIteration, (Math.floor(s.step / every) + 1) * every) : input.toIteration;
           const from = s;
-          s = await sw.time(() => trainer.run(from, target, { yieldEvery: 1, onStep: (step) => heartbeat({ stage: 'replay', step }), shouldStop: cancelled }).catch(nonRetryableDivergence));
+          s = await sw.time(() => trainer.run(from, target, {
+            yieldEvery: 1, onStep: (step) => heartbeat({ stage: 'replay', step }), shouldStop: cancelled,
+          }).catch(nonRetryableDivergence));
           if (cancelled()) throw Context.current().cancellationSignal.reason;
           if (s.step < input.toIteration) {
             await ws.saveState(progress, s, { from: input.from, kind: 'replay in progress' });
@@ -120,36 +142,31 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
         const ref = await ws.saveState(`cache/replays/${key}/`, s, { from: input.from });
         await clear(progress);
         return ref;
-      });
-      return staged(r, sw) as Staged<StateRef>;
+      }) as Promise<Staged<StateRef>>;
     },
 
-    /** Line-connectedness of two stored minima. */
-    async checkConnected(input: { params: PipelineParams; a: StateRef; b: StateRef; noCache: boolean }): Promise<Staged<{ connected: boolean; losses: number[] }>> {
-      const p = input.params;
-      const sw = new Stopwatch();
-      const inputs = { a: input.a.sha256, b: input.b.sha256, threshold: p.threshold, points: p.linePoints, objective: objectiveConfig(p), code: deps.codeVersion };
-      const r = await cachedStage(ws.store, 'line', inputs, !input.noCache, async () => {
-        const { train } = await ws.objectives(p);
+    /** Line-connectedness of two stored minima, with the segment's highest loss. */
+    async checkConnected(input: { parts: PipelineParts; a: StateRef; b: StateRef; noCache: boolean }): Promise<Staged<LineCheck>> {
+      const { parts } = input;
+      return stage<LineCheck>('line', parts, { a: input.a.sha256, b: input.b.sha256 }, input.noCache, async (_key, sw) => {
+        const { train } = await ws.objectives(parts.objective);
         const [a, b] = await Promise.all([ws.loadState(input.a), ws.loadState(input.b)]);
         heartbeat({ stage: 'line' });
-        return sw.time(() => lineConnected(train, a.theta, b.theta, p.threshold, p.linePoints));
-      });
-      return staged(r, sw) as Staged<{ connected: boolean; losses: number[] }>;
+        const r = await sw.time(() => lineConnected(train, a.theta, b.theta, parts.line.threshold, parts.line.points));
+        return { connected: r.connected, maxLoss: r.maxLoss };
+      }) as Promise<Staged<LineCheck>>;
     },
 
     /**
      * Hessian trace at a stored minimum (XTrace, full training batch). A stopping worker answers
      * `preempted` between HVPs (the estimate starts over elsewhere; no retry is spent).
      */
-    async estimateTrace(input: { params: PipelineParams; minimum: StateRef; probeSeed: number; noCache: boolean }): Promise<Staged<{ trace: number; stderr: number; hvps: number }> | (Preempted & { computeMs: number })> {
-      const p = input.params;
-      const sw = new Stopwatch();
-      const inputs = traceInputs(p, input.minimum.sha256, input.probeSeed, deps.codeVersion);
-      const r = await cachedStage<{ trace: number; stderr: number; hvps: number }>(ws.store, 'trace', inputs, !input.noCache, async () => {
-        const { train } = await ws.objectives(p);
+    async estimateTrace(input: { parts: PipelineParts; minimum: StateRef; probeSeed: number; noCache: boolean }): Promise<MaybePreempted<TraceEstimate>> {
+      const { parts } = input;
+      return stage<TraceEstimate>('trace', parts, traceInputs(input.minimum, input.probeSeed), input.noCache, async (_key, sw) => {
+        const { train } = await ws.objectives(parts.objective);
         const s = await ws.loadState(input.minimum);
-        return sw.time(async (): Promise<{ trace: number; stderr: number; hvps: number } | Preempted> => {
+        return sw.time(async (): Promise<TraceEstimate | Preempted> => {
           const op = hessianOperator(train, s.theta);
           try {
             const counted = {
@@ -161,7 +178,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
                 return op.apply(v);
               },
             };
-            const est = await xtrace(counted, { matvecs: p.probes, seed: input.probeSeed });
+            const est = await xtrace(counted, { matvecs: parts.trace.probes, seed: input.probeSeed });
             return { trace: est.value, stderr: est.stderr, hvps: est.matvecs };
           } catch (err) {
             if (err === STOP) return { preempted: true };
@@ -171,7 +188,16 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
           }
         });
       });
-      return staged(r, sw);
     },
   };
 }
+
+/** What names a trace estimate besides its parts (shared by the stage and the batched lookup). */
+export const traceInputs = (minimum: StateRef, probeSeed: number): Record<string, unknown> => ({ minimum: minimum.sha256, probeSeed });
+
+/** What names a whole bisection between two SGD states besides its parts. */
+export const segmentInputs = (seed: number, a: StateRef, b: StateRef): Record<string, unknown> => ({ a: a.sha256, b: b.sha256, seed });
+
+/** The content key of a stage's answer, for lookups that batch several stages. */
+export const stageKey = (stage: PipelineStage, parts: PipelineParts, inputs: Record<string, unknown>, code: string, backend: string): string =>
+  contentKey(stage, stageKeyInputs(stage, parts, inputs, code, backend));

@@ -1,11 +1,10 @@
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
-import { slope } from '../../src/experiments/fig7/analysis';
+import { projectedPathClaims, seedTraceSlopes, traceByEpoch } from '../../src/experiments/projected-path/analysis';
 import { renderReport } from '../../src/report/claims-report';
 import { renderLinePlot } from '../../src/report/svg-plot';
-import { claim, type RunResult } from '../../src/results/run-result';
-import { selectBackend } from '../../src/engine/backend';
+import type { RunResult } from '../../src/results/run-result';
 import { keys, type ActivityDeps } from '../deps';
-import { readPathRows, type PathCountsTotal, type PathRow, type StageComputeMs } from './path-rows';
+import { readPathRows, type PathCountsTotal, type PathRow, type SeedPathStats, type StageComputeMs } from './path-rows';
 
 export interface SummarizePathInput {
   runId: string;
@@ -16,49 +15,47 @@ export interface SummarizePathInput {
   counts: PathCountsTotal;
   computeMs: StageComputeMs;
   wallMs: number;
+  /** Per seed: points, bisection depth, connected and unconnected pairs, backends. */
+  seeds: SeedPathStats[];
 }
 
 /** A finished projected-path run; the workflow's copy leaves out `path` (see result.json). */
 export type ProjectedPathResult = RunResult & { path?: PathRow[]; counts: PathCountsTotal };
 
 /**
- * fig1/fig3 from the projected paths: the projected points' training loss stays below the
- * threshold, and the trace along the path falls (slope of the per-epoch mean trace against
- * epoch, with its spread over seeds). Writes path.json, the plot, the report and result.json.
+ * fig1/fig3 from the projected paths (claims in src/experiments/projected-path/analysis.ts).
+ * Writes path.json, the plot, the report and result.json; the backends recorded are those the
+ * stages reported, not this worker's.
  */
 export function makeSummarizeProjectedPath(deps: ActivityDeps) {
   return async function summarizeProjectedPath(input: SummarizePathInput): Promise<ProjectedPathResult> {
     const { runId, params } = input;
     const rows = await readPathRows(deps.store, runId);
-    const traced = rows.filter((r) => r.trace !== null);
-    const byEpoch = new Map<number, number[]>();
-    for (const r of traced) byEpoch.set(Math.round(r.epoch), [...(byEpoch.get(Math.round(r.epoch)) ?? []), r.trace!]);
-    const epochs = [...byEpoch.keys()].sort((a, b) => a - b);
-    const mean = epochs.map((e) => byEpoch.get(e)!.reduce((a, b) => a + b, 0) / byEpoch.get(e)!.length);
-    const std = epochs.map((e, i) => { const xs = byEpoch.get(e)!; return Math.sqrt(xs.reduce((a, x) => a + (x - mean[i]!) ** 2, 0) / Math.max(1, xs.length - 1)); });
-    const trend = epochs.length >= 2 ? slope(epochs, mean) : NaN;
-    const maxLoss = Math.max(...rows.map((r) => r.trainLoss));
-    const claims = [
-      claim({ id: 'path-in-minimal-valley', description: `every projected point has training loss in [0, ${params.threshold}], the threshold (measured: the largest; predicted: the middle of that range, tolerance: half its width)`, paper: 'fig. 1', predicted: params.threshold / 2, measured: maxLoss, tolerance: params.threshold / 2 }),
-      claim({ id: 'trace-decreases', description: 'the mean Hessian trace along the projected paths falls with epoch (least-squares slope per epoch; predicted: negative)', paper: 'fig. 3, Theorem 1', predicted: -Math.abs(trend), measured: trend, tolerance: trend < 0 ? 0 : Math.abs(trend) / 2 }),
-    ];
+    const claims = projectedPathClaims(params, rows, input.seeds);
+    const byEpoch = traceByEpoch(rows);
+    const slopes = new Map(seedTraceSlopes(rows).map((s) => [s.seed, s.slope]));
+    const perSeed = input.seeds.map((s) => ({ ...s, traceSlope: slopes.get(s.seed) ?? null }));
+    const withStd = byEpoch.filter((e) => e.std !== null);
     const svg = renderLinePlot({
       title: `Hessian trace along projected SGD paths (${params.model}, ${params.dataset}, ${params.seeds} seeds)`, xLabel: 'epoch', yLabel: 'trace',
       series: [
-        { label: 'mean', x: epochs, y: mean, color: '#1f77b4' },
-        { label: 'mean + std', x: epochs, y: mean.map((m, i) => m + std[i]!), color: '#aec7e8', dashed: true },
-        { label: 'mean − std', x: epochs, y: mean.map((m, i) => m - std[i]!), color: '#aec7e8', dashed: true },
+        { label: 'mean over seeds', x: byEpoch.map((e) => e.epoch), y: byEpoch.map((e) => e.mean), color: '#1f77b4' },
+        ...(withStd.length ? [
+          { label: 'mean + std', x: withStd.map((e) => e.epoch), y: withStd.map((e) => e.mean + e.std!), color: '#aec7e8', dashed: true },
+          { label: 'mean − std', x: withStd.map((e) => e.epoch), y: withStd.map((e) => e.mean - e.std!), color: '#aec7e8', dashed: true },
+        ] : []),
       ],
     });
-    const { info } = await selectBackend(deps.config.backend);
+    const backends = [...new Set(input.seeds.flatMap((s) => s.backends))].sort();
     const base = {
       runId, experiment: input.experiment, preset: input.preset, status: 'completed' as const, params: params as unknown as Record<string, unknown>,
-      seed: input.seed, backend: `${info.name} (${info.package})`, claims, codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
-      summary: { traceByEpoch: epochs.map((e, i) => ({ epoch: e, mean: mean[i], std: std[i] })), points: rows.length, time: timeSummary(input.wallMs, input.computeMs) },
+      seed: input.seed, backends, claims, codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
+      summary: { perSeed, traceByEpoch: byEpoch, points: rows.length, time: timeSummary(input.wallMs, input.computeMs) },
     };
     await deps.store.put(keys.artifact(runId, 'path.json'), Buffer.from(JSON.stringify(rows)), 'application/json');
     await deps.store.put(keys.artifact(runId, 'trace-along-path.svg'), Buffer.from(svg), 'image/svg+xml');
-    await deps.store.put(keys.artifact(runId, 'report.md'), Buffer.from(renderReport(base, 'Projected SGD paths and the Hessian trace', [{ file: 'trace-along-path.svg', caption: 'Hessian trace along the projected paths, mean ± std over seeds' }])), 'text/markdown');
+    const caption = 'Hessian trace along the projected paths: per-seed epoch means, then mean ± std over seeds';
+    await deps.store.put(keys.artifact(runId, 'report.md'), Buffer.from(renderReport(base, 'Projected SGD paths and the Hessian trace', [{ file: 'trace-along-path.svg', caption }])), 'text/markdown');
     const result = {
       ...base, path: rows, counts: input.counts,
       artifacts: {

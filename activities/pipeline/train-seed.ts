@@ -1,9 +1,8 @@
 import { performance } from 'perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import * as tf from '@tensorflow/tfjs';
 import { publicConfig } from '../../temporal.config';
 import type { CheckpointManifest, CheckpointStore } from '../../src/checkpoint/checkpoint-store';
-import type { PipelineParams } from '../../src/experiments/projected-path/definition';
+import { stageIdentity, type PipelineParts } from '../../src/experiments/projected-path/parts';
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
 import { contentKey } from '../stage-cache';
@@ -12,8 +11,10 @@ import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspa
 export interface TrainSeedInput {
   runId: string;
   seed: number;
-  params: PipelineParams;
+  parts: PipelineParts;
   untilEpoch: number;
+  /** Extra checkpoints every K iterations inside an epoch (0: epoch boundaries only). */
+  checkpointEvery: number;
   /** Train under the run's own prefix instead of the shared, content-keyed one. */
   noCache: boolean;
   /** The newest epoch iteration the caller already holds (-1: none); only later ones come back. */
@@ -32,27 +33,21 @@ export interface TrainSeedResult {
   computeMs: number;
   /** Committed states at epoch boundaries after `knownIteration`, up to `untilEpoch`; epoch 0 is the initialization. */
   epochs: StateRef[];
+  /** The numeric backend the trajectory is keyed by and trained on. */
+  backend: string;
 }
 
 type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
-
-/** Everything that decides a training trajectory: runs that agree on it share checkpoints. */
-function trajectoryIdentity(p: PipelineParams, seed: number, codeVersion: string): unknown {
-  return {
-    seed, model: p.model, dataset: p.dataset, samples: p.samples, batch: p.batch, augment: p.augment, smoothing: p.smoothing,
-    sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay }, code: codeVersion,
-  };
-}
 
 /**
  * Where a seed trains. Training is deterministic, so by default its checkpoints live under a
  * content key of the trajectory: a re-run, or a longer run of the same trajectory, resumes from
  * what is committed there. `--no-cache` trains afresh under the run's own prefix.
  */
-export function trainRoot(input: { runId: string; seed: number; params: PipelineParams; noCache: boolean }, codeVersion: string): string {
+export function trainRoot(input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean }, codeVersion: string, backend: string): string {
   return input.noCache
     ? `runs/${input.runId}/seed-${input.seed}/train/`
-    : `cache/train/${contentKey('train', trajectoryIdentity(input.params, input.seed, codeVersion))}/`;
+    : `cache/train/${contentKey('train', stageIdentity('train', input.parts, { seed: input.seed }, { code: codeVersion, backend }))}/`;
 }
 
 /**
@@ -72,32 +67,37 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
   }
 
   /** The committed progress of a trajectory, if its newest manifest says how long an epoch is. */
-  async function committedProgress(committed: Committed): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
+  async function committedProgress(committed: Committed, runId: string): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
     const newest = committed[0];
     if (!newest) return undefined;
-    const manifest = await readManifest(newest.manifestKey).catch(() => undefined); // a bad manifest: the slow path skips it
+    const manifest = await readManifest(newest.manifestKey).catch((err: Error) => {
+      // A bad manifest: the slow path below loads the newest good checkpoint instead.
+      deps.log({ event: 'checkpoint-skipped', runId, manifestKey: newest.manifestKey, reason: `unreadable manifest: ${err.message}` });
+      return undefined;
+    });
     const spe = manifest?.meta?.stepsPerEpoch;
     return typeof spe === 'number' && manifest ? { step: manifest.step, stepsPerEpoch: spe } : undefined;
   }
 
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
     const ctx = Context.current();
-    const { runId, seed, params } = input;
-    const root = trainRoot(input, deps.codeVersion);
+    const { runId, seed, parts } = input;
+    const backend = await ws.useBackendFor(parts.objective);
+    const root = trainRoot(input, deps.codeVersion, backend);
     const committed = await ws.checkpoints.committedSteps(root); // one listing serves the cached path
-    const done = await committedProgress(committed);
+    const done = await committedProgress(committed, runId);
     if (done && done.step >= input.untilEpoch * done.stepsPerEpoch) {
       const until = input.untilEpoch * done.stepsPerEpoch;
       deps.log({ event: 'train-cached', runId, seed, root, step: until });
-      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until) };
+      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until), backend };
     }
 
-    const trainer = await ws.trainer(params, seed);
+    const trainer = await ws.trainer(parts, seed);
     const spe = trainer.stepsPerEpoch;
     const until = input.untilEpoch * spe;
     const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }), until);
-    let state = latest ? tensorsToState(latest.tensors) : { step: 0, theta: ws.model(params).init(seed), velocity: null };
-    const meta = { runId, seed, params, stepsPerEpoch: spe, backend: tf.getBackend(), codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
+    let state = latest ? tensorsToState(latest.tensors) : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
+    const meta = { runId, seed, parts, stepsPerEpoch: spe, backend, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
     if (!latest) await ws.saveState(root, state, meta);
     const resumedFrom = state.step;
     deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });
@@ -105,7 +105,8 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
     let computeMs = 0;
     while (state.step < until) {
       const nextEpoch = (Math.floor(state.step / spe) + 1) * spe;
-      const nextExtra = params.checkpointEvery ? (Math.floor(state.step / params.checkpointEvery) + 1) * params.checkpointEvery : Infinity;
+      const every = input.checkpointEvery;
+      const nextExtra = every ? (Math.floor(state.step / every) + 1) * every : Infinity;
       const target = Math.min(until, nextEpoch, nextExtra);
       let stop = false;
       const t0 = performance.now();
@@ -133,6 +134,6 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       }
     }
     const epochs = await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, state.step);
-    return { root, epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, computeMs, epochs };
+    return { root, epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, computeMs, epochs, backend };
   };
 }

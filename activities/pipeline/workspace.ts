@@ -9,9 +9,9 @@ import type { Dataset } from '../../src/data/dataset';
 import { loadMnist } from '../../src/data/mnist';
 import { subset } from '../../src/data/preprocess';
 import { fitToModel } from '../../src/data/tensor-data';
-import type { PipelineParams } from '../../src/experiments/projected-path/definition';
+import type { PipelineParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
-import { useBackendForModel } from '../../src/engine/backend';
+import { backendLabel, useBackendForModel } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { Trainer, type TrainState } from '../../src/train/trainer';
@@ -36,11 +36,11 @@ export class PipelineWorkspace {
     this.checkpoints = new CheckpointStore(store);
   }
 
-  model(p: PipelineParams): Model {
-    return buildModel(p.model);
+  model(name: string): Model {
+    return buildModel(name);
   }
 
-  async datasets(p: PipelineParams): Promise<{ train: Dataset; val: Dataset }> {
+  async datasets(p: PipelineParts['objective']): Promise<{ train: Dataset; val: Dataset }> {
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
     let d = this.data.get(id);
     if (!d) {
@@ -49,7 +49,7 @@ export class PipelineWorkspace {
         const [train, test] = p.dataset === 'mnist'
           ? [loadMnist('train'), loadMnist('test')]
           : await Promise.all([loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'train', cache), loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'test', cache)]);
-        const shape = this.model(p).inputShape;
+        const shape = this.model(p.model).inputShape;
         // The subsets are fixed by the data seed 0: every seed of a run trains on the same data.
         return {
           train: fitToModel(p.samples ? subset(train, p.samples, 0) : train, shape),
@@ -61,19 +61,22 @@ export class PipelineWorkspace {
     return d;
   }
 
-  /** A backend that can train this run's model (see {@link useBackendForModel}). */
-  async useBackendFor(p: PipelineParams): Promise<void> {
-    await useBackendForModel(this.model(p), this.config.backend);
+  /**
+   * Switch to a backend that can train this model (see {@link useBackendForModel}) and return
+   * its label, which stage cache keys and results carry.
+   */
+  async useBackendFor(p: PipelineParts['objective']): Promise<string> {
+    return backendLabel(await useBackendForModel(this.model(p.model), this.config.backend));
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
-  async objectives(p: PipelineParams): Promise<{ train: Objective; val: Objective }> {
+  async objectives(p: PipelineParts['objective']): Promise<{ train: Objective; val: Objective }> {
     await this.useBackendFor(p);
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
     let o = this.objectiveCache.get(id);
     if (!o) {
       const { train, val } = await this.datasets(p);
-      const model = this.model(p);
+      const model = this.model(p.model);
       const chunks = (d: Dataset): Objective['batches'] => {
         const s = d.shape.reduce((a, b) => a * b, 1);
         const out: Objective['batches'] = [];
@@ -89,12 +92,12 @@ export class PipelineWorkspace {
     return o;
   }
 
-  async trainer(p: PipelineParams, seed: number): Promise<Trainer> {
-    await this.useBackendFor(p);
-    const { train } = await this.datasets(p);
+  async trainer(p: Pick<PipelineParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
+    await this.useBackendFor(p.objective);
+    const { train } = await this.datasets(p.objective);
     return new Trainer({
-      model: this.model(p), data: train, loss: 'lsce', smoothing: p.smoothing, batchSize: p.batch, augment: p.augment, seed,
-      sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay },
+      model: this.model(p.objective.model), data: train, loss: 'lsce', smoothing: p.objective.smoothing,
+      batchSize: p.sampling.batch, augment: p.sampling.augment, seed, sgd: p.sgd,
     });
   }
 
@@ -122,9 +125,15 @@ export function stateToTensors(s: TrainState): Record<string, Tensor> {
     step: { dtype: 'I64', shape: [1], data: Float64Array.of(s.step) },
   };
   if (s.velocity) t.velocity = { dtype: 'F32', shape: [s.velocity.length], data: s.velocity };
+  if (s.noiseAnchor) {
+    t.noise_anchor_theta = { dtype: 'F32', shape: [s.noiseAnchor.theta.length], data: s.noiseAnchor.theta };
+    t.noise_anchor_step = { dtype: 'I64', shape: [1], data: Float64Array.of(s.noiseAnchor.step) };
+  }
   return t;
 }
 
 export function tensorsToState(t: Record<string, Tensor>): TrainState {
-  return { step: t.step!.data[0]!, theta: Float32Array.from(t.theta!.data), velocity: t.velocity ? Float32Array.from(t.velocity.data) : null };
+  const s: TrainState = { step: t.step!.data[0]!, theta: Float32Array.from(t.theta!.data), velocity: t.velocity ? Float32Array.from(t.velocity.data) : null };
+  if (t.noise_anchor_theta && t.noise_anchor_step) s.noiseAnchor = { step: t.noise_anchor_step.data[0]!, theta: Float32Array.from(t.noise_anchor_theta.data) };
+  return s;
 }

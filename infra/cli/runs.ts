@@ -6,6 +6,7 @@ import { keys } from '../../activities/deps';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/storage/object-store';
 import type { Params } from '../../src/experiments/params';
 import type { ExperimentDefinition } from '../../src/experiments/registry';
+import { measurementText, predictionText } from '../../src/report/claims-report';
 import type { RunResult } from '../../src/results/run-result';
 import { runWorkflowId, type RunInput } from '../../workflows/run-input';
 
@@ -71,8 +72,9 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
 export function formatResult(r: RunResult): string {
   const time = r.summary.time as { wallSeconds: number; computeSeconds: number } | undefined;
   const lines = [
-    `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backend})`,
-    ...r.claims.map((c) => `  [${c.verdict}] ${c.id}: predicted ${c.predicted.toPrecision(4)}, measured ${c.measured.toPrecision(4)} ± ${c.tolerance.toPrecision(2)}`),
+    `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backends.join(", ")})`,
+    ...r.claims.map((c) => `  [${c.verdict}] ${c.id} (${c.kind}): predicted ${predictionText(c)}, measured ${measurementText(c)}`
+      + (c.note ? ` (${c.note})` : '')),
     ...(time ? [`  time: wall ${time.wallSeconds} s, numerics ${time.computeSeconds} s`] : []),
     ...Object.entries(r.artifacts).map(([k, v]) => `  ${k}: ${v}`),
   ];

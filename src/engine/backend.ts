@@ -110,6 +110,11 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   throw new Error(`no tfjs backend could be initialized: ${skipped.join('; ')}`);
 }
 
+/** How results and cache keys name a backend: tfjs name and the package (with version) behind it. */
+export function backendLabel(info: BackendInfo): string {
+  return `${info.name} (${info.package})`;
+}
+
 /**
  * Make the process's backend one that can train `model`: tfjs-wasm has no Conv2DBackpropFilter
  * kernel, so a convolutional model (4-D parameters) runs on the JS backend where WASM was
@@ -121,5 +126,5 @@ export async function useBackendForModel(model: { params: ReadonlyArray<{ shape:
   const convolutional = model.params.some((p) => p.shape.length === 4);
   const wanted = info.name === 'wasm' && convolutional ? 'cpu' : info.name;
   if (tf.getBackend() !== wanted && (wanted === 'cpu' || wanted === 'wasm')) await useBackend(wanted);
-  return wanted === info.name ? info : { ...info, name: 'cpu', package: '@tensorflow/tfjs-backend-cpu' };
+  return wanted === info.name ? info : { ...info, name: 'cpu', package: `@tensorflow/tfjs-backend-cpu@${versionOf('@tensorflow/tfjs-backend-cpu')}` };
 }

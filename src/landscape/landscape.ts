@@ -36,10 +36,18 @@ export function lossAlongSegment(obj: Objective, a: Float32Array, b: Float32Arra
   return Array.from({ length: points }, (_, j) => evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))));
 }
 
-/** Two minima are line-connected iff the loss stays below the threshold at every evaluated point. */
-export function lineConnected(obj: Objective, a: Float32Array, b: Float32Array, threshold: number, points = 10): { connected: boolean; losses: number[] } {
+/**
+ * The one rule for "a minimum" (the paper's footnote 3: a point with training loss less than a
+ * threshold): strictly below. Projections, line checks and claims all use it.
+ */
+export const belowThreshold = (loss: number, threshold: number): boolean => loss < threshold;
+
+/** Two minima are line-connected iff the loss is below the threshold at every evaluated point. */
+export function lineConnected(
+  obj: Objective, a: Float32Array, b: Float32Array, threshold: number, points = 10,
+): { connected: boolean; losses: number[]; maxLoss: number } {
   const losses = lossAlongSegment(obj, a, b, points);
-  return { connected: losses.every((l) => l < threshold), losses };
+  return { connected: losses.every((l) => belowThreshold(l, threshold)), losses, maxLoss: Math.max(...losses) };
 }
 
 export interface ProjectionResult {
@@ -59,7 +67,8 @@ export interface ProjectionState {
 
 export interface ProjectionOptions {
   sgd: SgdConfig;
-  threshold: number;
+  /** GD runs until the training loss is below this (the line threshold minus a margin, see projected-path). */
+  target: number;
   maxSteps: number;
   /** Asked before every step; true ends the projection early with `stopped` set. */
   shouldStop?: () => boolean;
@@ -70,7 +79,7 @@ export interface ProjectionOptions {
 
 /**
  * Project a state to a minimum: full-batch GD with the run's hyper-parameters (no noise) from
- * `theta` (and its momentum buffer) until the training loss is below `threshold`, at most
+ * `theta` (and its momentum buffer) until the training loss is below `target`, at most
  * `maxSteps` steps. Resuming from a checkpointed {@link ProjectionState} gives the same result
  * as an uninterrupted projection. Yields between steps so heartbeats and cancellation get through.
  */
@@ -85,7 +94,8 @@ export async function projectToMinimum(obj: Objective, start: { theta: Float32Ar
       const current = Float32Array.from(await theta.data());
       const loss = evaluateLoss(obj, current);
       if (!Number.isFinite(loss)) throw new DivergenceError(`projection diverged: loss ${loss} after ${steps} GD steps; lower the learning rate (now ${opts.sgd.lr})`);
-      if (loss < opts.threshold || steps >= opts.maxSteps) return { theta: current, loss, steps, reached: loss < opts.threshold, stopped: false };
+      const reached = belowThreshold(loss, opts.target);
+      if (reached || steps >= opts.maxSteps) return { theta: current, loss, steps, reached, stopped: false };
       if (opts.shouldStop?.()) {
         await opts.onCheckpoint?.(await snapshot(current));
         return { theta: current, loss, steps, reached: false, stopped: true };

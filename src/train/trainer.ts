@@ -23,7 +23,11 @@ export interface TrainConfig {
   /** Standard CIFAR augmentation, seeded by (seed, step). */
   augment?: boolean;
   forward?: ForwardOptions;
-  /** Designed gradient noise in the top-k Hessian eigenbasis, refreshed every `refreshEvery` steps. */
+  /**
+   * Designed gradient noise in the top-k Hessian eigenbasis. The basis used at step s is the one
+   * at θ of step ⌊s / refreshEvery⌋·refreshEvery (the anchor), so the noise is a pure function of
+   * (seed, step, trajectory), wherever a run was resumed.
+   */
   noise?: { spec: NoiseSpec; k: number; lanczosSteps: number; refreshEvery: number };
 }
 
@@ -32,12 +36,18 @@ export interface TrainState {
   step: number;
   theta: Float32Array;
   velocity: Float32Array | null;
+  /**
+   * With designed noise, θ at the last refresh step when `step` is not itself one: the noise
+   * basis of the steps up to the next refresh is computed from it.
+   */
+  noiseAnchor?: { step: number; theta: Float32Array };
 }
 
 
 export class Trainer {
   readonly stepsPerEpoch: number;
-  private eigen?: { values: number[]; vectors: Float64Array[]; at: number };
+  /** The last basis computed, with the anchor it was computed at (a cache: never decides a value). */
+  private eigen?: { values: number[]; vectors: Float64Array[]; anchor: { step: number; theta: Float32Array } };
 
   constructor(readonly cfg: TrainConfig) {
     const n = cfg.data.y.length;
@@ -72,8 +82,10 @@ export class Trainer {
     let theta = tf.tensor1d(state.theta);
     let velocity = state.velocity ? tf.tensor1d(state.velocity) : null;
     let step = state.step;
+    let anchor = state.noiseAnchor;
     try {
       while (step < untilStep) {
+        if (this.cfg.noise && step % this.cfg.noise.refreshEvery === 0) anchor = { step, theta: Float32Array.from(await theta.data()) };
         const { x, y } = this.batch(step);
         const [lossValue, grad] = tf.tidy(() => {
           const f = (t: tf.Tensor): tf.Scalar => loss(this.cfg.loss, this.cfg.model.logits(t as tf.Tensor1D, x, this.cfg.forward), y, this.cfg.smoothing);
@@ -83,7 +95,7 @@ export class Trainer {
         x.dispose(); y.dispose();
         let g = grad;
         if (this.cfg.noise) {
-          const xi = await this.noise(theta, step);
+          const xi = await this.noise(anchor, step);
           g = tf.tidy(() => tf.add(grad, tf.tensor1d(Float32Array.from(xi))));
           grad.dispose();
         }
@@ -98,27 +110,35 @@ export class Trainer {
         if (hooks.yieldEvery && step % hooks.yieldEvery === 0) await yieldToEventLoop();
         if (hooks.shouldStop?.()) break;
       }
-      return { step, theta: Float32Array.from(await theta.data()), velocity: velocity ? Float32Array.from(await velocity.data()) : null };
+      const out: TrainState = { step, theta: Float32Array.from(await theta.data()), velocity: velocity ? Float32Array.from(await velocity.data()) : null };
+      if (this.cfg.noise && step % this.cfg.noise.refreshEvery !== 0 && anchor) out.noiseAnchor = anchor;
+      return out;
     } finally {
       theta.dispose();
       velocity?.dispose();
     }
   }
 
-  /** Noise for `step`, with the eigenbasis recomputed on the full batch every refreshEvery steps. */
-  private async noise(theta: tf.Tensor1D, step: number): Promise<Float64Array> {
+  /** Noise for `step` in the eigenbasis at the step's anchor (computed on the full batch, or reused if already known). */
+  private async noise(anchor: TrainState['noiseAnchor'], step: number): Promise<Float64Array> {
     const n = this.cfg.noise!;
-    if (!this.eigen || step - this.eigen.at >= n.refreshEvery) {
+    const at = step - (step % n.refreshEvery);
+    if (!anchor || anchor.step !== at) {
+      throw new Error(`designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); resume from a state saved with it`);
+    }
+    const known = this.eigen?.anchor;
+    const same = known && known.step === at && known.theta.length === anchor.theta.length && known.theta.every((v, i) => v === anchor.theta[i]);
+    if (!same) {
       const d = this.cfg.data;
       const batches = [{ x: tf.tensor(d.x, [d.y.length, ...d.shape]), y: tf.tensor1d(d.y, 'int32') }];
-      const op = hessianOperator({ model: this.cfg.model, batches, loss: this.cfg.loss, smoothing: this.cfg.smoothing, forward: this.cfg.forward }, Float32Array.from(await theta.data()));
+      const op = hessianOperator({ model: this.cfg.model, batches, loss: this.cfg.loss, smoothing: this.cfg.smoothing, forward: this.cfg.forward }, anchor.theta);
       try {
-        this.eigen = { ...(await lanczosTopEigenpairs(op, { k: n.k, steps: n.lanczosSteps, seed: this.cfg.seed + step })), at: step };
+        this.eigen = { ...(await lanczosTopEigenpairs(op, { k: n.k, steps: n.lanczosSteps, seed: this.cfg.seed + at })), anchor };
       } finally {
         op.dispose();
         batches.forEach((b) => { b.x.dispose(); b.y.dispose(); });
       }
     }
-    return sampleNoise(n.spec, this.eigen, this.cfg.seed, step);
+    return sampleNoise(n.spec, this.eigen!, this.cfg.seed, step);
   }
 }

@@ -10,7 +10,7 @@ import { exactSpectrum, formHessian } from '../../src/hessian/full-hessian';
 import { hessianOperator, lossAt, type Objective } from '../../src/hessian/hvp';
 import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise-covariance';
 import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
-import { evaluateLoss, lineConnected, lossAlongSegment, projectToMinimum } from '../../src/landscape/landscape';
+import { belowThreshold, evaluateLoss, lineConnected, lossAlongSegment, projectToMinimum } from '../../src/landscape/landscape';
 import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
 import { buildModel } from '../../src/models/model';
 import { CounterRng } from '../../src/rng/philox';
@@ -23,11 +23,23 @@ function objective(spec: string, n = 200): Objective {
   return { model, batches: [{ x: tf.tensor(mnist.x.subarray(0, n * 49), [n, 49]), y: tf.tensor1d(mnist.y.subarray(0, n), 'int32') }], loss: 'lsce', smoothing: 0.1 };
 }
 
-test('projection by full-batch GD reaches the threshold; minima are line-connected to themselves, not to a far point', async () => {
+test('one rule for "a minimum": strictly below the threshold, for line checks and projections alike', async () => {
+  const obj = objective('mlp:49-20-10');
+  const theta = obj.model.init(4);
+  const at = evaluateLoss(obj, theta);
+  assert.equal(belowThreshold(at, at), false);
+  assert.equal(lineConnected(obj, theta, theta, at).connected, false, 'a segment whose loss equals the threshold is not connected');
+  assert.equal(lineConnected(obj, theta, theta, at + 1e-6).connected, true);
+  const sgd = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0 };
+  const p = await projectToMinimum(obj, { theta, velocity: null }, { sgd, target: at, maxSteps: 100 });
+  assert.ok(p.steps >= 1 && p.loss < at, 'a state at the target is not yet projected');
+});
+
+test('projection by full-batch GD reaches the target; minima are line-connected to themselves, not to a far point', async () => {
   const obj = objective('mlp:49-20-10');
   const start = obj.model.init(1);
   const initial = evaluateLoss(obj, start);
-  const p = await projectToMinimum(obj, { theta: start, velocity: null }, { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, threshold: 0.6, maxSteps: 2000 });
+  const p = await projectToMinimum(obj, { theta: start, velocity: null }, { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 });
   assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
   const losses = lossAlongSegment(obj, p.theta, p.theta, 10);
   assert.equal(losses.length, 10);

@@ -10,6 +10,8 @@ import { buildModel } from '../../src/models/model';
 import { noiseVariances, sampleNoise } from '../../src/optim/noise';
 import { sgdStep } from '../../src/optim/sgd';
 import { Trainer, type TrainConfig } from '../../src/train/trainer';
+import { stateToTensors, tensorsToState } from '../../activities/pipeline/workspace';
+import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors';
 
 const mnist500 = flatten(resize(subset(loadMnist('train'), 500, 1), 14, 14));
 
@@ -111,6 +113,28 @@ test('designed noise has covariance diag(C_ii) in the eigenbasis: SGD-like c·λ
   assert.ok(Math.abs(m[2]! / n) < 5 * 2 / Math.sqrt(n));
   assert.equal(m[3], 0);
 });
+
+for (const spec of [
+  { kind: 'sgd-like', strength: 0.01 }, { kind: 'isotropic', strength: 1e-4 }, { kind: 'designed', strength: 0.01, fPrime: (l: number) => 1 / Math.max(l, 1e-3) },
+] as const) {
+  test(`${spec.kind} noise is a pure function of (seed, step): a run resumed at step 12 from a saved checkpoint equals an undisturbed one`, async () => {
+    await useBackend('cpu');
+    const cfg = config({ batchSize: 50, sgd: { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 }, noise: { spec, k: 2, lanczosSteps: 10, refreshEvery: 5 } });
+    const start = { step: 0, theta: cfg.model.init(4), velocity: null };
+    const straight = await new Trainer(cfg).run(start, 20);
+    const half = await new Trainer(cfg).run(start, 12);
+    assert.equal(half.noiseAnchor?.step, 10, 'the state carries θ of the last refresh step');
+    // through the checkpoint format and a fresh trainer, as a resumed worker would
+    const saved = tensorsToState(decodeSafetensors(encodeSafetensors(stateToTensors(half))).tensors);
+    const resumed = await new Trainer(cfg).run(saved, 20);
+    assert.deepEqual(resumed.theta, straight.theta);
+    assert.deepEqual(resumed.velocity, straight.velocity);
+    const plain = await new Trainer({ ...cfg, noise: undefined }).run(start, 20);
+    assert.notDeepEqual(straight.theta, plain.theta, 'the noise did something');
+    const { noiseAnchor: _dropped, ...withoutAnchor } = saved;
+    await assert.rejects(new Trainer(cfg).run(withoutAnchor, 20), /needs θ of step 10 \(the state's noiseAnchor\)/);
+  });
+}
 
 test('a trainer with SGD-like noise in the top-2 eigenbasis runs and replays exactly', async () => {
   await useBackend('cpu');

@@ -16,7 +16,7 @@ interface ReproduceArgs extends GlobalArgs {
   seed: number;
 }
 
-/** Exit status when every run finished but a claim did not hold. */
+/** Exit status when every run finished but a claim did not pass (it failed, or was inconclusive). */
 export const CLAIMS_FAILED_EXIT = 3;
 
 export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
@@ -56,7 +56,7 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     }
     if (argv.json) printJson(results);
     else print(`Web UI: ${stack.webUi}   (stop the servers with \`npx repro down\`)`);
-    if (results.some((r) => r.claims.some((c) => c.verdict === 'fail'))) process.exitCode = CLAIMS_FAILED_EXIT;
+    if (results.some((r) => r.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = CLAIMS_FAILED_EXIT;
   },
 };
 

@@ -18,8 +18,10 @@ export interface PipelineParams {
   batch: number;
   smoothing: number;
   augment: boolean;
-  /** A state is a minimum when its training loss is below this. */
+  /** A state is a minimum when its training loss is below this; line checks test it at every point. */
   threshold: number;
+  /** Projections run GD until the loss is below threshold − margin, so segments between minima have room. */
+  margin: number;
   /** Cap on full-batch GD steps of one projection. */
   projectionSteps: number;
   /** A projection in progress is checkpointed every K GD steps. */
@@ -50,7 +52,7 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'dataset', kind: 'string', default: 'mnist', description: 'mnist, cifar10 or cifar100' },
     { name: 'samples', kind: 'int', default: 500, description: 'training samples (0: all)', min: 0 },
     { name: 'valSamples', kind: 'int', default: 500, description: 'validation samples (0: all)', min: 0 },
-    { name: 'epochs', kind: 'int', default: 3, description: 'SGD epochs', min: 1 },
+    { name: 'epochs', kind: 'int', default: 5, description: 'SGD epochs', min: 1 },
     { name: 'seeds', kind: 'int', default: 10, description: 'independent initializations', min: 1 },
     { name: 'lr', kind: 'number', default: 0.1, description: 'learning rate', above: 0 },
     { name: 'momentum', kind: 'number', default: 0.9, description: 'momentum μ', min: 0 },
@@ -60,6 +62,7 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'smoothing', kind: 'number', default: 0.1, description: 'label smoothing', min: 0 },
     { name: 'augment', kind: 'bool', default: false, description: 'standard CIFAR augmentation' },
     { name: 'threshold', kind: 'number', default: 0.6, description: 'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)', above: 0 },
+    { name: 'margin', kind: 'number', default: 0.02, description: 'projections stop below threshold − margin; line checks test the threshold (0 leaves both ends of a segment on the sublevel set\'s boundary, and the path breaks)', min: 0 },
     { name: 'projectionSteps', kind: 'int', default: 3000, description: 'cap on GD steps per projection', min: 1 },
     { name: 'projectionCheckpointEvery', kind: 'int', default: 100, description: 'checkpoint a projection in progress every K GD steps', min: 1 },
     { name: 'linePoints', kind: 'int', default: 10, description: 'points of the line-connectedness check', min: 2 },
@@ -69,10 +72,10 @@ export const projectedPath: ExperimentDefinition = {
   ],
   presets: {
     default: {},
-    small: { seeds: 2 },
+    small: { seeds: 4 },
     paper: {
       model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
-      batch: 500, augment: true, threshold: 0.55, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
+      batch: 500, augment: true, threshold: 0.55, margin: 0.01, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
     },
   },
   validate(params: Params): void {
@@ -84,6 +87,7 @@ export const projectedPath: ExperimentDefinition = {
     if (!p.model.startsWith('mlp:') && p.dataset === 'mnist') {
       throw new ParamError(`--set model=${p.model} takes 32×32 colour images: use --set dataset=cifar10 or cifar100 (or an mlp:... model with mnist)`);
     }
+    if (p.margin >= p.threshold) throw new ParamError(`--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`);
     if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };

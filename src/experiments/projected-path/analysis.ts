@@ -1,0 +1,100 @@
+import { signClaim, withinClaim, type Claim } from '../../results/claims';
+import { linearFit, mean, meanInterval, std } from '../../stats/statistics';
+import type { PipelineParams } from './definition';
+
+/** The part of a path row the analysis reads. */
+export interface TracedPoint {
+  seed: number;
+  epoch: number;
+  trace: number | null;
+}
+
+/** Per seed, the mean trace of its path points in each epoch bin (points within ±½ epoch of it). */
+export function perSeedEpochMeans(rows: readonly TracedPoint[]): Map<number, Map<number, number>> {
+  const sums = new Map<number, Map<number, { s: number; n: number }>>();
+  for (const r of rows) {
+    if (r.trace === null || !Number.isFinite(r.trace)) continue;
+    const bins = sums.get(r.seed) ?? new Map<number, { s: number; n: number }>();
+    sums.set(r.seed, bins);
+    const e = Math.round(r.epoch);
+    const b = bins.get(e) ?? { s: 0, n: 0 };
+    bins.set(e, { s: b.s + r.trace, n: b.n + 1 });
+  }
+  return new Map([...sums].map(([seed, bins]) => [seed, new Map([...bins].map(([e, b]) => [e, b.s / b.n]))]));
+}
+
+/**
+ * The trace along the paths, epoch by epoch: each seed's points are averaged within the epoch
+ * first (bisection crowds points where a seed's path bends, which must not weigh that seed
+ * more), then the seeds' means are averaged; `std` is over seeds, null with a single seed.
+ */
+export function traceByEpoch(rows: readonly TracedPoint[]): Array<{ epoch: number; mean: number; std: number | null; seeds: number }> {
+  const perSeed = perSeedEpochMeans(rows);
+  const epochs = [...new Set([...perSeed.values()].flatMap((bins) => [...bins.keys()]))].sort((a, b) => a - b);
+  return epochs.map((epoch) => {
+    const values = [...perSeed.values()].map((bins) => bins.get(epoch)).filter((v): v is number => v !== undefined);
+    return { epoch, mean: mean(values), std: values.length >= 2 ? std(values) : null, seeds: values.length };
+  });
+}
+
+/** Each seed's least-squares slope of its epoch-mean trace against epoch (seeds with fewer than 2 epochs left out). */
+export function seedTraceSlopes(rows: readonly TracedPoint[]): Array<{ seed: number; slope: number; epochs: number }> {
+  return [...perSeedEpochMeans(rows)].flatMap(([seed, bins]) => {
+    const epochs = [...bins.keys()].sort((a, b) => a - b);
+    if (epochs.length < 2) return [];
+    return [{ seed, slope: linearFit(epochs, epochs.map((e) => bins.get(e)!)).slope, epochs: epochs.length }];
+  });
+}
+
+/** What the claims need to know of each seed's path. */
+export interface SeedConnectivity {
+  seed: number;
+  unconnectedPairs: number;
+  connectedPairs: number;
+}
+
+/** Confidence of the trace trend's interval. */
+export const TREND_CONFIDENCE = 0.95;
+
+/**
+ * fig1 and fig3 against this run:
+ * - `path-connected`: no pair of consecutive minima is left unconnected on any seed's path (a
+ *   count, so no tolerance). Both ends of every pair are projections below threshold − margin;
+ *   the line check asks for the threshold at every point, so this can fail, and does with
+ *   margin 0 or a threshold the projections cannot reach.
+ * - `trace-decreases`: the slope of the trace against epoch, taken per seed (on per-seed epoch
+ *   means) and averaged over seeds, with a Student-t interval over seeds (the two-stage form of
+ *   a random-slope mixed model); passes only when the whole interval is below zero, fails when
+ *   it is above, and is inconclusive with fewer than two seeds or an interval across zero.
+ */
+export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoint[], seeds: readonly SeedConnectivity[]): Claim[] {
+  const unconnected = seeds.reduce((a, s) => a + s.unconnectedPairs, 0);
+  const pairs = seeds.reduce((a, s) => a + s.unconnectedPairs + s.connectedPairs, 0);
+  const slopes = seedTraceSlopes(rows);
+  const trend = meanInterval(slopes.map((s) => s.slope), TREND_CONFIDENCE);
+  return [
+    withinClaim({
+      id: 'path-connected',
+      description: `every seed's projected path is connected: each pair of consecutive minima (${pairs} pairs over ${seeds.length} `
+        + `seeds) has training loss below the threshold ${p.threshold} at all ${p.linePoints} evenly spaced points of its segment `
+        + `(measured: pairs left unconnected; projections stop below ${p.threshold} − ${p.margin})`,
+      paper: 'section 2.1.1, fig. 1',
+      predicted: 0,
+      measured: unconnected,
+      statistical: 0,
+      neglected: 0,
+      basis: 'a count: exact',
+    }),
+    signClaim({
+      id: 'trace-decreases',
+      description: `the Hessian trace along the projected paths falls with epoch: per-seed least-squares slope of the `
+        + `epoch-mean trace, averaged over ${slopes.length} seeds, with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t `
+        + `interval over seeds (trace per epoch)`,
+      paper: 'fig. 3, Theorem 1',
+      side: 'negative',
+      measured: trend.mean,
+      interval: trend.interval,
+      inconclusiveBecause: slopes.length < 2 ? `${slopes.length} seed(s) with at least two traced epochs: an interval needs two` : undefined,
+    }),
+  ];
+}

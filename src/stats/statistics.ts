@@ -1,0 +1,161 @@
+/**
+ * The statistics every experiment's claims are computed with, in one place: means and spreads,
+ * least-squares fits, Student-t intervals, seeded bootstrap intervals, and errors of means of
+ * autocorrelated series. Distribution quantiles come from jStat.
+ */
+import { jStat } from 'jstat';
+import { CounterRng } from '../rng/philox';
+
+export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+export const mean = (xs: readonly number[]): number => sum(xs) / xs.length;
+
+/** Sample variance (n − 1 in the denominator); NaN for fewer than two values. */
+export function variance(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const m = mean(xs);
+  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
+}
+
+export const std = (xs: readonly number[]): number => Math.sqrt(variance(xs));
+
+/** Quantile of Student's t with `dof` degrees of freedom. */
+export function tQuantile(p: number, dof: number): number {
+  return jStat.studentt.inv(p, dof);
+}
+
+/** Quantile of the standard normal distribution. */
+export function normalQuantile(p: number): number {
+  return jStat.normal.inv(p, 0, 1);
+}
+
+/** A two-sided interval at a stated confidence level. */
+export interface Interval {
+  lo: number;
+  hi: number;
+  confidence: number;
+}
+
+/**
+ * Mean of independent values with its two-sided Student-t interval (exact for normal values;
+ * the honest choice with few seeds, where a bootstrap percentile interval is too narrow).
+ */
+export function meanInterval(xs: readonly number[], confidence = 0.95): { mean: number; stderr: number; interval: Interval } {
+  const m = mean(xs);
+  const se = Math.sqrt(variance(xs) / xs.length);
+  const half = xs.length >= 2 ? tQuantile(0.5 + confidence / 2, xs.length - 1) * se : NaN;
+  return { mean: m, stderr: se, interval: { lo: m - half, hi: m + half, confidence } };
+}
+
+/** Least-squares line y = slope·x + intercept with R² and the slope's standard error. */
+export interface LinearFit {
+  slope: number;
+  intercept: number;
+  r2: number;
+  slopeStderr: number;
+  n: number;
+}
+
+export function linearFit(x: readonly number[], y: readonly number[]): LinearFit {
+  const n = x.length;
+  const mx = mean(x), my = mean(y);
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const sse = Math.max(0, syy - slope * sxy);
+  return { slope, intercept, r2: syy > 0 ? 1 - sse / syy : NaN, slopeStderr: n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : NaN, n };
+}
+
+/** Least-squares slope of y against x. */
+export const slope = (x: readonly number[], y: readonly number[]): number => linearFit(x, y).slope;
+
+/**
+ * Percentile bootstrap interval of `statistic` over resamples of `items` (with replacement),
+ * seeded: the same inputs give the same interval on every machine.
+ */
+export function bootstrapInterval<T>(
+  items: readonly T[], statistic: (sample: T[]) => number,
+  opts: { resamples?: number; confidence?: number; seed?: number } = {},
+): Interval & { estimate: number } {
+  const resamples = opts.resamples ?? 2000, confidence = opts.confidence ?? 0.95;
+  const rng = new CounterRng(opts.seed ?? 0, 'stats/bootstrap');
+  const values: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const sample = items.map((_, i) => items[Math.floor(rng.uniform(r, i) * items.length)]!);
+    const v = statistic(sample);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  values.sort((a, b) => a - b);
+  const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
+  return { estimate: statistic([...items]), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
+}
+
+/**
+ * Integrated autocorrelation time τ = 1 + 2 Σ_t ρ(t) of a series, in samples, with Sokal's
+ * automatic window (the smallest W with W ≥ c·τ(W)). The variance of the mean is σ²·τ/n.
+ */
+export function autocorrelationTime(xs: readonly number[], c = 5): { tau: number; window: number } {
+  const n = xs.length;
+  const m = mean(xs);
+  const d = xs.map((x) => x - m);
+  const c0 = d.reduce((a, v) => a + v * v, 0) / n;
+  if (!(c0 > 0)) return { tau: 1, window: 0 };
+  let tau = 1;
+  for (let t = 1; t < n; t++) {
+    let ct = 0;
+    for (let i = 0; i + t < n; i++) ct += d[i]! * d[i + t]!;
+    tau += (2 * ct) / n / c0;
+    if (t >= c * tau) return { tau: Math.max(tau, 1e-9), window: t };
+  }
+  return { tau, window: n };
+}
+
+/** The mean of a correlated series with a stated-confidence interval from batch means. */
+export interface SeriesMean {
+  mean: number;
+  stderr: number;
+  /** Half-width of the two-sided interval at `confidence` (Student t on the batch means). */
+  halfWidth: number;
+  confidence: number;
+  batches: number;
+  batchLength: number;
+  /** Autocorrelation time the batches were sized by: the larger of the measured one and the hint. */
+  tau: number;
+  /** Integrated autocorrelation time measured on the series, in samples (Sokal's window). */
+  tauMeasured: number;
+  /** Batches must span several autocorrelation times to be nearly independent. */
+  batchesIndependent: boolean;
+}
+
+/**
+ * Mean of an autocorrelated series and its error by non-overlapping batch means, with batches
+ * at least `tauBatches` autocorrelation times long (τ from the larger of the data's own estimate
+ * and `tauHint`, e.g. a known relaxation time), and a Student-t quantile on the batch count:
+ * short batches (the old fixed 20) are correlated and understate the error. When the series is
+ * too short for `minBatches` such batches, `batchesIndependent` is false and callers should
+ * not claim a pass or fail from it.
+ */
+export function seriesMean(
+  xs: readonly number[],
+  opts: { confidence?: number; tauHint?: number; tauBatches?: number; minBatches?: number } = {},
+): SeriesMean {
+  const confidence = opts.confidence ?? 0.99, minBatches = opts.minBatches ?? 5;
+  const n = xs.length;
+  const { tau: measured } = autocorrelationTime(xs);
+  const tau = Math.max(measured, opts.tauHint ?? 0, 1);
+  const wanted = Math.ceil((opts.tauBatches ?? 5) * tau);
+  const batches = Math.max(2, Math.min(Math.floor(n / wanted), 30));
+  const batchLength = Math.floor(n / batches);
+  const start = n - batches * batchLength; // drop the oldest remainder, keep the equilibrated end
+  const means: number[] = [];
+  for (let b = 0; b < batches; b++) means.push(mean(xs.slice(start + b * batchLength, start + (b + 1) * batchLength)));
+  const stderr = Math.sqrt(variance(means) / batches);
+  return {
+    mean: mean(xs.slice(start)), stderr, halfWidth: tQuantile(0.5 + confidence / 2, batches - 1) * stderr, confidence,
+    batches, batchLength, tau, tauMeasured: measured, batchesIndependent: Math.floor(n / wanted) >= minBatches,
+  };
+}
