@@ -14,6 +14,8 @@ import { planRun } from '../src/experiments/registry';
 import { PipelineWorkspace } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
 import { pipelineParts } from '../src/experiments/projected-path/parts';
+import { stageKeyInputs } from '../activities/pipeline/path-stages';
+import { contentKey } from '../activities/stage-cache';
 import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from '../activities/types';
 import { testConfig } from './helpers';
 
@@ -136,6 +138,24 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
   const whole = await new MockActivityEnvironment().run(setup().acts.projectState, { ...input, runId: `act-${randomUUID()}` }) as ProjectOut;
   assert.ok(!('preempted' in whole));
   assert.deepEqual({ ...done.value, minimum: done.value.minimum.sha256 }, { ...whole.value, minimum: whole.value.minimum.sha256 });
+});
+
+test('replayState: a corrupt checkpoint of a replay in progress is skipped and logged, and the replay starts from its input', async () => {
+  const { acts, events } = setup();
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'checkpointEvery=3']);
+  const parts = pipelineParts(p);
+  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts, checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const from = trained.epochs[0]!;
+  const label = await new PipelineWorkspace(store, config).useBackendFor(parts.objective);
+  const key = contentKey('replay', stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label));
+  // a manifest of an in-progress replay at iteration 6 whose data never arrived
+  const bad = `cache/replaying/${key}/000000000006/`;
+  await store.put(`${bad}manifest.json`, Buffer.from(JSON.stringify({ format: 'repro-checkpoint/1', step: 6, data: { key: `${bad}state.safetensors`, sha256: '0'.repeat(64), bytes: 1 } })), 'application/json');
+  type ReplayOut = Awaited<ReturnType<ReturnType<typeof createActivities>['replayState']>>;
+  const r = await new MockActivityEnvironment().run(acts.replayState, { runId: 'replay-skip', seed: 1, parts, from, toIteration: 7, checkpointEvery: 3, noCache: false }) as ReplayOut;
+  assert.equal(r.value.iteration, 7);
+  const skipped = events.find((e) => e.event === 'checkpoint-skipped' && e.stage === 'replay');
+  assert.ok(skipped && String(skipped.manifestKey).startsWith(bad), `logged: ${JSON.stringify(events.filter((e) => e.event === 'checkpoint-skipped'))}`);
 });
 
 test('a stage input that does not verify is a non-retryable CorruptCheckpoint', async () => {

@@ -54,11 +54,11 @@ test('run --wait --json, then results, status and list agree', () => {
   const r = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=2e-4', '--seed', '4', '--id', id, '--wait', '--json', ...q]);
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
-  for (const key of ['runId', 'experiment', 'preset', 'status', 'params', 'backend', 'claims', 'artifacts']) assert.ok(key in result, key);
+  for (const key of ['runId', 'experiment', 'preset', 'status', 'params', 'backends', 'claims', 'artifacts']) assert.ok(key in result, key);
   assert.equal(result.runId, id);
   assert.equal(result.params.alpha, 2e-4);
   assert.equal(result.status, 'completed');
-  for (const c of result.claims) for (const k of ['id', 'description', 'paper', 'predicted', 'measured', 'tolerance', 'verdict']) assert.ok(k in c, k);
+  for (const c of result.claims) for (const k of ['id', 'kind', 'description', 'paper', 'predicted', 'measured', 'tolerance', 'verdict']) assert.ok(k in c, k);
   assert.deepEqual(result.claims.map((c: { verdict: string }) => c.verdict), ['pass', 'pass', 'pass']);
 
   assert.deepEqual(JSON.parse(runCli(['results', id, '--json']).stdout), result);

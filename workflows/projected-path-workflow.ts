@@ -137,7 +137,10 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
   const backends = new Set([trained.backend]);
-  const stats: SeedPathStats = { seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnected: [], unreached: 0, backends: [] };
+  const stats: SeedPathStats = {
+    seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnectedAfterSettle: 0, unconnected: [], unreached: 0, backends: [],
+  };
+  const settled = p.settleEpochs * trained.stepsPerEpoch;
 
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
   const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
@@ -158,6 +161,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     stats.maxDepth = Math.max(stats.maxDepth, s.path.maxDepth);
     stats.connectedPairs += s.path.connectedPairs;
     stats.unconnectedPairs += s.path.unconnected.length;
+    stats.unconnectedAfterSettle += s.path.unconnected.filter((u) => u.from >= settled).length;
     stats.unconnected.push(...s.path.unconnected.slice(0, MAX_LISTED - stats.unconnected.length));
   });
   stats.points = points.length;

@@ -24,6 +24,8 @@ export interface SeedPathStats {
   connectedPairs: number;
   /** Consecutive minima left unconnected (adjacent iterations whose segment crosses the threshold). */
   unconnectedPairs: number;
+  /** Of those, the ones from `settleEpochs` on: what the path-connected claim counts. */
+  unconnectedAfterSettle: number;
   /** The first unconnected pairs (at most {@link MAX_LISTED}), with the highest loss on each segment. */
   unconnected: UnconnectedPair[];
   /** Projections that did not get below their target within the step cap. */

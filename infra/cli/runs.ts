@@ -83,15 +83,25 @@ export function formatResult(r: RunResult): string {
 
 /**
  * A run's progress, with that of its running children (a projected path's seeds) under their
- * ids relative to the run: `seed/1 training (epochs): 3 of 5`.
+ * ids relative to the run: `seed/1 training (epochs): 3 of 5`. A query that fails says why in
+ * `problems` (a child not started yet is not a problem: it has no progress to show).
  */
-export async function runProgress(client: Client, handle: WorkflowHandle): Promise<Progress | undefined> {
-  const own = await handle.query<Progress>('progress').catch(() => undefined);
-  const children = await handle.query<string[]>('children').catch(() => [] as string[]);
+export async function runProgress(client: Client, handle: WorkflowHandle): Promise<{ progress?: Progress; problems: string[] }> {
+  const problems: string[] = [];
+  const ask = async <T>(h: WorkflowHandle, query: string, what: string): Promise<T | undefined> => {
+    try {
+      return await h.query<T>(query);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+      return undefined;
+    }
+  };
+  const own = await ask<Progress>(handle, 'progress', 'progress query');
+  const children = (await ask<string[]>(handle, 'children', 'children query')) ?? [];
   const out: Progress = { ...own };
   for (const id of children) {
-    const child = await client.workflow.getHandle(id).query<Progress>('progress').catch(() => undefined); // one not yet started answers nothing
+    const child = await ask<Progress>(client.workflow.getHandle(id), 'progress', `progress query of ${id}`);
     for (const [k, v] of Object.entries(child ?? {})) out[`${id.slice(handle.workflowId.length + 1)} ${k}`] = v;
   }
-  return own || children.length ? out : undefined;
+  return { progress: own || children.length ? out : undefined, problems };
 }

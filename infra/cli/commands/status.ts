@@ -19,7 +19,8 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       const { handle, status } = await findRun(client, argv.runId);
       const d = await handle.describe();
       let progress: Progress | undefined;
-      if (status === 'RUNNING') progress = await runProgress(client, handle);
+      let problems: string[] = [];
+      if (status === 'RUNNING') ({ progress, problems } = await runProgress(client, handle));
       const pending = (d.raw.pendingActivities ?? []).map((a) => ({
         activity: a.activityType?.name, attempt: a.attempt, state: a.state,
         heartbeat: a.heartbeatDetails?.payloads?.length ? JSON.parse(Buffer.from(a.heartbeatDetails.payloads[0]!.data!).toString()) : undefined,
@@ -27,12 +28,13 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       }));
       const out = {
         runId: argv.runId, status, experiment: d.memo?.experiment, preset: d.memo?.preset,
-        startTime: d.startTime.toISOString(), closeTime: d.closeTime?.toISOString(), progress, pendingActivities: pending,
+        startTime: d.startTime.toISOString(), closeTime: d.closeTime?.toISOString(), progress, progressProblems: problems, pendingActivities: pending,
         webUi: `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
       };
       if (argv.json) return printJson(out);
       print(`${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`);
       if (progress) for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of}`);
+      for (const p of problems) print(`  progress unavailable (${p})`);
       for (const p of pending) print(`  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`);
       print(`  ${out.webUi}`);
     } finally {

@@ -22,6 +22,8 @@ export interface PipelineParams {
   threshold: number;
   /** Projections run GD until the loss is below threshold − margin, so segments between minima have room. */
   margin: number;
+  /** The path is claimed connected from this epoch on (the paper: "after a few epochs"); earlier breaks are reported. */
+  settleEpochs: number;
   /** Cap on full-batch GD steps of one projection. */
   projectionSteps: number;
   /** A projection in progress is checkpointed every K GD steps. */
@@ -63,6 +65,7 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'augment', kind: 'bool', default: false, description: 'standard CIFAR augmentation' },
     { name: 'threshold', kind: 'number', default: 0.6, description: 'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)', above: 0 },
     { name: 'margin', kind: 'number', default: 0.02, description: 'projections stop below threshold − margin; line checks test the threshold (0 leaves both ends of a segment on the sublevel set\'s boundary, and the path breaks)', min: 0 },
+    { name: 'settleEpochs', kind: 'int', default: 1, description: 'the path-connected claim counts pairs from this epoch on (the paper: "after a few epochs"); earlier breaks are still reported per seed', min: 0 },
     { name: 'projectionSteps', kind: 'int', default: 3000, description: 'cap on GD steps per projection', min: 1 },
     { name: 'projectionCheckpointEvery', kind: 'int', default: 100, description: 'checkpoint a projection in progress every K GD steps', min: 1 },
     { name: 'linePoints', kind: 'int', default: 10, description: 'points of the line-connectedness check', min: 2 },
@@ -88,6 +91,7 @@ export const projectedPath: ExperimentDefinition = {
       throw new ParamError(`--set model=${p.model} takes 32×32 colour images: use --set dataset=cifar10 or cifar100 (or an mlp:... model with mnist)`);
     }
     if (p.margin >= p.threshold) throw new ParamError(`--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`);
+    if (p.settleEpochs >= p.epochs) throw new ParamError(`--set settleEpochs=${p.settleEpochs} leaves no epoch to check: it must be below epochs=${p.epochs}`);
     if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };
