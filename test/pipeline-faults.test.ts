@@ -51,6 +51,10 @@ async function start(noCache = false, sets = SETS): Promise<{ runId: string; par
 }
 
 const worker = (): WorkerProcess => startWorker(conf, stack.env);
+/** Stop a worker that a failed test left running, so the file can end. */
+const reap = async (w: WorkerProcess): Promise<void> => {
+  if (w.child.exitCode === null && w.child.signalCode === null) { w.child.kill('SIGKILL'); await w.exited; }
+};
 let reference: Row[];
 
 test('SIGKILL mid-training: another worker resumes from the last committed checkpoint; same path as an undisturbed run', async () => {
@@ -122,11 +126,14 @@ let projectionReference: Row[];
 
 test('SIGKILL mid-projection: another worker resumes the GD from its last checkpoint; same path as an undisturbed run', async () => {
   const a = worker();
-  await a.waitFor((e) => e.event === 'worker-ready');
-  const run = await start(false, PROJECTION_SETS);
-  const seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
-  a.child.kill('SIGKILL');
-  await a.exited;
+  let run: Awaited<ReturnType<typeof start>>, seen: Record<string, unknown>;
+  try {
+    await a.waitFor((e) => e.event === 'worker-ready');
+    run = await start(false, PROJECTION_SETS);
+    seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+  } finally {
+    await reap(a);
+  }
   const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(`cache/projecting/${seen.key as string}/`))[0]!.step;
   const b = worker();
   try {
@@ -146,11 +153,16 @@ test('SIGKILL mid-projection: another worker resumes the GD from its last checkp
 
 test('SIGTERM mid-projection: the GD is committed where it stands and handed back; the next worker goes on from that step, no retry spent', async () => {
   const a = worker();
-  await a.waitFor((e) => e.event === 'worker-ready');
-  const run = await start(true, PROJECTION_SETS);
-  const seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
-  a.child.kill('SIGTERM');
-  assert.equal(await a.exited, 0, 'the worker stops cleanly');
+  let run: Awaited<ReturnType<typeof start>>, seen: Record<string, unknown>;
+  try {
+    await a.waitFor((e) => e.event === 'worker-ready');
+    run = await start(true, PROJECTION_SETS);
+    seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+    a.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0, 'the worker stops cleanly');
+  } finally {
+    await reap(a);
+  }
   const stoppedAt = a.events.filter((e) => e.event === 'projection-checkpoint' && e.key === seen.key).at(-1)!.gdStep as number;
   const b = worker();
   try {

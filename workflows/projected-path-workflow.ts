@@ -138,7 +138,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
   const backends = new Set([trained.backend]);
   const stats: SeedPathStats = {
-    seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnectedAfterSettle: 0, unconnected: [], unreached: 0, backends: [],
+    seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnectedAfterSettle: 0, pairsAfterSettle: 0,
+    unconnected: [], unreached: 0, backends: [],
   };
   const settled = p.settleEpochs * trained.stepsPerEpoch;
 
@@ -165,6 +166,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     stats.unconnected.push(...s.path.unconnected.slice(0, MAX_LISTED - stats.unconnected.length));
   });
   stats.points = points.length;
+  stats.pairsAfterSettle = points.slice(0, -1).filter((pt) => pt.iteration >= settled).length;
   stats.unreached = points.filter((pt) => !pt.minimum.reached).length;
 
   const chunks = Array.from({ length: Math.ceil(points.length / TRACE_CHUNK) }, (_, c) => c);

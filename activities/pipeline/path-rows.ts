@@ -26,6 +26,8 @@ export interface SeedPathStats {
   unconnectedPairs: number;
   /** Of those, the ones from `settleEpochs` on: what the path-connected claim counts. */
   unconnectedAfterSettle: number;
+  /** Consecutive pairs from `settleEpochs` on, connected or not. */
+  pairsAfterSettle: number;
   /** The first unconnected pairs (at most {@link MAX_LISTED}), with the highest loss on each segment. */
   unconnected: UnconnectedPair[];
   /** Projections that did not get below their target within the step cap. */

@@ -51,6 +51,7 @@ export interface SeedConnectivity {
   seed: number;
   unconnectedPairs: number;
   unconnectedAfterSettle: number;
+  pairsAfterSettle: number;
   connectedPairs: number;
 }
 
@@ -72,6 +73,7 @@ export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoin
   const unconnected = seeds.reduce((a, s) => a + s.unconnectedAfterSettle, 0);
   const early = seeds.reduce((a, s) => a + s.unconnectedPairs - s.unconnectedAfterSettle, 0);
   const pairs = seeds.reduce((a, s) => a + s.unconnectedPairs + s.connectedPairs, 0);
+  const checked = seeds.reduce((a, s) => a + s.pairsAfterSettle, 0);
   const slopes = seedTraceSlopes(rows);
   const trend = meanInterval(slopes.map((s) => s.slope), TREND_CONFIDENCE);
   return [
@@ -87,6 +89,7 @@ export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoin
       statistical: 0,
       neglected: 0,
       basis: 'a count: exact',
+      inconclusiveBecause: checked === 0 ? `no pair of minima lies after epoch ${p.settleEpochs}: lower --set settleEpochs or raise --set epochs` : undefined,
     }),
     signClaim({
       id: 'trace-decreases',

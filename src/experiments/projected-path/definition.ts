@@ -91,7 +91,6 @@ export const projectedPath: ExperimentDefinition = {
       throw new ParamError(`--set model=${p.model} takes 32×32 colour images: use --set dataset=cifar10 or cifar100 (or an mlp:... model with mnist)`);
     }
     if (p.margin >= p.threshold) throw new ParamError(`--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`);
-    if (p.settleEpochs >= p.epochs) throw new ParamError(`--set settleEpochs=${p.settleEpochs} leaves no epoch to check: it must be below epochs=${p.epochs}`);
     if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };
