@@ -7,6 +7,7 @@ import { makeStorePathRows } from './pipeline/path-rows';
 import { makeSummarizeProjectedPath } from './pipeline/summarize-projected-path';
 import { makeTrainSeed } from './pipeline/train-seed';
 import { PipelineWorkspace } from './pipeline/workspace';
+import { makeStudyActivities } from './study/study-activities';
 
 export type { ActivityDeps, LogEvent } from './deps';
 export { keys } from './deps';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...makeCompositeCache(deps),
     storePathRows: makeStorePathRows(deps),
     summarizeProjectedPath: makeSummarizeProjectedPath(deps),
+    ...makeStudyActivities(deps),
   };
 }
 

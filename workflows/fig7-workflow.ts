@@ -1,5 +1,5 @@
-import { ActivityCancellationType, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { setHandler } from '@temporalio/workflow';
+import { activityProxies } from './activity-options';
 import type { Fig7Params, Variant } from '../src/experiments/fig7/toy';
 import type { RunResult } from '../src/results/run-result';
 import type { RunInput } from './run-input';
@@ -13,15 +13,7 @@ import { progressQuery } from './progress';
  */
 export async function fig7Workflow(input: RunInput): Promise<RunResult> {
   const params = input.params as unknown as Fig7Params;
-  const cpu = proxyActivities<Activities>({
-    taskQueue: input.taskQueues.cpu,
-    // A dead worker is noticed by its missing heartbeat; the retry resumes from the checkpoint.
-    heartbeatTimeout: input.timeouts.heartbeatMs,
-    startToCloseTimeout: input.timeouts.activityStartToCloseMs,
-    // Let a cancelled segment finish writing its final checkpoint before the run ends.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'MissingCheckpoint'] },
-  });
+  const { cpu } = activityProxies(input);
 
   const progress: Record<string, { step: number; of: number }> = {};
   setHandler(progressQuery, () => progress);

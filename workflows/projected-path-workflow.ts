@@ -1,5 +1,5 @@
-import { ActivityCancellationType, continueAsNew, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { continueAsNew, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import { activityProxies } from './activity-options';
 import type { Minimum, TraceEstimate } from '../activities/pipeline/path-stages';
 import {
   addInto, MAX_LISTED, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type SeedPathStats, type StageComputeMs,
@@ -19,19 +19,7 @@ const EPOCHS_PER_SEGMENT = 5;
 /** Path points per trace child workflow: ~6 history events each keeps a child near 1,500 events. */
 const TRACE_CHUNK = 256;
 
-function activities(input: RunInput) {
-  const common = {
-    heartbeatTimeout: input.timeouts.heartbeatMs,
-    startToCloseTimeout: input.timeouts.activityStartToCloseMs,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: ['Divergence', 'ParamError', 'DataFormatError', 'CorruptCheckpoint'] },
-  };
-  // Numerics on the gpu queue (one model per slot), bookkeeping on cpu.
-  return {
-    gpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.gpu }),
-    cpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.cpu }),
-  };
-}
+const activities = activityProxies;
 
 async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

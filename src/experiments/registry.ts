@@ -1,3 +1,4 @@
+import { fig2b } from './fig2b/definition';
 import { fig7 } from './fig7/definition';
 import { projectedPath } from './projected-path/definition';
 import { ParamError, resolveParams, type ParamSpec, type Params } from './params';
@@ -15,9 +16,14 @@ export interface ExperimentDefinition {
   presets: Record<string, Params>;
   /** Cross-parameter checks; throws {@link ParamError}. */
   validate?(params: Params): void;
+  /**
+   * Where a run departs from the paper's setting, in words (e.g. "MNIST in place of CIFAR-10,
+   * which is not on this machine"); empty when it follows the paper.
+   */
+  substitutions?(params: Params): string[];
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig7, projectedPath];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig2b, fig7, projectedPath];
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default, each on its preset. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [

@@ -21,6 +21,8 @@ export interface RunResult {
    */
   backends: string[];
   claims: Claim[];
+  /** Where the run departs from the paper's setting, in words (empty when it does not). */
+  substitutions?: string[];
   /** Named artifact URLs (`s3://bucket/key`). */
   artifacts: Record<string, string>;
   /** Experiment-specific figures, e.g. final states. */

@@ -52,6 +52,7 @@ export interface LinearFit {
   intercept: number;
   r2: number;
   slopeStderr: number;
+  interceptStderr: number;
   n: number;
 }
 
@@ -67,7 +68,47 @@ export function linearFit(x: readonly number[], y: readonly number[]): LinearFit
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
   const sse = Math.max(0, syy - slope * sxy);
-  return { slope, intercept, r2: syy > 0 ? 1 - sse / syy : NaN, slopeStderr: n > 2 ? Math.sqrt(sse / (n - 2) / sxx) : NaN, n };
+  const s2 = n > 2 ? sse / (n - 2) : NaN;
+  return {
+    slope, intercept, r2: syy > 0 ? 1 - sse / syy : NaN, slopeStderr: Math.sqrt(s2 / sxx),
+    interceptStderr: Math.sqrt(s2 * (1 / n + (mx * mx) / sxx)), n,
+  };
+}
+
+/**
+ * A line through the means of repeated measurements at each x (a designed experiment: groups
+ * of independent runs), with standard errors that let each group have its own variance and a
+ * Welch-Satterthwaite degree of freedom, so intervals stay honest with few runs per group and
+ * a noise that grows with x.
+ */
+export function groupedLinearFit(groups: ReadonlyArray<{ x: number; ys: readonly number[] }>, confidence = 0.95): {
+  slope: number; intercept: number; slopeStderr: number; interceptStderr: number;
+  slopeInterval: Interval; interceptInterval: Interval; dof: { slope: number; intercept: number }; r2: number;
+} {
+  const k = groups.length;
+  const xs = groups.map((g) => g.x), means = groups.map((g) => mean(g.ys));
+  const fit = linearFit(xs, means);
+  const mx = mean(xs);
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const a = xs.map((x) => (x - mx) / sxx);
+  const b = a.map((ai) => 1 / k - mx * ai);
+  const term = (coef: number[]): { se: number; dof: number } => {
+    const v = groups.map((g, i) => (coef[i]! ** 2 * variance(g.ys)) / g.ys.length);
+    const total = sum(v);
+    const dof = total ** 2 / sum(v.map((vi, i) => vi ** 2 / (groups[i]!.ys.length - 1)));
+    return { se: Math.sqrt(total), dof };
+  };
+  const sl = term(a), ic = term(b);
+  const iv = (est: number, t: { se: number; dof: number }): Interval => {
+    const h = tQuantile(0.5 + confidence / 2, Math.max(1, t.dof)) * t.se;
+    return { lo: est - h, hi: est + h, confidence };
+  };
+  const all = groups.flatMap((g) => g.ys.map((y) => ({ x: g.x, y })));
+  return {
+    slope: fit.slope, intercept: fit.intercept, slopeStderr: sl.se, interceptStderr: ic.se,
+    slopeInterval: iv(fit.slope, sl), interceptInterval: iv(fit.intercept, ic), dof: { slope: sl.dof, intercept: ic.dof },
+    r2: linearFit(all.map((r) => r.x), all.map((r) => r.y)).r2,
+  };
 }
 
 /** Least-squares slope of y against x. */
@@ -92,6 +133,28 @@ export function bootstrapInterval<T>(
   values.sort((a, b) => a - b);
   const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
   return { estimate: statistic([...items]), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
+}
+
+/**
+ * Percentile bootstrap interval resampling within groups (e.g. repeats within each learning
+ * rate), so every resample keeps the design: each group keeps its size.
+ */
+export function stratifiedBootstrapInterval<T>(
+  groups: readonly (readonly T[])[], statistic: (groups: T[][]) => number,
+  opts: { resamples?: number; confidence?: number; seed?: number } = {},
+): Interval & { estimate: number } {
+  const resamples = opts.resamples ?? 2000, confidence = opts.confidence ?? 0.95;
+  const rng = new CounterRng(opts.seed ?? 0, 'stats/stratified-bootstrap');
+  const values: number[] = [];
+  let draw = 0;
+  for (let r = 0; r < resamples; r++) {
+    const sample = groups.map((g) => g.map(() => g[Math.floor(rng.uniform(r, draw++) * g.length)]!));
+    const v = statistic(sample);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  values.sort((a, b) => a - b);
+  const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
+  return { estimate: statistic(groups.map((g) => [...g])), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
 }
 
 /**

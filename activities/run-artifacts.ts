@@ -1,0 +1,39 @@
+import type { Figure } from '../src/experiments/study';
+import { renderHtmlReport } from '../src/report/html-report';
+import { renderSvg } from '../src/report/render-svg';
+import type { RunResult } from '../src/results/run-result';
+import { keys, type ActivityDeps } from './deps';
+
+/** An artifact to store beside the report (raw series, paths, unit outputs). */
+export interface ExtraArtifact {
+  name: string;
+  body: string;
+  contentType: string;
+}
+
+/**
+ * Write a finished run's artifacts: every figure as SVG, the HTML report (figures inline), the
+ * extra artifacts, and `result.json` last, so its presence means every artifact is complete.
+ * Idempotent: a retry rewrites the same objects. Returns the result with its artifact URLs.
+ */
+export async function writeRunArtifacts(
+  deps: ActivityDeps, base: Omit<RunResult, 'artifacts'>, title: string, figures: readonly Figure[], extras: readonly ExtraArtifact[] = [],
+): Promise<RunResult> {
+  const { runId } = base;
+  const artifacts: Record<string, string> = { result: deps.store.url(keys.result(runId)), report: deps.store.url(keys.artifact(runId, 'report.html')) };
+  const rendered = [];
+  for (const f of figures) {
+    const svg = await renderSvg(f.spec);
+    await deps.store.put(keys.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
+    artifacts[`figure:${f.id}`] = deps.store.url(keys.artifact(runId, `${f.id}.svg`));
+    rendered.push({ id: f.id, title: f.title, caption: f.caption, svg });
+  }
+  for (const e of extras) {
+    await deps.store.put(keys.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
+    artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(keys.artifact(runId, e.name));
+  }
+  await deps.store.put(keys.artifact(runId, 'report.html'), Buffer.from(renderHtmlReport(base, title, rendered)), 'text/html; charset=utf-8');
+  const result: RunResult = { ...base, artifacts };
+  await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify(result, null, 2)), 'application/json');
+  return result;
+}

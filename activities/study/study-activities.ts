@@ -1,0 +1,171 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { publicConfig } from '../../temporal.config';
+import type { Tensor } from '../../src/checkpoint/safetensors';
+import { backendLabel, useBackendForModel } from '../../src/engine/backend';
+import { findExperiment } from '../../src/experiments/registry';
+import type { Params } from '../../src/experiments/params';
+import { findStudy } from '../../src/experiments/studies';
+import type { UnitContext, UnitSpec } from '../../src/experiments/study';
+import { buildModel } from '../../src/models/model';
+import type { RunResult } from '../../src/results/run-result';
+import { ObjectNotFoundError } from '../../src/storage/object-store';
+import { DivergenceError } from '../../src/train/divergence';
+import type { ActivityDeps } from '../deps';
+import { writeRunArtifacts } from '../run-artifacts';
+import { contentKey, Stopwatch } from '../stage-cache';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
+
+export interface AdvanceUnitInput {
+  runId: string;
+  experiment: string;
+  params: Params;
+  seed: number;
+  unit: UnitSpec;
+  /** Units of earlier phases (their final states can be read by this one). */
+  upstream: UnitSpec[];
+  noCache: boolean;
+}
+
+export interface AdvanceUnitResult {
+  step: number;
+  done: boolean;
+  /** The worker is stopping: the unit committed where it stands; ask again (no retry spent). */
+  preempted: boolean;
+  cacheHit: boolean;
+  computeMs: number;
+  backend: string;
+}
+
+export interface SummarizeStudyInput {
+  runId: string;
+  experiment: string;
+  preset: string;
+  params: Params;
+  seed: number;
+  units: UnitSpec[];
+  /** The backend each unit ran on (its results are keyed by it). */
+  unitBackends: Record<string, string>;
+  wallMs: number;
+  computeMs: number;
+  noCache: boolean;
+}
+
+/**
+ * Where a unit's checkpoints and output live: under a content key of everything that decides
+ * it (experiment, parameters, seed, the unit, the code, the numeric backend), so a re-run or an
+ * overlapping run finds it done; with `--no-cache`, under the run's own prefix.
+ */
+export function unitRoot(
+  i: { runId: string; experiment: string; params: Params; seed: number; noCache: boolean }, unit: UnitSpec, code: string, backend: string,
+): string {
+  if (i.noCache) return `runs/${i.runId}/units/${encodeURIComponent(unit.id)}/`;
+  return `cache/units/${contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend })}/`;
+}
+
+/** The study runtime: plan, advance one unit durably, summarize. */
+export function makeStudyActivities(deps: ActivityDeps) {
+  const checkpoints = new CheckpointStore(deps.store);
+  const outputKey = (root: string): string => `${root}output.json`;
+
+  async function backendFor(numerics: string): Promise<string> {
+    if (numerics === 'float64-js') return 'float64-js';
+    return backendLabel(await useBackendForModel(buildModel(numerics.replace(/^tfjs:/, '')), deps.config.backend));
+  }
+
+  async function readOutput(root: string): Promise<unknown | undefined> {
+    try {
+      return JSON.parse(Buffer.from(await deps.store.get(outputKey(root))).toString('utf8'));
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  return {
+    /** The units of a study run, in phases. */
+    async planStudy(input: { experiment: string; params: Params }): Promise<UnitSpec[]> {
+      return findStudy(input.experiment).units(input.params);
+    },
+
+    /**
+     * Run one unit to its end: resume from its newest valid checkpoint, commit one every
+     * `checkpointEvery` steps, heartbeat, and on worker shutdown commit and answer `preempted`.
+     * A unit whose output is already stored answers at once (a cache hit).
+     */
+    async advanceUnit(input: AdvanceUnitInput): Promise<AdvanceUnitResult> {
+      const ctx = Context.current();
+      const { unit } = input;
+      const study = findStudy(input.experiment);
+      const program = study.program(unit);
+      const backend = await backendFor(program.numerics);
+      const root = unitRoot(input, unit, deps.codeVersion, backend);
+      if ((await readOutput(root)) !== undefined) {
+        return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend };
+      }
+      const unitCtx: UnitContext<Params> = {
+        params: input.params, seed: input.seed, unit,
+        async upstream(id: string): Promise<Record<string, Tensor>> {
+          const up = input.upstream.find((u) => u.id === id);
+          if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
+          const upRoot = unitRoot(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
+          const latest = await checkpoints.loadLatest(upRoot, (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }));
+          if (!latest || latest.manifest.step !== up.steps) throw ApplicationFailure.nonRetryable(`unit '${id}' has no final state at step ${up.steps}`, 'MissingCheckpoint');
+          return latest.tensors;
+        },
+      };
+      const sw = new Stopwatch();
+      const latest = await checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }), unit.steps);
+      let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
+      deps.log({ event: 'unit-resume', runId: input.runId, unit: unit.id, step: program.step(state), attempt: ctx.info.attempt });
+      const meta = { runId: input.runId, experiment: input.experiment, unit, seed: input.seed, backend, codeVersion: deps.codeVersion, config: publicConfig(deps.config) };
+      const stopping = (): boolean => deps.stopping.aborted || ctx.cancellationSignal.aborted;
+      try {
+        while (program.step(state) < unit.steps) {
+          const at = program.step(state);
+          const target = Math.min(unit.steps, (Math.floor(at / unit.checkpointEvery) + 1) * unit.checkpointEvery);
+          const from = state;
+          state = await sw.time(() => program.advance(unitCtx, from, target, { shouldStop: stopping, onStep: (step) => ctx.heartbeat({ unit: unit.id, step }) }));
+          await checkpoints.commit(root, program.step(state), program.save(state), meta);
+          await checkpoints.prune(root, program.step(state));
+          ctx.heartbeat({ unit: unit.id, step: program.step(state) });
+          if (stopping()) {
+            if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
+            deps.log({ event: 'preempted', runId: input.runId, unit: unit.id, step: program.step(state) });
+            return { step: program.step(state), done: false, preempted: true, cacheHit: false, computeMs: sw.ms, backend };
+          }
+        }
+      } catch (err) {
+        if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
+        throw err;
+      }
+      const output = await sw.time(() => program.output(unitCtx, state));
+      await deps.store.put(outputKey(root), Buffer.from(JSON.stringify(output)), 'application/json');
+      return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend };
+    },
+
+    /** Read every unit's output, check the claims, write the figures, report and result. */
+    async summarizeStudy(input: SummarizeStudyInput): Promise<RunResult> {
+      const study = findStudy(input.experiment);
+      const outputs: Record<string, unknown> = {};
+      for (const unit of input.units) {
+        const root = unitRoot(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
+        const out = await readOutput(root);
+        if (out === undefined) throw ApplicationFailure.nonRetryable(`unit '${unit.id}' of run ${input.runId} has no output at ${root}`, 'MissingCheckpoint');
+        outputs[unit.id] = out;
+      }
+      const analysis = study.analyze(input.params, outputs, input.seed);
+      const definition = findExperiment(input.experiment);
+      const base = {
+        runId: input.runId, experiment: input.experiment, preset: input.preset, status: 'completed' as const, params: input.params,
+        seed: input.seed, backends: [...new Set(Object.values(input.unitBackends))].sort(), claims: analysis.claims,
+        substitutions: definition.substitutions?.(input.params) ?? [], codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
+        summary: { ...analysis.summary, units: input.units.length, time: { wallSeconds: Math.round(input.wallMs) / 1000, computeSeconds: Math.round(input.computeMs) / 1000 } },
+      };
+      const result = await writeRunArtifacts(deps, base, definition.title, analysis.figures, [
+        { name: 'outputs.json', body: JSON.stringify(outputs), contentType: 'application/json' },
+      ]);
+      deps.log({ event: 'summarized', runId: input.runId, verdicts: analysis.claims.map((c) => `${c.id}:${c.verdict}`) });
+      return result;
+    },
+  };
+}

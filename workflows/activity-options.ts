@@ -1,0 +1,24 @@
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { NON_RETRYABLE } from '../src/results/failure-types';
+import type { RunInput } from './run-input';
+
+/**
+ * The activity proxies every workflow uses, one per task queue: numerics on `gpu` (one model per
+ * slot), light work (toys, bookkeeping, summaries) on `cpu`. A dead worker is noticed by its
+ * missing heartbeat and the retry resumes from the last checkpoint; a cancelled activity is
+ * waited for, so it commits a final checkpoint before the run ends; what no retry can fix fails
+ * at once.
+ */
+export function activityProxies(input: RunInput) {
+  const common = {
+    heartbeatTimeout: input.timeouts.heartbeatMs,
+    startToCloseTimeout: input.timeouts.activityStartToCloseMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+  };
+  return {
+    gpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.gpu }),
+    cpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.cpu }),
+  };
+}

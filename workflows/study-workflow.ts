@@ -1,0 +1,48 @@
+import { setHandler } from '@temporalio/workflow';
+import { activityProxies } from './activity-options';
+import type { UnitSpec } from '../src/experiments/study';
+import type { RunResult } from '../src/results/run-result';
+import { progressQuery, type Progress } from './progress';
+import type { RunInput } from './run-input';
+
+/** Units in flight at once: bounds fan-out and history. */
+const WINDOW = 16;
+
+/**
+ * A study (toy models, MNIST studies): plan its units, run each phase's units side by side,
+ * each to its end as one durable activity (checkpoints, heartbeats, resume on any worker; a
+ * stopping worker hands the unit back without spending a retry), then check the claims and
+ * write the report.
+ */
+export async function studyWorkflow(input: RunInput): Promise<RunResult> {
+  const queues = activityProxies(input);
+  const started = Date.now();
+  const noCache = input.noCache ?? false;
+  const units = await queues.cpu.planStudy({ experiment: input.experiment, params: input.params as never });
+  const progress: Progress = Object.fromEntries(units.map((u) => [`unit ${u.id}`, { step: 0, of: u.steps }]));
+  setHandler(progressQuery, () => progress);
+  const unitBackends: Record<string, string> = {};
+  let computeMs = 0;
+  const phases = [...new Set(units.map((u) => u.phase))].sort((a, b) => a - b);
+  for (const phase of phases) {
+    const now = units.filter((u) => u.phase === phase);
+    const upstream = units.filter((u) => u.phase < phase);
+    let next = 0;
+    const run = async (unit: UnitSpec): Promise<void> => {
+      for (;;) {
+        const r = await queues[unit.queue].advanceUnit({ runId: input.runId, experiment: input.experiment, params: input.params as never, seed: input.seed, unit, upstream, noCache });
+        computeMs += r.computeMs;
+        unitBackends[unit.id] = r.backend;
+        progress[`unit ${unit.id}`] = { step: r.step, of: unit.steps };
+        if (r.done) return;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WINDOW, now.length) }, async () => {
+      while (next < now.length) await run(now[next++]!);
+    }));
+  }
+  return await queues.cpu.summarizeStudy({
+    runId: input.runId, experiment: input.experiment, preset: input.preset, params: input.params as never, seed: input.seed,
+    units, unitBackends, wallMs: Date.now() - started, computeMs, noCache,
+  });
+}
