@@ -1,4 +1,5 @@
 import { fig2b } from './fig2b/definition';
+import { fig2cd } from './fig2cd/definition';
 import { fig7 } from './fig7/definition';
 import { projectedPath } from './projected-path/definition';
 import { ParamError, resolveParams, type ParamSpec, type Params } from './params';
@@ -23,7 +24,7 @@ export interface ExperimentDefinition {
   substitutions?(params: Params): string[];
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig2b, fig7, projectedPath];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig2b, fig2cd, fig7, projectedPath];
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default, each on its preset. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [

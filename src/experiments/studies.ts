@@ -3,9 +3,10 @@
  * them; the CLI needs only the definitions (registry.ts), which stay free of numerics.
  */
 import { fig2bStudy } from './fig2b/study';
+import { fig2cdStudy } from './fig2cd/study';
 import type { Study } from './study';
 
-const STUDIES: readonly Study[] = [fig2bStudy];
+const STUDIES: readonly Study[] = [fig2bStudy, fig2cdStudy];
 
 export function findStudy(name: string): Study {
   const s = STUDIES.find((x) => x.definition.name === name);
