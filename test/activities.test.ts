@@ -196,3 +196,29 @@ test('a convolutional model gets a backend that can train it: the JS one on a wa
   await ws.useBackendFor(pipelineParts(pipeline([])).objective);
   assert.equal(tf.getBackend(), preferred, 'an MLP goes back to the preferred backend');
 });
+
+// --- studies ---
+type UnitOut = Awaited<ReturnType<ReturnType<typeof createActivities>['advanceUnit']>>;
+
+test('advanceUnit: a stopping worker gets "preempted" with the unit committed; the next attempt resumes there and the output equals an uninterrupted run', async () => {
+  const { params } = planRun('fig2b', 'small', ['repeats=8', `noise=${0.04 + Math.random() / 100}`]);
+  const unit = { id: 'lr=0.05', phase: 0, steps: 8, checkpointEvery: 2, queue: 'cpu' as const, args: { lr: 0.05 } };
+  const input = { runId: `act-${randomUUID()}`, experiment: 'fig2b', params, seed: 1, unit, upstream: [], noCache: true };
+  const stopping = new AbortController();
+  const { acts, events } = setup(stopping);
+  const env = new MockActivityEnvironment();
+  env.on('heartbeat', (d: { step?: number }) => { if ((d.step ?? 0) >= 3) stopping.abort(); });
+  const stopped = await env.run(acts.advanceUnit, input) as UnitOut;
+  assert.ok(stopped.preempted && !stopped.done && stopped.step >= 3 && stopped.step < 8, JSON.stringify(stopped));
+  const resumed = setup();
+  const done = await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input) as UnitOut;
+  assert.ok(done.done && !done.preempted && !done.cacheHit);
+  assert.equal(resumed.events.find((e) => e.event === 'unit-resume')!.step, stopped.step, 'resumed where the stopped attempt committed');
+  assert.ok(events.some((e) => e.event === 'preempted' && e.unit === 'lr=0.05'));
+  const whole = { ...input, runId: `act-${randomUUID()}` };
+  await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole);
+  const read = async (runId: string) => JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
+  assert.deepEqual(await read(input.runId), await read(whole.runId));
+  const again = await new MockActivityEnvironment().run(setup().acts.advanceUnit, input) as UnitOut;
+  assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
+});
