@@ -21,4 +21,7 @@ export const keys = {
   checkpoints: (runId: string, track: string) => `runs/${runId}/checkpoints/${track}/`,
   artifact: (runId: string, name: string) => `runs/${runId}/artifacts/${name}`,
   result: (runId: string) => `runs/${runId}/result.json`,
+  /** One small object per finished run (its result without bulky rows), for the report index. */
+  indexEntry: (runId: string) => `index/runs/${runId}.json`,
+  indexPrefix: 'index/runs/',
 };

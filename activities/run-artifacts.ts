@@ -13,11 +13,14 @@ export interface ExtraArtifact {
 
 /**
  * Write a finished run's artifacts: every figure as SVG, the HTML report (figures inline), the
- * extra artifacts, and `result.json` last, so its presence means every artifact is complete.
+ * extra artifacts, then `result.json` (with the bulky fields) and the run's index entry last, so
+ * their presence means every artifact is complete.
  * Idempotent: a retry rewrites the same objects. Returns the result with its artifact URLs.
  */
 export async function writeRunArtifacts(
   deps: ActivityDeps, base: Omit<RunResult, 'artifacts'>, title: string, figures: readonly Figure[], extras: readonly ExtraArtifact[] = [],
+  /** Fields that go into result.json only (a projected path's rows), not into payloads or the index. */
+  bulky: Record<string, unknown> = {},
 ): Promise<RunResult> {
   const { runId } = base;
   const artifacts: Record<string, string> = { result: deps.store.url(keys.result(runId)), report: deps.store.url(keys.artifact(runId, 'report.html')) };
@@ -34,6 +37,7 @@ export async function writeRunArtifacts(
   }
   await deps.store.put(keys.artifact(runId, 'report.html'), Buffer.from(renderHtmlReport(base, title, rendered)), 'text/html; charset=utf-8');
   const result: RunResult = { ...base, artifacts };
-  await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify(result, null, 2)), 'application/json');
+  await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)), 'application/json');
+  await deps.store.put(keys.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
   return result;
 }

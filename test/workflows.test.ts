@@ -61,11 +61,11 @@ test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal
   }
   const stored = JSON.parse(Buffer.from(await store.get(keys.result(result.runId))).toString());
   assert.deepEqual(stored, result);
-  const report = Buffer.from(await store.get(keys.artifact(result.runId, 'report.md'))).toString();
-  assert.match(report, /3 of 3 claims pass, 0 fail, 0 inconclusive/);
+  const report = Buffer.from(await store.get(keys.artifact(result.runId, 'report.html'))).toString();
+  assert.equal((report.match(/data-verdict="pass"/g) ?? []).length, 3, 'the report lists the three claims as passed');
   const svg = Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.svg'))).toString();
   assert.match(svg, /^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
-  assert.equal(result.artifacts.plot, store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
+  assert.equal(result.artifacts['figure:fig7-theta2'], store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
 });
 
 test('cancel: the running segments write a final checkpoint, then the run ends cancelled', async () => {

@@ -54,6 +54,8 @@ export interface TrainingProgress {
 export interface SeedPathInput {
   run: RunInput;
   seed: number;
+  /** fig4bc's bad minimum, once prepared (carried across continue-as-new). */
+  start?: StateRef | null;
   /** Set when a seed's workflow continued as new in the middle of training. */
   training?: TrainingProgress;
 }
@@ -109,10 +111,17 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   let t = input.training;
   const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
   setHandler(progressQuery, () => progress);
+  let start = input.start ?? null;
+  if (parts.badStart && !start) {
+    progress['bad minimum'] = { step: 0, of: 1 };
+    const r = await gpu.prepareStart({ runId: run.runId, seed, parts, noCache });
+    start = r.value.minimum;
+    progress['bad minimum'] = { step: 1, of: 1 };
+  }
   while (!t || t.epoch < p.epochs) {
-    if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t });
+    if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
     const r = await gpu.trainSeed({
-      runId: run.runId, seed, parts, noCache, checkpointEvery: p.checkpointEvery,
+      runId: run.runId, seed, parts, noCache, checkpointEvery: p.checkpointEvery, start,
       untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
     });
     t = {

@@ -7,7 +7,10 @@ import type { LineCheck } from '../../src/landscape/projected-path';
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
 import { cachedStage, contentKey, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
-import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspace';
+import { tensorsToState } from '../../src/train/state-tensors';
+import type { PipelineWorkspace, StateRef } from './workspace';
+import { concatDatasets } from '../../src/data/cifar';
+import { Trainer, type TrainState } from '../../src/train/trainer';
 
 /** Every stage answer says whether it came from the cache, how long its numerics took and what ran them. */
 export interface Staged<T> {
@@ -82,6 +85,54 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
   }
 
   return {
+    /**
+     * fig4bc's starting point, a minimum that generalizes badly: SGD on the clean samples and the
+     * corrupt ones (shuffled labels) together for `badStart.epochs`, then full-batch GD on the
+     * clean ones alone for `badStart.gdSteps`, checkpointed every epoch (or 100 GD steps). The
+     * state comes back at iteration 0, without momentum: SGD on the clean samples starts there.
+     */
+    async prepareStart(input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean }): Promise<Staged<Minimum>> {
+      const { parts, seed } = input;
+      const bad = parts.badStart;
+      if (!bad) throw ApplicationFailure.nonRetryable('prepareStart needs start=bad-minimum', 'ParamError');
+      return stage<Minimum>('start', parts, { seed }, input.noCache, async (key, sw) => {
+        const { train: clean } = await ws.datasets(parts.objective);
+        const corrupt = await ws.corruptSet(parts.objective, bad.corruptSamples);
+        const model = ws.model(parts.objective.model);
+        const common = { model, loss: 'lsce' as const, smoothing: parts.objective.smoothing, seed, sgd: parts.sgd };
+        const mixed = new Trainer({ ...common, data: concatDatasets([clean, corrupt], `${clean.name}+corrupt`), batchSize: parts.sampling.batch, augment: parts.sampling.augment });
+        const gd = new Trainer({ ...common, data: clean, batchSize: clean.y.length });
+        const sgdSteps = bad.epochs * mixed.stepsPerEpoch, total = sgdSteps + bad.gdSteps;
+        const progress = progressRoot('starting', key, input.runId, input.noCache);
+        const saved = await ws.checkpoints.loadLatest(progress, skipped(input.runId, 'start'), total);
+        let s: TrainState = saved ? tensorsToState(saved.tensors) : { step: 0, theta: model.init(seed), velocity: null };
+        const hooks = { yieldEvery: 1, onStep: (step: number) => heartbeat({ stage: 'start', step }), shouldStop: stopping };
+        while (s.step < total) {
+          const from = s;
+          if (s.step < sgdSteps) {
+            s = await sw.time(() => mixed.run(from, Math.min(sgdSteps, (Math.floor(from.step / mixed.stepsPerEpoch) + 1) * mixed.stepsPerEpoch), hooks).catch(nonRetryableDivergence));
+          } else {
+            // GD on the clean samples is a fresh optimizer: no momentum carried over from the mixed run.
+            const local = { ...from, step: from.step - sgdSteps, velocity: from.step === sgdSteps ? null : from.velocity };
+            const done = await sw.time(() => gd.run(local, Math.min(bad.gdSteps, local.step + 100), hooks).catch(nonRetryableDivergence));
+            s = { ...done, step: done.step + sgdSteps };
+          }
+          await ws.saveState(progress, s, { kind: 'bad minimum in progress', seed });
+          await ws.checkpoints.prune(progress, s.step);
+          if (stopping()) {
+            if (!deps.stopping.aborted) throw Context.current().cancellationSignal.reason;
+            // Not resumable as a half answer: the retry (or the next worker) goes on from the checkpoint.
+            throw new Error('worker stopping: the bad minimum goes on from its checkpoint elsewhere');
+          }
+        }
+        const { train, val } = await ws.objectives(parts.objective);
+        const [trainLoss, valLoss] = await sw.time(() => [evaluateLoss(train, s.theta), evaluateLoss(val, s.theta)]);
+        const minimum = await ws.saveState(`cache/starts/${key}/`, { step: 0, theta: s.theta, velocity: null }, { seed, kind: 'bad minimum' });
+        await clear(progress);
+        return { minimum, trainLoss, valLoss, gdSteps: bad.gdSteps, reached: true };
+      }) as Promise<Staged<Minimum>>;
+    },
+
     /**
      * Project a stored SGD state to a minimum by full-batch GD (until the loss is below the
      * projection target), checkpointing every `projection.checkpointEvery` GD steps. On worker

@@ -1,9 +1,11 @@
 import type { PipelineParams } from '../../src/experiments/projected-path/definition';
 import { projectedPathClaims, seedTraceSlopes, traceByEpoch } from '../../src/experiments/projected-path/analysis';
-import { renderReport } from '../../src/report/claims-report';
-import { renderLinePlot } from '../../src/report/svg-plot';
+import { findExperiment } from '../../src/experiments/registry';
+import type { Figure } from '../../src/experiments/study';
+import { lineFigure } from '../../src/report/figures';
 import type { RunResult } from '../../src/results/run-result';
-import { keys, type ActivityDeps } from '../deps';
+import type { ActivityDeps } from '../deps';
+import { writeRunArtifacts } from '../run-artifacts';
 import { readPathRows, type PathCountsTotal, type PathRow, type SeedPathStats, type StageComputeMs } from './path-rows';
 
 export interface SummarizePathInput {
@@ -23,9 +25,9 @@ export interface SummarizePathInput {
 export type ProjectedPathResult = RunResult & { path?: PathRow[]; counts: PathCountsTotal };
 
 /**
- * fig1/fig3 from the projected paths (claims in src/experiments/projected-path/analysis.ts).
- * Writes path.json, the plot, the report and result.json; the backends recorded are those the
- * stages reported, not this worker's.
+ * fig1/fig3 (and fig4) from the projected paths (claims in src/experiments/projected-path/
+ * analysis.ts): the figures, the report, path.json and result.json (with the rows). The
+ * backends recorded are those the stages reported, not this worker's.
  */
 export function makeSummarizeProjectedPath(deps: ActivityDeps) {
   return async function summarizeProjectedPath(input: SummarizePathInput): Promise<ProjectedPathResult> {
@@ -35,38 +37,43 @@ export function makeSummarizeProjectedPath(deps: ActivityDeps) {
     const byEpoch = traceByEpoch(rows);
     const slopes = new Map(seedTraceSlopes(rows).map((s) => [s.seed, s.slope]));
     const perSeed = input.seeds.map((s) => ({ ...s, traceSlope: slopes.get(s.seed) ?? null }));
-    const withStd = byEpoch.filter((e) => e.std !== null);
-    const svg = renderLinePlot({
-      title: `Hessian trace along projected SGD paths (${params.model}, ${params.dataset}, ${params.seeds} seeds)`, xLabel: 'epoch', yLabel: 'trace',
-      series: [
-        { label: 'mean over seeds', x: byEpoch.map((e) => e.epoch), y: byEpoch.map((e) => e.mean), color: '#1f77b4' },
-        ...(withStd.length ? [
-          { label: 'mean + std', x: withStd.map((e) => e.epoch), y: withStd.map((e) => e.mean + e.std!), color: '#aec7e8', dashed: true },
-          { label: 'mean − std', x: withStd.map((e) => e.epoch), y: withStd.map((e) => e.mean - e.std!), color: '#aec7e8', dashed: true },
-        ] : []),
-      ],
-    });
-    const backends = [...new Set(input.seeds.flatMap((s) => s.backends))].sort();
+    const experiment = findExperiment(input.experiment);
     const base = {
       runId, experiment: input.experiment, preset: input.preset, status: 'completed' as const, params: params as unknown as Record<string, unknown>,
-      seed: input.seed, backends, claims, codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
+      seed: input.seed, backends: [...new Set(input.seeds.flatMap((s) => s.backends))].sort(), claims,
+      substitutions: experiment.substitutions?.(params as never) ?? [], codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
       summary: { perSeed, traceByEpoch: byEpoch, points: rows.length, time: timeSummary(input.wallMs, input.computeMs) },
     };
-    await deps.store.put(keys.artifact(runId, 'path.json'), Buffer.from(JSON.stringify(rows)), 'application/json');
-    await deps.store.put(keys.artifact(runId, 'trace-along-path.svg'), Buffer.from(svg), 'image/svg+xml');
-    const caption = 'Hessian trace along the projected paths: per-seed epoch means, then mean ± std over seeds';
-    await deps.store.put(keys.artifact(runId, 'report.md'), Buffer.from(renderReport(base, 'Projected SGD paths and the Hessian trace', [{ file: 'trace-along-path.svg', caption }])), 'text/markdown');
-    const result = {
-      ...base, path: rows, counts: input.counts,
-      artifacts: {
-        result: deps.store.url(keys.result(runId)), report: deps.store.url(keys.artifact(runId, 'report.md')),
-        plot: deps.store.url(keys.artifact(runId, 'trace-along-path.svg')), path: deps.store.url(keys.artifact(runId, 'path.json')),
-      },
-    };
-    await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify(result, null, 2)), 'application/json');
-    const { path: _path, ...withoutPath } = result;
-    return withoutPath;
+    const figures = pathFigures(params, rows, byEpoch);
+    // fig3 is about the trace: its figure first.
+    if (input.experiment === 'fig3') figures.reverse();
+    const result = await writeRunArtifacts(deps, base, experiment.title, figures, [
+      { name: 'path.json', body: JSON.stringify(rows), contentType: 'application/json' },
+    ], { path: rows, counts: input.counts });
+    return { ...result, counts: input.counts };
   };
+}
+
+/** fig1's losses along the projected paths and fig3's trace along them (mean ± std over seeds). */
+function pathFigures(p: PipelineParams, rows: PathRow[], byEpoch: ReturnType<typeof traceByEpoch>): Figure[] {
+  const losses = rows.flatMap((r) => [
+    { epoch: r.epoch, loss: r.trainLoss, curve: `train, seed ${r.seed}` },
+    { epoch: r.epoch, loss: r.valLoss, curve: `validation, seed ${r.seed}` },
+  ]);
+  const trace = byEpoch.map((e) => ({ epoch: e.epoch, trace: e.mean, lo: e.std === null ? e.mean : e.mean - e.std, hi: e.std === null ? e.mean : e.mean + e.std }));
+  return [
+    lineFigure({
+      id: 'losses-along-path', title: `Training and validation loss along the projected paths (fig. 1; ${p.model}, ${p.dataset})`,
+      caption: `Every projected point of every seed; dashed: the threshold ${p.threshold} below which a point is a minimum (projections stop below ${p.threshold} − ${p.margin}).`,
+      data: losses, x: { field: 'epoch', title: 'epoch' }, y: { field: 'loss', title: 'loss' }, series: 'curve',
+      rules: [{ y: p.threshold, label: `threshold ${p.threshold}` }],
+    }),
+    lineFigure({
+      id: 'trace-along-path', title: `Hessian trace along the projected paths (fig. 3; ${p.seeds} seeds)`,
+      caption: 'Each seed averaged within an epoch first, then the mean over seeds; the band is ± one standard deviation over seeds.',
+      data: trace, x: { field: 'epoch', title: 'epoch' }, y: { field: 'trace', title: 'Hessian trace' }, band: { lo: 'lo', hi: 'hi' }, points: true,
+    }),
+  ];
 }
 
 /** Wall time of the run and seconds of numerics per stage (summed over workers, so it can exceed wall time). */

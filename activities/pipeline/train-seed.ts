@@ -6,7 +6,8 @@ import { stageIdentity, type PipelineParts } from '../../src/experiments/project
 import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
 import { contentKey } from '../stage-cache';
-import { tensorsToState, type PipelineWorkspace, type StateRef } from './workspace';
+import { tensorsToState } from '../../src/train/state-tensors';
+import type { PipelineWorkspace, StateRef } from './workspace';
 
 export interface TrainSeedInput {
   runId: string;
@@ -19,6 +20,8 @@ export interface TrainSeedInput {
   noCache: boolean;
   /** The newest epoch iteration the caller already holds (-1: none); only later ones come back. */
   knownIteration: number;
+  /** A state to start from instead of fresh weights (fig4bc's bad minimum), at iteration 0. */
+  start?: StateRef | null;
 }
 
 export interface TrainSeedResult {
@@ -44,10 +47,11 @@ type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
  * content key of the trajectory: a re-run, or a longer run of the same trajectory, resumes from
  * what is committed there. `--no-cache` trains afresh under the run's own prefix.
  */
-export function trainRoot(input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean }, codeVersion: string, backend: string): string {
+export function trainRoot(input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean; start?: StateRef | null }, codeVersion: string, backend: string): string {
+  const inputs = { seed: input.seed, ...(input.start ? { start: input.start.sha256 } : {}) };
   return input.noCache
     ? `runs/${input.runId}/seed-${input.seed}/train/`
-    : `cache/train/${contentKey('train', stageIdentity('train', input.parts, { seed: input.seed }, { code: codeVersion, backend }))}/`;
+    : `cache/train/${contentKey('train', stageIdentity('train', input.parts, inputs, { code: codeVersion, backend }))}/`;
 }
 
 /**
@@ -96,7 +100,8 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
     const spe = trainer.stepsPerEpoch;
     const until = input.untilEpoch * spe;
     const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }), until);
-    let state = latest ? tensorsToState(latest.tensors) : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
+    const fresh = async () => input.start ? { ...(await ws.loadState(input.start)), step: 0, velocity: null } : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
+    let state = latest ? tensorsToState(latest.tensors) : await fresh();
     const meta = { runId, seed, parts, stepsPerEpoch: spe, backend, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
     if (!latest) await ws.saveState(root, state, meta);
     const resumedFrom = state.step;

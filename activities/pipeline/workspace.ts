@@ -3,17 +3,18 @@ import { ApplicationFailure } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
-import type { Tensor } from '../../src/checkpoint/safetensors';
 import { loadCifar } from '../../src/data/cifar-download';
 import type { Dataset } from '../../src/data/dataset';
 import { loadMnist } from '../../src/data/mnist';
-import { subset } from '../../src/data/preprocess';
+import { shuffleLabels, subset } from '../../src/data/preprocess';
+import { select } from '../../src/data/dataset';
 import { fitToModel } from '../../src/data/tensor-data';
 import type { PipelineParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
 import { backendLabel, useBackendForModel } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
+import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { Trainer, type TrainState } from '../../src/train/trainer';
 
 /** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
@@ -59,6 +60,19 @@ export class PipelineWorkspace {
       this.data.set(id, d);
     }
     return d;
+  }
+
+  /**
+   * fig4bc's corrupt set B: `n` more training samples, disjoint from the clean set (the next ones
+   * of the same seeded draw), with their labels shuffled among them.
+   */
+  async corruptSet(p: PipelineParts['objective'], n: number): Promise<Dataset> {
+    const all = p.dataset === 'mnist' ? loadMnist('train') : await loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'train', path.join(this.config.dataDir, 'datasets'));
+    const clean = p.samples || all.y.length - n;
+    if (clean + n > all.y.length) throw ApplicationFailure.nonRetryable(`${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`, 'ParamError');
+    const drawn = subset(all, clean + n, 0);
+    const b = select(drawn, Int32Array.from({ length: n }, (_, i) => clean + i), `${drawn.name}/corrupt`);
+    return fitToModel(shuffleLabels(b, 1), this.model(p.model).inputShape);
   }
 
   /**
@@ -119,21 +133,3 @@ export class PipelineWorkspace {
   }
 }
 
-export function stateToTensors(s: TrainState): Record<string, Tensor> {
-  const t: Record<string, Tensor> = {
-    theta: { dtype: 'F32', shape: [s.theta.length], data: s.theta },
-    step: { dtype: 'I64', shape: [1], data: Float64Array.of(s.step) },
-  };
-  if (s.velocity) t.velocity = { dtype: 'F32', shape: [s.velocity.length], data: s.velocity };
-  if (s.noiseAnchor) {
-    t.noise_anchor_theta = { dtype: 'F32', shape: [s.noiseAnchor.theta.length], data: s.noiseAnchor.theta };
-    t.noise_anchor_step = { dtype: 'I64', shape: [1], data: Float64Array.of(s.noiseAnchor.step) };
-  }
-  return t;
-}
-
-export function tensorsToState(t: Record<string, Tensor>): TrainState {
-  const s: TrainState = { step: t.step!.data[0]!, theta: Float32Array.from(t.theta!.data), velocity: t.velocity ? Float32Array.from(t.velocity.data) : null };
-  if (t.noise_anchor_theta && t.noise_anchor_step) s.noiseAnchor = { step: t.noise_anchor_step.data[0]!, theta: Float32Array.from(t.noise_anchor_theta.data) };
-  return s;
-}

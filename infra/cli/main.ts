@@ -11,6 +11,7 @@ import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
 import { hessianCommand } from './commands/hessian';
 import { listCommand } from './commands/list';
+import { reportCommand } from './commands/report';
 import { reproduceCommand } from './commands/reproduce';
 import { resultsCommand } from './commands/results';
 import { runCommand } from './commands/run';
@@ -35,6 +36,7 @@ export async function main(args: string[]): Promise<void> {
     .command(cancelCommand)
     .command(resultsCommand)
     .command(experimentsCommand)
+    .command(reportCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
     .demandCommand(1, 'name a command; `repro --help` lists them')

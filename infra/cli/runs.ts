@@ -6,7 +6,7 @@ import { keys } from '../../activities/deps';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/storage/object-store';
 import type { Params } from '../../src/experiments/params';
 import type { ExperimentDefinition } from '../../src/experiments/registry';
-import { measurementText, predictionText } from '../../src/report/claims-report';
+import { measurementText, predictionText } from '../../src/report/claim-text';
 import type { RunResult } from '../../src/results/run-result';
 import { runWorkflowId, type RunInput } from '../../workflows/run-input';
 

@@ -33,5 +33,13 @@ export function fitToModel(d: Dataset, inputShape: number[]): Dataset {
     const side = Math.sqrt(features / img.shape[2]!);
     if (Number.isInteger(side)) return flatten(resize(img, side, side));
   }
+  if (inputShape.length === 3 && d.shape.length === 3) {
+    // Images to images: area resize, then grey scale or grey replicated to three channels.
+    const [h, w, c] = inputShape as [number, number, number];
+    let img = d.shape[0] === h && d.shape[1] === w ? d : resize(d, h, w);
+    if (img.shape[2] === 3 && c === 1) img = grayscale(img);
+    else if (img.shape[2] === 1 && c === 3) img = { ...img, shape: [h, w, 3], x: Float32Array.from({ length: img.x.length * 3 }, (_, i) => img.x[Math.floor(i / 3)]!) };
+    if (img.shape.join() === inputShape.join()) return img;
+  }
   throw new DataFormatError(`${d.name}: samples of shape [${d.shape}] do not fit a model input of [${inputShape}]`);
 }

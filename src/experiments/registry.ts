@@ -1,7 +1,10 @@
+import { fig2a } from './fig2a/definition';
 import { fig2b } from './fig2b/definition';
 import { fig2cd } from './fig2cd/definition';
+import { fig5 } from './fig5/definition';
 import { fig7 } from './fig7/definition';
-import { projectedPath } from './projected-path/definition';
+import { noiseTopk } from './noise-topk/definition';
+import { fig1, fig3, fig4a, fig4bc, projectedPath } from './projected-path/definition';
 import { ParamError, resolveParams, type ParamSpec, type Params } from './params';
 
 /** One runnable experiment: what it checks, its parameters and which workflow runs it. */
@@ -24,7 +27,7 @@ export interface ExperimentDefinition {
   substitutions?(params: Params): string[];
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig2b, fig2cd, fig7, projectedPath];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noiseTopk, projectedPath];
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default, each on its preset. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [

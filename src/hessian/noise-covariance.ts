@@ -41,8 +41,12 @@ export async function perSampleGradients(obj: Objective, theta: Float32Array, in
 
 /**
  * CS(H, C) at θ. `obj` must hold its data as one batch (per-sample gradients slice it). With
- * `exact`, every sample and every Hessian column are used; otherwise `samples` random samples and
- * `probes` Hutchinson probes for Tr(H²).
+ * `exact`, C is the covariance of every sample's gradient and H every Hessian column: both
+ * traces exact. Otherwise C is estimated from `samples` random samples and the traces by
+ * Hutchinson with `probes` Rademacher probes z: Tr(H²) = E‖Hz‖², Tr(HC) = E (Hz)·(Cz) (the
+ * same products), with the unbiased sample covariance (1/(m−1)) and ‖C‖²_F estimated without
+ * bias for the covariance over all n samples (a small sample's own ‖Ĉ‖² would weigh its ‖dᵢ‖⁴
+ * terms n/m times too much and pull CS down).
  */
 export async function covarianceAlignment(obj: Objective, theta: Float32Array, opts: { exact: boolean; samples?: number; probes?: number; seed: number }): Promise<AlignmentResult> {
   const n = obj.batches[0]!.y.shape[0];
@@ -54,13 +58,11 @@ export async function covarianceAlignment(obj: Objective, theta: Float32Array, o
   const centered = grads.map((g) => { const d = Float64Array.from(g); axpy(-1, mean, d); return d; });
   const op = hessianOperator(obj, theta);
   try {
-    let trHC = 0;
-    for (const d of centered) trHC += dot(d, await op.apply(d)) / m;
-    let trC2 = 0;
-    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) trC2 += dot(centered[i]!, centered[j]!) ** 2;
-    trC2 /= m * m;
-    let trH2 = 0;
+    let trHC = 0, trC2 = 0, trH2 = 0;
     if (opts.exact) {
+      for (const d of centered) trHC += dot(d, await op.apply(d)) / m;
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) trC2 += dot(centered[i]!, centered[j]!) ** 2;
+      trC2 /= m * m;
       for (let k = 0; k < theta.length; k++) {
         const e = new Float64Array(theta.length);
         e[k] = 1;
@@ -68,8 +70,23 @@ export async function covarianceAlignment(obj: Objective, theta: Float32Array, o
         trH2 += dot(col, col);
       }
     } else {
+      // ‖C‖²_F = (1/n²)[Σᵢ‖dᵢ‖⁴ + Σ_{i≠j}(dᵢ·dⱼ)²] over the n samples of the data: each part
+      // estimated without bias from the m drawn (their mean, and a U-statistic over distinct pairs).
+      let fourth = 0, pairs = 0;
+      for (let i = 0; i < m; i++) {
+        fourth += dot(centered[i]!, centered[i]!) ** 2 / m;
+        for (let j = i + 1; j < m; j++) pairs += (2 * dot(centered[i]!, centered[j]!) ** 2) / (m * (m - 1));
+      }
+      trC2 = fourth / n + ((n - 1) / n) * pairs;
       const probes = opts.probes ?? 32;
-      for (let p = 0; p < probes; p++) { const hz = await op.apply(rademacher(theta.length, opts.seed, p, 'probe/cs')); trH2 += dot(hz, hz) / probes; }
+      for (let p = 0; p < probes; p++) {
+        const z = rademacher(theta.length, opts.seed, p, 'probe/cs');
+        const hz = await op.apply(z);
+        const cz = new Float64Array(theta.length);
+        for (const d of centered) axpy(dot(d, z) / (m - 1), d, cz);
+        trH2 += dot(hz, hz) / probes;
+        trHC += dot(hz, cz) / probes;
+      }
     }
     return { cs: trHC / Math.sqrt(trH2 * trC2), trHC, trH2, trC2, samples: m, method: opts.exact ? 'exact' : 'randomized' };
   } finally {

@@ -24,7 +24,7 @@ export class Model {
   readonly paramCount: number;
   readonly offsets: number[];
 
-  constructor(readonly name: string, readonly inputShape: number[], readonly numClasses: number, private readonly network: NetworkFn) {
+  constructor(readonly name: string, readonly inputShape: number[], readonly numClasses: number, readonly network: NetworkFn) {
     const shapes = new ShapeBuilder();
     const out = network(shapes, { dims: inputShape });
     if (out.dims.length !== 1 || out.dims[0] !== numClasses) throw new Error(`${name}: network ends in [${out.dims}], expected [${numClasses}]`);
@@ -83,9 +83,18 @@ export const INPUTS = {
  * Build a model by name: `mlp:196-30-10`, `small-cnn`, `convnet4`, `preact-resnet18`,
  * `vgg16-bn`, `densenet-bc`. `classes` overrides the default class count (e.g. 100). A width
  * suffix narrows the wide models with their structure unchanged: `preact-resnet18:8`,
- * `vgg16-bn:8` (base channels), `densenet-bc:4` (growth rate).
+ * `vgg16-bn:8` (base channels), `densenet-bc:4` (growth rate); `small-cnn:8x8x1` sets its input.
  */
 export function buildModel(spec: string, classes?: number): Model {
+  const at = spec.indexOf('@');
+  if (at >= 0) {
+    // `<model>@HxWxC`: a convolutional model on another input size (its pools and global average adapt).
+    const shape = spec.slice(at + 1).split('x').map(Number);
+    if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the input after '@' must be HxWxC, e.g. @8x8x1`);
+    const base = buildModel(spec.slice(0, at), classes);
+    if (base.inputShape.length !== 3) throw new Error(`model '${spec}': only convolutional models take an input size`);
+    return new Model(spec, shape, base.numClasses, base.network);
+  }
   const [kind, arg] = spec.split(':');
   const width = (standard: number): number => {
     if (arg === undefined) return standard;
@@ -99,7 +108,12 @@ export function buildModel(spec: string, classes?: number): Model {
       if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': expected mlp:IN-HIDDEN...-OUT, e.g. mlp:196-30-10`);
       return new Model(spec, [dims[0]!], dims[dims.length - 1]!, mlp(dims));
     }
-    case 'small-cnn': return new Model(spec, [32, 32, 3], classes ?? 10, smallCnnWith(classes ?? 10));
+    case 'small-cnn': {
+      // The global average pool takes any image size: `small-cnn:8x8x1` runs it on 8×8 grey images.
+      const shape = arg === undefined ? [32, 32, 3] : arg.split('x').map(Number);
+      if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the input after ':' must be HxWxC, e.g. small-cnn:8x8x1`);
+      return new Model(spec, shape, classes ?? 10, smallCnnWith(classes ?? 10));
+    }
     case 'convnet4': return new Model(spec, [28, 28, 1], classes ?? 10, mnistConvNet(classes ?? 10));
     case 'preact-resnet18': return new Model(spec, [32, 32, 3], classes ?? 10, preactResNet18(classes ?? 10, width(64)));
     case 'vgg16-bn': return new Model(spec, [32, 32, 3], classes ?? 10, vgg16bn(classes ?? 10, width(64)));

@@ -5,7 +5,7 @@
  */
 import { tally, type Claim } from '../results/claims';
 import type { RunResult } from '../results/run-result';
-import { measurementText, predictionText } from './claims-report';
+import { measurementText, predictionText } from './claim-text';
 
 const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: number): string => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));

@@ -10,7 +10,7 @@ import { buildModel } from '../../src/models/model';
 import { noiseVariances, sampleNoise } from '../../src/optim/noise';
 import { sgdStep } from '../../src/optim/sgd';
 import { Trainer, type TrainConfig } from '../../src/train/trainer';
-import { stateToTensors, tensorsToState } from '../../activities/pipeline/workspace';
+import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors';
 
 const mnist500 = flatten(resize(subset(loadMnist('train'), 500, 1), 14, 14));

@@ -1,7 +1,7 @@
-import { createWriteStream, mkdirSync, writeFileSync } from 'fs';
+import { createWriteStream, mkdirSync } from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
-import { keys } from '../../../activities';
+import { downloadReport } from './report';
 import { DEFAULT_SUITE, planRun } from '../../../src/experiments/registry';
 import type { RunResult } from '../../../src/results/run-result';
 import { connectTemporal, makeObjectStore } from '../../clients';
@@ -45,8 +45,8 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
         process.stderr.write(`running ${handle.workflowId} (watch: ${stack.webUi}/namespaces/${config.temporal.namespace}/workflows)\n`);
         const result = await awaitResult(handle, makeObjectStore(config));
         results.push(result);
-        const dir = await downloadReport(config, result);
-        if (!argv.json) print(formatResult(result) + `\n  local report: ${path.join(dir, 'report.md')}\n`);
+        const report = await downloadReport(makeObjectStore(config), result.runId, path.join(config.dataDir, 'reports'));
+        if (!argv.json) print(formatResult(result) + `\n  local report: ${report}\n`);
       }
     } finally {
       await connection.close();
@@ -59,14 +59,3 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     if (results.some((r) => r.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = CLAIMS_FAILED_EXIT;
   },
 };
-
-/** Copy a run's report and plots next to the data folder so they open without S3 tools. */
-async function downloadReport(config: ReturnType<typeof configFrom>, result: RunResult): Promise<string> {
-  const store = makeObjectStore(config);
-  const dir = path.join(config.dataDir, 'reports', result.runId);
-  mkdirSync(dir, { recursive: true });
-  const prefix = keys.artifact(result.runId, '');
-  for (const key of await store.list(prefix)) writeFileSync(path.join(dir, key.slice(prefix.length)), await store.get(key));
-  writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
-  return dir;
-}

@@ -7,18 +7,23 @@ export interface TracedPoint {
   seed: number;
   epoch: number;
   trace: number | null;
+  valLoss?: number;
 }
 
-/** Per seed, the mean trace of its path points in each epoch bin (points within ±½ epoch of it). */
-export function perSeedEpochMeans(rows: readonly TracedPoint[]): Map<number, Map<number, number>> {
+type Value = (r: TracedPoint) => number | null | undefined;
+const traceOf: Value = (r) => r.trace;
+
+/** Per seed, the mean of a quantity over its path points in each epoch bin (points within ±½ epoch of it). */
+export function perSeedEpochMeans(rows: readonly TracedPoint[], value: Value = traceOf): Map<number, Map<number, number>> {
   const sums = new Map<number, Map<number, { s: number; n: number }>>();
   for (const r of rows) {
-    if (r.trace === null || !Number.isFinite(r.trace)) continue;
+    const v = value(r);
+    if (v === null || v === undefined || !Number.isFinite(v)) continue;
     const bins = sums.get(r.seed) ?? new Map<number, { s: number; n: number }>();
     sums.set(r.seed, bins);
     const e = Math.round(r.epoch);
     const b = bins.get(e) ?? { s: 0, n: 0 };
-    bins.set(e, { s: b.s + r.trace, n: b.n + 1 });
+    bins.set(e, { s: b.s + v, n: b.n + 1 });
   }
   return new Map([...sums].map(([seed, bins]) => [seed, new Map([...bins].map(([e, b]) => [e, b.s / b.n]))]));
 }
@@ -38,8 +43,8 @@ export function traceByEpoch(rows: readonly TracedPoint[]): Array<{ epoch: numbe
 }
 
 /** Each seed's least-squares slope of its epoch-mean trace against epoch (seeds with fewer than 2 epochs left out). */
-export function seedTraceSlopes(rows: readonly TracedPoint[]): Array<{ seed: number; slope: number; epochs: number }> {
-  return [...perSeedEpochMeans(rows)].flatMap(([seed, bins]) => {
+export function seedTraceSlopes(rows: readonly TracedPoint[], value: Value = traceOf): Array<{ seed: number; slope: number; epochs: number }> {
+  return [...perSeedEpochMeans(rows, value)].flatMap(([seed, bins]) => {
     const epochs = [...bins.keys()].sort((a, b) => a - b);
     if (epochs.length < 2) return [];
     return [{ seed, slope: linearFit(epochs, epochs.map((e) => bins.get(e)!)).slope, epochs: epochs.length }];
@@ -76,7 +81,7 @@ export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoin
   const checked = seeds.reduce((a, s) => a + s.pairsAfterSettle, 0);
   const slopes = seedTraceSlopes(rows);
   const trend = meanInterval(slopes.map((s) => s.slope), TREND_CONFIDENCE);
-  return [
+  const claims = [
     withinClaim({
       id: 'path-connected',
       description: `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima `
@@ -103,4 +108,17 @@ export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoin
       inconclusiveBecause: slopes.length < 2 ? `${slopes.length} seed(s) with at least two traced epochs: an interval needs two` : undefined,
     }),
   ];
+  if (p.start === 'bad-minimum') {
+    // fig4b/c: from a minimum that memorized shuffled labels, SGD on the clean data moves along the valley to better generalization.
+    const val = seedTraceSlopes(rows, (r) => r.valLoss);
+    const fall = meanInterval(val.map((s) => s.slope), TREND_CONFIDENCE);
+    claims.push(signClaim({
+      id: 'validation-loss-falls',
+      description: `starting at a minimum that also fit ${p.corruptSamples} samples with shuffled labels, the validation loss along the projected path falls: `
+        + `per-seed slope of the epoch-mean validation loss, averaged over ${val.length} seeds, ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval`,
+      paper: 'appendix A.2, fig. 4(b), 4(c)', side: 'negative', measured: fall.mean, interval: fall.interval,
+      inconclusiveBecause: val.length < 2 ? 'an interval over seeds needs two seeds' : undefined,
+    }));
+  }
+  return claims;
 }

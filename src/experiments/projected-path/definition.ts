@@ -36,6 +36,39 @@ export interface PipelineParams {
   traceStride: number;
   /** Extra checkpoints every K iterations inside an epoch (0: epoch boundaries only). */
   checkpointEvery: number;
+  /**
+   * Where SGD starts: `init` (fresh weights), or `bad-minimum` (fig4bc: a minimum that also fits
+   * `corruptSamples` extra samples with shuffled labels, then GD on the clean samples alone).
+   */
+  start: 'init' | 'bad-minimum';
+  corruptSamples: number;
+  /** SGD epochs on clean ∪ corrupt samples, then GD steps on the clean ones, to reach the bad minimum. */
+  badEpochs: number;
+  badGdSteps: number;
+}
+
+/** The paper's models and data for the projected-path figures, to name what a run substitutes. */
+const PAPER_SETTING: Record<string, { model: string; dataset: string } | undefined> = {
+  fig1: { model: 'preact-resnet18', dataset: 'cifar10' },
+  fig3: { model: 'preact-resnet18', dataset: 'cifar10' },
+  fig4a: { model: 'densenet-bc', dataset: 'cifar100' },
+  fig4bc: { model: 'convnet4', dataset: 'mnist' },
+};
+
+/** Where a projected-path run departs from the paper's setting of its figure. */
+export function pathSubstitutions(experiment: string, params: Params): string[] {
+  const p = params as unknown as PipelineParams;
+  const paper = PAPER_SETTING[experiment];
+  if (!paper) return [];
+  const out: string[] = [];
+  const cifar = p.dataset.startsWith('cifar');
+  if (paper.dataset !== p.dataset) {
+    out.push(`${p.dataset === 'mnist' ? 'MNIST' : p.dataset.toUpperCase()} in place of ${paper.dataset.toUpperCase()}`
+      + (cifar || paper.dataset === 'mnist' ? '' : ': CIFAR is not on this machine (import it with `repro data import`)'));
+  }
+  if (!p.model.startsWith(paper.model) || p.model !== paper.model) out.push(`model ${p.model} in place of ${paper.model}`);
+  if (p.samples !== 0) out.push(`${p.samples} training samples, ${p.epochs} epochs, ${p.seeds} seeds (a size that runs in minutes on a CPU)`);
+  return out;
 }
 
 /**
@@ -72,6 +105,10 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'probes', kind: 'int', default: 30, description: 'HVPs per trace estimate (XTrace)', min: 4 },
     { name: 'traceStride', kind: 'int', default: 1, description: 'trace at every k-th path point', min: 1 },
     { name: 'checkpointEvery', kind: 'int', default: 0, description: 'extra checkpoints every K iterations (0: epochs only)', min: 0 },
+    { name: 'start', kind: 'string', default: 'init', description: 'init, or bad-minimum (fig4bc: start at a minimum that memorized shuffled labels)' },
+    { name: 'corruptSamples', kind: 'int', default: 0, description: 'bad-minimum: extra training samples with shuffled labels (the paper\'s set B)', min: 0 },
+    { name: 'badEpochs', kind: 'int', default: 30, description: 'bad-minimum: SGD epochs on the clean and corrupt samples together', min: 1 },
+    { name: 'badGdSteps', kind: 'int', default: 500, description: 'bad-minimum: then GD steps on the clean samples alone', min: 0 },
   ],
   presets: {
     default: {},
@@ -81,16 +118,47 @@ export const projectedPath: ExperimentDefinition = {
       batch: 500, augment: true, threshold: 0.55, margin: 0.01, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
     },
   },
+  substitutions: (params) => pathSubstitutions('projected-path', params),
   validate(params: Params): void {
     const p = params as unknown as PipelineParams;
-    if (!/^(mlp:\d+(-\d+)+|small-cnn|convnet4|preact-resnet18|vgg16-bn|densenet-bc)(:\d+)?$/.test(p.model)) {
-      throw new ParamError(`--set model=${p.model}: use mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn or densenet-bc`);
+    if (!/^(mlp:\d+(-\d+)+|(small-cnn|convnet4|preact-resnet18|vgg16-bn|densenet-bc)(:\d+)?(@\d+x\d+x\d+)?)$/.test(p.model)) {
+      throw new ParamError(`--set model=${p.model}: use mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn or densenet-bc (optionally :WIDTH and @HxWxC)`);
     }
     if (!['mnist', 'cifar10', 'cifar100'].includes(p.dataset)) throw new ParamError(`--set dataset=${p.dataset}: use mnist, cifar10 or cifar100`);
-    if (!p.model.startsWith('mlp:') && p.dataset === 'mnist') {
-      throw new ParamError(`--set model=${p.model} takes 32×32 colour images: use --set dataset=cifar10 or cifar100 (or an mlp:... model with mnist)`);
-    }
+    if (!['init', 'bad-minimum'].includes(p.start)) throw new ParamError(`--set start=${p.start}: use init or bad-minimum`);
+    if (p.start === 'bad-minimum' && p.corruptSamples < 1) throw new ParamError('--set start=bad-minimum needs --set corruptSamples=N (N > 0 samples with shuffled labels)');
     if (p.margin >= p.threshold) throw new ParamError(`--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`);
     if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };
+
+/** The figures the projected-path engine reproduces, each one command with the paper's presets. */
+const family = (name: string, title: string, paper: string, presets: Record<string, Params>): ExperimentDefinition => ({
+  ...projectedPath, name, title, paper, presets: { default: presets.small!, ...presets },
+  substitutions: (params) => pathSubstitutions(name, params),
+});
+
+const CIFAR_RESNET: Params = {
+  model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
+  batch: 500, augment: true, threshold: 0.55, margin: 0.01, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
+};
+
+export const fig1 = family('fig1', 'Projected SGD paths stay in one minimal valley (fig. 1)', 'section 2.1.1, fig. 1', {
+  small: { seeds: 4 }, paper: CIFAR_RESNET, 'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
+});
+
+export const fig3 = family('fig3', 'The Hessian trace decreases along projected SGD paths (fig. 3)', 'section 4.3, fig. 3', {
+  small: { seeds: 4 }, paper: CIFAR_RESNET, 'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
+});
+
+export const fig4a = family('fig4a', 'Projected paths and trace on DenseNet-BC, CIFAR-100 (fig. 4a)', 'appendix A.2, fig. 4(a)', {
+  // A narrow DenseNet-BC (growth 2) on 8×8 grey MNIST, so its convolutions run on a CPU.
+  small: { model: 'densenet-bc:2@8x8x1', dataset: 'mnist', samples: 256, valSamples: 256, epochs: 3, seeds: 2, batch: 32, lr: 0.05, threshold: 1.5, margin: 0.05, probes: 8, linePoints: 10 },
+  paper: { ...CIFAR_RESNET, model: 'densenet-bc', dataset: 'cifar100', batch: 512, threshold: 0.8, margin: 0.02 },
+});
+
+export const fig4bc = family('fig4bc', 'SGD escapes a badly generalizing minimum along a connected valley (fig. 4b, 4c)', 'appendix A.2, fig. 4(b), 4(c)', {
+  small: { start: 'bad-minimum', samples: 500, corruptSamples: 250, valSamples: 500, epochs: 5, seeds: 4, badEpochs: 30, badGdSteps: 500 },
+  paper: { start: 'bad-minimum', model: 'convnet4', dataset: 'mnist', samples: 40000, corruptSamples: 20000, valSamples: 0, epochs: 100, seeds: 10, lr: 0.1, momentum: 0.9, batch: 500, threshold: 0.55, margin: 0.01, badEpochs: 150, badGdSteps: 5000 },
+  'paper-resnet18': { ...CIFAR_RESNET, start: 'bad-minimum', samples: 40000, corruptSamples: 10000, badEpochs: 150, badGdSteps: 5000 },
+});

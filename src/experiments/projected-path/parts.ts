@@ -18,6 +18,8 @@ export interface PipelineParts {
   line: { threshold: number; points: number };
   /** Hessian trace estimates (XTrace with `probes` HVPs). */
   trace: { probes: number };
+  /** fig4bc's start at a bad minimum (null: fresh weights). */
+  badStart: { corruptSamples: number; epochs: number; gdSteps: number } | null;
 }
 
 export function pipelineParts(p: PipelineParams): PipelineParts {
@@ -28,13 +30,15 @@ export function pipelineParts(p: PipelineParams): PipelineParts {
     projection: { target: p.threshold - p.margin, cap: p.projectionSteps, checkpointEvery: p.projectionCheckpointEvery },
     line: { threshold: p.threshold, points: p.linePoints },
     trace: { probes: p.probes },
+    badStart: p.start === 'bad-minimum' ? { corruptSamples: p.corruptSamples, epochs: p.badEpochs, gdSteps: p.badGdSteps } : null,
   };
 }
 
-export type PipelineStage = 'train' | 'replay' | 'project' | 'line' | 'trace' | 'segment';
+export type PipelineStage = 'start' | 'train' | 'replay' | 'project' | 'line' | 'trace' | 'segment';
 
 /** The parts each stage's answer depends on (execution settings such as checkpoint spacing excluded). */
 const DEPENDS: Record<PipelineStage, ReadonlyArray<keyof PipelineParts>> = {
+  start: ['objective', 'sgd', 'sampling', 'badStart'],
   train: ['objective', 'sgd', 'sampling'],
   replay: ['objective', 'sgd', 'sampling'],
   project: ['objective', 'sgd', 'projection'],

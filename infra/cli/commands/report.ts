@@ -1,0 +1,78 @@
+import { spawn } from 'child_process';
+import { mkdirSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import type { Argv, CommandModule } from 'yargs';
+import { keys } from '../../../activities';
+import { renderIndexHtml } from '../../../src/report/html-report';
+import type { RunResult } from '../../../src/results/run-result';
+import { ObjectNotFoundError, type ObjectStore } from '../../../src/storage/object-store';
+import { checkS3, makeObjectStore } from '../../clients';
+import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+
+interface ReportArgs extends GlobalArgs {
+  runId?: string;
+  out?: string;
+  open: boolean;
+  index: boolean;
+}
+
+/** Copy a finished run's report and artifacts from S3 into `dir/<runId>/`; returns the report's path. */
+export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
+  let result: RunResult;
+  try {
+    result = JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult;
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw new Error(`run '${runId}' has no report yet: it is still running, failed, or does not exist (\`repro status ${runId}\`)`);
+    throw err;
+  }
+  const target = path.join(dir, runId);
+  mkdirSync(target, { recursive: true });
+  const prefix = keys.artifact(runId, '');
+  for (const key of await store.list(prefix)) writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
+  writeFileSync(path.join(target, 'result.json'), JSON.stringify(result, null, 2));
+  return path.join(target, 'report.html');
+}
+
+/** Write the index of every finished run (and their reports) into `dir`; also stored in S3 as `index/index.html`. */
+export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
+  const entries: RunResult[] = [];
+  for (const key of await store.list(keys.indexPrefix)) {
+    if (!key.endsWith('.json')) continue;
+    const r = JSON.parse(Buffer.from(await store.get(key)).toString('utf8')) as RunResult;
+    entries.push(r);
+    await downloadReport(store, r.runId, dir);
+  }
+  const html = renderIndexHtml(entries);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'index.html'), html);
+  await store.put('index/index.html', Buffer.from(html), 'text/html; charset=utf-8');
+  return { path: path.join(dir, 'index.html'), runs: entries.length };
+}
+
+function openInBrowser(file: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  const child = spawn(opener, [file], { detached: true, stdio: 'ignore' });
+  child.on('error', () => process.stderr.write(`could not start ${opener}; open ${file} yourself\n`));
+  child.unref();
+}
+
+export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
+  command: 'report [run-id]',
+  describe: 'Write a run\'s HTML report (figures inline, no scripts) to a folder, or with --index the index of all runs',
+  builder: (y) => (y
+    .positional('run-id', { type: 'string', describe: 'a finished run (see `repro list`)' })
+    .option('out', { type: 'string', describe: 'folder to write into (default: <dataDir>/reports)' })
+    .option('open', { type: 'boolean', default: false, describe: 'open the page in the default browser' })
+    .option('index', { type: 'boolean', default: false, describe: 'write index.html of every finished run, with their reports' })) as unknown as Argv<ReportArgs>,
+  handler: async (argv) => {
+    if (!argv.index && !argv.runId) throw new UsageError('name a run (`repro report <run-id>`) or ask for the index (`repro report --index`)');
+    const config = configFrom(argv);
+    await checkS3(config);
+    const store = makeObjectStore(config);
+    const dir = path.resolve(argv.out ?? path.join(config.dataDir, 'reports'));
+    const file = argv.index ? (await writeReportIndex(store, dir)).path : await downloadReport(store, argv.runId!, dir);
+    if (argv.json) printJson({ report: file });
+    else print(file);
+    if (argv.open) openInBrowser(file);
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * A unit that trains a tfjs model and measures it along the way: the common program of the
+ * MNIST studies (fig2a, fig5, fig6, noise-topk). Training is the deterministic Trainer (batches,
+ * augmentation and noise from seed and step), so a unit resumed from any checkpoint continues
+ * the same trajectory; measurements happen at fixed steps and are checkpointed with the state.
+ */
+import type { Tensor } from '../checkpoint/safetensors';
+import { stateToTensors, tensorsToState } from '../train/state-tensors';
+import { Trainer, type TrainConfig, type TrainState } from '../train/trainer';
+import type { UnitContext, UnitProgram } from './study';
+
+/** A measurement at one step: named numbers. */
+export type Measurement = Record<string, number>;
+
+export interface TrainingState {
+  train: TrainState;
+  records: Array<{ step: number } & Measurement>;
+}
+
+export interface TrainingUnitOptions<P> {
+  /** The model spec, to pick a backend that can train it (`tfjs:<model>`). */
+  model: string;
+  /** The trainer of this unit (model, data, loss, batch, SGD, seed, noise). */
+  trainer(ctx: UnitContext<P>): TrainConfig;
+  /** The state training starts from (fresh weights, or an earlier phase's final state). */
+  start(ctx: UnitContext<P>): Promise<TrainState>;
+  /** Steps between measurements (0: only at the end); the first is at the start. */
+  measureEvery: number;
+  measure?(ctx: UnitContext<P>, state: TrainState): Promise<Measurement>;
+  output(ctx: UnitContext<P>, state: TrainingState): Promise<unknown> | unknown;
+}
+
+const trainers = new WeakMap<object, Trainer>();
+
+/** A study program that trains with the project's Trainer and measures at fixed steps. */
+export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, TrainingState> {
+  const trainerOf = (ctx: UnitContext<P>): Trainer => {
+    // One trainer per unit context and process: it caches the designed-noise basis.
+    let t = trainers.get(ctx as object);
+    if (!t) { t = new Trainer(o.trainer(ctx)); trainers.set(ctx as object, t); }
+    return t;
+  };
+  const due = (step: number): boolean => o.measureEvery > 0 && step % o.measureEvery === 0;
+  const record = async (ctx: UnitContext<P>, s: TrainingState): Promise<void> => {
+    if (!o.measure || s.records.at(-1)?.step === s.train.step) return;
+    s.records.push({ step: s.train.step, ...(await o.measure(ctx, s.train)) });
+  };
+  return {
+    numerics: `tfjs:${o.model}`,
+    async init(ctx) {
+      const s: TrainingState = { train: await o.start(ctx), records: [] };
+      await record(ctx, s);
+      return s;
+    },
+    async advance(ctx, s, untilStep, hooks) {
+      const trainer = trainerOf(ctx);
+      while (s.train.step < untilStep && !hooks.shouldStop()) {
+        const next = o.measureEvery > 0 ? Math.min(untilStep, (Math.floor(s.train.step / o.measureEvery) + 1) * o.measureEvery) : untilStep;
+        s.train = await trainer.run(s.train, next, { yieldEvery: 1, shouldStop: hooks.shouldStop, onStep: (step) => hooks.onStep?.(step) });
+        if (due(s.train.step) || s.train.step === ctx.unit.steps) await record(ctx, s);
+      }
+      return s;
+    },
+    step: (s) => s.train.step,
+    save: (s): Record<string, Tensor> => ({
+      ...stateToTensors(s.train),
+      records_json: jsonTensor(s.records),
+    }),
+    load: (t) => ({ train: tensorsToState(t), records: JSON.parse(Buffer.from(t.records_json!.data as Uint8Array).toString('utf8')) }),
+    output: (ctx, s) => o.output(ctx, s),
+  };
+}
+
+function jsonTensor(value: unknown): Tensor {
+  const bytes = new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8'));
+  return { dtype: 'U8', shape: [bytes.length], data: bytes };
+}

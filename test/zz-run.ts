@@ -1,0 +1,14 @@
+import { useBackend } from '../src/engine/backend';
+import { planRun } from '../src/experiments/registry';
+import { runStudyLocally } from '../src/experiments/study';
+import { findStudy } from '../src/experiments/studies';
+(async () => {
+  await useBackend('wasm');
+  const t0 = Date.now();
+  const [name, ...sets] = process.argv.slice(2);
+  const { params } = planRun(name!, 'small', sets);
+  const { analysis } = await runStudyLocally(findStudy(name!), params, Number(process.env.SEED ?? 1));
+  for (const c of analysis.claims) console.log(c.verdict, c.id, c.predicted, c.measured, c.interval ? [c.interval.lo, c.interval.hi] : '', c.note ?? '');
+  console.log(JSON.stringify(analysis.summary).slice(0, 1500));
+  console.log((Date.now() - t0) / 1000, 's');
+})();
