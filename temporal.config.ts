@@ -61,6 +61,10 @@ export interface ReproConfig {
     /** Upper bound for one activity attempt. */
     activityStartToCloseMs: number;
   };
+  data: {
+    /** Base URL of a mirror serving the CIFAR archives under their published names (empty: the canonical host). */
+    cifarMirror: string;
+  };
   /** tfjs backend: `auto` tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 }
@@ -100,6 +104,7 @@ export const SCHEMA: Record<string, KeySpec> = {
   'workflows.continueAsNewEvents': { kind: 'int', default: 10_000, env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'], description: 'history events after which long workflows continue as new', min: 5 },
   'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },
   'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
+  'data.cifarMirror': { kind: 'string', default: '', env: ['REPRO_DATA_CIFAR_MIRROR'], description: 'base URL of a mirror of the CIFAR archives (empty: www.cs.toronto.edu)' },
   backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
 };
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import { loadCifar } from '../../src/data/cifar-download';
+import { cifarSource } from '../../src/data/cifar-import';
 import type { Dataset } from '../../src/data/dataset';
 import { loadMnist } from '../../src/data/mnist';
 import { shuffleLabels, subset } from '../../src/data/preprocess';
@@ -46,10 +47,9 @@ export class PipelineWorkspace {
     let d = this.data.get(id);
     if (!d) {
       d = (async () => {
-        const cache = path.join(this.config.dataDir, 'datasets');
         const [train, test] = p.dataset === 'mnist'
           ? [loadMnist('train'), loadMnist('test')]
-          : await Promise.all([loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'train', cache), loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'test', cache)]);
+          : [await this.cifar(p.dataset, 'train'), await this.cifar(p.dataset, 'test')];
         const shape = this.model(p.model).inputShape;
         // The subsets are fixed by the data seed 0: every seed of a run trains on the same data.
         return {
@@ -62,12 +62,19 @@ export class PipelineWorkspace {
     return d;
   }
 
+  /** CIFAR from the datasets folder (imported, or downloaded once from the canonical host or the mirror). */
+  cifar(dataset: 'cifar10' | 'cifar100', split: 'train' | 'test'): Promise<Dataset> {
+    const variant = dataset === 'cifar10' ? 10 : 100;
+    const cache = path.join(this.config.dataDir, 'datasets');
+    return loadCifar(variant, split, cache, cifarSource(variant, cache, this.config.data.cifarMirror));
+  }
+
   /**
    * fig4bc's corrupt set B: `n` more training samples, disjoint from the clean set (the next ones
    * of the same seeded draw), with their labels shuffled among them.
    */
   async corruptSet(p: PipelineParts['objective'], n: number): Promise<Dataset> {
-    const all = p.dataset === 'mnist' ? loadMnist('train') : await loadCifar(p.dataset === 'cifar10' ? 10 : 100, 'train', path.join(this.config.dataDir, 'datasets'));
+    const all = p.dataset === 'mnist' ? loadMnist('train') : await this.cifar(p.dataset, 'train');
     const clean = p.samples || all.y.length - n;
     if (clean + n > all.y.length) throw ApplicationFailure.nonRetryable(`${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`, 'ParamError');
     const drawn = subset(all, clean + n, 0);

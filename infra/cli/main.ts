@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
+import { dataCommand } from './commands/data';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
 import { hessianCommand } from './commands/hessian';
@@ -39,6 +40,7 @@ export async function main(args: string[]): Promise<void> {
     .command(reportCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
+    .command(dataCommand)
     .demandCommand(1, 'name a command; `repro --help` lists them')
     .strict()
     .fail((msg, err) => {

@@ -1,8 +1,7 @@
 /** Data: real MNIST, CIFAR binary records, download with checksum from a loopback server, preprocessing. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -10,6 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseCifarBinary } from '../../src/data/cifar';
 import { downloadVerified, loadCifar } from '../../src/data/cifar-download';
+import { cifarArchive, cifarRecords } from '../cifar-fixture';
 import { DataFormatError } from '../../src/data/dataset';
 import { parseIdx } from '../../src/data/idx';
 import { loadMnist, loadMnistIdx } from '../../src/data/mnist';
@@ -43,19 +43,6 @@ test('IDX files with a wrong magic, a wrong length or bad labels are refused, na
   assert.throws(() => loadMnist('train', dir), /train-images-idx3-ubyte: file not found/);
 });
 
-/** A CIFAR-10 or -100 binary file in the published record layout. */
-function cifarRecords(variant: 10 | 100, n: number, seed: number): Uint8Array {
-  const labelBytes = variant === 10 ? 1 : 2;
-  const out = new Uint8Array(n * (labelBytes + 3072));
-  for (let i = 0; i < n; i++) {
-    const at = i * (labelBytes + 3072);
-    if (variant === 100) out[at] = (i + seed) % 20;
-    out[at + labelBytes - 1] = (i * 7 + seed) % variant;
-    for (let p = 0; p < 3072; p++) out[at + labelBytes + p] = (p * 31 + i * 17 + seed) % 256;
-  }
-  return out;
-}
-
 test('CIFAR binary records become NHWC pixels with the right labels; malformed files are refused', () => {
   const d = parseCifarBinary(cifarRecords(10, 3, 1), 10, 'b.bin');
   assert.equal(d.y.length, 3);
@@ -86,21 +73,9 @@ before(async () => {
 });
 after(() => new Promise<void>((r) => server.close(() => r())));
 
-/** A small archive with the real member layout, built with the system tar. */
-function cifarArchive(variant: 10 | 100): Uint8Array {
-  const root = mkdtempSync(path.join(tmp, 'tar-'));
-  const dir = variant === 10 ? 'cifar-10-batches-bin' : 'cifar-100-binary';
-  mkdirSync(path.join(root, dir));
-  const members = variant === 10 ? [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin'] : ['train.bin', 'test.bin'];
-  members.forEach((m, i) => writeFileSync(path.join(root, dir, m), cifarRecords(variant, 4, i)));
-  const out = path.join(root, 'a.tar.gz');
-  execFileSync('tar', ['-czf', out, '-C', root, dir]);
-  return new Uint8Array(readFileSync(out));
-}
-
 test('CIFAR download from a loopback server: checksum verified, cached, both variants', async () => {
   for (const variant of [10, 100] as const) {
-    const archive = cifarArchive(variant);
+    const archive = cifarArchive(variant, tmp);
     const name = `/cifar-${variant}-binary.tar.gz`;
     served.set(name, archive);
     const source = { url: base + name, md5: createHash('md5').update(archive).digest('hex') };

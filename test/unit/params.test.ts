@@ -28,8 +28,8 @@ test('bad input names the parameter and the fix', () => {
   bad(['nope=1'], /fig7 has no parameter 'nope'; known: alpha, lr/);
   bad(['lr'], /expected key=value/);
   bad(['lr=1.99'], /makes GD unstable/);
-  bad([], /unknown preset 'huge' for fig7; available: default, paper, quick/, 'huge');
-  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig7/);
+  bad([], /unknown preset 'huge' for fig7; available: default, small, paper, quick/, 'huge');
+  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noise-topk, projected-path/);
 });
 
 test('projected-path refuses a model that cannot read the data set, naming the fix', () => {

@@ -23,6 +23,7 @@ export const fig7: ExperimentDefinition = {
   ],
   presets: {
     default: {},
+    small: {},
     paper: {},
     quick: { lr: 0.02, steps: 1_000_000, checkpointEvery: 100_000, segmentSteps: 500_000 },
   },
