@@ -29,11 +29,10 @@ export interface ExperimentDefinition {
 
 export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noiseTopk, projectedPath];
 
-/** What `npm start` (`repro reproduce`) runs on the embedded default, each on its preset. */
+/** What `npm start` (`repro reproduce`) runs on the embedded default: the small preset of every figure. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [
-  { experiment: 'fig7', preset: 'default' },
-  { experiment: 'projected-path', preset: 'small' },
-];
+  'fig7', 'fig2b', 'fig2cd', 'fig2a', 'fig5', 'noise-topk', 'fig1', 'fig3', 'fig4bc', 'fig4a',
+].map((experiment) => ({ experiment, preset: 'small' }));
 
 export function findExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);

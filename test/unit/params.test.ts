@@ -32,8 +32,16 @@ test('bad input names the parameter and the fix', () => {
   assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noise-topk, projected-path/);
 });
 
-test('projected-path refuses a model that cannot read the data set, naming the fix', () => {
-  assert.throws(() => planRun('projected-path', 'small', ['model=small-cnn']), /--set model=small-cnn takes 32×32 colour images: use --set dataset=cifar10/);
+test('projected-path parameters are checked with the fix; a convolutional model on MNIST is a stated substitution', () => {
+  assert.throws(() => planRun('projected-path', 'small', ['model=resnet50']), /--set model=resnet50: use mlp:IN-...-OUT, small-cnn/);
   assert.throws(() => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']), /--set dataset=svhn: use mnist, cifar10 or cifar100/);
-  assert.doesNotThrow(() => planRun('projected-path', 'small', ['model=small-cnn', 'dataset=cifar10']));
+  assert.throws(() => planRun('fig4bc', 'small', ['corruptSamples=0']), /start=bad-minimum needs --set corruptSamples=N/);
+  assert.throws(() => planRun('projected-path', 'small', ['margin=0.7']), /--set margin=0.7 must be below threshold=0.6/);
+  const { experiment, params } = planRun('fig1', 'small', ['model=small-cnn@8x8x1']);
+  assert.deepEqual(experiment.substitutions!(params), [
+    'MNIST in place of CIFAR10: CIFAR is not on this machine (import it with `repro data import`)',
+    'model small-cnn@8x8x1 in place of preact-resnet18',
+    '500 training samples, 5 epochs, 4 seeds (a size that runs in minutes on a CPU)',
+  ]);
+  assert.deepEqual(planRun('fig1', 'paper', []).experiment.substitutions!(planRun('fig1', 'paper', []).params), [], 'the paper preset is the paper');
 });
