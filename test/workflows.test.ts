@@ -64,7 +64,7 @@ test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal
   const report = Buffer.from(await store.get(keys.artifact(result.runId, 'report.html'))).toString();
   assert.equal((report.match(/data-verdict="pass"/g) ?? []).length, 3, 'the report lists the three claims as passed');
   const svg = Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.svg'))).toString();
-  assert.match(svg, /^<svg[^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+  assert.match(svg, /^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/, 'the figure is a rendered Vega-Lite SVG');
   assert.equal(result.artifacts['figure:fig7-theta2'], store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
 });
 

@@ -3,7 +3,7 @@ import { planRun } from '../src/experiments/registry';
 import { runStudyLocally } from '../src/experiments/study';
 import { findStudy } from '../src/experiments/studies';
 (async () => {
-  await useBackend('wasm');
+  await useBackend((process.env.BACKEND ?? 'wasm') as 'wasm' | 'cpu');
   const t0 = Date.now();
   const [name, ...sets] = process.argv.slice(2);
   const { params } = planRun(name!, 'small', sets);

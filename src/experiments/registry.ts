@@ -2,6 +2,7 @@ import { fig2a } from './fig2a/definition';
 import { fig2b } from './fig2b/definition';
 import { fig2cd } from './fig2cd/definition';
 import { fig5 } from './fig5/definition';
+import { fig6 } from './fig6/definition';
 import { fig7 } from './fig7/definition';
 import { noiseTopk } from './noise-topk/definition';
 import { fig1, fig3, fig4a, fig4bc, projectedPath } from './projected-path/definition';
@@ -27,7 +28,7 @@ export interface ExperimentDefinition {
   substitutions?(params: Params): string[];
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noiseTopk, projectedPath];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noiseTopk, projectedPath];
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default: the small preset of every figure. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [

@@ -6,10 +6,11 @@ import { fig2aStudy } from './fig2a/study';
 import { fig2bStudy } from './fig2b/study';
 import { fig2cdStudy } from './fig2cd/study';
 import { fig5Study } from './fig5/study';
+import { fig6Study } from './fig6/study';
 import { noiseTopkStudy } from './noise-topk/study';
 import type { Study } from './study';
 
-const STUDIES: readonly Study[] = [fig2aStudy, fig2bStudy, fig2cdStudy, fig5Study, noiseTopkStudy];
+const STUDIES: readonly Study[] = [fig2aStudy, fig2bStudy, fig2cdStudy, fig5Study, fig6Study, noiseTopkStudy];
 
 export function findStudy(name: string): Study {
   const s = STUDIES.find((x) => x.definition.name === name);

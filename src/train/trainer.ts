@@ -78,7 +78,11 @@ export class Trainer {
    * Advance `state` to `untilStep`. Yields to the event loop every `yieldEvery` steps (so
    * heartbeats and cancellation get through) and stops early when `shouldStop` says so.
    */
-  async run(state: TrainState, untilStep: number, hooks: { onStep?: (step: number, loss: number) => void; shouldStop?: () => boolean; yieldEvery?: number } = {}): Promise<TrainState> {
+  async run(state: TrainState, untilStep: number, hooks: {
+    onStep?: (step: number, loss: number) => void; shouldStop?: () => boolean; yieldEvery?: number;
+    /** Sees each step's parameters, mini-batch gradient and velocity before the update (fig6's FDR observables). */
+    onGradient?: (step: number, theta: Float32Array, grad: Float32Array, velocityBefore: Float32Array | null) => void;
+  } = {}): Promise<TrainState> {
     let theta = tf.tensor1d(state.theta);
     let velocity = state.velocity ? tf.tensor1d(state.velocity) : null;
     let step = state.step;
@@ -99,6 +103,7 @@ export class Trainer {
           g = tf.tidy(() => tf.add(grad, tf.tensor1d(Float32Array.from(xi))));
           grad.dispose();
         }
+        if (hooks.onGradient) hooks.onGradient(step, theta.dataSync() as Float32Array, g.dataSync() as Float32Array, velocity ? velocity.dataSync() as Float32Array : null);
         const next = sgdStep(theta, g, velocity, this.cfg.sgd);
         g.dispose(); theta.dispose(); velocity?.dispose();
         theta = next.theta; velocity = next.velocity;

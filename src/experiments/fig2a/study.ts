@@ -44,7 +44,7 @@ const minimumProgram = (model: string): UnitProgram<Fig2aParams, unknown> => tra
   model,
   trainer: (ctx) => ({
     model: buildModel(modelSpec(ctx.params)), data: data(ctx.params), loss: 'lsce', smoothing: ctx.params.smoothing, batchSize: ctx.params.samples,
-    seed: ctx.seed, sgd: { lr: ctx.params.minimumLr, momentum: 0, dampening: 0, weightDecay: 0 },
+    seed: ctx.seed, sgd: { lr: ctx.params.minimumLr, momentum: ctx.params.minimumMomentum, dampening: 0, weightDecay: 0 },
   }),
   start: async (ctx) => ({ step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }),
   measureEvery: 0,

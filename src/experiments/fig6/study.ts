@@ -1,0 +1,79 @@
+import { FdrMonitor, type Ratio } from '../../hessian/fdr';
+import { hessianOperator } from '../../hessian/hvp';
+import { lanczosTopEigenpairs } from '../../hessian/lanczos';
+import { buildModel } from '../../models/model';
+import { stateToTensors, tensorsToState } from '../../train/state-tensors';
+import { Trainer, type TrainState } from '../../train/trainer';
+import type { Tensor } from '../../checkpoint/safetensors';
+import { fullBatchObjective, mnistSubset } from '../mnist-data';
+import { defineStudy, type UnitProgram } from '../study';
+import { fig6Analysis } from './analysis';
+import { fig6, type Fig6Params } from './definition';
+
+/** One epoch's FDR: half-running averages over its latter half, full space and along the top-1 eigenvector. */
+export interface EpochFdr {
+  epoch: number;
+  full: Ratio;
+  projected: Ratio;
+  topEigenvalue: number;
+}
+
+interface State {
+  train: TrainState;
+  epochs: EpochFdr[];
+}
+
+export interface Fig6Output {
+  epochs: EpochFdr[];
+}
+
+const modelSpec = (p: Fig6Params): string => `small-cnn@${p.side}x${p.side}x1`;
+const data = (p: Fig6Params) => mnistSubset('train', p.samples, p.side, 4, false);
+const stepsPerEpoch = (p: Fig6Params): number => Math.floor(p.samples / p.batch);
+
+const program: UnitProgram<Fig6Params, State> = {
+  numerics: 'tfjs:small-cnn',
+  init: (ctx) => ({ train: { step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }, epochs: [] }),
+  async advance(ctx, s, untilStep, hooks) {
+    const p = ctx.params;
+    const model = buildModel(modelSpec(p));
+    const sgd = { lr: p.lr, momentum: p.momentum, dampening: 0, weightDecay: 0 };
+    const trainer = new Trainer({ model, data: data(p), loss: 'lsce', smoothing: 0.1, batchSize: p.batch, seed: ctx.seed, sgd });
+    const spe = stepsPerEpoch(p);
+    const hessian = fullBatchObjective(model, mnistSubset('train', p.hessianSamples, p.side, 4, false), 'lsce', 0.1);
+    while (s.train.step < untilStep && !hooks.shouldStop()) {
+      // Each epoch is one window: the top eigenvector at its start, averages over its latter half.
+      const op = hessianOperator(hessian, s.train.theta);
+      let top: { values: number[]; vectors: Float64Array[] };
+      try {
+        top = await lanczosTopEigenpairs(op, { k: 1, steps: p.lanczosSteps, seed: ctx.seed + s.train.step });
+      } finally {
+        op.dispose();
+      }
+      const monitor = new FdrMonitor(sgd, top.vectors);
+      const end = (Math.floor(s.train.step / spe) + 1) * spe;
+      s.train = await trainer.run(s.train, end, {
+        yieldEvery: 1, onStep: (step) => hooks.onStep?.(step),
+        onGradient: (_step, theta, grad, v) => monitor.record(theta, grad, v),
+      });
+      if (s.train.step < end) break; // stopped mid-epoch: that window is recomputed on resume
+      const f = monitor.summary();
+      s.epochs.push({ epoch: s.train.step / spe, full: f.full, projected: f.projected!, topEigenvalue: top.values[0]! });
+    }
+    return s;
+  },
+  step: (s) => s.train.step,
+  save: (s): Record<string, Tensor> => {
+    const bytes = new Uint8Array(Buffer.from(JSON.stringify(s.epochs), 'utf8'));
+    return { ...stateToTensors(s.train), epochs_json: { dtype: 'U8', shape: [bytes.length], data: bytes } };
+  },
+  load: (t) => ({ train: tensorsToState(t), epochs: JSON.parse(Buffer.from(t.epochs_json!.data as Uint8Array).toString('utf8')) }),
+  output: (_ctx, s): Fig6Output => ({ epochs: s.epochs }),
+};
+
+export const fig6Study = defineStudy<Fig6Params>({
+  definition: fig6,
+  units: (p) => [{ id: 'sgd', phase: 0, steps: p.epochs * stepsPerEpoch(p), checkpointEvery: stepsPerEpoch(p), queue: 'gpu', args: {} }],
+  program: () => program as UnitProgram<Fig6Params, unknown>,
+  analyze: (p, outputs) => fig6Analysis(p, outputs.sgd as Fig6Output),
+});
