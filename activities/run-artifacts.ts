@@ -29,6 +29,8 @@ export async function writeRunArtifacts(
     const svg = await renderSvg(f.spec);
     await deps.store.put(keys.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
     artifacts[`figure:${f.id}`] = deps.store.url(keys.artifact(runId, `${f.id}.svg`));
+    // The Vega-Lite spec with its data inlined: re-plot or restyle a figure without re-running.
+    await deps.store.put(keys.artifact(runId, `${f.id}.vl.json`), Buffer.from(JSON.stringify(f.spec, null, 1)), 'application/json');
     rendered.push({ id: f.id, title: f.title, caption: f.caption, svg });
   }
   for (const e of extras) {

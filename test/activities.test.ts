@@ -9,7 +9,10 @@ import { codeVersion, makeObjectStore } from '../infra/clients';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import type { Fig7Params } from '../src/experiments/fig7/toy';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/engine/backend';
+import { backendLabel, selectBackend, useBackend } from '../src/engine/backend';
+import { mnistSubset } from '../src/experiments/mnist-data';
+import { buildModel } from '../src/models/model';
+import { Trainer } from '../src/train/trainer';
 import { planRun } from '../src/experiments/registry';
 import { PipelineWorkspace } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
@@ -146,7 +149,7 @@ test('replayState: a corrupt checkpoint of a replay in progress is skipped and l
   const parts = pipelineParts(p);
   const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts, checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
   const from = trained.epochs[0]!;
-  const label = await new PipelineWorkspace(store, config).useBackendFor(parts.objective);
+  const label = await new PipelineWorkspace(store, config).backend();
   const key = contentKey('replay', stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label));
   // a manifest of an in-progress replay at iteration 6 whose data never arrived
   const bad = `cache/replaying/${key}/000000000006/`;
@@ -181,20 +184,24 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
   assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
   // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
-  const label = await new PipelineWorkspace(store, config).useBackendFor(input.parts.objective);
+  const label = await new PipelineWorkspace(store, config).backend();
   assert.equal(full.backend, label);
   const lookup = (backend: string) => new MockActivityEnvironment().run(acts.lookupTraces, { parts: input.parts, backend, minima: [input.minimum], probeSeed: 1 });
   assert.deepEqual(await lookup(label), [full.value], 'served under the backend that computed it');
   assert.deepEqual(await lookup('cpu (@tensorflow/tfjs-backend-cpu@0.0.0)'), [null], 'never served to another backend');
 });
 
-test('a convolutional model gets a backend that can train it: the JS one on a wasm worker (wasm lacks Conv2DBackpropFilter), then the preferred one again', async () => {
+test('a convolutional model trains on the preferred backend, WASM included (its filter gradient is a forward convolution)', async () => {
   const ws = new PipelineWorkspace(store, config);
-  const preferred = (await selectBackend(config.backend)).info.name;
-  await ws.useBackendFor(pipelineParts(pipeline(['model=small-cnn', 'dataset=cifar10'])).objective);
-  assert.equal(tf.getBackend(), preferred === 'wasm' ? 'cpu' : preferred);
-  await ws.useBackendFor(pipelineParts(pipeline([])).objective);
-  assert.equal(tf.getBackend(), preferred, 'an MLP goes back to the preferred backend');
+  const preferred = await selectBackend(config.backend);
+  await useBackend('cpu');
+  assert.equal(await ws.backend(), backendLabel(preferred.info), 'a process left on another backend is switched back');
+  assert.equal(tf.getBackend(), preferred.info.name);
+  const model = buildModel('small-cnn@8x8x1');
+  const trainer = new Trainer({ model, data: mnistSubset('train', 32, 8, 4, false), loss: 'lsce', smoothing: 0.1, batchSize: 16, seed: 1, sgd: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0 } });
+  const s = await trainer.run({ step: 0, theta: model.init(1), velocity: null }, 2);
+  assert.ok(s.theta.every(Number.isFinite) && s.step === 2);
+  assert.equal(tf.getBackend(), preferred.info.name, 'it ran there');
 });
 
 // --- studies ---

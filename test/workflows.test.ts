@@ -66,6 +66,8 @@ test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal
   const svg = Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.svg'))).toString();
   assert.match(svg, /^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/, 'the figure is a rendered Vega-Lite SVG');
   assert.equal(result.artifacts['figure:fig7-theta2'], store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
+  const spec = JSON.parse(Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.vl.json'))).toString());
+  assert.ok(spec.$schema.includes('vega-lite') && JSON.stringify(spec).includes('"values"'), 'the Vega-Lite spec is stored with its data');
 });
 
 test('cancel: the running segments write a final checkpoint, then the run ends cancelled', async () => {

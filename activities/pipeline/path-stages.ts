@@ -77,7 +77,7 @@ export function makePathStages(deps: ActivityDeps, ws: PipelineWorkspace) {
     kind: PipelineStage, parts: PipelineParts, inputs: Record<string, unknown>, noCache: boolean,
     compute: (key: string, sw: Stopwatch) => Promise<T | Preempted>,
   ): Promise<MaybePreempted<T>> {
-    const backend = await ws.useBackendFor(parts.objective);
+    const backend = await ws.backend();
     const sw = new Stopwatch();
     const identity = stageKeyInputs(kind, parts, inputs, deps.codeVersion, backend);
     const r = await cachedStage<T>(ws.store, kind, identity, !noCache, (key) => compute(key, sw));

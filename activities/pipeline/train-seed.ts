@@ -86,7 +86,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
     const ctx = Context.current();
     const { runId, seed, parts } = input;
-    const backend = await ws.useBackendFor(parts.objective);
+    const backend = await ws.backend();
     const root = trainRoot(input, deps.codeVersion, backend);
     const committed = await ws.checkpoints.committedSteps(root); // one listing serves the cached path
     const done = await committedProgress(committed, runId);

@@ -12,7 +12,7 @@ import { select } from '../../src/data/dataset';
 import { fitToModel } from '../../src/data/tensor-data';
 import type { PipelineParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
-import { backendLabel, useBackendForModel } from '../../src/engine/backend';
+import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
@@ -83,16 +83,16 @@ export class PipelineWorkspace {
   }
 
   /**
-   * Switch to a backend that can train this model (see {@link useBackendForModel}) and return
-   * its label, which stage cache keys and results carry.
+   * Make the worker's backend current (every backend trains every model) and return its label,
+   * which stage cache keys and results carry.
    */
-  async useBackendFor(p: PipelineParts['objective']): Promise<string> {
-    return backendLabel(await useBackendForModel(this.model(p.model), this.config.backend));
+  async backend(): Promise<string> {
+    return backendLabel(await usePreferredBackend(this.config.backend));
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
   async objectives(p: PipelineParts['objective']): Promise<{ train: Objective; val: Objective }> {
-    await this.useBackendFor(p);
+    await this.backend();
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
     let o = this.objectiveCache.get(id);
     if (!o) {
@@ -114,7 +114,7 @@ export class PipelineWorkspace {
   }
 
   async trainer(p: Pick<PipelineParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
-    await this.useBackendFor(p.objective);
+    await this.backend();
     const { train } = await this.datasets(p.objective);
     return new Trainer({
       model: this.model(p.objective.model), data: train, loss: 'lsce', smoothing: p.objective.smoothing,

@@ -1,12 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
 import type { Tensor } from '../../src/checkpoint/safetensors';
-import { backendLabel, useBackendForModel } from '../../src/engine/backend';
+import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import { findExperiment } from '../../src/experiments/registry';
 import type { Params } from '../../src/experiments/params';
 import { findStudy } from '../../src/experiments/studies';
 import type { UnitContext, UnitSpec } from '../../src/experiments/study';
-import { buildModel } from '../../src/models/model';
 import type { RunResult } from '../../src/results/run-result';
 import { ObjectNotFoundError } from '../../src/storage/object-store';
 import { DivergenceError } from '../../src/train/divergence';
@@ -69,7 +68,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
 
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
-    return backendLabel(await useBackendForModel(buildModel(numerics.replace(/^tfjs:/, '')), deps.config.backend));
+    return backendLabel(await usePreferredBackend(deps.config.backend));
   }
 
   async function readOutput(root: string): Promise<unknown | undefined> {

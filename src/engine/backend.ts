@@ -116,15 +116,13 @@ export function backendLabel(info: BackendInfo): string {
 }
 
 /**
- * Make the process's backend one that can train `model`: tfjs-wasm has no Conv2DBackpropFilter
- * kernel, so a convolutional model (4-D parameters) runs on the JS backend where WASM was
- * chosen, and the chosen backend comes back for the next model that does not need that.
- * Returns the backend now in use.
+ * Make the process's preferred backend the current one and return it. Every backend trains
+ * every model: convolution filter gradients are forward convolutions (see second-order.ts), so
+ * WASM, which has no Conv2DBackpropFilter kernel, trains convolutional models too (a test
+ * that something switched the process elsewhere switches it back).
  */
-export async function useBackendForModel(model: { params: ReadonlyArray<{ shape: readonly number[] }> }, preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+export async function usePreferredBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
   const { tf, info } = await selectBackend(preference);
-  const convolutional = model.params.some((p) => p.shape.length === 4);
-  const wanted = info.name === 'wasm' && convolutional ? 'cpu' : info.name;
-  if (tf.getBackend() !== wanted && (wanted === 'cpu' || wanted === 'wasm')) await useBackend(wanted);
-  return wanted === info.name ? info : { ...info, name: 'cpu', package: `@tensorflow/tfjs-backend-cpu@${versionOf('@tensorflow/tfjs-backend-cpu')}` };
+  if (tf.getBackend() !== info.name && (info.name === 'cpu' || info.name === 'wasm')) await useBackend(info.name);
+  return info;
 }

@@ -48,8 +48,8 @@ export interface UnitHooks {
  * result as an uninterrupted run (randomness is a pure function of seed, stream and step).
  */
 export interface UnitProgram<P, S> {
-  /** `float64-js` for plain-JS numerics; `tfjs:<model>` to run on a tfjs backend able to train that model. */
-  numerics: 'float64-js' | `tfjs:${string}`;
+  /** `float64-js` for plain-JS numerics; `tfjs` for the worker's tfjs backend (its label keys the unit's cache). */
+  numerics: 'float64-js' | 'tfjs';
   init(ctx: UnitContext<P>): Promise<S> | S;
   /** Advance to `untilStep` (or stop early between steps when `hooks.shouldStop()`). */
   advance(ctx: UnitContext<P>, state: S, untilStep: number, hooks: UnitHooks): Promise<S>;

@@ -18,8 +18,6 @@ export interface TrainingState {
 }
 
 export interface TrainingUnitOptions<P> {
-  /** The model spec, to pick a backend that can train it (`tfjs:<model>`). */
-  model: string;
   /** The trainer of this unit (model, data, loss, batch, SGD, seed, noise). */
   trainer(ctx: UnitContext<P>): TrainConfig;
   /** The state training starts from (fresh weights, or an earlier phase's final state). */
@@ -46,7 +44,7 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
     s.records.push({ step: s.train.step, ...(await o.measure(ctx, s.train)) });
   };
   return {
-    numerics: `tfjs:${o.model}`,
+    numerics: 'tfjs',
     async init(ctx) {
       const s: TrainingState = { train: await o.start(ctx), records: [] };
       await record(ctx, s);

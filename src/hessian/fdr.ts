@@ -39,12 +39,24 @@ export class FdrMonitor {
     }
   }
 
-  /** Half-running averages and |O_L/O_R − 1|, full and projected. */
-  summary(): { steps: number; full: Ratio; projected?: Ratio } {
+  /**
+   * Half-running averages and |O_L/O_R − 1|, full and projected, each with a jackknife standard
+   * error of O_L/O_R over `batches` contiguous batches of the averaged steps (batches longer
+   * than the steps' correlation keep it honest; fewer than 2 batches give NaN).
+   */
+  summary(batches = 5): { steps: number; full: Ratio; projected?: Ratio } {
     const ratio = (l: number[], r: number[]): Ratio => {
       const from = Math.floor(l.length / 2);
-      const ml = mean(l.slice(from)), mr = mean(r.slice(from));
-      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1) };
+      const ls = l.slice(from), rs = r.slice(from);
+      const ml = mean(ls), mr = mean(rs);
+      const b = Math.min(batches, ls.length), size = ls.length / b;
+      const bounds = Array.from({ length: b + 1 }, (_, i) => Math.round(i * size));
+      const sums = (xs: number[]) => Array.from({ length: b }, (_, i) => xs.slice(bounds[i], bounds[i + 1]).reduce((a, x) => a + x, 0));
+      const sl = sums(ls), sr = sums(rs), tl = sl.reduce((a, x) => a + x, 0), tr = sr.reduce((a, x) => a + x, 0);
+      const leaveOut = sl.map((x, i) => (tl - x) / (tr - sr[i]!));
+      const jm = mean(leaveOut);
+      const stderr = b >= 2 ? Math.sqrt(((b - 1) / b) * leaveOut.reduce((a, x) => a + (x - jm) ** 2, 0)) : NaN;
+      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1), stderr, batches: b };
     };
     return {
       steps: this.left.length,
@@ -59,6 +71,9 @@ export interface Ratio {
   right: number;
   /** |⟨O_L⟩/⟨O_R⟩ − 1|: below ~1e-2 means the dynamics are stationary in that space. */
   deviation: number;
+  /** Jackknife standard error of ⟨O_L⟩/⟨O_R⟩ (so of the deviation) over `batches` batches. */
+  stderr: number;
+  batches: number;
 }
 
 function mean(xs: number[]): number {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { installSecondOrderGradients } from '../engine/second-order';
 import { CounterRng } from '../rng/philox';
 import { ShapeBuilder, TensorBuilder, type BatchNormMode, type NetworkFn, type ParamSpec } from './builder';
 import { denseNetBC, mlp, mnistConvNet, preactResNet18, smallCnn, vgg16bn } from './networks';
@@ -25,6 +26,8 @@ export class Model {
   readonly offsets: number[];
 
   constructor(readonly name: string, readonly inputShape: number[], readonly numClasses: number, readonly network: NetworkFn) {
+    // Every model differentiates through the same gradients, whether or not a Hessian ran first in this process.
+    installSecondOrderGradients();
     const shapes = new ShapeBuilder();
     const out = network(shapes, { dims: inputShape });
     if (out.dims.length !== 1 || out.dims[0] !== numClasses) throw new Error(`${name}: network ends in [${out.dims}], expected [${numClasses}]`);

@@ -14,6 +14,7 @@ export interface Axis {
 }
 
 const WIDTH = 560, HEIGHT = 320;
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 function encodingXY(x: Axis, y: Axis): Record<string, unknown> {
   return {
@@ -50,7 +51,7 @@ export function lineFigure(o: {
       encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
     });
   }
-  return { id: o.id, title: o.title, caption: o.caption, spec: { width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
+  return { id: o.id, title: o.title, caption: o.caption, spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
 }
 
 /**
@@ -78,5 +79,5 @@ export function scatterFigure(o: {
       encoding: { ...encodingXY(o.x, o.y), strokeDash: { field: 'line', type: 'nominal', title: 'line' }, color: { value: '#444' } },
     });
   }
-  return { id: o.id, title: o.title, caption: o.caption, spec: { width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
+  return { id: o.id, title: o.title, caption: o.caption, spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
 }

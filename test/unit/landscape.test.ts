@@ -12,6 +12,7 @@ import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise
 import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
 import { belowThreshold, evaluateLoss, lineConnected, lossAlongSegment, projectToMinimum } from '../../src/landscape/landscape';
 import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
+import { tQuantile } from '../../src/stats/statistics';
 import { buildModel } from '../../src/models/model';
 import { CounterRng } from '../../src/rng/philox';
 
@@ -117,4 +118,23 @@ test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖�
   assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
   assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
   assert.ok(Math.abs(s.projected!.right - 0.19 * (1 + 0) / 2) < 1e-12);
+});
+
+test('FDR: the jackknife error of O_L/O_R over batches covers the truth about as often as it says', () => {
+  // O_L and O_R as independent noisy series with ⟨O_L⟩/⟨O_R⟩ = 1.2: the 95% interval from the
+  // jackknife over 5 batches (t with 4 degrees of freedom) should cover 1.2 about 95 times in 100.
+  const rng = new CounterRng(11, 'test/fdr');
+  let covered = 0;
+  const trials = 400;
+  for (let t = 0; t < trials; t++) {
+    const m = new FdrMonitor({ lr: 2, momentum: 0, dampening: 0, weightDecay: 0 });
+    for (let i = 0; i < 400; i++) {
+      const ol = 1.2 + 0.5 * rng.normal(t, 2 * i), or = 1 + 0.2 * rng.normal(t, 2 * i + 1);
+      // θ·g = ol with θ = (1), g = (ol); (η/2)‖v‖² = or with η = 2, v = (√or).
+      m.record([1], [ol], [Math.sqrt(Math.max(or, 0))]);
+    }
+    const r = m.summary(5).full;
+    if (Math.abs(r.left / r.right - 1.2) <= tQuantile(0.975, 4) * r.stderr) covered++;
+  }
+  assert.ok(covered / trials > 0.91 && covered / trials < 0.99, `coverage ${covered / trials}`);
 });

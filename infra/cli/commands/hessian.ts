@@ -6,7 +6,7 @@ import type { Dataset } from '../../../src/data/dataset';
 import { loadMnist } from '../../../src/data/mnist';
 import { subset } from '../../../src/data/preprocess';
 import { decodeTensorData, fitToModel } from '../../../src/data/tensor-data';
-import { useBackendForModel } from '../../../src/engine/backend';
+import { usePreferredBackend } from '../../../src/engine/backend';
 import { analyzeHessian } from '../../../src/hessian/analyze';
 import { buildModel, type Model } from '../../../src/models/model';
 import { decodeWeights, encodeWeights } from '../../../src/models/weights-io';
@@ -66,7 +66,7 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
     if (!(argv.smoothing >= 0 && argv.smoothing < 1)) throw new UsageError(`--smoothing ${argv.smoothing}: must be in [0, 1)`);
     const theta = decodeWeights(model, new Uint8Array(readFile(argv.weights)), argv.weights);
     const data = fitToModel(await loadData(argv, model, configFrom(argv).dataDir), model.inputShape);
-    const info = await useBackendForModel(model, configFrom(argv).backend);
+    const info = await usePreferredBackend(configFrom(argv).backend);
     const report = await analyzeHessian(model, theta, data, {
       loss: argv.loss, smoothing: argv.smoothing, exact: argv.exact, probes: argv.probes, top: argv.top, seed: argv.seed,
       onProgress: (m) => process.stderr.write(m + '\n'),

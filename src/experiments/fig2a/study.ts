@@ -40,8 +40,7 @@ async function negativeSum(p: Fig2aParams, theta: Float32Array, seed: number): P
   }
 }
 
-const minimumProgram = (model: string): UnitProgram<Fig2aParams, unknown> => trainingUnit<Fig2aParams>({
-  model,
+const minimumProgram = (): UnitProgram<Fig2aParams, unknown> => trainingUnit<Fig2aParams>({
   trainer: (ctx) => ({
     model: buildModel(modelSpec(ctx.params)), data: data(ctx.params), loss: 'lsce', smoothing: ctx.params.smoothing, batchSize: ctx.params.samples,
     seed: ctx.seed, sgd: { lr: ctx.params.minimumLr, momentum: ctx.params.minimumMomentum, dampening: 0, weightDecay: 0 },
@@ -51,8 +50,7 @@ const minimumProgram = (model: string): UnitProgram<Fig2aParams, unknown> => tra
   output: () => ({}),
 }) as UnitProgram<Fig2aParams, unknown>;
 
-const pointProgram = (model: string, batch: number, lr: number): UnitProgram<Fig2aParams, unknown> => trainingUnit<Fig2aParams>({
-  model,
+const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unknown> => trainingUnit<Fig2aParams>({
   trainer: (ctx) => ({
     model: buildModel(modelSpec(ctx.params)), data: data(ctx.params), loss: 'lsce', smoothing: ctx.params.smoothing, batchSize: batch,
     seed: ctx.seed + 1, sgd: { lr, momentum: 0, dampening: 0, weightDecay: 0 },
@@ -71,13 +69,12 @@ const pointProgram = (model: string, batch: number, lr: number): UnitProgram<Fig
 export const fig2aStudy = defineStudy<Fig2aParams>({
   definition: fig2a,
   units: (p): UnitSpec[] => [
-    { id: 'minimum', phase: 0, steps: p.minimumSteps, checkpointEvery: Math.max(1, Math.ceil(p.minimumSteps / 10)), queue: 'gpu', args: { model: modelSpec(p) } },
+    { id: 'minimum', phase: 0, steps: p.minimumSteps, checkpointEvery: Math.max(1, Math.ceil(p.minimumSteps / 10)), queue: 'gpu', args: {} },
     ...p.batches.flatMap((batch) => p.lrs.map((lr): UnitSpec => ({
       id: pointId(batch, lr), phase: 1, steps: p.equilibrateSteps, checkpointEvery: Math.max(1, Math.ceil(p.equilibrateSteps / 4)), queue: 'gpu',
-      args: { model: modelSpec(p), batch, lr },
+      args: { batch, lr },
     }))),
   ],
-  program: (unit) => unit.id === 'minimum' ? minimumProgram(String(unit.args.model))
-    : pointProgram(String(unit.args.model), Number(unit.args.batch), Number(unit.args.lr)),
+  program: (unit) => unit.id === 'minimum' ? minimumProgram() : pointProgram(Number(unit.args.batch), Number(unit.args.lr)),
   analyze: (p, outputs) => fig2aAnalysis(p, Object.entries(outputs).filter(([id]) => id !== 'minimum').map(([, o]) => o as Fig2aOutput)),
 });

@@ -23,8 +23,7 @@ const data = (p: Fig5Params) => mnistSubset('train', p.samples, p.side, 0);
 /** One batch of every sample: per-sample gradients slice it. */
 const objective = (p: Fig5Params, loss: Fig5Loss) => fullBatchObjective(buildModel(modelSpec(p)), data(p), loss, p.smoothing, p.samples);
 
-const program = (loss: Fig5Loss, model: string, measureEvery: number): UnitProgram<Fig5Params, unknown> => trainingUnit<Fig5Params>({
-  model,
+const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, unknown> => trainingUnit<Fig5Params>({
   trainer: (ctx) => ({
     model: buildModel(modelSpec(ctx.params)), data: data(ctx.params), loss, smoothing: ctx.params.smoothing, batchSize: ctx.params.batch, seed: ctx.seed,
     sgd: { lr: loss === 'lsce' ? ctx.params.lrLsce : ctx.params.lrMse, momentum: 0, dampening: 0, weightDecay: 0 },
@@ -63,9 +62,9 @@ export const fig5Study = defineStudy<Fig5Params>({
   units: (p) => {
     const spe = Math.floor(p.samples / p.batch);
     return (['lsce', 'mse'] as const).map((loss) => ({
-      id: loss, phase: 0, steps: p.epochs * spe, checkpointEvery: spe, queue: 'gpu', args: { loss, model: modelSpec(p), measureEvery: spe * p.measureEpochs },
+      id: loss, phase: 0, steps: p.epochs * spe, checkpointEvery: spe, queue: 'gpu', args: { loss, measureEvery: spe * p.measureEpochs },
     }));
   },
-  program: (unit) => program(unit.args.loss as Fig5Loss, String(unit.args.model), Number(unit.args.measureEvery)),
+  program: (unit) => program(unit.args.loss as Fig5Loss, Number(unit.args.measureEvery)),
   analyze: (p, outputs) => fig5Analysis(p, outputs as Record<Fig5Loss, Fig5Output>),
 });

@@ -38,7 +38,7 @@ export const fig6: ExperimentDefinition = {
   presets: {
     default: {}, paper: {},
     // 8×8 grey images and 2,000 samples: what the pure-JS convolutions afford in minutes.
-    small: { samples: 2000, side: 8, epochs: 6, batch: 50, hessianSamples: 500 },
+    small: { samples: 2000, side: 8, epochs: 6, batch: 10, hessianSamples: 256 },
   },
   validate(params: Params): void {
     const p = params as unknown as Fig6Params;

@@ -32,7 +32,7 @@ const data = (p: Fig6Params) => mnistSubset('train', p.samples, p.side, 4, false
 const stepsPerEpoch = (p: Fig6Params): number => Math.floor(p.samples / p.batch);
 
 const program: UnitProgram<Fig6Params, State> = {
-  numerics: 'tfjs:small-cnn',
+  numerics: 'tfjs',
   init: (ctx) => ({ train: { step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }, epochs: [] }),
   async advance(ctx, s, untilStep, hooks) {
     const p = ctx.params;

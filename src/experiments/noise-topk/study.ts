@@ -45,8 +45,7 @@ function trainerFor(p: NoiseTopkParams, variant: Variant | 'minimum', seed: numb
   }
 }
 
-const program = (model: string, variant: Variant | 'minimum', seed: number): UnitProgram<NoiseTopkParams, unknown> => trainingUnit<NoiseTopkParams>({
-  model,
+const program = (variant: Variant | 'minimum', seed: number): UnitProgram<NoiseTopkParams, unknown> => trainingUnit<NoiseTopkParams>({
   // Both SGD variants draw the same batches (seed + 1): they differ by the added noise alone.
   trainer: (ctx) => trainerFor(ctx.params, variant, variant === 'minimum' ? seed : seed + 1),
   start: async (ctx: UnitContext<NoiseTopkParams>) => variant === 'minimum'
@@ -78,14 +77,13 @@ export const noiseTopkStudy = defineStudy<NoiseTopkParams>({
   definition: noiseTopk,
   units: (p): UnitSpec[] => {
     const seeds = Array.from({ length: p.seeds }, (_, i) => i + 1);
-    const model = modelSpec(p);
     return [
-      ...seeds.map((seed): UnitSpec => ({ id: `minimum/seed=${seed}`, phase: 0, steps: p.minimumSteps, checkpointEvery: Math.ceil(p.minimumSteps / 4), queue: 'gpu', args: { model, seed, variant: 'minimum' } })),
+      ...seeds.map((seed): UnitSpec => ({ id: `minimum/seed=${seed}`, phase: 0, steps: p.minimumSteps, checkpointEvery: Math.ceil(p.minimumSteps / 4), queue: 'gpu', args: { seed, variant: 'minimum' } })),
       ...seeds.flatMap((seed) => VARIANTS.map((variant): UnitSpec => ({
-        id: `${variant}/seed=${seed}`, phase: 1, steps: p.steps, checkpointEvery: Math.ceil(p.steps / 4), queue: 'gpu', args: { model, seed, variant },
+        id: `${variant}/seed=${seed}`, phase: 1, steps: p.steps, checkpointEvery: Math.ceil(p.steps / 4), queue: 'gpu', args: { seed, variant },
       }))),
     ];
   },
-  program: (unit) => program(String(unit.args.model), unit.args.variant as Variant | 'minimum', Number(unit.args.seed)),
+  program: (unit) => program(unit.args.variant as Variant | 'minimum', Number(unit.args.seed)),
   analyze: (p, outputs) => noiseTopkAnalysis(p, Object.values(outputs).filter((o): o is NoiseTopkOutput => 'variant' in (o as object))),
 });
