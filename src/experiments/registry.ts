@@ -32,7 +32,7 @@ export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b,
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default: the small preset of every figure. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [
-  'fig7', 'fig2b', 'fig2cd', 'fig2a', 'fig5', 'noise-topk', 'fig1', 'fig3', 'fig4bc', 'fig4a',
+  'fig7', 'fig2b', 'fig2cd', 'fig2a', 'fig5', 'fig6', 'noise-topk', 'fig1', 'fig3', 'fig4bc', 'fig4a',
 ].map((experiment) => ({ experiment, preset: 'small' }));
 
 export function findExperiment(name: string): ExperimentDefinition {

@@ -40,9 +40,12 @@ export class FdrMonitor {
   }
 
   /**
-   * Half-running averages and |O_L/O_R − 1|, full and projected, each with a jackknife standard
-   * error of O_L/O_R over `batches` contiguous batches of the averaged steps (batches longer
-   * than the steps' correlation keep it honest; fewer than 2 batches give NaN).
+   * Half-running averages and |O_L/O_R − 1|, full and projected, each with a standard error.
+   * The error is not that of independent samples: Σ_t (O_L − O_R) over a window telescopes to
+   * boundary terms (the change of θ² and θ·v across it: Yaida's derivation), so the window's
+   * deviation is one boundary term over Σ O_R. Its size is estimated by the spread of that
+   * difference over `batches` contiguous batches of the window, each one boundary term; a
+   * jackknife or batch means would count B of them and overstate the error about √B-fold.
    */
   summary(batches = 5): { steps: number; full: Ratio; projected?: Ratio } {
     const ratio = (l: number[], r: number[]): Ratio => {
@@ -51,12 +54,14 @@ export class FdrMonitor {
       const ml = mean(ls), mr = mean(rs);
       const b = Math.min(batches, ls.length), size = ls.length / b;
       const bounds = Array.from({ length: b + 1 }, (_, i) => Math.round(i * size));
-      const sums = (xs: number[]) => Array.from({ length: b }, (_, i) => xs.slice(bounds[i], bounds[i + 1]).reduce((a, x) => a + x, 0));
-      const sl = sums(ls), sr = sums(rs), tl = sl.reduce((a, x) => a + x, 0), tr = sr.reduce((a, x) => a + x, 0);
-      const leaveOut = sl.map((x, i) => (tl - x) / (tr - sr[i]!));
-      const jm = mean(leaveOut);
-      const stderr = b >= 2 ? Math.sqrt(((b - 1) / b) * leaveOut.reduce((a, x) => a + (x - jm) ** 2, 0)) : NaN;
-      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1), stderr, batches: b };
+      const boundary = Array.from({ length: b }, (_, i) => {
+        let d = 0;
+        for (let k = bounds[i]!; k < bounds[i + 1]!; k++) d += ls[k]! - rs[k]!;
+        return d;
+      });
+      const md = mean(boundary);
+      const sd = b >= 2 ? Math.sqrt(boundary.reduce((a, x) => a + (x - md) ** 2, 0) / (b - 1)) : NaN;
+      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1), stderr: sd / Math.abs(mr * ls.length), batches: b };
     };
     return {
       steps: this.left.length,
@@ -71,7 +76,7 @@ export interface Ratio {
   right: number;
   /** |⟨O_L⟩/⟨O_R⟩ − 1|: below ~1e-2 means the dynamics are stationary in that space. */
   deviation: number;
-  /** Jackknife standard error of ⟨O_L⟩/⟨O_R⟩ (so of the deviation) over `batches` batches. */
+  /** Standard error of ⟨O_L⟩/⟨O_R⟩ (so of the deviation): the spread of the batches' boundary terms. */
   stderr: number;
   batches: number;
 }

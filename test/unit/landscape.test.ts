@@ -120,21 +120,24 @@ test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖�
   assert.ok(Math.abs(s.projected!.right - 0.19 * (1 + 0) / 2) < 1e-12);
 });
 
-test('FDR: the jackknife error of O_L/O_R over batches covers the truth about as often as it says', () => {
-  // O_L and O_R as independent noisy series with ⟨O_L⟩/⟨O_R⟩ = 1.2: the 95% interval from the
-  // jackknife over 5 batches (t with 4 degrees of freedom) should cover 1.2 about 95 times in 100.
+test('FDR: at stationarity (SGD with momentum on a noisy quadratic) the 95% interval of O_L/O_R covers 1 about 95 times in 100', () => {
+  // L = h θ²/2 with gradient noise σξ: the relation holds exactly in the stationary state, so
+  // the interval (± t·stderr, 4 degrees of freedom) must cover deviation 0 as often as it says.
   const rng = new CounterRng(11, 'test/fdr');
+  const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 }, h = 2, sigma = 1;
   let covered = 0;
   const trials = 400;
   for (let t = 0; t < trials; t++) {
-    const m = new FdrMonitor({ lr: 2, momentum: 0, dampening: 0, weightDecay: 0 });
-    for (let i = 0; i < 400; i++) {
-      const ol = 1.2 + 0.5 * rng.normal(t, 2 * i), or = 1 + 0.2 * rng.normal(t, 2 * i + 1);
-      // θ·g = ol with θ = (1), g = (ol); (η/2)‖v‖² = or with η = 2, v = (√or).
-      m.record([1], [ol], [Math.sqrt(Math.max(or, 0))]);
+    const m = new FdrMonitor(sgd);
+    let theta = 0, v = 0;
+    for (let i = 0; i < 6000; i++) {
+      const g = h * theta + sigma * rng.normal(t, i);
+      if (i >= 2000) m.record([theta], [g], [v]);
+      v = sgd.momentum * v + g;
+      theta -= sgd.lr * v;
     }
-    const r = m.summary(5).full;
-    if (Math.abs(r.left / r.right - 1.2) <= tQuantile(0.975, 4) * r.stderr) covered++;
+    const r = m.summary(10).full;
+    if (r.deviation <= tQuantile(0.975, r.batches - 1) * r.stderr) covered++;
   }
   assert.ok(covered / trials > 0.91 && covered / trials < 0.99, `coverage ${covered / trials}`);
 });

@@ -57,7 +57,7 @@ const program: UnitProgram<Fig6Params, State> = {
         onGradient: (_step, theta, grad, v) => monitor.record(theta, grad, v),
       });
       if (s.train.step < end) break; // stopped mid-epoch: that window is recomputed on resume
-      const f = monitor.summary();
+      const f = monitor.summary(10);
       s.epochs.push({ epoch: s.train.step / spe, full: f.full, projected: f.projected!, topEigenvalue: top.values[0]! });
     }
     return s;
