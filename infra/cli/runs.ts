@@ -103,5 +103,16 @@ export async function runProgress(client: Client, handle: WorkflowHandle): Promi
     const child = await ask<Progress>(client.workflow.getHandle(id), 'progress', `progress query of ${id}`);
     for (const [k, v] of Object.entries(child ?? {})) out[`${id.slice(handle.workflowId.length + 1)} ${k}`] = v;
   }
+  // A study's units report their step in heartbeats: show it before the unit's activity returns.
+  try {
+    for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
+      const payload = a.heartbeatDetails?.payloads?.[0]?.data;
+      const beat = payload ? JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number } : undefined;
+      const key = beat?.unit !== undefined ? `unit ${beat.unit}` : undefined;
+      if (key && out[key] && typeof beat!.step === 'number') out[key] = { ...out[key]!, step: Math.max(out[key]!.step, beat!.step) };
+    }
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) problems.push(`describe: ${(err as Error).message.split('\n')[0]}`);
+  }
   return { progress: own || children.length ? out : undefined, problems };
 }
