@@ -46,3 +46,14 @@ test('path-connected counts pairs left unconnected after the settling epochs; wi
   assert.equal(none.find((x) => x.id === 'path-connected')!.verdict, 'inconclusive');
   assert.deepEqual(broken.map((x) => x.id), ['path-connected', 'trace-decreases'], 'no claim that holds by construction');
 });
+
+test('fig4bc: from a bad minimum, validation loss that falls along the path passes and one that rises fails', () => {
+  const bad = planRun('fig4bc', 'small', []).params as unknown as PipelineParams;
+  const withVal = (rows: ReturnType<typeof path>, slope: number) => rows.map((r) => ({ ...r, valLoss: 2 + slope * r.epoch + 0.01 * r.seed }));
+  const claim = (slope: number) => projectedPathClaims(bad, [1, 2, 3].flatMap((s) => withVal(path(s, 10, -1), slope * (1 + s / 10))), [1, 2, 3].map(connected))
+    .find((c) => c.id === 'validation-loss-falls')!;
+  assert.equal(claim(-0.1).verdict, 'pass');
+  assert.equal(claim(0.1).verdict, 'fail');
+  assert.equal(projectedPathClaims(params, path(1, 10, -1), [connected(1)]).some((c) => c.id === 'validation-loss-falls'), false,
+    'a run from a fresh initialization makes no such claim');
+});
