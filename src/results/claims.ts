@@ -99,7 +99,10 @@ export function signClaim(c: Common & { side: 'negative' | 'positive'; interval:
 /** A fitted coefficient against the paper's value: the interval widened by `tolerance` must contain it. */
 export function fitClaim(c: Common & { paperValue: number; interval: ClaimInterval; tolerance: number; basis: string }): Claim {
   const { inconclusiveBecause, paperValue, basis, ...rest } = c;
-  return settle({ ...rest, kind: 'fit', predicted: paperValue, toleranceBasis: basis }, inconclusiveBecause,
+  // An interval that also holds 0 cannot tell the paper's coefficient from no effect: it tests nothing.
+  const vacuous = paperValue !== 0 && c.interval.lo - c.tolerance <= 0 && c.interval.hi + c.tolerance >= 0
+    ? 'the interval also contains 0: this run cannot tell the paper\'s coefficient from no effect' : undefined;
+  return settle({ ...rest, kind: 'fit', predicted: paperValue, toleranceBasis: basis }, inconclusiveBecause ?? vacuous,
     () => (paperValue >= c.interval.lo - c.tolerance && paperValue <= c.interval.hi + c.tolerance ? 'pass' : 'fail'));
 }
 

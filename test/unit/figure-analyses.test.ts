@@ -45,6 +45,9 @@ test('fig2a fails on a wrong result: negative eigenvalues that do not grow with 
   const p = params<Fig2aParams>('fig2a');
   assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
   assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'], 'fail');
+  const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
+  assert.deepEqual(verdicts(flat), { 'negative-sum-falls-with-loss': 'inconclusive', 'negative-sum-proportional-to-loss': 'inconclusive', 'slope-matches-paper': 'inconclusive' },
+    'points with no trend establish no line: its intercept and its coefficient test nothing, however wide the interval that holds them');
   const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
   assert.ok(Object.values(verdicts(two)).every((v) => v === 'inconclusive'), 'two points make no line');
 });

@@ -29,6 +29,8 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnaly
   const slope = bootstrapInterval(rows, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 1 });
   const intercept = bootstrapInterval(rows, (rs) => fitOf(rs).intercept, { confidence: CONFIDENCE, seed: 2 });
   const few = rows.length < 3 ? `${rows.length} points: a line needs at least 3` : undefined;
+  // Until the slope is resolved there is no line whose intercept could be tested.
+  const noLine = few ?? (slope.lo <= 0 && slope.hi >= 0 ? 'the slope\'s interval contains 0: no line is established, so its intercept tests nothing' : undefined);
   const half = Math.max(intercept.hi - intercept.estimate, intercept.estimate - intercept.lo);
   const claims = [
     signClaim({
@@ -42,7 +44,7 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnaly
       description: 'the fit goes through the origin: no negative eigenvalues at the minimum itself (intercept of the same fit; the paper: 1.22e-5)',
       paper: 'appendix A.3, fig. 2(a)', predicted: 0, measured: fit.intercept, statistical: half, neglected: 0,
       basis: `${Math.round(CONFIDENCE * 100)}% bootstrap half-width over points (each point's quadrature error is inside the spread)`,
-      interval: intercept, inconclusiveBecause: few,
+      interval: intercept, inconclusiveBecause: noLine,
     }),
     fitClaim({
       id: 'slope-matches-paper',
