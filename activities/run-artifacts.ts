@@ -2,6 +2,7 @@ import type { Figure } from '../src/experiments/study';
 import { renderHtmlReport } from '../src/report/html-report';
 import { renderSvg } from '../src/report/render-svg';
 import type { RunResult } from '../src/results/run-result';
+import { scheduleOfRun } from '../workflows/run-input';
 import { keys, type ActivityDeps } from './deps';
 
 /** An artifact to store beside the report (raw series, paths, unit outputs). */
@@ -23,6 +24,8 @@ export async function writeRunArtifacts(
   bulky: Record<string, unknown> = {},
 ): Promise<RunResult> {
   const { runId } = base;
+  const schedule = scheduleOfRun(runId);
+  if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
   const artifacts: Record<string, string> = { result: deps.store.url(keys.result(runId)), report: deps.store.url(keys.artifact(runId, 'report.html')) };
   const rendered = [];
   for (const f of figures) {
@@ -42,4 +45,20 @@ export async function writeRunArtifacts(
   await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)), 'application/json');
   await deps.store.put(keys.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
   return result;
+}
+
+/**
+ * Claims that passed in the previous finished run of `schedule` (by start time, before `runId`)
+ * and do not pass now; undefined when there is no previous run.
+ */
+async function regressionsSince(deps: ActivityDeps, schedule: string, runId: string, claims: RunResult['claims']): Promise<string[] | undefined> {
+  const earlier = (await deps.store.list(`${keys.indexPrefix}sched-${schedule}-`))
+    .map((k) => k.slice(keys.indexPrefix.length).replace(/\.json$/, ''))
+    .filter((id) => scheduleOfRun(id) === schedule && id < runId)
+    .sort();
+  const previous = earlier.at(-1);
+  if (!previous) return undefined;
+  const before = JSON.parse(Buffer.from(await deps.store.get(keys.indexEntry(previous))).toString('utf8')) as RunResult;
+  const passed = new Set(before.claims.filter((c) => c.verdict === 'pass').map((c) => c.id));
+  return claims.filter((c) => c.verdict !== 'pass' && passed.has(c.id)).map((c) => c.id);
 }

@@ -16,7 +16,7 @@ function assertOneLineError(r: { status: number | null; stdout: string; stderr: 
   assert.match(lines[0]!, re);
 }
 
-test('unknown experiment', () => assertOneLineError(runCli(['run', 'fig99', ...q]), 2, /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noise-topk, projected-path/));
+test('unknown experiment', () => assertOneLineError(runCli(['run', 'fig99', ...q]), 2, /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/));
 test('malformed --set', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'lr', ...q]), 2, /--set lr: expected key=value/));
 test('unknown parameter', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'eta=0.1', ...q]), 2, /no parameter 'eta'; known: alpha, lr/));
 test('wrong value types', () => {

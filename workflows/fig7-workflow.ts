@@ -1,8 +1,8 @@
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { activityProxies } from './activity-options';
 import type { Fig7Params, Variant } from '../src/experiments/fig7/toy';
 import type { RunResult } from '../src/results/run-result';
-import type { RunInput } from './run-input';
+import { runIdOf, type RunInput } from './run-input';
 import { progressQuery } from './progress';
 
 /** Steps reached per trajectory, for `repro status`. */
@@ -11,7 +11,8 @@ import { progressQuery } from './progress';
  * fig7 (appendix A.6): run the GD and the noisy trajectory side by side, each as a chain of
  * segment activities that checkpoint to S3, then check the claims and write the report.
  */
-export async function fig7Workflow(input: RunInput): Promise<RunResult> {
+export async function fig7Workflow(given: RunInput): Promise<RunResult> {
+  const input = { ...given, runId: runIdOf(given, workflowInfo().workflowId) };
   const params = input.params as unknown as Fig7Params;
   const { cpu } = activityProxies(input);
 

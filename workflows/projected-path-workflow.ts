@@ -10,7 +10,7 @@ import { pipelineParts } from '../src/experiments/projected-path/parts';
 import { projectedPath, type PathCounts, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
 import { childrenQuery, progressQuery, type Progress } from './progress';
-import type { RunInput } from './run-input';
+import { runIdOf, type RunInput } from './run-input';
 
 /** Child workflows and activities at once per seed; keeps fan-out and history bounded. */
 const WINDOW = 16;
@@ -74,7 +74,8 @@ export interface SeedPathResult {
  * trace; this workflow adds up their counts and compute time and has the summary written.
  * The result it returns leaves out the path (the full result is `runs/<id>/result.json`).
  */
-export async function projectedPathWorkflow(input: RunInput): Promise<RunResult> {
+export async function projectedPathWorkflow(given: RunInput): Promise<RunResult> {
+  const input = { ...given, runId: runIdOf(given, workflowInfo().workflowId) };
   const p = input.params as unknown as PipelineParams;
   const started = Date.now();
   const seeds = Array.from({ length: p.seeds }, (_, i) => input.seed + i);

@@ -1,9 +1,9 @@
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { activityProxies } from './activity-options';
 import type { UnitSpec } from '../src/experiments/study';
 import type { RunResult } from '../src/results/run-result';
 import { progressQuery, type Progress } from './progress';
-import type { RunInput } from './run-input';
+import { runIdOf, type RunInput } from './run-input';
 
 /** Units in flight at once: bounds fan-out and history. */
 const WINDOW = 16;
@@ -14,7 +14,8 @@ const WINDOW = 16;
  * stopping worker hands the unit back without spending a retry), then check the claims and
  * write the report.
  */
-export async function studyWorkflow(input: RunInput): Promise<RunResult> {
+export async function studyWorkflow(given: RunInput): Promise<RunResult> {
+  const input = { ...given, runId: runIdOf(given, workflowInfo().workflowId) };
   const queues = activityProxies(input);
   const started = Date.now();
   const noCache = input.noCache ?? false;

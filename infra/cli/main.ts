@@ -16,6 +16,7 @@ import { reportCommand } from './commands/report';
 import { reproduceCommand } from './commands/reproduce';
 import { resultsCommand } from './commands/results';
 import { runCommand } from './commands/run';
+import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
 import { upCommand } from './commands/up';
 import { workerCommand } from './commands/worker';
@@ -35,6 +36,7 @@ export async function main(args: string[]): Promise<void> {
     .command(statusCommand)
     .command(listCommand)
     .command(cancelCommand)
+    .command(scheduleCommand)
     .command(resultsCommand)
     .command(experimentsCommand)
     .command(reportCommand)

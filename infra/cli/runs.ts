@@ -16,19 +16,26 @@ export function newRunId(experiment: string): string {
   return `${experiment}-${t}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Start an experiment's workflow; returns its handle. */
-export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name), noCache = false): Promise<WorkflowHandle> {
-  const input: RunInput = {
+/**
+ * What a run's workflow receives. `runId` '' is a scheduled run's: one input serves every run of
+ * the schedule, and each takes its id from its workflow id (`runIdOf`).
+ */
+export function runInput(config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId: string, noCache: boolean): RunInput {
+  return {
     runId, experiment: experiment.name, preset, params, seed,
     taskQueues: config.taskQueues,
     timeouts: { heartbeatMs: config.timeouts.heartbeatMs, activityStartToCloseMs: config.timeouts.activityStartToCloseMs },
     noCache,
     continueAsNewEvents: config.workflows.continueAsNewEvents,
   };
+}
+
+/** Start an experiment's workflow; returns its handle. */
+export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name), noCache = false): Promise<WorkflowHandle> {
   return await client.workflow.start(experiment.workflowType, {
     workflowId: runWorkflowId(runId),
     taskQueue: config.taskQueues.cpu,
-    args: [input],
+    args: [runInput(config, experiment, preset, params, seed, runId, noCache)],
     memo: { experiment: experiment.name, preset, seed },
   });
 }

@@ -60,6 +60,9 @@ export function renderHtmlReport(result: Omit<RunResult, 'artifacts'>, title: st
 <h1>${esc(result.experiment)}: ${esc(title)}</h1>
 <p class="meta">Run <code>${esc(result.runId)}</code>, preset <code>${esc(result.preset)}</code>, seed ${esc(result.seed)}, finished ${esc(result.finishedAt)}.</p>
 <p id="verdicts">${verdictBadge('pass')} ${t.pass} &nbsp; ${verdictBadge('fail')} ${t.fail} &nbsp; ${verdictBadge('inconclusive')} ${t.inconclusive} &nbsp; of ${result.claims.length} claims</p>
+${result.schedule ? `<p id="schedule">Started by schedule <code>${esc(result.schedule)}</code>${result.regressions === undefined ? ' (its first run)' : result.regressions.length
+    ? `: <b class="fail">regression</b>, claims that passed in the schedule's previous run and do not now: ${result.regressions.map((id) => `<code>${esc(id)}</code>`).join(', ')}`
+    : ': no regression against its previous run'}.</p>` : ''}
 ${subst.length ? `<div class="subst" id="substitutions"><b>Substitutions</b> (where this run departs from the paper's setting):<ul>${subst.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></div>` : ''}
 <h2>Claims</h2>
 ${claimsTable(result.claims)}

@@ -30,4 +30,11 @@ export interface RunResult {
   /** Package version and content hash of the code that computes (see `codeIdentity`). */
   codeVersion: string;
   finishedAt: string;
+  /** The schedule that started this run (`repro schedule`), if one did. */
+  schedule?: string;
+  /**
+   * For a scheduled run: the claims that passed in the schedule's previous run and do not pass
+   * in this one (empty: no regression; absent: no previous run to compare with).
+   */
+  regressions?: string[];
 }

@@ -1,5 +1,8 @@
 import type { CommandModule } from 'yargs';
-import { connectTemporal } from '../../clients';
+import { keys } from '../../../activities/deps';
+import type { RunResult } from '../../../src/results/run-result';
+import { ObjectNotFoundError } from '../../../src/storage/object-store';
+import { connectTemporal, makeObjectStore } from '../../clients';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
 
 interface ListArgs extends GlobalArgs {
@@ -11,17 +14,36 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   describe: 'List runs, newest first',
   builder: (y) => y.option('limit', { type: 'number', default: 20, describe: 'at most this many runs' }),
   handler: async (argv) => {
-    const { client, connection } = await connectTemporal(configFrom(argv));
+    const config = configFrom(argv);
+    const { client, connection } = await connectTemporal(config);
+    const store = makeObjectStore(config);
+    /** A scheduled run's regressions against the schedule's previous run, from its index entry. */
+    const regressions = async (runId: string): Promise<string[] | undefined> => {
+      try {
+        return (JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult).regressions;
+      } catch (err) {
+        if (err instanceof ObjectNotFoundError) return undefined;
+        throw err;
+      }
+    };
     try {
       const runs: Array<Record<string, unknown>> = [];
       for await (const w of client.workflow.list()) {
         if (!w.workflowId.startsWith('run/') || w.workflowId.indexOf('/', 4) !== -1) continue;
-        runs.push({ runId: w.workflowId.slice(4), experiment: w.memo?.experiment, preset: w.memo?.preset, status: w.status.name, startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString() });
+        const schedule = w.memo?.schedule as string | undefined;
+        runs.push({
+          runId: w.workflowId.slice(4), experiment: w.memo?.experiment, preset: w.memo?.preset, status: w.status.name,
+          startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString(),
+          ...(schedule ? { schedule, regressions: w.status.name === 'COMPLETED' ? await regressions(w.workflowId.slice(4)) : undefined } : {}),
+        });
         if (runs.length >= argv.limit) break;
       }
       if (argv.json) return printJson(runs);
       if (!runs.length) return print('no runs yet; start one with `repro run fig7`');
-      for (const r of runs) print(`${r.runId}  ${String(r.status).padEnd(10)} ${r.experiment}  ${r.startTime}`);
+      for (const r of runs) {
+        const regressed = Array.isArray(r.regressions) && r.regressions.length ? `  REGRESSION: ${(r.regressions as string[]).join(', ')}` : '';
+        print(`${r.runId}  ${String(r.status).padEnd(10)} ${r.experiment}  ${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`);
+      }
     } finally {
       await connection.close();
     }

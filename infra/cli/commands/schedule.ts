@@ -1,0 +1,155 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { planRun } from '../../../src/experiments/registry';
+import { scheduledRunWorkflowId } from '../../../workflows/run-input';
+import { checkS3, connectTemporal } from '../../clients';
+import { runInput } from '../runs';
+import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+
+const OVERLAP = {
+  skip: ScheduleOverlapPolicy.SKIP, 'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE, 'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER, 'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+} as const;
+type Overlap = keyof typeof OVERLAP;
+const ACTIONS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
+
+interface ScheduleArgs extends GlobalArgs {
+  action: (typeof ACTIONS)[number];
+  target?: string;
+  cron?: string;
+  every?: string;
+  preset: string;
+  set: string[];
+  seed: number;
+  overlap: Overlap;
+  id?: string;
+  cache: boolean;
+  note?: string;
+  from?: string;
+  to?: string;
+}
+
+/** An interval in the largest whole unit: 86400000 → '1d'. */
+function duration(msValue: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (msValue % size === 0) return `${msValue / size}${unit}`;
+  }
+  return `${msValue}ms`;
+}
+
+/** A duration flag in milliseconds, or NaN when it does not parse. */
+function parseDuration(v: string): number {
+  try {
+    return msToNumber(v as Duration);
+  } catch {
+    return NaN;
+  }
+}
+
+/** A schedule as the CLI shows it: what it runs, when, and what it did lately. */
+function view(d: ScheduleDescription) {
+  const memo = (d.memo ?? {}) as { experiment?: string; preset?: string; seed?: number; cron?: string };
+  return {
+    scheduleId: d.scheduleId, experiment: memo.experiment, preset: memo.preset, seed: memo.seed,
+    // The server keeps a cron expression as calendars: the memo keeps it as written.
+    cron: memo.cron ? [memo.cron] : [], every: (d.spec.intervals ?? []).map((i) => duration(msToNumber(i.every))),
+    overlap: d.policies.overlap, paused: d.state.paused, note: d.state.note,
+    actionsTaken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap,
+    running: d.info.runningActions.map((a) => a.workflow.workflowId.replace(/^run\//, '')),
+    recent: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), runId: a.action.workflow.workflowId.replace(/^run\//, '') })),
+    next: d.info.nextActionTimes.map((t) => t.toISOString()),
+  };
+}
+
+function parseDate(flag: string, v: string | undefined): Date {
+  const d = v === undefined ? undefined : new Date(v);
+  if (!d || Number.isNaN(d.getTime())) throw new UsageError(`--${flag} ${v ?? ''}: give a time such as 2026-11-27T00:00:00Z`);
+  return d;
+}
+
+async function create(client: Client, argv: ScheduleArgs): Promise<void> {
+  if (!argv.target) throw new UsageError('schedule create needs an experiment: repro schedule create fig7 --every 1d');
+  if ((argv.cron === undefined) === (argv.every === undefined)) throw new UsageError('schedule create needs exactly one of --cron EXPR and --every DURATION');
+  const every = argv.every === undefined ? undefined : parseDuration(argv.every);
+  if (every !== undefined && !(Number.isFinite(every) && every >= 1000)) throw new UsageError(`--every ${argv.every}: give a duration of at least 1s such as 30m, 6h or 1d`);
+  if (argv.cron !== undefined && argv.cron.trim().split(/\s+/).length !== 5) throw new UsageError(`--cron '${argv.cron}': give five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'`);
+  if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+  const id = argv.id ?? `${argv.target}-${argv.preset}`;
+  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError(`--id ${id}: use letters, digits, '.', '_' and '-' only`);
+  const { experiment, params } = planRun(argv.target, argv.preset, argv.set);
+  const config = configFrom(argv);
+  await checkS3(config);
+  const handle = await client.schedule.create({
+    scheduleId: id,
+    spec: every !== undefined ? { intervals: [{ every }] } : { cronExpressions: [argv.cron!] },
+    action: {
+      type: 'startWorkflow', workflowType: experiment.workflowType, workflowId: scheduledRunWorkflowId(id), taskQueue: config.taskQueues.cpu,
+      args: [runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache)],
+      memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, schedule: id },
+    },
+    policies: { overlap: OVERLAP[argv.overlap] },
+    memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, ...(argv.cron !== undefined ? { cron: argv.cron } : {}) },
+  });
+  const d = view(await handle.describe());
+  if (argv.json) printJson(d);
+  else print(`schedule ${id}: ${experiment.name} (${argv.preset}) ${argv.cron !== undefined ? `cron '${argv.cron}'` : `every ${argv.every}`}; next run ${d.next[0] ?? 'none'}`);
+}
+
+export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
+  command: 'schedule <action> [target]',
+  describe: 'Re-run experiments on a schedule (Temporal Schedules): create, list, describe, pause, unpause, trigger, backfill, delete',
+  builder: (y) => (y
+    .positional('action', { type: 'string', choices: ACTIONS })
+    .positional('target', { type: 'string', describe: 'the experiment (create) or the schedule id (the others)' })
+    .option('cron', { type: 'string', describe: "create: a cron expression, e.g. '0 3 * * *' (UTC)" })
+    .option('every', { type: 'string', describe: 'create: an interval, e.g. 30m, 6h, 1d' })
+    .option('preset', { type: 'string', default: 'default', describe: 'create: preset of the experiment' })
+    .option('set', { type: 'string', array: true, default: [], describe: 'create: --set key=value (repeatable)' })
+    .option('seed', { type: 'number', default: 1, describe: 'create: seed of every run' })
+    .option('overlap', { type: 'string', choices: Object.keys(OVERLAP), default: 'skip', describe: 'create: what to do when a run is due while the last one still runs' })
+    .option('id', { type: 'string', describe: 'create: schedule id (default: <experiment>-<preset>)' })
+    .option('cache', { type: 'boolean', default: true, describe: 'create: reuse cached stages (--no-cache recomputes in every run)' })
+    .option('note', { type: 'string', describe: 'pause/unpause: why' })
+    .option('from', { type: 'string', describe: 'backfill: start time' })
+    .option('to', { type: 'string', describe: 'backfill: end time' })) as unknown as Argv<ScheduleArgs>,
+  handler: async (argv) => {
+    const { client, connection } = await connectTemporal(configFrom(argv));
+    try {
+      if (argv.action === 'create') return await create(client, argv);
+      if (argv.action === 'list') {
+        const rows = [];
+        for await (const s of client.schedule.list()) rows.push(view(await client.schedule.getHandle(s.scheduleId).describe()));
+        if (argv.json) return printJson(rows);
+        if (!rows.length) return print('no schedules; create one with `repro schedule create fig7 --every 1d`');
+        for (const r of rows) print(`${r.scheduleId}  ${r.paused ? 'paused ' : 'active '} ${r.experiment} (${r.preset})  ${r.cron.length ? `cron '${r.cron.join("', '")}'` : `every ${r.every.join(', ')}`}  next ${r.next[0] ?? '-'}`);
+        return;
+      }
+      if (!argv.target) throw new UsageError(`schedule ${argv.action} needs a schedule id; \`repro schedule list\` shows them`);
+      const handle = client.schedule.getHandle(argv.target);
+      try {
+        switch (argv.action) {
+          case 'describe': break;
+          case 'pause': await handle.pause(argv.note); break;
+          case 'unpause': await handle.unpause(argv.note); break;
+          case 'trigger': await handle.trigger(); break;
+          case 'backfill': await handle.backfill({ start: parseDate('from', argv.from), end: parseDate('to', argv.to) }); break;
+          case 'delete':
+            await handle.delete();
+            if (argv.json) printJson({ scheduleId: argv.target, deleted: true });
+            else print(`schedule ${argv.target} deleted (its runs are kept)`);
+            return;
+        }
+        const d = view(await handle.describe());
+        if (argv.json) printJson(d);
+        else print(JSON.stringify(d, null, 2));
+      } catch (err) {
+        if (err instanceof ScheduleNotFoundError) throw new UsageError(`no schedule '${argv.target}'; \`repro schedule list\` shows them`);
+        throw err;
+      }
+    } finally {
+      await connection.close();
+    }
+  },
+};
