@@ -1,4 +1,4 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { selectBackend } from '../../src/engine/backend';
@@ -28,7 +28,12 @@ export function jsonLog(e: LogEvent): void {
 export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promise<void> {
   if (!runtimeInstalled) {
     // We handle signals ourselves so activities can checkpoint before the SDK cancels them.
-    Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+    // Core's warnings are about its own bookkeeping (a progress query that expired while an
+    // activity held the thread, say): benign, and not JSON, so only its errors reach the log.
+    Runtime.install({
+      shutdownSignals: [], logger: new DefaultLogger('WARN'),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
+    });
     runtimeInstalled = true;
   }
   const { info } = await selectBackend(config.backend);

@@ -86,7 +86,8 @@ export const INPUTS = {
  * Build a model by name: `mlp:196-30-10`, `small-cnn`, `convnet4`, `preact-resnet18`,
  * `vgg16-bn`, `densenet-bc`. `classes` overrides the default class count (e.g. 100). A width
  * suffix narrows the wide models with their structure unchanged: `preact-resnet18:8`,
- * `vgg16-bn:8` (base channels), `densenet-bc:4` (growth rate); `small-cnn:8x8x1` sets its input.
+ * `vgg16-bn:8` (base channels), `densenet-bc:4` (growth rate; `densenet-bc:4:1-2-4-3` also sets the
+ * layers of its four blocks); `small-cnn:8x8x1` sets its input.
  */
 export function buildModel(spec: string, classes?: number): Model {
   const at = spec.indexOf('@');
@@ -98,7 +99,7 @@ export function buildModel(spec: string, classes?: number): Model {
     if (base.inputShape.length !== 3) throw new Error(`model '${spec}': only convolutional models take an input size`);
     return new Model(spec, shape, base.numClasses, base.network);
   }
-  const [kind, arg] = spec.split(':');
+  const [kind, arg, depth] = spec.split(':');
   const width = (standard: number): number => {
     if (arg === undefined) return standard;
     const w = Number(arg);
@@ -120,7 +121,12 @@ export function buildModel(spec: string, classes?: number): Model {
     case 'convnet4': return new Model(spec, [28, 28, 1], classes ?? 10, mnistConvNet(classes ?? 10));
     case 'preact-resnet18': return new Model(spec, [32, 32, 3], classes ?? 10, preactResNet18(classes ?? 10, width(64)));
     case 'vgg16-bn': return new Model(spec, [32, 32, 3], classes ?? 10, vgg16bn(classes ?? 10, width(64)));
-    case 'densenet-bc': return new Model(spec, [32, 32, 3], classes ?? 100, denseNetBC(classes ?? 100, [6, 12, 24, 16], width(12)));
+    case 'densenet-bc': {
+      // `densenet-bc:GROWTH:B1-B2-B3-B4`: the same four dense blocks with fewer layers each.
+      const blocks = depth === undefined ? [6, 12, 24, 16] : depth.split('-').map(Number);
+      if (blocks.length !== 4 || blocks.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the layers per block after the growth rate must be four positive integers, e.g. densenet-bc:2:1-2-4-3`);
+      return new Model(spec, [32, 32, 3], classes ?? 100, denseNetBC(classes ?? 100, blocks, width(12)));
+    }
     default:
       throw new Error(`unknown model '${spec}'; available: mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn, densenet-bc`);
   }

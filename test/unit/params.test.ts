@@ -29,11 +29,11 @@ test('bad input names the parameter and the fix', () => {
   bad(['lr'], /expected key=value/);
   bad(['lr=1.99'], /makes GD unstable/);
   bad([], /unknown preset 'huge' for fig7; available: default, small, paper, quick/, 'huge');
-  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig7, noise-topk, projected-path/);
+  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/);
 });
 
 test('projected-path parameters are checked with the fix; a convolutional model on MNIST is a stated substitution', () => {
-  assert.throws(() => planRun('projected-path', 'small', ['model=resnet50']), /--set model=resnet50: use mlp:IN-...-OUT, small-cnn/);
+  assert.throws(() => planRun('projected-path', 'small', ['model=resnet50']), /--set model=resnet50: unknown model 'resnet50'; available: mlp:IN-\.\.\.-OUT, small-cnn/);
   assert.throws(() => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']), /--set dataset=svhn: use mnist, cifar10 or cifar100/);
   assert.throws(() => planRun('fig4bc', 'small', ['corruptSamples=0']), /start=bad-minimum needs --set corruptSamples=N/);
   assert.throws(() => planRun('projected-path', 'small', ['margin=0.7']), /--set margin=0.7 must be below threshold=0.6/);

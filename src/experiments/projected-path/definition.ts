@@ -1,3 +1,4 @@
+import { buildModel } from '../../models/model';
 import type { ExperimentDefinition } from '../registry';
 import { ParamError, type Params } from '../params';
 
@@ -121,8 +122,10 @@ export const projectedPath: ExperimentDefinition = {
   substitutions: (params) => pathSubstitutions('projected-path', params),
   validate(params: Params): void {
     const p = params as unknown as PipelineParams;
-    if (!/^(mlp:\d+(-\d+)+|(small-cnn|convnet4|preact-resnet18|vgg16-bn|densenet-bc)(:\d+)?(@\d+x\d+x\d+)?)$/.test(p.model)) {
-      throw new ParamError(`--set model=${p.model}: use mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn or densenet-bc (optionally :WIDTH and @HxWxC)`);
+    try {
+      buildModel(p.model); // the one owner of the model grammar: shapes only, no weights
+    } catch (err) {
+      throw new ParamError(`--set model=${p.model}: ${(err as Error).message}`);
     }
     if (!['mnist', 'cifar10', 'cifar100'].includes(p.dataset)) throw new ParamError(`--set dataset=${p.dataset}: use mnist, cifar10 or cifar100`);
     if (!['init', 'bad-minimum'].includes(p.start)) throw new ParamError(`--set start=${p.start}: use init or bad-minimum`);
