@@ -137,7 +137,15 @@ export function makeStudyActivities(deps: ActivityDeps) {
         if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
         throw err;
       }
-      const output = await sw.time(() => program.output(unitCtx, state));
+      // The final measurements (an exact CS, a trace) can take minutes: keep heartbeating through
+      // them, or the server would time the attempt out and start a second one beside it.
+      const beat = setInterval(() => ctx.heartbeat({ unit: unit.id, step: unit.steps, stage: 'output' }), 1000);
+      let output: unknown;
+      try {
+        output = await sw.time(() => program.output(unitCtx, state));
+      } finally {
+        clearInterval(beat);
+      }
       await deps.store.put(outputKey(root), Buffer.from(JSON.stringify(output)), 'application/json');
       return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend };
     },

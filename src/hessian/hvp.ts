@@ -1,3 +1,4 @@
+import { cooperate } from '../engine/cooperate';
 import * as tf from '@tensorflow/tfjs';
 import { installSecondOrderGradients } from '../engine/second-order';
 import { loss, type LossName } from '../losses/losses';
@@ -67,6 +68,7 @@ export function hessianOperator(obj: Objective, theta: Float32Array): LinearOper
   return {
     dim: theta.length,
     async apply(v: Float64Array): Promise<Float64Array> {
+      await cooperate();
       const vt = tf.tensor1d(Float32Array.from(v));
       const hv = hvpAt(obj, flat, vt);
       vt.dispose();

@@ -1,3 +1,4 @@
+import { cooperate } from '../engine/cooperate';
 import * as tf from '@tensorflow/tfjs';
 import { axpy, dot } from '../linalg/vectors';
 import { gradientAt, hessianOperator, type Objective } from './hvp';
@@ -26,6 +27,7 @@ export async function perSampleGradients(obj: Objective, theta: Float32Array, in
   try {
     const out: Float64Array[] = [];
     for (let k = 0; k < indices.length; k++) {
+      await cooperate();
       const i = indices[k]!;
       const xi = tf.slice(x, [i, ...x.shape.slice(1).map(() => 0)], [1, ...x.shape.slice(1)]);
       const yi = tf.slice(y, [i], [1]) as tf.Tensor1D;
