@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ParamError } from '../../src/experiments/params';
-import { planRun } from '../../src/experiments/registry';
+import { DEFAULT_SUITE, EXPERIMENTS, planRun } from '../../src/experiments/registry';
 
 test('fig7 defaults follow the paper: α=1e-4, η=0.01, c=1, θ0=(0.1, 0.1)', () => {
   const { params } = planRun('fig7', 'default', []);
@@ -44,4 +44,12 @@ test('projected-path parameters are checked with the fix; a convolutional model 
     '500 training samples, 5 epochs, 4 seeds (a size that runs in minutes on a CPU)',
   ]);
   assert.deepEqual(planRun('fig1', 'paper', []).experiment.substitutions!(planRun('fig1', 'paper', []).params), [], 'the paper preset is the paper');
+});
+
+test('every preset of every experiment validates, and every experiment has small and paper presets', () => {
+  for (const e of EXPERIMENTS) {
+    assert.ok(e.presets.small && e.presets.paper, `${e.name} has small and paper presets`);
+    for (const preset of Object.keys(e.presets)) assert.doesNotThrow(() => planRun(e.name, preset, []), `${e.name} ${preset}`);
+  }
+  for (const { experiment, preset } of DEFAULT_SUITE) assert.doesNotThrow(() => planRun(experiment, preset, []));
 });
