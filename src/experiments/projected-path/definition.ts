@@ -49,11 +49,11 @@ export interface PipelineParams {
 }
 
 /** The paper's models and data for the projected-path figures, to name what a run substitutes. */
-const PAPER_SETTING: Record<string, { model: string; dataset: string } | undefined> = {
-  fig1: { model: 'preact-resnet18', dataset: 'cifar10' },
-  fig3: { model: 'preact-resnet18', dataset: 'cifar10' },
-  fig4a: { model: 'densenet-bc', dataset: 'cifar100' },
-  fig4bc: { model: 'convnet4', dataset: 'mnist' },
+const PAPER_SETTING: Record<string, { model: string; dataset: string; threshold: number } | undefined> = {
+  fig1: { model: 'preact-resnet18', dataset: 'cifar10', threshold: 0.55 },
+  fig3: { model: 'preact-resnet18', dataset: 'cifar10', threshold: 0.55 },
+  fig4a: { model: 'densenet-bc', dataset: 'cifar100', threshold: 0.8 },
+  fig4bc: { model: 'convnet4', dataset: 'mnist', threshold: 0.55 },
 };
 
 /** Where a projected-path run departs from the paper's setting of its figure. */
@@ -68,6 +68,7 @@ export function pathSubstitutions(experiment: string, params: Params): string[] 
       + (cifar || paper.dataset === 'mnist' ? '' : ': CIFAR is not on this machine (import it with `repro data import`)'));
   }
   if (!p.model.startsWith(paper.model) || p.model !== paper.model) out.push(`model ${p.model} in place of ${paper.model}`);
+  if (p.threshold !== paper.threshold) out.push(`minima below loss ${p.threshold} in place of ${paper.threshold} (what this size of training reaches)`);
   if (p.samples !== 0) out.push(`${p.samples} training samples, ${p.epochs} epochs, ${p.seeds} seeds (a size that runs in minutes on a CPU)`);
   return out;
 }
