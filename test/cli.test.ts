@@ -1,6 +1,9 @@
 /** The CLI as a user runs it: bad input fails in one line and starts nothing; the happy path. */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { confArgs, runCli, startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
@@ -67,6 +70,22 @@ test('run --wait --json, then results, status and list agree', () => {
   assert.equal(status.experiment, 'fig7');
   const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
   assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
+});
+
+test('export copies the result, report, artifacts and workflow history into a new folder; an existing one is refused', () => {
+  const id = `cli-${randomUUID()}`;
+  assert.equal(runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=3e-4', '--id', id, '--wait', '--json', ...q]).status, 0);
+  const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'export-')), 'run');
+  const r = runCli(['export', id, dir, '--json', ...q]);
+  assert.equal(r.status, 0, r.stderr);
+  const { files } = JSON.parse(r.stdout) as { files: string[] };
+  for (const f of ['result.json', 'artifacts/report.html', 'artifacts/fig7-theta2.svg', `histories/${encodeURIComponent(`run/${id}`)}.json`]) assert.ok(files.includes(f), `${f} in ${files}`);
+  assert.equal(JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')).runId, id);
+  const history = JSON.parse(readFileSync(path.join(dir, 'histories', `${encodeURIComponent(`run/${id}`)}.json`), 'utf8'));
+  assert.equal(history.events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
+  assert.equal(history.events.at(-1).eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  assertOneLineError(runCli(['export', id, dir, ...q]), 2, /exists already; name a new folder/);
+  assert.ok(!existsSync(`${dir}.partial`));
 });
 
 test('run without --wait prints the id; cancel stops it', async () => {

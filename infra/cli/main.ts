@@ -10,6 +10,7 @@ import { cancelCommand } from './commands/cancel';
 import { dataCommand } from './commands/data';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
+import { exportCommand } from './commands/export';
 import { hessianCommand } from './commands/hessian';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -40,6 +41,7 @@ export async function main(args: string[]): Promise<void> {
     .command(resultsCommand)
     .command(experimentsCommand)
     .command(reportCommand)
+    .command(exportCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
     .command(dataCommand)
