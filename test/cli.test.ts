@@ -105,6 +105,15 @@ test('run without --wait prints the id; cancel stops it', async () => {
     await new Promise((res) => setTimeout(res, 200));
   }
   assert.equal(status, 'CANCELLED');
+  // resume: the same run again, from the final checkpoints the cancel wrote
+  const cancelledAt = worker.events.filter((e) => e.event === 'cancelled' && e.runId === runId);
+  const resumed = runCli(['resume', runId, '--json', ...q]);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.deepEqual(JSON.parse(resumed.stdout), { runId, resumed: true, previousStatus: 'CANCELLED' });
+  const again = await worker.waitFor((e) => e.event === 'resume' && e.runId === runId && Number(e.step) > 0);
+  assert.ok(cancelledAt.length > 0 && Number(again.step) > 0, 'the resumed run starts from a checkpoint, not from step 0');
+  assertOneLineError(runCli(['resume', runId, ...q]), 2, /is running: nothing to resume/);
+  assert.equal(runCli(['cancel', runId, ...q]).status, 0);
 });
 
 test('experiments --json lists fig7 with its parameters and defaults', () => {

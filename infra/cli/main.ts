@@ -16,6 +16,7 @@ import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
 import { reproduceCommand } from './commands/reproduce';
 import { resultsCommand } from './commands/results';
+import { resumeCommand } from './commands/resume';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './commands/schedule';
 import { statusCommand } from './commands/status';
@@ -37,6 +38,7 @@ export async function main(args: string[]): Promise<void> {
     .command(statusCommand)
     .command(listCommand)
     .command(cancelCommand)
+    .command(resumeCommand)
     .command(scheduleCommand)
     .command(resultsCommand)
     .command(experimentsCommand)
