@@ -33,7 +33,8 @@ export async function writeRunArtifacts(
     await deps.store.put(keys.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
     artifacts[`figure:${f.id}`] = deps.store.url(keys.artifact(runId, `${f.id}.svg`));
     // The Vega-Lite spec with its data inlined: re-plot or restyle a figure without re-running.
-    await deps.store.put(keys.artifact(runId, `${f.id}.vl.json`), Buffer.from(JSON.stringify(f.spec, null, 1)), 'application/json');
+    const spec = Buffer.from(JSON.stringify(f.spec, null, 1));
+    await deps.store.put(keys.artifact(runId, `${f.id}.vl.json`), spec, 'application/json');
     rendered.push({ id: f.id, title: f.title, caption: f.caption, svg });
   }
   for (const e of extras) {
@@ -51,7 +52,9 @@ export async function writeRunArtifacts(
  * Claims that passed in the previous finished run of `schedule` (by start time, before `runId`)
  * and do not pass now; undefined when there is no previous run.
  */
-async function regressionsSince(deps: ActivityDeps, schedule: string, runId: string, claims: RunResult['claims']): Promise<string[] | undefined> {
+async function regressionsSince(
+  deps: ActivityDeps, schedule: string, runId: string, claims: RunResult['claims'],
+): Promise<string[] | undefined> {
   const earlier = (await deps.store.list(`${keys.indexPrefix}sched-${schedule}-`))
     .map((k) => k.slice(keys.indexPrefix.length).replace(/\.json$/, ''))
     .filter((id) => scheduleOfRun(id) === schedule && id < runId)

@@ -99,9 +99,13 @@ const pair = (v: [number, number] | number | undefined): [number, number] => (Ar
  * gradient as its filter. Made of pad, transpose and conv2d, whose own
  * gradients are exact, so second derivatives pass through it.
  */
-function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, shape: [number, number, number, number], a: Conv2DAttrs): tf.Tensor4D {
+function filterGradient(
+  x: tf.Tensor4D, dy: tf.Tensor4D, shape: [number, number, number, number], a: Conv2DAttrs,
+): tf.Tensor4D {
   if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || pair(a.dilations).some((d) => d !== 1)) {
-    const attrs = { strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape: shape } as unknown as tf.NamedAttrMap;
+    const attrs = {
+      strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape: shape,
+    } as unknown as tf.NamedAttrMap;
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor4D;
   }
   const [sh, sw] = pair(a.strides);
@@ -120,12 +124,14 @@ function filterGradient(x: tf.Tensor4D, dy: tf.Tensor4D, shape: [number, number,
   // would do the same, but tfjs cannot differentiate a dilated convolution).
   let g: tf.Tensor4D = dy;
   if (sh > 1) {
-    g = tf.reshape(tf.pad(tf.reshape(g, [n, ho, 1, wo * co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]), [n, ho * sh, wo, co]);
+    const spread = tf.pad(tf.reshape(g, [n, ho, 1, wo * co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]);
+    g = tf.reshape(spread, [n, ho * sh, wo, co]);
     g = tf.slice(g, [0, 0, 0, 0], [n, (ho - 1) * sh + 1, wo, co]);
   }
   if (sw > 1) {
     const rows = g.shape[1];
-    g = tf.reshape(tf.pad(tf.reshape(g, [n * rows, wo, 1, co]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]), [n, rows, wo * sw, co]);
+    const spread = tf.pad(tf.reshape(g, [n * rows, wo, 1, co]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+    g = tf.reshape(spread, [n, rows, wo * sw, co]);
     g = tf.slice(g, [0, 0, 0, 0], [n, rows, (wo - 1) * sw + 1, co]);
   }
   const r = tf.conv2d(tf.transpose(xp, [3, 1, 2, 0]), tf.transpose(g, [1, 2, 0, 3]), 1, 'valid');

@@ -61,7 +61,8 @@ export class FdrMonitor {
       });
       const md = mean(boundary);
       const sd = b >= 2 ? Math.sqrt(boundary.reduce((a, x) => a + (x - md) ** 2, 0) / (b - 1)) : NaN;
-      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1), stderr: sd / Math.abs(mr * ls.length), batches: b };
+      const stderr = sd / Math.abs(mr * ls.length);
+      return { left: ml, right: mr, deviation: Math.abs(ml / mr - 1), stderr, batches: b };
     };
     return {
       steps: this.left.length,

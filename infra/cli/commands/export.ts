@@ -23,7 +23,8 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
   describe: 'Copy a run\'s result, report, artifacts and workflow histories into a folder',
   builder: (y) => (y
     .positional('run-id', { type: 'string', demandOption: true })
-    .positional('dir', { type: 'string', demandOption: true, describe: 'a folder that does not exist yet' })) as unknown as Argv<ExportArgs>,
+    .positional('dir', { type: 'string', demandOption: true, describe: 'a folder that does not exist yet' })
+  ) as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
     const out = path.resolve(argv.dir);
     if (existsSync(out)) throw new UsageError(`${argv.dir} exists already; name a new folder`);
@@ -34,7 +35,9 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       await checkS3(config);
       const { handle, status } = await findRun(client, argv.runId);
       const runId = handle.workflowId.replace(/^run\//, '');
-      if (status === 'RUNNING') throw new UsageError(`run ${runId} is still running; export it when it has ended (\`repro status ${runId}\`)`);
+      if (status === 'RUNNING') {
+        throw new UsageError(`run ${runId} is still running; export it when it has ended (\`repro status ${runId}\`)`);
+      }
       const store = makeObjectStore(config);
       rmSync(partial, { recursive: true, force: true });
       const files: string[] = [];
@@ -50,7 +53,8 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       }
       // The run and every child workflow (`run/<id>/...`): found by id prefix in visibility.
       const ids = [handle.workflowId];
-      for await (const w of client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/"` })) ids.push(w.workflowId);
+      const children = client.workflow.list({ query: `WorkflowId STARTS_WITH "${handle.workflowId}/"` });
+      for await (const w of children) ids.push(w.workflowId);
       for (const id of ids) {
         const history = await client.workflow.getHandle(id).fetchHistory();
         write(path.join('histories', `${encodeURIComponent(id)}.json`), historyToJSON(history));

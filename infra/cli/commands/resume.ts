@@ -10,10 +10,12 @@ import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../co
  * own id with its own input. Every stage is content-keyed and every track checkpointed, so it
  * picks up from the newest checkpoints and cached answers instead of starting over.
  */
-export const resumeCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: string }> = {
+type ResumeArgs = GlobalArgs & { runId: string };
+
+export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   command: 'resume <run-id>',
   describe: 'Start a failed or cancelled run again from its checkpoints and caches',
-  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
+  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<ResumeArgs>,
   handler: async (argv) => {
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -22,15 +24,23 @@ export const resumeCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: stri
       const { handle, status } = await findRun(client, argv.runId);
       const runId = handle.workflowId.replace(/^run\//, '');
       if (status === 'RUNNING') throw new UsageError(`run ${runId} is running: nothing to resume`);
-      if (status === 'COMPLETED') throw new UsageError(`run ${runId} completed: \`repro results ${runId}\` shows it (\`repro run\` starts a new one)`);
+      if (status === 'COMPLETED') {
+        throw new UsageError(`run ${runId} completed: \`repro results ${runId}\` shows it `
+          + '(`repro run` starts a new one)');
+      }
       const history = await handle.fetchHistory();
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
       const payload = started?.input?.payloads?.[0];
-      if (!started?.workflowType?.name || !payload) throw new Error(`run ${runId}: its history has no start event to resume from`);
+      if (!started?.workflowType?.name || !payload) {
+        throw new Error(`run ${runId}: its history has no start event to resume from`);
+      }
       const input = defaultPayloadConverter.fromPayload<RunInput>(payload);
       const d = await handle.describe();
       await client.workflow.start(started.workflowType.name, {
-        workflowId: handle.workflowId, taskQueue: started.taskQueue?.name ?? config.taskQueues.cpu, args: [input], memo: d.memo,
+        workflowId: handle.workflowId,
+        taskQueue: started.taskQueue?.name ?? config.taskQueues.cpu,
+        args: [input],
+        memo: d.memo,
       });
       if (argv.json) printJson({ runId, resumed: true, previousStatus: status });
       else print(`resumed ${runId} (was ${status}); \`repro status ${runId}\` follows it`);

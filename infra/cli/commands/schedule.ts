@@ -1,5 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription,
+} from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { planRun } from '../../../src/experiments/registry';
@@ -9,7 +11,9 @@ import { runInput } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 const OVERLAP = {
-  skip: ScheduleOverlapPolicy.SKIP, 'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE, 'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
+  skip: ScheduleOverlapPolicy.SKIP,
+  'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
+  'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
   'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER, 'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
 } as const;
 type Overlap = keyof typeof OVERLAP;
@@ -58,24 +62,37 @@ function view(d: ScheduleDescription) {
     overlap: d.policies.overlap, paused: d.state.paused, note: d.state.note,
     actionsTaken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap,
     running: d.info.runningActions.map((a) => a.workflow.workflowId.replace(/^run\//, '')),
-    recent: d.info.recentActions.map((a) => ({ at: a.takenAt.toISOString(), runId: a.action.workflow.workflowId.replace(/^run\//, '') })),
+    recent: d.info.recentActions.map((a) => ({
+      at: a.takenAt.toISOString(), runId: a.action.workflow.workflowId.replace(/^run\//, ''),
+    })),
     next: d.info.nextActionTimes.map((t) => t.toISOString()),
   };
 }
 
 function parseDate(flag: string, v: string | undefined): Date {
   const d = v === undefined ? undefined : new Date(v);
-  if (!d || Number.isNaN(d.getTime())) throw new UsageError(`--${flag} ${v ?? ''}: give a time such as 2026-11-27T00:00:00Z`);
+  if (!d || Number.isNaN(d.getTime())) {
+    throw new UsageError(`--${flag} ${v ?? ''}: give a time such as 2026-11-27T00:00:00Z`);
+  }
   return d;
 }
 
 async function create(client: Client, argv: ScheduleArgs): Promise<void> {
   if (!argv.target) throw new UsageError('schedule create needs an experiment: repro schedule create fig7 --every 1d');
-  if ((argv.cron === undefined) === (argv.every === undefined)) throw new UsageError('schedule create needs exactly one of --cron EXPR and --every DURATION');
+  if ((argv.cron === undefined) === (argv.every === undefined)) {
+    throw new UsageError('schedule create needs exactly one of --cron EXPR and --every DURATION');
+  }
   const every = argv.every === undefined ? undefined : parseDuration(argv.every);
-  if (every !== undefined && !(Number.isFinite(every) && every >= 1000)) throw new UsageError(`--every ${argv.every}: give a duration of at least 1s such as 30m, 6h or 1d`);
-  if (argv.cron !== undefined && argv.cron.trim().split(/\s+/).length !== 5) throw new UsageError(`--cron '${argv.cron}': give five fields (minute hour day-of-month month day-of-week), e.g. '0 3 * * *'`);
-  if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+  if (every !== undefined && !(Number.isFinite(every) && every >= 1000)) {
+    throw new UsageError(`--every ${argv.every}: give a duration of at least 1s such as 30m, 6h or 1d`);
+  }
+  if (argv.cron !== undefined && argv.cron.trim().split(/\s+/).length !== 5) {
+    throw new UsageError(`--cron '${argv.cron}': give five fields `
+      + '(minute hour day-of-month month day-of-week), e.g. \'0 3 * * *\'');
+  }
+  if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) {
+    throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+  }
   const id = argv.id ?? `${argv.target}-${argv.preset}`;
   if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError(`--id ${id}: use letters, digits, '.', '_' and '-' only`);
   const { experiment, params } = planRun(argv.target, argv.preset, argv.set);
@@ -85,21 +102,31 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
     scheduleId: id,
     spec: every !== undefined ? { intervals: [{ every }] } : { cronExpressions: [argv.cron!] },
     action: {
-      type: 'startWorkflow', workflowType: experiment.workflowType, workflowId: scheduledRunWorkflowId(id), taskQueue: config.taskQueues.cpu,
+      type: 'startWorkflow',
+      workflowType: experiment.workflowType,
+      workflowId: scheduledRunWorkflowId(id),
+      taskQueue: config.taskQueues.cpu,
       args: [runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache)],
       memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, schedule: id },
     },
     policies: { overlap: OVERLAP[argv.overlap] },
-    memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, ...(argv.cron !== undefined ? { cron: argv.cron } : {}) },
+    memo: {
+      experiment: experiment.name, preset: argv.preset, seed: argv.seed,
+      ...(argv.cron !== undefined ? { cron: argv.cron } : {}),
+    },
   });
   const d = view(await handle.describe());
   if (argv.json) printJson(d);
-  else print(`schedule ${id}: ${experiment.name} (${argv.preset}) ${argv.cron !== undefined ? `cron '${argv.cron}'` : `every ${argv.every}`}; next run ${d.next[0] ?? 'none'}`);
+  else {
+    const when = argv.cron !== undefined ? `cron '${argv.cron}'` : `every ${argv.every}`;
+    print(`schedule ${id}: ${experiment.name} (${argv.preset}) ${when}; next run ${d.next[0] ?? 'none'}`);
+  }
 }
 
 export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
   command: 'schedule <action> [target]',
-  describe: 'Re-run experiments on a schedule (Temporal Schedules): create, list, describe, pause, unpause, trigger, backfill, delete',
+  describe: 'Re-run experiments on a schedule (Temporal Schedules): '
+    + 'create, list, describe, pause, unpause, trigger, backfill, delete',
   builder: (y) => (y
     .positional('action', { type: 'string', choices: ACTIONS })
     .positional('target', { type: 'string', describe: 'the experiment (create) or the schedule id (the others)' })
@@ -108,9 +135,14 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
     .option('preset', { type: 'string', default: 'default', describe: 'create: preset of the experiment' })
     .option('set', { type: 'string', array: true, default: [], describe: 'create: --set key=value (repeatable)' })
     .option('seed', { type: 'number', default: 1, describe: 'create: seed of every run' })
-    .option('overlap', { type: 'string', choices: Object.keys(OVERLAP), default: 'skip', describe: 'create: what to do when a run is due while the last one still runs' })
+    .option('overlap', {
+      type: 'string', choices: Object.keys(OVERLAP), default: 'skip',
+      describe: 'create: what to do when a run is due while the last one still runs',
+    })
     .option('id', { type: 'string', describe: 'create: schedule id (default: <experiment>-<preset>)' })
-    .option('cache', { type: 'boolean', default: true, describe: 'create: reuse cached stages (--no-cache recomputes in every run)' })
+    .option('cache', {
+      type: 'boolean', default: true, describe: 'create: reuse cached stages (--no-cache recomputes in every run)',
+    })
     .option('note', { type: 'string', describe: 'pause/unpause: why' })
     .option('from', { type: 'string', describe: 'backfill: start time' })
     .option('to', { type: 'string', describe: 'backfill: end time' })) as unknown as Argv<ScheduleArgs>,
@@ -120,13 +152,21 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
       if (argv.action === 'create') return await create(client, argv);
       if (argv.action === 'list') {
         const rows = [];
-        for await (const s of client.schedule.list()) rows.push(view(await client.schedule.getHandle(s.scheduleId).describe()));
+        for await (const s of client.schedule.list()) {
+          rows.push(view(await client.schedule.getHandle(s.scheduleId).describe()));
+        }
         if (argv.json) return printJson(rows);
         if (!rows.length) return print('no schedules; create one with `repro schedule create fig7 --every 1d`');
-        for (const r of rows) print(`${r.scheduleId}  ${r.paused ? 'paused ' : 'active '} ${r.experiment} (${r.preset})  ${r.cron.length ? `cron '${r.cron.join("', '")}'` : `every ${r.every.join(', ')}`}  next ${r.next[0] ?? '-'}`);
+        for (const r of rows) {
+          const when = r.cron.length ? `cron '${r.cron.join("', '")}'` : `every ${r.every.join(', ')}`;
+          const state = r.paused ? 'paused ' : 'active ';
+          print(`${r.scheduleId}  ${state} ${r.experiment} (${r.preset})  ${when}  next ${r.next[0] ?? '-'}`);
+        }
         return;
       }
-      if (!argv.target) throw new UsageError(`schedule ${argv.action} needs a schedule id; \`repro schedule list\` shows them`);
+      if (!argv.target) {
+        throw new UsageError(`schedule ${argv.action} needs a schedule id; \`repro schedule list\` shows them`);
+      }
       const handle = client.schedule.getHandle(argv.target);
       try {
         switch (argv.action) {
@@ -134,7 +174,9 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
           case 'pause': await handle.pause(argv.note); break;
           case 'unpause': await handle.unpause(argv.note); break;
           case 'trigger': await handle.trigger(); break;
-          case 'backfill': await handle.backfill({ start: parseDate('from', argv.from), end: parseDate('to', argv.to) }); break;
+          case 'backfill':
+            await handle.backfill({ start: parseDate('from', argv.from), end: parseDate('to', argv.to) });
+            break;
           case 'delete':
             await handle.delete();
             if (argv.json) printJson({ scheduleId: argv.target, deleted: true });
@@ -145,7 +187,9 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
         if (argv.json) printJson(d);
         else print(JSON.stringify(d, null, 2));
       } catch (err) {
-        if (err instanceof ScheduleNotFoundError) throw new UsageError(`no schedule '${argv.target}'; \`repro schedule list\` shows them`);
+        if (err instanceof ScheduleNotFoundError) {
+          throw new UsageError(`no schedule '${argv.target}'; \`repro schedule list\` shows them`);
+        }
         throw err;
       }
     } finally {
