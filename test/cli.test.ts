@@ -71,6 +71,12 @@ test('run --wait --json, then results, status and list agree', () => {
   assert.equal(status.experiment, 'fig7');
   const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
   assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
+  const fig7Done = JSON.parse(runCli(['list', '--json', '--limit', '1000', '--status', 'completed', '--experiment', 'fig7']).stdout);
+  assert.ok(fig7Done.some((x: { runId: string }) => x.runId === id));
+  assert.ok(fig7Done.every((x: { status: string; experiment: string }) => x.status === 'COMPLETED' && x.experiment === 'fig7'));
+  const running = JSON.parse(runCli(['list', '--json', '--limit', '1000', '--status', 'running']).stdout);
+  assert.ok(!running.some((x: { runId: string }) => x.runId === id), 'a completed run is not listed as running');
+  assertOneLineError(runCli(['list', '--status', 'sleeping']), 2, /Invalid values: Argument: status, Given: "sleeping", Choices: "running"/);
 });
 
 test('export copies the result, report, artifacts and workflow history into a new folder; an existing one is refused', () => {

@@ -50,7 +50,8 @@ export async function main(args: string[]): Promise<void> {
     .demandCommand(1, 'name a command; `repro --help` lists them')
     .strict()
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): one line here.
+      throw err ?? new UsageError(msg.split('\n').map((l) => l.trim()).filter(Boolean).join(' '));
     })
     .help()
     .version(false)

@@ -1,18 +1,28 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { keys } from '../../../activities/deps';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
-import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+
+/** `--status` values and the visibility query's names for them. */
+const STATUS = {
+  running: 'Running', completed: 'Completed', failed: 'Failed', cancelled: 'Canceled', terminated: 'Terminated', 'timed-out': 'TimedOut',
+} as const;
 
 interface ListArgs extends GlobalArgs {
   limit: number;
+  status?: keyof typeof STATUS;
+  experiment?: string;
 }
 
 export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   command: 'list',
   describe: 'List runs, newest first',
-  builder: (y) => y.option('limit', { type: 'number', default: 20, describe: 'at most this many runs' }),
+  builder: (y) => y
+    .option('limit', { type: 'number', default: 20, describe: 'at most this many runs' })
+    .option('status', { type: 'string', choices: Object.keys(STATUS), describe: 'only runs in this state (a visibility query)' })
+    .option('experiment', { type: 'string', describe: 'only runs of this experiment' }) as unknown as Argv<ListArgs>,
   handler: async (argv) => {
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -28,8 +38,12 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     };
     try {
       const runs: Array<Record<string, unknown>> = [];
-      for await (const w of client.workflow.list()) {
+      if (!Number.isInteger(argv.limit) || argv.limit < 1) throw new UsageError(`--limit ${argv.limit}: must be a positive integer`);
+      const query = argv.status ? `ExecutionStatus = "${STATUS[argv.status]}"` : undefined;
+      for await (const w of client.workflow.list(query ? { query } : {})) {
         if (!w.workflowId.startsWith('run/') || w.workflowId.indexOf('/', 4) !== -1) continue;
+        // The experiment is in the run's memo, which visibility cannot query: filtered here.
+        if (argv.experiment !== undefined && w.memo?.experiment !== argv.experiment) continue;
         const schedule = w.memo?.schedule as string | undefined;
         runs.push({
           runId: w.workflowId.slice(4), experiment: w.memo?.experiment, preset: w.memo?.preset, status: w.status.name,
