@@ -79,3 +79,4 @@ export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.Proce
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+

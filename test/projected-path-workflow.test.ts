@@ -3,36 +3,25 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { codeVersion, makeObjectStore } from '../infra/clients';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { makeObjectStore } from '../infra/clients';
 import { awaitResult, runProgress, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
 import { useBackend } from '../src/engine/backend';
+import { inProcessWorkers } from './in-process-workers';
 import { sleep, testConfig, uniqueQueues } from './helpers';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const config = testConfig(uniqueQueues());
 const store = makeObjectStore(config);
 let env: TestWorkflowEnvironment;
-let workers: Worker[];
-let running: Promise<unknown>;
+let stop: () => Promise<void>;
 
 before(async () => {
   await useBackend('wasm');
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace });
-  const activities = createActivities({ store, config, stopping: new AbortController().signal, log: () => {}, codeVersion: codeVersion() });
-  workers = await Promise.all([config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, namespace: config.temporal.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities,
-  })));
-  running = Promise.all(workers.map((w) => w.run()));
+  ({ env, stop } = await inProcessWorkers(config, store));
 });
-
-after(async () => {
-  workers.forEach((w) => w.shutdown());
-  await running;
-  await env.teardown();
-});
+after(async () => { await stop(); });
 
 const SETS = ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'epochs=2', 'seeds=2', 'batch=20', 'lr=0.5', 'threshold=0.75', 'probes=8'];
 
