@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the `torch` tfjs backend's native addon (src/engine/torch/addon.cc) into .tools/torch/,
+# without downloads: Node-API headers from npm (node-api-headers, node-addon-api), the system
+# C++ compiler, and libtorch from wherever this machine has it, in this order:
+#   $LIBTORCH            a directory with include/ and lib/ (a libtorch zip, or torch's own)
+#   python3's torch      an installed PyTorch (CUDA builds included): its include/ and lib/
+#   Debian libtorch-dev  /usr/include/ATen and the system's libtorch (CPU)
+# Rebuilds only when the source, the compiler flags or libtorch changed. Exits 0 with a reason
+# on stderr when no libtorch is found: the other backends keep working.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=.tools/torch
+src=src/engine/torch/addon.cc
+include=() libdir='' source=''
+if [ -n "${LIBTORCH:-}" ]; then
+  include=("$LIBTORCH/include" "$LIBTORCH/include/torch/csrc/api/include") libdir="$LIBTORCH/lib" source="LIBTORCH=$LIBTORCH"
+elif dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) && [ -d "$dir/include" ]; then
+  include=("$dir/include" "$dir/include/torch/csrc/api/include") libdir="$dir/lib" source="python3 torch at $dir"
+elif [ -f /usr/include/ATen/ATen.h ]; then
+  include=(/usr/include /usr/include/torch/csrc/api/include) libdir=/usr/lib/x86_64-linux-gnu source='Debian libtorch-dev'
+else
+  echo "torch backend not built: no libtorch found (apt-get install libtorch-dev, pip install torch, or set LIBTORCH)" >&2
+  exit 0
+fi
+abi=1
+if [[ "$source" == python3* ]]; then
+  abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+fi
+libs=(-ltorch -ltorch_cpu -lc10)
+[ -e "$libdir/libtorch_cuda.so" ] && libs+=(-ltorch_cuda)
+[ -e "$libdir/libc10_cuda.so" ] && libs+=(-lc10_cuda)
+flags=(-O2 -std=c++17 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED
+  -DNAPI_CPP_EXCEPTIONS -Inode_modules/node-api-headers/include -Inode_modules/node-addon-api)
+for i in "${include[@]}"; do flags+=("-I$i"); done
+link=(-L"$libdir" -Wl,-rpath,"$libdir" -Wl,--no-as-needed "${libs[@]}" -Wl,--as-needed)
+stamp="$(sha256sum "$src" | cut -d' ' -f1) ${flags[*]} ${link[*]}"
+if [ -f "$out/repro_torch.node" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then exit 0; fi
+mkdir -p "$out"
+echo "building the torch backend addon against $source..." >&2
+tmp=$(mktemp "$out/build.XXXXXX")
+if ! "${CXX:-g++}" "${flags[@]}" "$src" -o "$tmp" "${link[@]}" 2> "$out/build.log"; then
+  rm -f "$tmp"
+  echo "torch backend not built: the compiler failed against $source (see $out/build.log)" >&2
+  exit 1
+fi
+mv "$tmp" "$out/repro_torch.node"
+printf '%s' "$stamp" > "$out/stamp"
+printf '{"libtorch": "%s", "built": "%s"}\n' "$source" "$(date -u +%FT%TZ)" > "$out/build-info.json"
+echo "torch backend addon: $out/repro_torch.node" >&2
