@@ -65,8 +65,25 @@ export interface ReproConfig {
     /** Base URL of a mirror serving the CIFAR archives under their published names (empty: the canonical host). */
     cifarMirror: string;
   };
-  /** tfjs backend: `auto` tries tfjs-node-gpu, tfjs-node, wasm, cpu in that order. */
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+  /**
+   * tfjs backend. `auto` takes the first that initializes of: torch on CUDA, tfjs-node-gpu,
+   * WebGPU, tfjs-node, torch on the CPU, WASM, the pure-JS cpu backend (order measured by
+   * `npm run bench -- engine`).
+   */
+  backend: 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+  /** The `torch` backend's speed and reproducibility switches (src/engine/torch/backend.ts). */
+  torch: {
+    /** `auto`: CUDA when this libtorch has it, else the CPU. */
+    device: 'auto' | 'cpu' | 'cuda';
+    /** Intra-op threads; 0: one per core. */
+    threads: number;
+    /** Deterministic algorithms: bit-identical replays on the CPU; on the GPU, slower kernels, no atomics. */
+    deterministic: boolean;
+    /** cuDNN autotuning: faster convolutions, run-to-run variation on the GPU. */
+    cudnnBenchmark: boolean;
+    /** TF32 tensor-core matmuls and convolutions (Ampere and later): faster, 10-bit mantissa inputs. */
+    tf32: boolean;
+  };
 }
 
 type Kind = 'string' | 'int' | 'bool' | 'enum';
@@ -105,7 +122,12 @@ export const SCHEMA: Record<string, KeySpec> = {
   'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },
   'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
   'data.cifarMirror': { kind: 'string', default: '', env: ['REPRO_DATA_CIFAR_MIRROR'], description: 'base URL of a mirror of the CIFAR archives (empty: www.cs.toronto.edu)' },
-  backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
+  backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'torch', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
+  'torch.device': { kind: 'enum', default: 'auto', env: ['REPRO_TORCH_DEVICE'], description: 'torch backend device', values: ['auto', 'cpu', 'cuda'] },
+  'torch.threads': { kind: 'int', default: 0, env: ['REPRO_TORCH_THREADS'], description: 'torch intra-op threads (0: one per core)', min: 0, max: 1024 },
+  'torch.deterministic': { kind: 'bool', default: true, env: ['REPRO_TORCH_DETERMINISTIC'], description: 'torch deterministic algorithms' },
+  'torch.cudnnBenchmark': { kind: 'bool', default: false, env: ['REPRO_TORCH_CUDNN_BENCHMARK'], description: 'cuDNN autotuning (GPU)' },
+  'torch.tf32': { kind: 'bool', default: false, env: ['REPRO_TORCH_TF32'], description: 'TF32 matmuls and convolutions (GPU)' },
 };
 
 /** Thrown for any configuration problem; the message names the key and the fix. */

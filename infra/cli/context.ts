@@ -6,6 +6,7 @@ export interface GlobalArgs {
   config?: string;
   conf?: string[];
   json?: boolean;
+  backend?: string;
 }
 
 /** A mistake in how the command was called; exits with status 2. */
@@ -14,7 +15,7 @@ export class UsageError extends Error {
 }
 
 export function configFrom(argv: GlobalArgs): ReproConfig {
-  return loadConfig({ configFile: argv.config, conf: argv.conf });
+  return loadConfig({ configFile: argv.config, conf: [...(argv.conf ?? []), ...(argv.backend ? [`backend=${argv.backend}`] : [])] });
 }
 
 export function printJson(value: unknown): void {

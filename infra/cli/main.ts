@@ -31,6 +31,7 @@ export async function main(args: string[]): Promise<void> {
     .option('config', { type: 'string', global: true, describe: 'JSON config file (default: repro.config.json if present)' })
     .option('conf', { type: 'string', array: true, global: true, describe: 'override a config key: --conf key=value (e.g. temporal.address=host:7233)' })
     .option('json', { type: 'boolean', global: true, default: false, describe: 'machine-readable output' })
+    .option('backend', { type: 'string', global: true, describe: 'tfjs backend (auto, torch, tensorflow, webgpu, wasm, cpu): --conf backend=NAME' })
     .command(upCommand)
     .command(downCommand)
     .command(workerCommand)

@@ -36,7 +36,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     });
     runtimeInstalled = true;
   }
-  const { info } = await selectBackend(config.backend);
+  const { info } = await selectBackend(config.backend, config.torch);
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });

@@ -2,14 +2,19 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
+import { DEFAULT_TORCH_OPTIONS, registerTorchBackend, type TorchOptions } from './torch/backend';
+
 /**
- * TensorFlow.js backend selection. Order for `auto`: tfjs-node-gpu (CUDA), WebGPU (Dawn, when a
- * GPU adapter is found), tfjs-node (libtensorflow on CPU), WASM, then the pure-JS CPU backend.
- * The native and WebGPU packages are optional dependencies (libtensorflow's install downloads
- * from a host that is often unreachable), so each is tried and skipped with the reason recorded.
+ * TensorFlow.js backend selection. Order for `auto`: torch on CUDA (our libtorch addon),
+ * tfjs-node-gpu (CUDA), WebGPU (Dawn, when a GPU adapter is found), tfjs-node (libtensorflow on
+ * CPU), torch on the CPU, WASM, then the pure-JS CPU backend. torch-cpu comes before WASM because
+ * `npm run bench -- engine` measures it faster on every convolutional model and level on the MLP.
+ * The native and WebGPU packages are optional (libtensorflow's install downloads from a host that
+ * is often unreachable; the torch addon needs libtorch), so each is tried and skipped with the
+ * reason recorded.
  */
 
-export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+export type BackendPreference = 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
 
 export interface BackendInfo {
   /** tfjs backend name as `tf.getBackend()` reports it. */
@@ -62,8 +67,9 @@ async function initWebGpu(): Promise<Tf> {
  * Switch tfjs to one named backend now, registering WASM first if needed (tests and benchmarks
  * compare backends side by side in one process). Returns false if it cannot initialize.
  */
-export async function useBackend(name: 'cpu' | 'wasm'): Promise<boolean> {
+export async function useBackend(name: 'cpu' | 'wasm' | 'torch', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<boolean> {
   const tf = require('@tensorflow/tfjs') as Tf;
+  if (name === 'torch') registerTorchBackend(torch);
   if (name === 'wasm' && !tf.findBackendFactory('wasm')) {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
@@ -74,10 +80,21 @@ export async function useBackend(name: 'cpu' | 'wasm'): Promise<boolean> {
 }
 
 /** Initialize tfjs once per process with the preferred backend; later calls return the same. */
-export async function selectBackend(preference: BackendPreference = 'auto'): Promise<{ tf: Tf; info: BackendInfo }> {
+export async function selectBackend(preference: BackendPreference = 'auto', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<{ tf: Tf; info: BackendInfo }> {
   if (selected) return selected;
   const skipped: string[] = [];
   const attempts: Array<[string, () => Promise<Tf>]> = [];
+  let torchLabel = 'repro torch addon';
+  const useTorch = (cudaOnly: boolean) => async (): Promise<Tf> => {
+    const info = registerTorchBackend(torch);
+    if (cudaOnly && !info.device.startsWith('cuda')) throw new Error(`no CUDA in this libtorch (${info.version}); tried again after the GPU backends`);
+    const tf = require('@tensorflow/tfjs') as Tf;
+    if (!(await tf.setBackend('torch'))) throw new Error('torch backend failed to initialize');
+    torchLabel = `libtorch ${info.version} ${info.device}${info.tf32 ? ' tf32' : ''}${info.deterministic ? '' : ' nondeterministic'}`;
+    return tf;
+  };
+  if (preference === 'auto' && torch.device !== 'cpu') attempts.push(['torch (CUDA)', useTorch(true)]);
+  if (preference === 'torch') attempts.push(['torch', useTorch(false)]);
   const native = (pkg: string) => async (): Promise<Tf> => {
     const tf = require(pkg) as Tf; // registers the 'tensorflow' backend
     await tf.setBackend('tensorflow');
@@ -86,6 +103,7 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node-gpu', native('@tensorflow/tfjs-node-gpu')]);
   if (preference === 'auto' || preference === 'webgpu') attempts.push(['@tensorflow/tfjs-backend-webgpu', initWebGpu]);
   if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node', native('@tensorflow/tfjs-node')]);
+  if (preference === 'auto' && torch.device !== 'cuda') attempts.push(['torch', useTorch(false)]);
   if (preference === 'auto' || preference === 'wasm') {
     attempts.push(['@tensorflow/tfjs-backend-wasm', async () => {
       if (!(await useBackend('wasm'))) throw new Error('wasm backend failed to initialize');
@@ -101,7 +119,8 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
     try {
       const tf = await attempt();
       await tf.ready();
-      selected = { tf, info: { name: tf.getBackend(), package: `${pkg}@${versionOf(pkg)}`, skipped } };
+      const name = tf.getBackend();
+      selected = { tf, info: { name, package: name === 'torch' ? torchLabel : `${pkg}@${versionOf(pkg)}`, skipped } };
       return selected;
     } catch (err) {
       skipped.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
@@ -121,8 +140,8 @@ export function backendLabel(info: BackendInfo): string {
  * WASM, which has no Conv2DBackpropFilter kernel, trains convolutional models too (a test
  * that something switched the process elsewhere switches it back).
  */
-export async function usePreferredBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
-  const { tf, info } = await selectBackend(preference);
-  if (tf.getBackend() !== info.name && (info.name === 'cpu' || info.name === 'wasm')) await useBackend(info.name);
+export async function usePreferredBackend(preference: BackendPreference = 'auto', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<BackendInfo> {
+  const { tf, info } = await selectBackend(preference, torch);
+  if (tf.getBackend() !== info.name && (info.name === 'cpu' || info.name === 'wasm' || info.name === 'torch')) await useBackend(info.name, torch);
   return info;
 }

@@ -66,7 +66,8 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
     if (!(argv.smoothing >= 0 && argv.smoothing < 1)) throw new UsageError(`--smoothing ${argv.smoothing}: must be in [0, 1)`);
     const theta = decodeWeights(model, new Uint8Array(readFile(argv.weights)), argv.weights);
     const data = fitToModel(await loadData(argv, model, configFrom(argv).dataDir), model.inputShape);
-    const info = await usePreferredBackend(configFrom(argv).backend);
+    const config = configFrom(argv);
+    const info = await usePreferredBackend(config.backend, config.torch);
     const report = await analyzeHessian(model, theta, data, {
       loss: argv.loss, smoothing: argv.smoothing, exact: argv.exact, probes: argv.probes, top: argv.top, seed: argv.seed,
       onProgress: (m) => process.stderr.write(m + '\n'),

@@ -233,8 +233,7 @@ std::unordered_map<std::string, Kernel> kernels() {
     return a.is_floating_point() ? at::div(a, b) : at::div(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
   });
   k["FloorDiv"] = binary([](const at::Tensor& a, const at::Tensor& b) {
-    at::Tensor q = at::floor(at::div(a.to(at::kFloat), b.to(at::kFloat)));
-    return a.is_floating_point() ? q : q.to(a.scalar_type());
+    return at::floor(at::div(a.to(at::kFloat), b.to(at::kFloat))).to(at::kInt);  // tfjs: int32 for every dtype
   });
   k["Mod"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::remainder(a, b); });
   k["Maximum"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::maximum(a, b); });
@@ -251,16 +250,7 @@ std::unordered_map<std::string, Kernel> kernels() {
   k["LogicalAnd"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::logical_and(a, b); });
   k["LogicalOr"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::logical_or(a, b); });
   k["Prelu"] = binary([](const at::Tensor& x, const at::Tensor& alpha) { return at::where(x < 0, x * alpha, x); });
-  k["Select"] = [](const Tensors& in, const Nums&) -> Tensors {
-    at::Tensor c = in[0].to(at::kBool);
-    // A rank-1 condition picks whole rows (tfjs), where ATen would broadcast from the right.
-    if (c.dim() == 1 && in[1].dim() > 1) {
-      std::vector<int64_t> shape(in[1].dim(), 1);
-      shape[0] = c.size(0);
-      c = c.view(shape);
-    }
-    return {at::where(c, in[1], in[2])};
-  };
+  k["Select"] = [](const Tensors& in, const Nums&) -> Tensors { return {at::where(in[0].to(at::kBool), in[1], in[2])}; };
   // Reductions.
   k["Sum"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return sumAsTfjs(x, a, keep); });
   k["Mean"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::mean(floatOf(x), a, keep); });
@@ -273,7 +263,6 @@ std::unordered_map<std::string, Kernel> kernels() {
   k["ArgMin"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::argmin(in[0], static_cast<int64_t>(n.at(0)))}; };
   k["Softmax"] = [](const Tensors& in, const Nums&) -> Tensors { return {at::softmax(in[0], -1)}; };
   // Shapes and data movement.
-  k["Clone"] = unary([](const at::Tensor& x) { return x.clone(); });
   k["Transpose"] = [](const Tensors& in, const Nums& n) -> Tensors { return {in[0].permute(intList(n, 0, n.size()))}; };
   k["Concat"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::cat(in, static_cast<int64_t>(n.at(0)))}; };
   k["Pack"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::stack(in, static_cast<int64_t>(n.at(0)))}; };
@@ -293,7 +282,6 @@ std::unordered_map<std::string, Kernel> kernels() {
   };
   k["Tile"] = [](const Tensors& in, const Nums& n) -> Tensors { return {in[0].repeat(intList(n, 0, n.size()))}; };
   k["Reverse"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::flip(in[0], intList(n, 0, n.size()))}; };
-  k["BroadcastTo"] = [](const Tensors& in, const Nums& n) -> Tensors { return {in[0].expand(intList(n, 0, n.size()))}; };
   // nums: constant value, then (before, after) per dimension in tfjs order.
   k["PadV2"] = [](const Tensors& in, const Nums& n) -> Tensors {
     int64_t rank = in[0].dim();

@@ -257,12 +257,13 @@ function fallback(kernelName: string, inputs: Inputs, attrs: Attrs, backend: Tor
   if (process.env.REPRO_TORCH_FALLBACK === 'error') throw new Error(`torch backend: kernel ${kernelName} would run through the cpu fallback`);
   fallbackCounts.set(kernelName, (fallbackCounts.get(kernelName) ?? 0) + 1);
   const c = cpu();
-  const copies: tf.NamedTensorInfoMap = {};
+  // Concat, Pack and AddN take an array of inputs, the others a map by name: keep the form.
+  const copies = (Array.isArray(inputs) ? [] : {}) as tf.NamedTensorInfoMap;
   const made: tf.TensorInfo[] = [];
   for (const [name, t] of Object.entries(inputs)) {
     if (!t) continue;
     const info = { dataId: c.write(backend.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
-    copies[name] = info;
+    (copies as Record<string, tf.TensorInfo>)[name] = info;
     made.push(info);
   }
   try {
@@ -345,7 +346,6 @@ const NATIVE: Record<string, Prepare> = {
   },
   Tile: (i, a) => ({ inputs: [i.x!], nums: a.reps as number[] }),
   Reverse: (i, a) => ({ inputs: [i.x!], nums: axesOf(a.dims, i.x!.shape) }),
-  BroadcastTo: (i, a) => ({ inputs: [i.x!], nums: a.shape as number[] }),
   PadV2: (i, a) => ({ inputs: [i.x!], nums: [Number(a.constantValue), ...(a.paddings as Array<[number, number]>).flat()] }),
   GatherV2: (i, a) => (Number(a.batchDims ?? 0) === 0 ? { inputs: [i.x!, i.indices!], nums: [axesOf(a.axis, i.x!.shape)[0]!] } : null),
   OneHot: (i, a) => ((a.dtype as string) in CODE
