@@ -87,7 +87,7 @@ export class PipelineWorkspace {
    * which stage cache keys and results carry.
    */
   async backend(): Promise<string> {
-    return backendLabel(await usePreferredBackend(this.config.backend));
+    return backendLabel(await usePreferredBackend(this.config.backend, this.config.torch));
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */

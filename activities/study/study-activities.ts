@@ -68,7 +68,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
 
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
-    return backendLabel(await usePreferredBackend(deps.config.backend));
+    return backendLabel(await usePreferredBackend(deps.config.backend, deps.config.torch));
   }
 
   async function readOutput(root: string): Promise<unknown | undefined> {
