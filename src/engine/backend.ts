@@ -110,7 +110,8 @@ export async function selectBackend(preference: BackendPreference = 'auto', torc
       return require('@tensorflow/tfjs') as Tf;
     }]);
   }
-  attempts.push(['@tensorflow/tfjs-backend-cpu', async () => {
+  // An explicit torch is torch or an error: a run asked onto libtorch must not silently run in JS.
+  if (preference !== 'torch') attempts.push(['@tensorflow/tfjs-backend-cpu', async () => {
     const tf = require('@tensorflow/tfjs') as Tf;
     await tf.setBackend('cpu');
     return tf;
@@ -126,7 +127,7 @@ export async function selectBackend(preference: BackendPreference = 'auto', torc
       skipped.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(`no tfjs backend could be initialized: ${skipped.join('; ')}`);
+  throw new Error(preference === 'torch' ? skipped.join('; ') : `no tfjs backend could be initialized: ${skipped.join('; ')}`);
 }
 
 /** How results and cache keys name a backend: tfjs name and the package (with version) behind it. */
