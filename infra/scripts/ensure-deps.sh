@@ -6,4 +6,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 npx tsc -p tsconfig.json
+# The torch backend's addon (libtorch); without it the other backends run, and the worker says why.
+bash infra/scripts/build-torch.sh --install || echo "continuing without the torch backend" >&2
 chmod +x dist/infra/cli/main.js
