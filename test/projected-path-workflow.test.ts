@@ -7,7 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { makeObjectStore } from '../infra/clients';
 import { awaitResult, runProgress, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
-import { useBackend } from '../src/engine/backend';
+import { backendLabel, selectBackend, useBackend } from '../src/engine/backend';
 import { inProcessWorkers } from './in-process-workers';
 import { sleep, testConfig, uniqueQueues } from './helpers';
 
@@ -72,7 +72,7 @@ test('projected path over 2 seeds: minima below the threshold, traces along the 
     assert.equal(s.maxDepth, Math.max(...rows.map((r) => r.depth)));
   }
   assert.equal(first.backends.length, 1, `one backend ran the numerics: ${first.backends.join(', ')}`);
-  assert.match(first.backends[0]!, /^wasm \(@tensorflow\/tfjs-backend-wasm@/);
+  assert.equal(first.backends[0], backendLabel((await selectBackend(config.backend, config.torch)).info), 'the preferred backend');
   assert.ok(first.summary.traceByEpoch.every((e) => e.seeds === 2 && e.std !== null));
   assert.equal(first.summary.points, first.path.length);
   const t = first.summary.time;

@@ -16,7 +16,7 @@ import { vggLike } from './vgg-like';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-function randomBatch(model: Model, n: number, seed: number): { x: tf.Tensor; y: tf.Tensor1D } {
+export function randomBatch(model: Model, n: number, seed: number): { x: tf.Tensor; y: tf.Tensor1D } {
   const size = model.inputShape.reduce((a, b) => a * b, 1);
   const rng = new CounterRng(seed, 'bench/gpu');
   return {
@@ -25,7 +25,7 @@ function randomBatch(model: Model, n: number, seed: number): { x: tf.Tensor; y: 
   };
 }
 
-async function trainImagesPerSecond(model: Model, batch: number, steps: number): Promise<number> {
+export async function trainImagesPerSecond(model: Model, batch: number, steps: number): Promise<number> {
   const { x, y } = randomBatch(model, batch, 1);
   let theta = tf.tensor1d(model.init(1));
   let velocity: tf.Tensor1D | null = null;
@@ -43,7 +43,7 @@ async function trainImagesPerSecond(model: Model, batch: number, steps: number):
   return batch / (median(times) / 1000);
 }
 
-async function hvpsPerSecond(model: Model, batch: number, reps: number): Promise<number> {
+export async function hvpsPerSecond(model: Model, batch: number, reps: number): Promise<number> {
   const { x, y } = randomBatch(model, batch, 2);
   const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
   const theta = tf.tensor1d(model.init(2));
@@ -61,7 +61,7 @@ async function hvpsPerSecond(model: Model, batch: number, reps: number): Promise
 }
 
 /** Relative error of the HVP against central differences (+ one Richardson step) on the smooth twin. */
-async function hvpVsFiniteDifferences(spec: string, batch: number, eps: number): Promise<number> {
+export async function hvpVsFiniteDifferences(spec: string, batch: number, eps: number): Promise<number> {
   const model = buildModel(spec);
   const { x, y } = randomBatch(model, batch, 3);
   const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1, forward: { smoothTwin: true } };
@@ -129,4 +129,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-void main();
+if (require.main === module) void main();

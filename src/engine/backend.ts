@@ -59,8 +59,21 @@ async function initWebGpu(): Promise<Tf> {
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   require('@tensorflow/tfjs-backend-webgpu');
   const tf = require('@tensorflow/tfjs') as Tf;
+  // conv2dTranspose (every convolution's input gradient) as a matmul rather than the naive
+  // per-output-pixel shader (tfjs's own advice for large inputs); checked by the kernel contract.
+  tf.env().set('WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE', false);
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialize');
   return tf;
+}
+
+/** Whether WebGPU initializes here (a real GPU adapter through Dawn); switches to it if so. */
+export async function useWebGpu(): Promise<boolean> {
+  try {
+    await initWebGpu();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -31,6 +31,6 @@ test('errors name the key and where the value came from', () => {
   assert.throws(() => resolveConfig({ flags: { 'worker.concurency': '2' } }), (e: Error) => e instanceof ConfigError && /unknown config key 'worker.concurency'/.test(e.message));
   assert.throws(() => resolveConfig({ env: { REPRO_WORKER_CONCURRENCY: 'many' } }), /'worker.concurrency' must be an integer, got "many" \(from environment variable REPRO_WORKER_CONCURRENCY\)/);
   assert.throws(() => resolveConfig({ file: { path: 'x.json', content: { s3: { forcePathStyle: 'yes' } } } }), /'s3.forcePathStyle' must be true or false.*config file x.json/);
-  assert.throws(() => resolveConfig({ flags: { backend: 'tpu' } }), /'backend' must be one of auto\|tensorflow\|wasm\|cpu\|webgpu/);
+  assert.throws(() => resolveConfig({ flags: { backend: 'tpu' } }), /'backend' must be one of auto\|torch\|tensorflow\|wasm\|cpu\|webgpu/);
   assert.throws(() => resolveConfig({ flags: { 'worker.concurrency': '0' } }), /must be an integer >= 1/);
 });

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from '../../src/engine/backend';
+import { useBackend, useWebGpu } from '../../src/engine/backend';
 import { fallbacks, loadTorchAddon } from '../../src/engine/torch/backend';
 import { CounterRng } from '../../src/rng/philox';
 import { torchRequired } from '../torch-availability';
@@ -185,7 +185,7 @@ function compare(name: string, got: tf.Tensor, want: tf.Tensor): void {
 }
 
 /** Runs every case on `backend`, returning the kernels run and the cases that differ from the cpu reference. */
-async function check(backend: 'wasm' | 'torch'): Promise<{ kernelsRun: Set<string>; failures: string[] }> {
+async function check(backend: 'wasm' | 'torch' | 'webgpu'): Promise<{ kernelsRun: Set<string>; failures: string[] }> {
   const kernelsRun = new Set<string>();
   const failures: string[] = [];
   for (const k of cases()) {
@@ -250,4 +250,13 @@ test('kernel contract: torch equals the cpu backend, natively, and covers every 
   assert.ok('addon' in l);
   const untested = l.addon.kernels().filter((k) => !ran.has(k));
   assert.deepEqual(untested, [], 'native kernels no case exercises');
+});
+
+test('kernel contract: webgpu equals the cpu backend', async (t) => {
+  if (!(await useWebGpu())) {
+    t.skip('no WebGPU adapter on this machine (Dawn needs a Vulkan driver and a GPU)');
+    return;
+  }
+  const { failures } = await check('webgpu');
+  assert.deepEqual(failures, []);
 });

@@ -467,6 +467,8 @@ export function registerTorchBackend(options: TorchOptions = DEFAULT_TORCH_OPTIO
   const probe = l.addon.configure({});
   const device = options.device === 'auto' ? (probe.cuda ? 'cuda' : 'cpu') : options.device;
   const threads = options.threads > 0 ? options.threads : os.availableParallelism();
+  // cuBLAS is deterministic only with a fixed workspace; without it ATen refuses matmuls.
+  if (device === 'cuda' && options.deterministic) process.env.CUBLAS_WORKSPACE_CONFIG ??= ':4096:8';
   const info = l.addon.configure({ device, threads, deterministic: options.deterministic, cudnnBenchmark: options.cudnnBenchmark, tf32: options.tf32 });
   if (!tf.findBackendFactory('torch')) {
     registerKernels(new Set(l.addon.kernels()));
