@@ -46,7 +46,9 @@ if [ -f "$out/repro_torch.node" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$sta
 mkdir -p "$out"
 echo "building the torch backend addon against $source..." >&2
 tmp=$(mktemp "$out/build.XXXXXX")
-if ! "${CXX:-g++}" "${flags[@]}" "$src" -o "$tmp" "${link[@]}" 2> "$out/build.log"; then
+# C++17 builds against libtorch 1.13 through 2.x; a libtorch whose headers want C++20 gets a second try.
+if ! "${CXX:-g++}" "${flags[@]}" "$src" -o "$tmp" "${link[@]}" 2> "$out/build.log" \
+  && ! "${CXX:-g++}" "${flags[@]}" -std=c++20 "$src" -o "$tmp" "${link[@]}" 2>> "$out/build.log"; then
   rm -f "$tmp"
   echo "torch backend not built: the compiler failed against $source (see $out/build.log)" >&2
   exit 1
