@@ -8,14 +8,16 @@ import type { RunInput } from './run-input';
  * slot), light work (toys, bookkeeping, summaries) on `cpu`. A dead worker is noticed by its
  * missing heartbeat and the retry resumes from the last checkpoint; a cancelled activity is
  * waited for, so it commits a final checkpoint before the run ends; what no retry can fix fails
- * at once.
+ * at once. `summary` labels the calls made through these proxies in the Web UI.
  */
-export function activityProxies(input: RunInput) {
+export function activityProxies(input: RunInput, summary?: string) {
   const common = {
     heartbeatTimeout: input.timeouts.heartbeatMs,
     startToCloseTimeout: input.timeouts.activityStartToCloseMs,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+    // The line the Web UI shows for the activity ("project iteration 1200, seed 4").
+    ...(summary ? { summary } : {}),
   };
   return {
     gpu: proxyActivities<Activities>({ ...common, taskQueue: input.taskQueues.gpu }),

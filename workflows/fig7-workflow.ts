@@ -4,6 +4,7 @@ import type { Fig7Params, Variant } from '../src/experiments/fig7/toy';
 import type { RunResult } from '../src/results/run-result';
 import { runIdOf, type RunInput } from './run-input';
 import { progressQuery } from './progress';
+import { markDone, markStage, showProgress } from './run-status';
 
 /** Steps reached per trajectory, for `repro status`. */
 
@@ -19,17 +20,22 @@ export async function fig7Workflow(given: RunInput): Promise<RunResult> {
   const progress: Record<string, { step: number; of: number }> = {};
   setHandler(progressQuery, () => progress);
 
+  markStage('trajectories');
   const runTrajectory = async (variant: Variant): Promise<void> => {
     let step = 0;
     progress[variant] = { step, of: params.steps };
+    showProgress(progress);
     while (step < params.steps) {
       // A preempted segment returns early; the loop schedules the rest, on any worker.
       const untilStep = Math.min(params.steps, (Math.floor(step / params.segmentSteps) + 1) * params.segmentSteps);
-      const r = await cpu.advanceToyTrajectory({ runId: input.runId, variant, params, seed: input.seed, untilStep });
+      const summary = `${variant} trajectory, steps ${step} → ${untilStep}`;
+      const r = await activityProxies(input, summary).cpu.advanceToyTrajectory({ runId: input.runId, variant, params, seed: input.seed, untilStep });
       step = r.step;
       progress[variant] = { step, of: params.steps };
+      showProgress(progress);
     }
   };
   await Promise.all((['gd', 'noisy'] as const).map(runTrajectory));
-  return await cpu.summarizeFig7({ runId: input.runId, experiment: input.experiment, preset: input.preset, params, seed: input.seed });
+  markStage('summary');
+  return markDone(await cpu.summarizeFig7({ runId: input.runId, experiment: input.experiment, preset: input.preset, params, seed: input.seed }));
 }

@@ -10,6 +10,7 @@ import { pipelineParts } from '../src/experiments/projected-path/parts';
 import { projectedPath, type PathCounts, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
 import { childrenQuery, progressQuery, type Progress } from './progress';
+import { markBackend, markDone, markStage, showProgress } from './run-status';
 import { runIdOf, type RunInput } from './run-input';
 
 /** Child workflows and activities at once per seed; keeps fan-out and history bounded. */
@@ -83,20 +84,28 @@ export async function projectedPathWorkflow(given: RunInput): Promise<RunResult>
   let done = 0;
   setHandler(childrenQuery, () => childIds);
   setHandler(progressQuery, () => ({ seeds: { step: done, of: seeds.length } }));
+  markStage('seeds');
+  showProgress({ seeds: { step: done, of: seeds.length } });
   const perSeed = await windowed(seeds, async (seed) => {
     const workflowId = `${workflowInfo().workflowId}/seed/${seed}`;
     childIds.push(workflowId);
-    const r = await executeChild(seedPathWorkflow, { workflowId, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }] });
+    const r = await executeChild(seedPathWorkflow, {
+      workflowId, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }],
+      staticSummary: `${input.experiment} seed ${seed}: train, project each epoch pair, trace`,
+    });
     done++;
+    if (done === 1) markBackend(r.stats.backends[0]);
+    showProgress({ seeds: { step: done, of: seeds.length } });
     return r;
   });
   const counts = zeroCounts();
   const computeMs = zeroCompute();
   for (const r of perSeed) { addInto(counts, r.counts); addInto(computeMs, r.computeMs); }
-  return await activities(input).cpu.summarizeProjectedPath({
+  markStage('summary');
+  return markDone(await activities(input, 'summary, claims and report').cpu.summarizeProjectedPath({
     runId: input.runId, experiment: input.experiment, preset: input.preset, params: p, seed: input.seed,
     counts, computeMs, wallMs: Date.now() - started, seeds: perSeed.map((r) => r.stats),
-  });
+  }));
 }
 
 /**
@@ -107,29 +116,31 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const parts = pipelineParts(p);
-  const { gpu } = activities(run);
   const noCache = run.noCache ?? false;
   let t = input.training;
   const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
   setHandler(progressQuery, () => progress);
+  showProgress(progress, `seed ${seed}`);
   let start = input.start ?? null;
   if (parts.badStart && !start) {
     progress['bad minimum'] = { step: 0, of: 1 };
-    const r = await gpu.prepareStart({ runId: run.runId, seed, parts, noCache });
+    const r = await activities(run, `bad minimum, seed ${seed}`).gpu.prepareStart({ runId: run.runId, seed, parts, noCache });
     start = r.value.minimum;
     progress['bad minimum'] = { step: 1, of: 1 };
   }
   while (!t || t.epoch < p.epochs) {
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
-    const r = await gpu.trainSeed({
+    const untilEpoch = Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT);
+    const r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
       runId: run.runId, seed, parts, noCache, checkpointEvery: p.checkpointEvery, start,
-      untilEpoch: Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT), knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+      untilEpoch, knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
     });
     t = {
       epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs],
       trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs, backend: r.backend,
     };
     progress['training (epochs)']!.step = t.epoch;
+    showProgress(progress, `seed ${seed}`);
   }
   const trained = t;
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
@@ -147,8 +158,10 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     const r = await executeChild(pathSegmentWorkflow, {
       workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
       taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b, backend: trained.backend }],
+      staticSummary: `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`,
     });
     projected.step++;
+    showProgress(progress, `seed ${seed}`);
     return r;
   });
   const points: Array<PathPoint<StateRef, Minimum>> = [];
@@ -172,12 +185,14 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const traced = await windowed(chunks, async (chunk) => {
     const r = await executeChild(pathTraceWorkflow, {
       workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
+      staticSummary: `seed ${seed}: Hessian trace at path points ${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
       args: [{
         run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch,
         backend: trained.backend, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK),
       }],
     });
     tracing.step++;
+    showProgress(progress, `seed ${seed}`);
     return r;
   });
   for (const c of traced) {
@@ -207,7 +222,7 @@ export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheH
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const parts = pipelineParts(p);
-  const { gpu, cpu } = activities(run);
+  const { cpu } = activities(run);
   const wanted = input.points.map((_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1);
   const minima = input.points.filter((_, i) => wanted[i]).map((pt) => pt.minimum.minimum);
   const cached = run.noCache ? [] : await cpu.lookupTraces({ parts, backend: input.backend, minima, probeSeed: seed });
@@ -224,7 +239,8 @@ export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheH
       if (estimate) cacheHits++;
       else {
         for (;;) { // a stopping worker hands the estimate back; ask again, no retry spent
-          const t = await gpu.estimateTrace({ parts, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
+          const summary = `trace at iteration ${pt.iteration}, seed ${seed}`;
+          const t = await activities(run, summary).gpu.estimateTrace({ parts, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
           computeMs += t.computeMs;
           if ('preempted' in t) continue;
           if (t.cacheHit) cacheHits++;
@@ -266,7 +282,7 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
   const { run, seed, a, b } = input;
   const p = run.params as unknown as PipelineParams;
   const parts = pipelineParts(p);
-  const { gpu, cpu } = activities(run);
+  const { cpu } = activities(run);
   const noCache = run.noCache ?? false;
   const computeMs = zeroCompute();
   // A re-run finds the whole bisection in one lookup; its stages all count as cache hits.
@@ -285,20 +301,22 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
   };
   const oracle: PathOracle<StateRef, Minimum> = {
     async replay(from, to) {
-      const r = await gpu.replayState({ runId: run.runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: p.checkpointEvery, noCache });
+      const r = await activities(run, `replay seed ${seed} from iteration ${from.iteration} to ${to}`).gpu.replayState({
+        runId: run.runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: p.checkpointEvery, noCache,
+      });
       computeMs.replay += r.computeMs;
       return note(r);
     },
     async project(state) {
       // A stopping worker hands a projection back half done (checkpointed); ask again, no retry spent.
       for (;;) {
-        const r = await gpu.projectState({ runId: run.runId, parts, state, noCache });
+        const r = await activities(run, `project iteration ${state.iteration}, seed ${seed}`).gpu.projectState({ runId: run.runId, parts, state, noCache });
         computeMs.project += r.computeMs;
         if (!('preempted' in r)) return note(r);
       }
     },
     async connected(a, b) {
-      const r = await gpu.checkConnected({ parts, a: a.minimum, b: b.minimum, noCache });
+      const r = await activities(run, `line check ${a.minimum.iteration} → ${b.minimum.iteration}, seed ${seed}`).gpu.checkConnected({ parts, a: a.minimum, b: b.minimum, noCache });
       computeMs.line += r.computeMs;
       return note(r);
     },

@@ -3,6 +3,7 @@ import { activityProxies } from './activity-options';
 import type { UnitSpec } from '../src/experiments/study';
 import type { RunResult } from '../src/results/run-result';
 import { progressQuery, type Progress } from './progress';
+import { markBackend, markDone, markStage, showProgress } from './run-status';
 import { runIdOf, type RunInput } from './run-input';
 
 /** Units in flight at once: bounds fan-out and history. */
@@ -19,22 +20,27 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
   const queues = activityProxies(input);
   const started = Date.now();
   const noCache = input.noCache ?? false;
-  const units = await queues.cpu.planStudy({ experiment: input.experiment, params: input.params as never });
+  markStage('planning');
+  const units = await activityProxies(input, `plan ${input.experiment}`).cpu.planStudy({ experiment: input.experiment, params: input.params as never });
   const progress: Progress = Object.fromEntries(units.map((u) => [`unit ${u.id}`, { step: 0, of: u.steps }]));
   setHandler(progressQuery, () => progress);
   const unitBackends: Record<string, string> = {};
   let computeMs = 0;
   const phases = [...new Set(units.map((u) => u.phase))].sort((a, b) => a - b);
   for (const phase of phases) {
+    markStage(`phase ${phase}`);
     const now = units.filter((u) => u.phase === phase);
     const upstream = units.filter((u) => u.phase < phase);
     let next = 0;
     const run = async (unit: UnitSpec): Promise<void> => {
       for (;;) {
-        const r = await queues[unit.queue].advanceUnit({ runId: input.runId, experiment: input.experiment, params: input.params as never, seed: input.seed, unit, upstream, noCache });
+        const at = progress[`unit ${unit.id}`]!.step;
+        const r = await activityProxies(input, `unit ${unit.id} from step ${at} of ${unit.steps}`)[unit.queue].advanceUnit({ runId: input.runId, experiment: input.experiment, params: input.params as never, seed: input.seed, unit, upstream, noCache });
         computeMs += r.computeMs;
+        if (Object.keys(unitBackends).length === 0) markBackend(r.backend);
         unitBackends[unit.id] = r.backend;
         progress[`unit ${unit.id}`] = { step: r.step, of: unit.steps };
+        showProgress(progress, `phase ${phase} of ${phases.length}`);
         if (r.done) return;
       }
     };
@@ -42,8 +48,9 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
       while (next < now.length) await run(now[next++]!);
     }));
   }
-  return await queues.cpu.summarizeStudy({
+  markStage('summary');
+  return markDone(await queues.cpu.summarizeStudy({
     runId: input.runId, experiment: input.experiment, preset: input.preset, params: input.params as never, seed: input.seed,
     units, unitBackends, wallMs: Date.now() - started, computeMs, noCache,
-  });
+  }));
 }

@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import type { Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
@@ -9,6 +9,8 @@ import type { ExperimentDefinition } from '../../src/experiments/registry';
 import { measurementText, predictionText } from '../../src/report/claim-text';
 import type { RunResult } from '../../src/results/run-result';
 import { runWorkflowId, type RunInput } from '../../workflows/run-input';
+import { registerCommand, runSummary, startAttributes } from '../../workflows/search-attributes';
+import { codeVersion } from '../clients';
 
 /** A fresh, sortable, readable run id: `<experiment>-<UTC time>-<random>`. */
 export function newRunId(experiment: string): string {
@@ -30,14 +32,38 @@ export function runInput(config: ReproConfig, experiment: ExperimentDefinition, 
   };
 }
 
+/**
+ * What the Web UI and `repro list` know of a run from its start: search attributes (experiment,
+ * preset, seed, stage, code version), a one-line summary and details. The same for runs started
+ * by hand, resumed, or by a schedule.
+ */
+export function runStartOptions(config: ReproConfig, input: RunInput): Pick<WorkflowStartOptions, 'typedSearchAttributes' | 'staticSummary' | 'staticDetails'> {
+  return { typedSearchAttributes: startAttributes(input, codeVersion()), ...runSummary(input, config.s3) };
+}
+
+/** A start refused for unregistered search attributes becomes a one-line error with the fix. */
+export async function withSearchAttributesHint<T>(config: ReproConfig, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    if (/search attribute/i.test((err as Error).message)) {
+      throw new Error(`namespace ${config.temporal.namespace} lacks repro's search attributes (${(err as Error).message.split('\n')[0]}); `
+        + `register them once: ${registerCommand(config.temporal.namespace)}`);
+    }
+    throw err;
+  }
+}
+
 /** Start an experiment's workflow; returns its handle. */
 export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name), noCache = false): Promise<WorkflowHandle> {
-  return await client.workflow.start(experiment.workflowType, {
+  const input = runInput(config, experiment, preset, params, seed, runId, noCache);
+  return await withSearchAttributesHint(config, () => client.workflow.start(experiment.workflowType, {
     workflowId: runWorkflowId(runId),
     taskQueue: config.taskQueues.cpu,
-    args: [runInput(config, experiment, preset, params, seed, runId, noCache)],
+    args: [input],
     memo: { experiment: experiment.name, preset, seed },
-  });
+    ...runStartOptions(config, input),
+  }));
 }
 
 /** The handle of an existing run, or a one-line error saying how to find runs. */

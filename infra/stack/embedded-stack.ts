@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/search-attributes';
 import type { ReproConfig } from '../../temporal.config';
 import { checkS3 } from '../clients';
 import { hostPort, isLoopback, isThisMachine, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
@@ -50,7 +51,9 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     startDaemon({
       name: 'temporal', command: bin, dataDir,
       args: ['server', 'start-dev', '--ip', listen, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
-        '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn'],
+        '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
+        // repro's custom search attributes (registered anew on every start; existing ones are kept).
+        ...SEARCH_ATTRIBUTE_TYPES.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`])],
     });
     started.push('temporal');
   }

@@ -3,6 +3,7 @@ import { keys } from '../../../activities/deps';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
+import { SA } from '../../../workflows/search-attributes';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 /** `--status` values and the visibility query's names for them. */
@@ -14,6 +15,19 @@ interface ListArgs extends GlobalArgs {
   limit: number;
   status?: keyof typeof STATUS;
   experiment?: string;
+  verdict?: 'pass' | 'fail' | 'inconclusive';
+  query: boolean;
+}
+
+/** The visibility query for the filters: the Web UI's search box takes the same text. */
+export function listQuery(f: { status?: keyof typeof STATUS; experiment?: string; verdict?: string }): string | undefined {
+  const quote = (v: string): string => `"${v.replace(/["\\]/g, '\\$&')}"`;
+  const parts = [
+    ...(f.status ? [`ExecutionStatus = "${STATUS[f.status]}"`] : []),
+    ...(f.experiment !== undefined ? [`${SA.experiment.name} = ${quote(f.experiment)}`] : []),
+    ...(f.verdict ? [`${SA.verdict.name} = ${quote(f.verdict)}`] : []),
+  ];
+  return parts.length ? parts.join(' AND ') : undefined;
 }
 
 export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
@@ -22,8 +36,11 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
   builder: (y) => y
     .option('limit', { type: 'number', default: 20, describe: 'at most this many runs' })
     .option('status', { type: 'string', choices: Object.keys(STATUS), describe: 'only runs in this state (a visibility query)' })
-    .option('experiment', { type: 'string', describe: 'only runs of this experiment' }) as unknown as Argv<ListArgs>,
+    .option('experiment', { type: 'string', describe: 'only runs of this experiment (search attribute ReproExperiment)' })
+    .option('verdict', { type: 'string', choices: ['pass', 'fail', 'inconclusive'], describe: 'only finished runs with this verdict (ReproVerdict)' })
+    .option('query', { type: 'boolean', default: false, describe: 'print the visibility query (for the Web UI) and exit' }) as unknown as Argv<ListArgs>,
   handler: async (argv) => {
+    if (argv.query) return print(listQuery(argv) ?? '');
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     const store = makeObjectStore(config);
@@ -39,14 +56,13 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     try {
       const runs: Array<Record<string, unknown>> = [];
       if (!Number.isInteger(argv.limit) || argv.limit < 1) throw new UsageError(`--limit ${argv.limit}: must be a positive integer`);
-      const query = argv.status ? `ExecutionStatus = "${STATUS[argv.status]}"` : undefined;
+      const query = listQuery(argv);
       for await (const w of client.workflow.list(query ? { query } : {})) {
         if (!w.workflowId.startsWith('run/') || w.workflowId.indexOf('/', 4) !== -1) continue;
-        // The experiment is in the run's memo, which visibility cannot query: filtered here.
-        if (argv.experiment !== undefined && w.memo?.experiment !== argv.experiment) continue;
         const schedule = w.memo?.schedule as string | undefined;
         runs.push({
           runId: w.workflowId.slice(4), experiment: w.memo?.experiment, preset: w.memo?.preset, status: w.status.name,
+          verdict: w.typedSearchAttributes.get(SA.verdict), stage: w.typedSearchAttributes.get(SA.stage),
           startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString(),
           ...(schedule ? { schedule, regressions: w.status.name === 'COMPLETED' ? await regressions(w.workflowId.slice(4)) : undefined } : {}),
         });
@@ -56,7 +72,8 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
       if (!runs.length) return print('no runs yet; start one with `repro run fig7`');
       for (const r of runs) {
         const regressed = Array.isArray(r.regressions) && r.regressions.length ? `  REGRESSION: ${(r.regressions as string[]).join(', ')}` : '';
-        print(`${r.runId}  ${String(r.status).padEnd(10)} ${r.experiment}  ${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`);
+        const state = r.verdict ? `${String(r.verdict)}` : r.stage ? `${String(r.stage)}` : '';
+        print(`${r.runId}  ${String(r.status).padEnd(10)} ${state.padEnd(12)} ${r.experiment}  ${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`);
       }
     } finally {
       await connection.close();

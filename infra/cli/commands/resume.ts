@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunInput } from '../../../workflows/run-input';
 import { checkS3, connectTemporal } from '../../clients';
-import { findRun } from '../runs';
+import { findRun, runStartOptions, withSearchAttributesHint } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 /**
@@ -36,12 +36,14 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       }
       const input = defaultPayloadConverter.fromPayload<RunInput>(payload);
       const d = await handle.describe();
-      await client.workflow.start(started.workflowType.name, {
+      const name = started.workflowType.name;
+      await withSearchAttributesHint(config, () => client.workflow.start(name, {
         workflowId: handle.workflowId,
         taskQueue: started.taskQueue?.name ?? config.taskQueues.cpu,
         args: [input],
         memo: d.memo,
-      });
+        ...runStartOptions(config, { ...input, runId: input.runId || runId }),
+      }));
       if (argv.json) printJson({ runId, resumed: true, previousStatus: status });
       else print(`resumed ${runId} (was ${status}); \`repro status ${runId}\` follows it`);
     } finally {

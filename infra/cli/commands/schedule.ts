@@ -7,7 +7,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { planRun } from '../../../src/experiments/registry';
 import { scheduledRunWorkflowId } from '../../../workflows/run-input';
 import { checkS3, connectTemporal } from '../../clients';
-import { runInput } from '../runs';
+import { runInput, runStartOptions, withSearchAttributesHint } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 const OVERLAP = {
@@ -98,7 +98,8 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
   const { experiment, params } = planRun(argv.target, argv.preset, argv.set);
   const config = configFrom(argv);
   await checkS3(config);
-  const handle = await client.schedule.create({
+  const input = runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache);
+  const handle = await withSearchAttributesHint(config, () => client.schedule.create({
     scheduleId: id,
     spec: every !== undefined ? { intervals: [{ every }] } : { cronExpressions: [argv.cron!] },
     action: {
@@ -106,15 +107,16 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
       workflowType: experiment.workflowType,
       workflowId: scheduledRunWorkflowId(id),
       taskQueue: config.taskQueues.cpu,
-      args: [runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache)],
+      args: [input],
       memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, schedule: id },
+      ...runStartOptions(config, input),
     },
     policies: { overlap: OVERLAP[argv.overlap] },
     memo: {
       experiment: experiment.name, preset: argv.preset, seed: argv.seed,
       ...(argv.cron !== undefined ? { cron: argv.cron } : {}),
     },
-  });
+  }));
   const d = view(await handle.describe());
   if (argv.json) printJson(d);
   else {

@@ -1,0 +1,37 @@
+import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { RunResult } from '../src/results/run-result';
+import type { Progress } from './progress';
+import { SA } from './search-attributes';
+
+/**
+ * What a running workflow tells the Web UI: its stage, backend and verdict as search attributes
+ * (few upserts: one per stage), and its progress as current details (no history events).
+ * Histories recorded before the attributes existed replay without the upserts (`patched`).
+ */
+const PATCH = 'repro-search-attributes-v1';
+
+function upsert(pairs: Parameters<typeof upsertSearchAttributes>[0]): void {
+  if (patched(PATCH)) upsertSearchAttributes(pairs);
+}
+
+export function markStage(stage: string): void {
+  upsert([{ key: SA.stage, value: stage }]);
+}
+
+export function markBackend(backend: string | undefined): void {
+  if (backend) upsert([{ key: SA.backend, value: backend }]);
+}
+
+/** The run's verdict (fail if any claim fails, else inconclusive if any is, else pass) and stage `done`. */
+export function markDone(result: RunResult): RunResult {
+  const verdicts = new Set(result.claims.map((c) => c.verdict));
+  const verdict = verdicts.has('fail') ? 'fail' : verdicts.has('inconclusive') ? 'inconclusive' : 'pass';
+  upsert([{ key: SA.stage, value: 'done' }, { key: SA.verdict, value: verdict }, ...(result.backends[0] ? [{ key: SA.backend, value: result.backends[0] }] : [])]);
+  return result;
+}
+
+/** Progress as the workflow's current details: one line per part, `name: step/of`. */
+export function showProgress(progress: Progress, head?: string): void {
+  const lines = Object.entries(progress).map(([name, p]) => `${name}: ${p.step}/${p.of}`);
+  setCurrentDetails([...(head ? [head] : []), ...lines].join('\n'));
+}
