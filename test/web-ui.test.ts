@@ -7,7 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { chromium } from 'playwright-core';
@@ -120,4 +123,20 @@ test('the Web UI finds the run by a search attribute and shows its summary (head
   } finally {
     await browser.close();
   }
+});
+
+test('repro status draws live bars with ETAs on a terminal until the run ends', async () => {
+  const plan = planRun('fig7', 'default', ['steps=30000000', 'segmentSteps=10000000', 'checkpointEvery=5000000']);
+  const handle = await startRun(workers.env.client, config, plan.experiment, 'default', plan.params, 3, `tty-${randomUUID().slice(0, 8)}`);
+  const runId = handle.workflowId.slice(4);
+  await eventually('the run to start its trajectories', async () => ((await handle.describe()).status.name === 'RUNNING' ? true : undefined));
+  // `script` gives the CLI a pseudo-terminal, as a user's shell would.
+  const cli = path.resolve(__dirname, '..', 'infra', 'cli', 'main.js');
+  // Asynchronously: the run's worker is in this process.
+  const r = await promisify(execFile)('script', ['-qec', `${process.execPath} ${cli} status ${runId}`, '/dev/null'], { encoding: 'utf8', timeout: 180_000 });
+  const screen = r.stdout.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
+  assert.match(screen, /gd\s+\|[█░]+\| \d+\/30000000 \| ETA /, 'a bar for the gd trajectory');
+  assert.match(screen, /noisy\s+\|[█░]+\| \d+\/30000000 \| ETA /, 'and for the noisy one');
+  assert.match(screen, new RegExp(`${runId}: COMPLETED`), 'it follows the run to its end');
+  await handle.result();
 });

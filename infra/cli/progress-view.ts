@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import type { Progress } from '../../workflows/progress';
 
 /** How far a run is: the fraction of all its steps done, and the part being worked on now. */
@@ -55,5 +55,58 @@ export class ProgressView {
     } else {
       this.out.write(`${label}: ${outcome}\n`);
     }
+  }
+}
+
+/** Seconds as `1h02m`, `3m05s` or `42s`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Each part's ETA from its measured rate since the run started (steps done per second so far):
+ * `done`, `?` before its first step, else the time its remaining steps take at that rate.
+ */
+export function etaOf(part: { step: number; of: number }, elapsedSeconds: number): string {
+  if (part.step >= part.of) return 'done';
+  if (part.step <= 0 || elapsedSeconds <= 0) return '?';
+  return formatDuration((elapsedSeconds * (part.of - part.step)) / part.step);
+}
+
+/**
+ * `repro status` on a terminal: one live bar per part of the run (stages, seeds, projections,
+ * trace chunks), each with steps done of total and an ETA from the measured rate, redrawn in
+ * place until the run closes.
+ */
+export class StatusBars {
+  private readonly multi: MultiBar;
+  private readonly bars = new Map<string, ReturnType<MultiBar['create']>>();
+
+  constructor(private readonly startedAt: Date, out: NodeJS.WriteStream = process.stdout) {
+    this.multi = new MultiBar({
+      format: '{name} |{bar}| {value}/{total} | ETA {eta}', stream: out, hideCursor: true, clearOnComplete: false, autopadding: true,
+    }, Presets.shades_classic);
+  }
+
+  update(progress: Progress | undefined, now = new Date()): void {
+    const elapsed = (now.getTime() - this.startedAt.getTime()) / 1000;
+    const width = Math.max(8, ...Object.keys(progress ?? {}).map((k) => k.length));
+    for (const [name, part] of Object.entries(progress ?? {})) {
+      const payload = { name: name.padEnd(width), eta: etaOf(part, elapsed) };
+      const bar = this.bars.get(name);
+      if (bar) {
+        bar.setTotal(Math.max(part.of, 1));
+        bar.update(part.step, payload);
+      } else {
+        this.bars.set(name, this.multi.create(Math.max(part.of, 1), part.step, payload));
+      }
+    }
+  }
+
+  stop(): void {
+    this.multi.stop();
   }
 }

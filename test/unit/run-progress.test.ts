@@ -30,3 +30,12 @@ test('a study unit\'s step comes from its activity\'s last heartbeat while it ru
   assert.deepEqual(progress, { 'unit a': { step: 37, of: 100 }, 'unit b': { step: 40, of: 100 } }, 'a heartbeat never moves a unit back');
   assert.deepEqual(problems, []);
 });
+
+test('ETAs come from each part\'s measured rate since the run started', async () => {
+  const { etaOf, formatDuration } = await import('../../infra/cli/progress-view');
+  assert.equal(etaOf({ step: 25, of: 100 }, 60), '3m00s', '25 steps in 60 s: 75 more take 180 s');
+  assert.equal(etaOf({ step: 0, of: 100 }, 60), '?', 'no rate before the first step');
+  assert.equal(etaOf({ step: 100, of: 100 }, 60), 'done');
+  assert.equal(formatDuration(3725), '1h02m');
+  assert.equal(formatDuration(42.4), '42s');
+});

@@ -1,17 +1,38 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Argv, CommandModule } from 'yargs';
 import type { Progress } from '../../../workflows/progress';
 import { connectTemporal } from '../../clients';
 import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { etaOf, StatusBars } from '../progress-view';
+
+/** Live bars until the run closes (or Ctrl-C), then its final state. */
+async function watch(client: Client, handle: WorkflowHandle, runId: string, startedAt: Date, webUi: string): Promise<void> {
+  print(`${runId}: RUNNING; ${webUi}`);
+  const bars = new StatusBars(startedAt);
+  let status = 'RUNNING';
+  try {
+    while (status === 'RUNNING') {
+      bars.update((await runProgress(client, handle)).progress);
+      await new Promise((r) => setTimeout(r, 1000));
+      status = (await handle.describe()).status.name;
+    }
+  } finally {
+    bars.stop();
+  }
+  print(`${runId}: ${status}`);
+}
 
 interface StatusArgs extends GlobalArgs {
   runId: string;
+  once: boolean;
 }
 
 export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
   command: 'status <run-id>',
-  describe: 'Show a run\'s state, progress and pending activities',
-  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true, describe: 'id printed by `repro run`' }) as unknown as Argv<GlobalArgs & { runId: string }>,
+  describe: 'Show a run\'s state, progress and pending activities (live bars on a terminal)',
+  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true, describe: 'id printed by `repro run`' })
+    .option('once', { type: 'boolean', default: false, describe: 'on a terminal: print one snapshot instead of live bars' }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -32,8 +53,10 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         webUi: `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
       };
       if (argv.json) return printJson(out);
+      if (process.stdout.isTTY && !argv.once && status === 'RUNNING') return await watch(client, handle, out.runId, d.startTime, out.webUi);
       print(`${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`);
-      if (progress) for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of}`);
+      const elapsed = (Date.now() - d.startTime.getTime()) / 1000;
+      if (progress) for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of} (ETA ${etaOf(v, elapsed)})`);
       for (const p of problems) print(`  progress unavailable (${p})`);
       for (const p of pending) print(`  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`);
       print(`  ${out.webUi}`);
