@@ -41,6 +41,9 @@ for (const [name, make] of implementations) {
       await store.put(`${base}m/1`, Buffer.from('x'));
       assert.deepEqual(await store.list(`${base}l/`), [`${base}l/1`, `${base}l/2`]);
       assert.equal(Buffer.from(await store.get(`${base}l/1`)).toString(), 'one');
+      const detailed = await store.listDetailed(`${base}l/`);
+      assert.deepEqual(detailed.map((o) => [o.key, o.size]), [[`${base}l/1`, 3], [`${base}l/2`, 1]], 'sizes of the latest writes');
+      for (const o of detailed) assert.ok(Math.abs(o.modified.getTime() - Date.now()) < 60_000, `${o.key} modified just now`);
     });
 
     test('delete removes, and deleting twice is fine', async () => {

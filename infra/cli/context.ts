@@ -1,3 +1,5 @@
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { ReproConfig } from '../../temporal.config';
 import { loadConfig } from '../load-config';
 
@@ -24,4 +26,13 @@ export function printJson(value: unknown): void {
 
 export function print(line = ''): void {
   process.stdout.write(line + '\n');
+}
+
+/** A duration flag (`90s`, `12h`, `7d`) in milliseconds, or NaN when it does not parse. */
+export function parseDuration(v: string): number {
+  try {
+    return msToNumber(v as Duration);
+  } catch {
+    return NaN;
+  }
 }

@@ -11,6 +11,7 @@ import { dataCommand } from './commands/data';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
 import { exportCommand } from './commands/export';
+import { gcCommand } from './commands/gc';
 import { hessianCommand } from './commands/hessian';
 import { listCommand } from './commands/list';
 import { reportCommand } from './commands/report';
@@ -45,6 +46,7 @@ export async function main(args: string[]): Promise<void> {
     .command(experimentsCommand)
     .command(reportCommand)
     .command(exportCommand)
+    .command(gcCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
     .command(dataCommand)

@@ -2,7 +2,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
 import { sha256Hex } from './hashing';
-import { ObjectNotFoundError, type ObjectStore } from './object-store';
+import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from './object-store';
 
 /** {@link ObjectStore} in a local folder; writes go to a temporary file and are renamed in. */
 export class FolderObjectStore implements ObjectStore {
@@ -38,7 +38,11 @@ export class FolderObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listDetailed(prefix)).map((o) => o.key);
+  }
+
+  async listDetailed(prefix: string): Promise<ObjectInfo[]> {
+    const found: ObjectInfo[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries;
       try {
@@ -50,11 +54,16 @@ export class FolderObjectStore implements ObjectStore {
       for (const e of entries) {
         const full = path.join(dir, e.name);
         if (e.isDirectory()) await walk(full);
-        else if (!e.name.includes('.tmp-')) keys.push(path.relative(this.root, full).split(path.sep).join('/'));
+        else if (!e.name.includes('.tmp-')) {
+          const key = path.relative(this.root, full).split(path.sep).join('/');
+          if (!key.startsWith(prefix)) continue;
+          const st = await fs.stat(full);
+          found.push({ key, size: st.size, modified: st.mtime });
+        }
       }
     };
     await walk(this.root);
-    return keys.filter((k) => k.startsWith(prefix)).sort();
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {

@@ -12,10 +12,18 @@ export interface ObjectStore {
   getHashed(key: string): Promise<{ bytes: Uint8Array; sha256: string }>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Objects under a prefix with their size and last write, sorted by key. */
+  listDetailed(prefix: string): Promise<ObjectInfo[]>;
   /** Remove an object; absent objects are fine. */
   delete(key: string): Promise<void>;
   /** A URL a person can use to find the object (`s3://bucket/key`, `file:///path`). */
   url(key: string): string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  modified: Date;
 }
 
 /** The object asked for does not exist. */

@@ -11,7 +11,7 @@ import { createHash } from 'crypto';
 import type { Readable } from 'stream';
 import { SharedBufferHash } from './background-hasher';
 import { sha256Hex, sha256HexInterleaved } from './hashing';
-import { ObjectNotFoundError, type ObjectStore } from './object-store';
+import { ObjectNotFoundError, type ObjectInfo, type ObjectStore } from './object-store';
 
 /** Objects larger than this go up as parallel multipart uploads. */
 const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
@@ -98,16 +98,22 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
+    return (await this.listDetailed(prefix)).map((o) => o.key);
+  }
+
+  async listDetailed(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
       const page = await this.client.send(new ListObjectsV2Command({
         Bucket: this.location.bucket, Prefix: this.full(prefix), ContinuationToken: token,
       }));
-      for (const item of page.Contents ?? []) keys.push(item.Key!.slice(this.location.prefix.length));
+      for (const item of page.Contents ?? []) {
+        out.push({ key: item.Key!.slice(this.location.prefix.length), size: item.Size ?? 0, modified: item.LastModified ?? new Date(0) });
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return keys.sort();
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async delete(key: string): Promise<void> {

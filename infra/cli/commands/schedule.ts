@@ -2,13 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import {
   ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription,
 } from '@temporalio/client';
-import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { planRun } from '../../../src/experiments/registry';
 import { scheduledRunWorkflowId } from '../../../workflows/run-input';
 import { checkS3, connectTemporal } from '../../clients';
 import { runInput, runStartOptions, withSearchAttributesHint } from '../runs';
-import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { configFrom, print, printJson, UsageError, type GlobalArgs, parseDuration } from '../context';
 
 const OVERLAP = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -41,15 +40,6 @@ function duration(msValue: number): string {
     if (msValue % size === 0) return `${msValue / size}${unit}`;
   }
   return `${msValue}ms`;
-}
-
-/** A duration flag in milliseconds, or NaN when it does not parse. */
-function parseDuration(v: string): number {
-  try {
-    return msToNumber(v as Duration);
-  } catch {
-    return NaN;
-  }
 }
 
 /** A schedule as the CLI shows it: what it runs, when, and what it did lately. */
