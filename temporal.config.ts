@@ -71,6 +71,13 @@ export interface ReproConfig {
    * `npm run bench -- engine`).
    */
   backend: 'auto' | 'torch' | 'tensorflow' | 'wasm' | 'cpu' | 'webgpu';
+  codec: {
+    /** AES-256-GCM key (32 bytes, base64) encrypting every workflow payload; empty: payloads in the clear. */
+    key: string;
+    /** Port of `repro codec-server`, and the Web UI origin it answers (CORS). */
+    serverPort: number;
+    uiOrigin: string;
+  };
   /** The `torch` backend's speed and reproducibility switches (src/engine/torch/backend.ts). */
   torch: {
     /** `auto`: CUDA when this libtorch has it, else the CPU. */
@@ -123,6 +130,9 @@ export const SCHEMA: Record<string, KeySpec> = {
   'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
   'data.cifarMirror': { kind: 'string', default: '', env: ['REPRO_DATA_CIFAR_MIRROR'], description: 'base URL of a mirror of the CIFAR archives (empty: www.cs.toronto.edu)' },
   backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'torch', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
+  'codec.key': { kind: 'string', default: '', env: ['REPRO_CODEC_KEY'], description: 'payload encryption key, 32 bytes base64 (empty: off)' },
+  'codec.serverPort': { kind: 'int', default: 8888, env: ['REPRO_CODEC_SERVER_PORT'], description: 'port of repro codec-server', min: 1, max: 65535 },
+  'codec.uiOrigin': { kind: 'string', default: 'http://127.0.0.1:8233', env: ['REPRO_CODEC_UI_ORIGIN'], description: 'Web UI origin the codec server answers' },
   'torch.device': { kind: 'enum', default: 'auto', env: ['REPRO_TORCH_DEVICE'], description: 'torch backend device', values: ['auto', 'cpu', 'cuda'] },
   'torch.threads': { kind: 'int', default: 0, env: ['REPRO_TORCH_THREADS'], description: 'torch intra-op threads (0: one per core)', min: 0, max: 1024 },
   'torch.deterministic': { kind: 'bool', default: true, env: ['REPRO_TORCH_DETERMINISTIC'], description: 'torch deterministic algorithms' },
@@ -222,5 +232,5 @@ function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
 
 /** The config as saved in manifests and results: secrets removed. */
 export function publicConfig(config: ReproConfig): ReproConfig {
-  return { ...config, s3: { ...config.s3, secretAccessKey: '***' } };
+  return { ...config, s3: { ...config.s3, secretAccessKey: '***' }, codec: { ...config.codec, key: config.codec.key ? '***' : '' } };
 }

@@ -1,4 +1,5 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { dataConverterFor } from './codec';
 import { Client, Connection } from '@temporalio/client';
 import { createHash } from 'crypto';
 import { existsSync, readdirSync, readFileSync } from 'fs';
@@ -51,7 +52,7 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
   try {
     const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '4s' });
     await connection.workflowService.getSystemInfo({});
-    return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+    return { connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }) };
   } catch (err) {
     throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set temporal.address`);
   }

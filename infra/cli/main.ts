@@ -7,6 +7,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
+import { codecServerCommand } from './commands/codec-server';
 import { dataCommand } from './commands/data';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
@@ -47,6 +48,7 @@ export async function main(args: string[]): Promise<void> {
     .command(reportCommand)
     .command(exportCommand)
     .command(gcCommand)
+    .command(codecServerCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
     .command(dataCommand)

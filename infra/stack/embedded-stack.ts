@@ -53,7 +53,9 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
       args: ['server', 'start-dev', '--ip', listen, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
         '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
         // repro's custom search attributes (registered anew on every start; existing ones are kept).
-        ...SEARCH_ATTRIBUTE_TYPES.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`])],
+        ...SEARCH_ATTRIBUTE_TYPES.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+        // With payload encryption on, the UI decodes through `repro codec-server` on its configured port.
+        ...(config.codec.key ? ['--ui-codec-endpoint', `http://127.0.0.1:${config.codec.serverPort}`] : [])],
     });
     started.push('temporal');
   }

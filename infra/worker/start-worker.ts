@@ -1,4 +1,5 @@
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { dataConverterFor } from '../codec';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { selectBackend } from '../../src/engine/backend';
@@ -42,7 +43,9 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const stopping = new AbortController();
   const activities = createActivities({ store: makeObjectStore(config), config, stopping: stopping.signal, log: opts.log, codeVersion: codeVersion() });
+  const dataConverter = dataConverterFor(config);
   const workers = await Promise.all(opts.queues.map((q) => Worker.create({
+    dataConverter,
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues[q],
