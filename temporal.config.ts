@@ -18,6 +18,19 @@ export interface ReproConfig {
     namespace: string;
     /** Port of the Temporal Web UI started by `repro up`. */
     uiPort: number;
+    /** TLS to the frontend: on with any of these set (Temporal Cloud: certPath/keyPath, or apiKey alone). */
+    tls: {
+      enabled: boolean;
+      /** PEM file of the CA that signed the server's certificate (empty: the system's roots). */
+      caPath: string;
+      /** mTLS: PEM files of this client's certificate and key. */
+      certPath: string;
+      keyPath: string;
+      /** The name the server's certificate is checked against (empty: the address's host). */
+      serverName: string;
+    };
+    /** API key (Temporal Cloud); sent as a bearer token, over TLS. */
+    apiKey: string;
   };
   taskQueues: {
     /** Queue for light activities (toy models, summaries, reports). */
@@ -109,6 +122,12 @@ interface KeySpec {
 export const SCHEMA: Record<string, KeySpec> = {
   'temporal.address': { kind: 'string', default: '127.0.0.1:7233', env: ['REPRO_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'], description: 'Temporal frontend host:port' },
   'temporal.namespace': { kind: 'string', default: 'default', env: ['REPRO_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'], description: 'Temporal namespace' },
+  'temporal.tls.enabled': { kind: 'bool', default: false, env: ['REPRO_TEMPORAL_TLS'], description: 'TLS to the Temporal frontend (implied by the paths and apiKey)' },
+  'temporal.tls.caPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA'], description: 'PEM file of the CA of the server certificate' },
+  'temporal.tls.certPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CERT'], description: 'mTLS client certificate (PEM file)' },
+  'temporal.tls.keyPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY'], description: 'mTLS client key (PEM file)' },
+  'temporal.tls.serverName': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_SERVER_NAME'], description: 'name checked on the server certificate' },
+  'temporal.apiKey': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_API_KEY', 'TEMPORAL_API_KEY'], description: 'Temporal Cloud API key (implies TLS)' },
   'temporal.uiPort': { kind: 'int', default: 8233, env: ['REPRO_TEMPORAL_UI_PORT'], description: 'Web UI port of the embedded dev server', min: 1, max: 65535 },
   'taskQueues.cpu': { kind: 'string', default: 'repro-cpu', env: ['REPRO_TASK_QUEUES_CPU'], description: 'task queue for light activities' },
   'taskQueues.gpu': { kind: 'string', default: 'repro-gpu', env: ['REPRO_TASK_QUEUES_GPU'], description: 'task queue for accelerator-bound activities' },
@@ -232,5 +251,8 @@ function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
 
 /** The config as saved in manifests and results: secrets removed. */
 export function publicConfig(config: ReproConfig): ReproConfig {
-  return { ...config, s3: { ...config.s3, secretAccessKey: '***' }, codec: { ...config.codec, key: config.codec.key ? '***' : '' } };
+  return {
+    ...config, temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : '' },
+    s3: { ...config.s3, secretAccessKey: config.s3.secretAccessKey ? '***' : '' }, codec: { ...config.codec, key: config.codec.key ? '***' : '' },
+  };
 }

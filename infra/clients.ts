@@ -1,6 +1,6 @@
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { dataConverterFor } from './codec';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { createHash } from 'crypto';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
@@ -19,7 +19,8 @@ export function makeS3Client(config: ReproConfig): S3Client {
     endpoint: config.s3.endpoint || undefined,
     region: config.s3.region,
     forcePathStyle: config.s3.forcePathStyle,
-    credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
+    // Empty keys: the standard AWS chain (environment, shared files, SSO, web identity, instance and container roles).
+    ...(config.s3.accessKeyId ? { credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey } } : {}),
     maxAttempts: 3,
   });
 }
@@ -47,14 +48,42 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
   }
 }
 
+/**
+ * How every client and worker reaches Temporal: address, TLS (server CA, mTLS client pair,
+ * server name) and API key from the config; a missing or unreadable file is a one-line error.
+ */
+export function connectionOptions(config: ReproConfig): { address: string; tls?: TLSConfig; apiKey?: string } {
+  const t = config.temporal.tls;
+  const read = (key: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UnreachableError(`config key 'temporal.tls.${key}': cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  if (Boolean(t.certPath) !== Boolean(t.keyPath)) {
+    throw new UnreachableError(`mTLS needs both temporal.tls.certPath and temporal.tls.keyPath (${t.certPath ? 'keyPath' : 'certPath'} is empty)`);
+  }
+  const tlsOn = t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
+  const tls: TLSConfig | undefined = tlsOn ? {
+    ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+    ...(t.caPath ? { serverRootCACertificate: read('caPath', t.caPath) } : {}),
+    ...(t.certPath ? { clientCertPair: { crt: read('certPath', t.certPath), key: read('keyPath', t.keyPath) } } : {}),
+  } : undefined;
+  return { address: config.temporal.address, ...(tls ? { tls } : {}), ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}) };
+}
+
 /** Connect to Temporal, failing within a few seconds with the fix if it is not there. */
 export async function connectTemporal(config: ReproConfig): Promise<{ connection: Connection; client: Client }> {
+  const options = connectionOptions(config);
   try {
-    const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '4s' });
+    const connection = await Connection.connect({ ...options, connectTimeout: '4s' });
     await connection.workflowService.getSystemInfo({});
     return { connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }) };
   } catch (err) {
-    throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set temporal.address`);
+    const why = (err as Error).message.split('\n')[0];
+    if (options.tls) throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} over TLS (${why}); check temporal.address and temporal.tls.* (CA, client certificate, server name)`);
+    throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (${why}); start the embedded stack with \`repro up\` or set temporal.address`);
   }
 }
 

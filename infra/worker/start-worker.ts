@@ -3,7 +3,7 @@ import { dataConverterFor } from '../codec';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { selectBackend } from '../../src/engine/backend';
-import { codeVersion, makeObjectStore } from '../clients';
+import { codeVersion, connectionOptions, makeObjectStore } from '../clients';
 
 export type QueueKind = 'cpu' | 'gpu';
 
@@ -40,7 +40,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
   const { info } = await selectBackend(config.backend, config.torch);
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(connectionOptions(config));
   const stopping = new AbortController();
   const activities = createActivities({ store: makeObjectStore(config), config, stopping: stopping.signal, log: opts.log, codeVersion: codeVersion() });
   const dataConverter = dataConverterFor(config);
