@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
 import { dataCommand } from './commands/data';
+import { doctorCommand } from './commands/doctor';
 import { downCommand } from './commands/down';
 import { experimentsCommand } from './commands/experiments';
 import { exportCommand } from './commands/export';
@@ -49,6 +50,7 @@ export async function main(args: string[]): Promise<void> {
     .command(exportCommand)
     .command(gcCommand)
     .command(codecServerCommand)
+    .command(doctorCommand)
     .command(reproduceCommand)
     .command(hessianCommand)
     .command(dataCommand)

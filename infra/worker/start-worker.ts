@@ -1,8 +1,9 @@
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import * as os from 'os';
 import { dataConverterFor } from '../codec';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
-import { selectBackend } from '../../src/engine/backend';
+import { backendLabel, selectBackend } from '../../src/engine/backend';
 import { codeVersion, connectionOptions, makeObjectStore } from '../clients';
 
 export type QueueKind = 'cpu' | 'gpu';
@@ -52,6 +53,8 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     workflowsPath: require.resolve('../../workflows'),
     activities,
     maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
+    // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
+    identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
     shutdownGraceTime: config.worker.shutdownGraceMs,
   })));
 
