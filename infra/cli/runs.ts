@@ -1,4 +1,9 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
+import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import type { Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
@@ -148,4 +153,43 @@ export async function runProgress(client: Client, handle: WorkflowHandle): Promi
     if (!(err instanceof WorkflowNotFoundError)) problems.push(`describe: ${(err as Error).message.split('\n')[0]}`);
   }
   return { progress: own || children.length ? out : undefined, problems };
+}
+
+/** A run as visibility lists it, read without the payload codec (search attributes are never encoded). */
+export interface ListedRun {
+  workflowId: string;
+  status: string;
+  startTime?: Date;
+  closeTime?: Date;
+  attributes: TypedSearchAttributes;
+  /** The memo, when it is readable here (absent for a run encrypted under a key this client lacks). */
+  memo?: Record<string, unknown>;
+}
+
+/**
+ * Top-level runs matching a visibility query, newest first, through the raw list call: a run
+ * whose payloads are encrypted under a key this client does not hold is listed, not an error.
+ */
+export async function* listRuns(client: Client, query?: string): AsyncGenerator<ListedRun> {
+  let nextPageToken: Uint8Array | undefined;
+  const prefix = 'WORKFLOW_EXECUTION_STATUS_';
+  do {
+    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query: query ?? '', pageSize: 100, nextPageToken });
+    for (const e of page.executions ?? []) {
+      const workflowId = e.execution?.workflowId ?? '';
+      if (!workflowId.startsWith('run/') || workflowId.indexOf('/', 4) !== -1) continue;
+      let memo: Record<string, unknown> | undefined;
+      try {
+        memo = await decodeMapFromPayloads(client.options.loadedDataConverter, e.memo?.fields ?? {});
+      } catch {
+        memo = undefined;
+      }
+      yield {
+        workflowId, status: temporal.api.enums.v1.WorkflowExecutionStatus[e.status ?? 0]!.replace(prefix, ''),
+        startTime: optionalTsToDate(e.startTime), closeTime: optionalTsToDate(e.closeTime),
+        attributes: decodeTypedSearchAttributes(e.searchAttributes?.indexedFields), memo,
+      };
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
 }

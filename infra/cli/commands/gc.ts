@@ -2,6 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { applyGc, planGc, type RunState } from '../../../src/storage/gc';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { configFrom, parseDuration, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { listRuns } from '../runs';
 
 interface GcArgs extends GlobalArgs {
   olderThan: string;
@@ -26,12 +27,11 @@ export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
     const { client, connection } = await connectTemporal(config);
     const runs = new Map<string, RunState>();
     try {
-      for await (const w of client.workflow.list({ query: 'WorkflowId STARTS_WITH "run/"' })) {
-        if (w.workflowId.indexOf('/', 4) !== -1) continue;
+      for await (const w of listRuns(client, 'WorkflowId STARTS_WITH "run/"')) {
         const id = w.workflowId.slice(4);
-        // The newest execution of an id decides (a resumed run runs again under its id).
+        // A running execution of an id decides (a resumed run runs again under its id).
         if (runs.has(id) && runs.get(id)!.running) continue;
-        runs.set(id, { running: w.status.name === 'RUNNING', ...(w.closeTime ? { closed: w.closeTime } : {}) });
+        runs.set(id, { running: w.status === 'RUNNING', ...(w.closeTime ? { closed: w.closeTime } : {}) });
       }
     } finally {
       await connection.close();

@@ -5,6 +5,7 @@ import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { SA } from '../../../workflows/search-attributes';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { listRuns } from '../runs';
 
 /** `--status` values and the visibility query's names for them. */
 const STATUS = {
@@ -57,14 +58,14 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
       const runs: Array<Record<string, unknown>> = [];
       if (!Number.isInteger(argv.limit) || argv.limit < 1) throw new UsageError(`--limit ${argv.limit}: must be a positive integer`);
       const query = listQuery(argv);
-      for await (const w of client.workflow.list(query ? { query } : {})) {
-        if (!w.workflowId.startsWith('run/') || w.workflowId.indexOf('/', 4) !== -1) continue;
+      for await (const w of listRuns(client, query)) {
         const schedule = w.memo?.schedule as string | undefined;
         runs.push({
-          runId: w.workflowId.slice(4), experiment: w.memo?.experiment, preset: w.memo?.preset, status: w.status.name,
-          verdict: w.typedSearchAttributes.get(SA.verdict), stage: w.typedSearchAttributes.get(SA.stage),
-          startTime: w.startTime.toISOString(), closeTime: w.closeTime?.toISOString(),
-          ...(schedule ? { schedule, regressions: w.status.name === 'COMPLETED' ? await regressions(w.workflowId.slice(4)) : undefined } : {}),
+          runId: w.workflowId.slice(4), experiment: w.attributes.get(SA.experiment) ?? w.memo?.experiment,
+          preset: w.attributes.get(SA.preset) ?? w.memo?.preset, status: w.status,
+          verdict: w.attributes.get(SA.verdict), stage: w.attributes.get(SA.stage),
+          startTime: w.startTime?.toISOString(), closeTime: w.closeTime?.toISOString(),
+          ...(schedule ? { schedule, regressions: w.status === 'COMPLETED' ? await regressions(w.workflowId.slice(4)) : undefined } : {}),
         });
         if (runs.length >= argv.limit) break;
       }
