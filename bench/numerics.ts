@@ -16,7 +16,7 @@ import { Trainer } from '../src/train/trainer';
 
 export type Line = (name: string, value: string) => void;
 
-async function timeIt(fn: () => Promise<unknown>, reps: number): Promise<number> {
+export async function timeIt(fn: () => Promise<unknown>, reps: number): Promise<number> {
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t0 = performance.now();

@@ -1,4 +1,5 @@
 import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { runVerdict } from '../src/results/claims';
 import type { RunResult } from '../src/results/run-result';
 import type { Progress } from './progress';
 import { SA } from './search-attributes';
@@ -22,11 +23,10 @@ export function markBackend(backend: string | undefined): void {
   if (backend) upsert([{ key: SA.backend, value: backend }]);
 }
 
-/** The run's verdict (fail if any claim fails, else inconclusive if any is, else pass) and stage `done`. */
+/** The run's verdict ({@link runVerdict}) and stage `done`. */
 export function markDone(result: RunResult): RunResult {
-  const verdicts = new Set(result.claims.map((c) => c.verdict));
-  const verdict = verdicts.has('fail') ? 'fail' : verdicts.has('inconclusive') ? 'inconclusive' : 'pass';
-  upsert([{ key: SA.stage, value: 'done' }, { key: SA.verdict, value: verdict }, ...(result.backends[0] ? [{ key: SA.backend, value: result.backends[0] }] : [])]);
+  const backend = result.backends[0] ? [{ key: SA.backend, value: result.backends[0] }] : [];
+  upsert([{ key: SA.stage, value: 'done' }, { key: SA.verdict, value: runVerdict(result.claims) }, ...backend]);
   return result;
 }
 

@@ -9,16 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def vgg_like():
-    return nn.Sequential(
-        nn.Conv2d(3, 64, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(128, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(256 * 4 * 4, 10),
-    )
+from torch_reference import vgg_like  # the same net bench/gpu/run.sh times
 
 
 class PreActBlock(nn.Module):

@@ -41,7 +41,8 @@ def images_per_second(tf32, batch=500, steps=20):
     return batch / times[len(times) // 2], sum(p.numel() for p in model.parameters())
 
 
-fp32, params = images_per_second(False)
-tf32, _ = images_per_second(True)
-print(json.dumps({"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "params": params,
-                  "trainImagesPerSecondFp32": fp32, "trainImagesPerSecondTf32": tf32}))
+if __name__ == "__main__":
+    fp32, params = images_per_second(False)
+    tf32, _ = images_per_second(True)
+    print(json.dumps({"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "params": params,
+                      "trainImagesPerSecondFp32": fp32, "trainImagesPerSecondTf32": tf32}))

@@ -106,6 +106,12 @@ export function fitClaim(c: Common & { paperValue: number; interval: ClaimInterv
     () => (paperValue >= c.interval.lo - c.tolerance && paperValue <= c.interval.hi + c.tolerance ? 'pass' : 'fail'));
 }
 
+/** A run's verdict: fail if any claim fails, else inconclusive if any is, else pass. */
+export function runVerdict(claims: readonly Claim[]): Verdict {
+  const t = tally(claims);
+  return t.fail > 0 ? 'fail' : t.inconclusive > 0 ? 'inconclusive' : 'pass';
+}
+
 /** Counts of verdicts, for summaries. */
 export function tally(claims: readonly Claim[]): Record<Verdict, number> {
   const t: Record<Verdict, number> = { pass: 0, fail: 0, inconclusive: 0 };

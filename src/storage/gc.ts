@@ -17,10 +17,10 @@ export interface GcPlan {
   running: string[];
 }
 
-/** A run's results (kept forever): result, report and artifacts, path rows. Everything else of a run is working state. */
+/** A run's results (kept forever): result, report and artifacts, path rows. The rest of a run is working state. */
 const RESULT = /^runs\/[^/]+\/(result\.json|artifacts\/|path\/)/;
 
-/** Object keys (and key prefixes) that a JSON document names: StateRef `key`s and any string that is a stored key's prefix. */
+/** Object keys and key prefixes a JSON document names (StateRef `key`s, any `cache/` or `runs/` string). */
 function references(doc: unknown, out: Set<string>): void {
   if (typeof doc === 'string') {
     if (/^(cache|runs)\//.test(doc)) out.add(doc);
@@ -38,7 +38,9 @@ function references(doc: unknown, out: Set<string>): void {
  * flight (a running run may be about to read any cache entry). Never a run's results, the
  * index, a running run's objects, or anything newer than the cutoff.
  */
-export async function planGc(store: ObjectStore, runs: ReadonlyMap<string, RunState>, olderThanMs: number, now = new Date()): Promise<GcPlan> {
+export async function planGc(
+  store: ObjectStore, runs: ReadonlyMap<string, RunState>, olderThanMs: number, now = new Date(),
+): Promise<GcPlan> {
   const cutoff = now.getTime() - olderThanMs;
   const objects = await store.listDetailed('');
   const kept: Record<string, number> = {};
@@ -77,7 +79,14 @@ export async function planGc(store: ObjectStore, runs: ReadonlyMap<string, RunSt
       // not JSON we can read: it names nothing
     }
   }
-  const isNamed = (key: string): boolean => [...named].some((n) => key === n || key.startsWith(n.endsWith('/') ? n : `${n}/`));
+  // A name covers the object itself and everything under it (a checkpoint's prefix names its files).
+  const isNamed = (key: string): boolean => {
+    const parts = key.split('/');
+    return parts.some((_, i) => {
+      const prefix = parts.slice(0, i + 1).join('/');
+      return named.has(prefix) || named.has(`${prefix}/`);
+    });
+  };
   const doomed = candidates.filter((c) => {
     if (!isNamed(c.key)) return true;
     keep('named by a kept object');
