@@ -350,6 +350,13 @@ const NATIVE: Record<string, Prepare> = {
   GatherV2: (i, a) => (Number(a.batchDims ?? 0) === 0 ? { inputs: [i.x!, i.indices!], nums: [axesOf(a.axis, i.x!.shape)[0]!] } : null),
   OneHot: (i, a) => ((a.dtype as string) in CODE
     ? { inputs: [i.indices!], nums: [Number(a.depth), Number(a.onValue), Number(a.offValue), CODE[a.dtype as DType]] } : null),
+  // No inputs: the output's dtype and shape come from attributes (an empty one takes the cpu kernel).
+  Fill: (_i, a) => {
+    const dtype = (a.dtype as DType) ?? 'float32';
+    const shape = a.shape as number[];
+    if (!(dtype in CODE) || typeof a.value !== 'number' || shape.reduce((p, q) => p * q, 1) === 0) return null;
+    return { inputs: [], nums: [CODE[dtype], a.value, ...shape] };
+  },
   BatchMatMul: (i, a) => ({ inputs: [i.a!, i.b!], nums: [a.transposeA ? 1 : 0, a.transposeB ? 1 : 0] }),
   _FusedMatMul: (i, a) => {
     const act = ACTIVATIONS[(a.activation as string) ?? 'linear'];
@@ -410,15 +417,6 @@ const VIEWS: Record<string, (inputs: Inputs, attrs: Attrs, backend: TorchBackend
   Squeeze: (i, a, b) => relabel(b, i.x!, tf.util.squeezeShape(i.x!.shape, a.axis as number[]).newShape),
 };
 
-/** Fill has no inputs: its output's dtype and shape come from attributes. */
-function fill(attrs: Attrs, backend: TorchBackend): tf.TensorInfo | null {
-  const dtype = (attrs.dtype as DType) ?? 'float32';
-  if (!(dtype in CODE) || typeof attrs.value !== 'number') return null;
-  const shape = attrs.shape as number[];
-  if (shape.reduce((a, b) => a * b, 1) === 0) return null;
-  return run(backend, 'Fill', [], [CODE[dtype], attrs.value, ...shape])[0]!;
-}
-
 let registered = false;
 
 /** Registers the `torch` kernels: native where NATIVE or VIEWS has one, the cpu fallback for every other cpu kernel. */
@@ -436,10 +434,6 @@ function registerKernels(native: Set<string>): void {
         const b = backend as TorchBackend;
         const a = attrs as Attrs;
         if (view) return view(inputs, a, b);
-        if (kernelName === 'Fill' && native.has('Fill')) {
-          const out = fill(a, b);
-          if (out) return out;
-        }
         if (prepare) {
           const all = Object.values(inputs).filter((t): t is tf.TensorInfo => t != null);
           // Empty tensors and dtypes ATen does not hold take the cpu kernel (exact tfjs edge semantics).
