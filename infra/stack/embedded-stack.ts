@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/search-attributes';
 import type { ReproConfig } from '../../temporal.config';
-import { checkS3 } from '../clients';
+import { temporal } from '@temporalio/proto';
+import { checkS3, connectTemporal } from '../clients';
 import { hostPort, isLoopback, isThisMachine, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
 import { ensureTool } from './tools';
 
@@ -52,8 +53,6 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
       name: 'temporal', command: bin, dataDir,
       args: ['server', 'start-dev', '--ip', listen, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
         '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
-        // repro's custom search attributes (registered anew on every start; existing ones are kept).
-        ...SEARCH_ATTRIBUTE_TYPES.flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
         // With payload encryption on, the UI decodes through `repro codec-server` on its configured port.
         ...(config.codec.key ? ['--ui-codec-endpoint', `http://127.0.0.1:${config.codec.serverPort}`] : [])],
     });
@@ -72,6 +71,11 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     started.push('s3');
   }
   await waitFor(`Temporal dev server at ${t.host}:${t.port}`, () => portOpen(t.host, t.port), 60_000, path.join(dataDir, 'temporal.log'));
+  // Registered through the operator API, which also reaches a dev server whose database predates them.
+  await waitFor(`repro's search attributes on ${config.temporal.namespace}`, async () => {
+    await registerSearchAttributes(config);
+    return true;
+  }, 60_000, path.join(dataDir, 'temporal.log'));
   await waitFor(`S3 server at ${config.s3.endpoint}`, async () => {
     await checkS3(config, true);
     return true;
@@ -85,6 +89,21 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     started,
     alreadyRunning,
   };
+}
+
+/** Adds those of repro's search attributes the namespace lacks (idempotent). */
+export async function registerSearchAttributes(config: ReproConfig): Promise<void> {
+  const { connection } = await connectTemporal(config);
+  try {
+    const namespace = config.temporal.namespace;
+    const have = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
+    const { IndexedValueType } = temporal.api.enums.v1;
+    const missing = Object.fromEntries(SEARCH_ATTRIBUTE_TYPES.filter(([name]) => !(name in have))
+      .map(([name, type]) => [name, type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
+    if (Object.keys(missing).length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  } finally {
+    await connection.close();
+  }
 }
 
 /** Stop the servers `up` started (found by pid file). Returns the names stopped. */
