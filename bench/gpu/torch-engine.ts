@@ -41,29 +41,59 @@ async function agreement(spec: string, n: number): Promise<number> {
   return Math.sqrt(num / den);
 }
 
+/** Kernel count, summed kernel milliseconds and the ten costliest kernels of what `f` runs. */
+async function profile(f: () => Promise<number>): Promise<Record<string, unknown>> {
+  const p = await tf.profile(f);
+  const by = new Map<string, [number, number]>();
+  for (const k of p.kernels) {
+    const e = by.get(k.name) ?? [0, 0];
+    by.set(k.name, [e[0] + 1, e[1] + Number(k.kernelTimeMs)]);
+  }
+  const top = [...by].sort((a, b) => b[1][1] - a[1][1]).slice(0, 10).map(([n, [c, ms]]) => `${n} x${c} ${ms.toFixed(1)} ms`);
+  const ms = p.kernels.reduce((a, k) => a + Number(k.kernelTimeMs), 0);
+  return { kernels: p.kernels.length, kernelMs: Math.round(ms), top };
+}
+
 async function main(): Promise<void> {
   const dry = process.env.REPRO_GPU_BENCH_DRY === '1';
-  const info = registerTorchBackend({ device: dry ? 'cpu' : 'cuda', threads: 0, deterministic: false, cudnnBenchmark: false, tf32: false });
+  const info = registerTorchBackend({
+    device: dry ? 'cpu' : 'cuda', threads: 0, deterministic: false, cudnnBenchmark: false, tf32: false,
+  });
   await tf.setBackend('torch');
   const l = loadTorchAddon();
   if (!('addon' in l)) throw new Error(l.reason);
   const out: Record<string, unknown> = { torch: info };
+  // Each figure goes to stderr as it is measured, so a run cut short by its time limit still reports.
+  const record = (key: string, value: unknown): void => {
+    out[key] = value;
+    process.stderr.write(`measured ${key}: ${JSON.stringify(value)}\n`);
+  };
   const batch = dry ? 4 : 500, steps = dry ? 1 : 10, reps = dry ? 1 : 3;
   const agreements: Record<string, number> = {};
-  for (const [spec, n] of dry ? [['small-cnn', 4]] as const : [['small-cnn', 4], ['vgg16-bn:4', 8], ['preact-resnet18:4', 2], ['densenet-bc:2', 2]] as const) {
-    agreements[spec] = await agreement(spec, n);
-  }
-  out.hvpTorchVsCpuRelativeDifference = agreements;
-  const nets: Array<[string, Model]> = [['vgg-like', new Model('vgg-like', [32, 32, 3], 10, vggLike())], ['preact-resnet18', buildModel('preact-resnet18')]];
+  const agree = async (specs: ReadonlyArray<readonly [string, number]>): Promise<void> => {
+    for (const [spec, n] of specs) agreements[spec] = await agreement(spec, n);
+    record('hvpTorchVsCpuRelativeDifference', agreements);
+  };
+  await agree([['small-cnn', 4]]);
+  const nets: Array<[string, Model]> = [
+    ['vgg-like', new Model('vgg-like', [32, 32, 3], 10, vggLike())],
+    ['preact-resnet18', buildModel('preact-resnet18')],
+  ];
   for (const tf32 of [false, true]) {
     l.addon.configure({ tf32 });
     const precision = tf32 ? 'tf32' : 'fp32';
     for (const [name, model] of nets) {
-      out[`${name} train img/s ${precision}`] = await trainImagesPerSecond(model, batch, steps);
-      out[`${name} HVPs/s ${precision}`] = await hvpsPerSecond(model, batch, reps);
-      process.stderr.write(`${name} ${precision} done\n`);
+      record(`${name} train img/s ${precision}`, await trainImagesPerSecond(model, batch, steps));
+      record(`${name} HVPs/s ${precision}`, await hvpsPerSecond(model, batch, reps));
     }
   }
+  l.addon.configure({ tf32: false });
+  // Where the time goes: per-kernel times (the backend synchronizes the device around each kernel).
+  for (const [name, model] of nets) {
+    record(`${name} train step profile`, await profile(() => trainImagesPerSecond(model, batch, 1)));
+    record(`${name} HVP profile`, await profile(() => hvpsPerSecond(model, batch, 1)));
+  }
+  if (!dry) await agree([['vgg16-bn:4', 8], ['preact-resnet18:4', 2], ['densenet-bc:2', 2]]);
   out.addonTensorsAtEnd = l.addon.stats();
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);

@@ -3,6 +3,7 @@ PreAct-ResNet18 (src/models/networks.ts, 11,171,146 parameters), batch 500: one 
 (momentum 0.9, label smoothing 0.1) and one exact HVP by double backprop, fp32 and TF32, medians
 after warm-up. Prints one JSON object."""
 import json
+import sys
 import time
 
 import torch
@@ -93,4 +94,5 @@ for tf32 in (False, True):
         out[f"{name} params"] = m["params"]
         out[f"{name} train img/s {precision}"] = m["train img/s"]
         out[f"{name} HVPs/s {precision}"] = m["HVPs/s"]
+        print(f"measured {name} {precision}: {m}", file=sys.stderr, flush=True)
 print(json.dumps(out))

@@ -41,6 +41,26 @@ export function installSecondOrderGradients(): void {
   for (const kernelName of ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual']) {
     register({ kernelName, inputsToSave: ['a', 'b'], gradFunc: (_dy, [a, b]) => ({ a: () => tf.zerosLike(a!), b: () => tf.zerosLike(b!) }) });
   }
+  // Sum's and Mean's stock gradients multiply by ones(x.shape), an array built in JavaScript and
+  // uploaded on every backward pass (on torch-cuda, most of a VGG training step's time); onesLike
+  // is a kernel on the device, and the values are the same (a product with 1 is exact).
+  const spread = (dy: tf.Tensor, x: tf.Tensor, axis: unknown): tf.Tensor => {
+    const shape = [...x.shape];
+    for (const a of tf.util.parseAxisParam(axis as number | number[], x.shape)) shape[a] = 1;
+    return tf.mul(tf.reshape(dy, shape), tf.onesLike(x));
+  };
+  register({
+    kernelName: 'Sum', inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => ({ x: () => spread(dy as tf.Tensor, x!, attrs.axis) }),
+  });
+  register({
+    kernelName: 'Mean', inputsToSave: ['x'],
+    gradFunc: (dy, [x], attrs) => {
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x!.shape);
+      const count = axes.reduce((n, a) => n * x!.shape[a]!, 1);
+      return { x: () => tf.div(spread(dy as tf.Tensor, x!, axes), count) };
+    },
+  });
   // Conv2D's filter gradient as a forward convolution of the transposed input with the
   // transposed output gradient: the JS backend's Conv2DBackpropFilter
   // reads every element through TensorBuffer.get and took 90% of a small CNN's training step.
@@ -94,6 +114,14 @@ interface Conv2DAttrs {
 const pair = (v: [number, number] | number | undefined): [number, number] => (Array.isArray(v) ? v : [v ?? 1, v ?? 1]);
 
 /**
+ * Backends whose own Conv2DBackpropFilter is fast (libtorch's and TensorFlow's): the forward
+ * convolution below has the output gradient as a filter as large as the image, a shape cuDNN's
+ * forward heuristics handle badly (training rose 1.14-1.38× on an H200 without it:
+ * bench/gpu/RESULTS.md).
+ */
+const NATIVE_FILTER_BACKPROP = new Set(['torch', 'tensorflow']);
+
+/**
  * ∂L/∂W[kh, kw, ci, co] = Σ_{n,h,w} x[n, s·h + kh − p, s·w + kw − p, ci] · dy[n, h, w, co]: a
  * valid convolution over the padded input with batch and channel axes swapped, the output
  * gradient as its filter. Made of pad, transpose and conv2d, whose own
@@ -102,7 +130,8 @@ const pair = (v: [number, number] | number | undefined): [number, number] => (Ar
 function filterGradient(
   x: tf.Tensor4D, dy: tf.Tensor4D, shape: [number, number, number, number], a: Conv2DAttrs,
 ): tf.Tensor4D {
-  if ((a.dataFormat ?? 'NHWC') !== 'NHWC' || pair(a.dilations).some((d) => d !== 1)) {
+  const native = NATIVE_FILTER_BACKPROP.has(tf.getBackend());
+  if (native || (a.dataFormat ?? 'NHWC') !== 'NHWC' || pair(a.dilations).some((d) => d !== 1)) {
     const attrs = {
       strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape: shape,
     } as unknown as tf.NamedAttrMap;

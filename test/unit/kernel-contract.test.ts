@@ -136,6 +136,9 @@ function cases(): Case[] {
     [[1, 9, 7, 2], [3, 3, 2, 5], 2, 'valid', 1], [[3, 6, 5, 1], [1, 1, 1, 4], 1, 'valid', 1], [[2, 7, 7, 3], [3, 3, 3, 2], 1, 1, 1],
     [[1, 9, 8, 2], [3, 2, 2, 3], [2, 1], [[0, 0], [1, 2], [0, 1], [0, 0]], 1], [[2, 9, 9, 2], [3, 3, 2, 2], 1, 'same', 2],
     [[1, 5, 5, 4], [5, 5, 4, 1], 1, 'same', 1],
+    // Strided, the input's last row and column unread (PreAct-ResNet's 1×1 shortcut; libtorch 1.13
+    // hung on its filter gradient), and the same with a 3×3 filter.
+    [[2, 8, 8, 4], [1, 1, 4, 3], 2, 'valid', 1], [[2, 8, 8, 2], [3, 3, 2, 3], 2, 'valid', 1],
   ];
   for (const [xs, fs, stride, pad, dilation] of convs) {
     const label = `x ${xs.join('×')}, filter ${fs.join('×')}, stride ${JSON.stringify(stride)}, pad ${JSON.stringify(pad)}, dilation ${dilation}`;

@@ -121,8 +121,13 @@ at::Tensor conv2dBackpropFilter(const Tensors& in, const Nums& n) {
   ConvGeometry g(n);
   at::Tensor x = at::constant_pad_nd(nhwcToNchw(in[0]), {g.left, g.right, g.top, g.bottom}, 0);
   std::vector<int64_t> fs = intList(n, 8, 4);
+  // Only the rows and columns the convolution reads: libtorch 1.13's CPU weight gradient never
+  // returns when a strided convolution leaves the input's last row unread (1x1, stride 2, even size).
+  const at::Tensor& dy = in[1];
+  x = x.slice(2, 0, (dy.size(1) - 1) * g.stride[0] + g.dilation[0] * (fs[0] - 1) + 1)
+       .slice(3, 0, (dy.size(2) - 1) * g.stride[1] + g.dilation[1] * (fs[1] - 1) + 1);
   at::Tensor weight = at::empty({fs[3], fs[2], fs[0], fs[1]}, x.options());
-  auto grads = at::convolution_backward(nhwcToNchw(in[1]), x, weight, c10::nullopt, g.stride, {0, 0}, g.dilation, false,
+  auto grads = at::convolution_backward(nhwcToNchw(dy), x, weight, c10::nullopt, g.stride, {0, 0}, g.dilation, false,
                                         {0, 0}, 1, {false, true, false});
   return std::get<1>(grads).permute({2, 3, 1, 0});
 }
@@ -385,7 +390,10 @@ Napi::Value Upload(const Napi::CallbackInfo& info) {
     std::vector<int64_t> shape = shapeOf(info[2]);
     void* data = static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
     at::Tensor host = at::from_blob(data, shape, at::TensorOptions().dtype(t));
-    at::Tensor owned = device.is_cpu() ? host.clone() : host.to(device);
+    // One value (the scalars every `x * 0.5` makes) becomes a fill on the device: a copy from
+    // pageable memory would wait for all queued GPU work on every scalar.
+    at::Tensor owned = host.numel() == 1 ? at::full(shape, host.item(), at::TensorOptions().dtype(t).device(device))
+      : device.is_cpu() ? host.clone() : host.to(device);
     return Napi::Number::New(info.Env(), static_cast<double>(put(owned)));
   });
 }
