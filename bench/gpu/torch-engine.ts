@@ -49,7 +49,8 @@ async function profile(f: () => Promise<number>): Promise<Record<string, unknown
     const e = by.get(k.name) ?? [0, 0];
     by.set(k.name, [e[0] + 1, e[1] + Number(k.kernelTimeMs)]);
   }
-  const top = [...by].sort((a, b) => b[1][1] - a[1][1]).slice(0, 10).map(([n, [c, ms]]) => `${n} x${c} ${ms.toFixed(1)} ms`);
+  const top = [...by].sort((a, b) => b[1][1] - a[1][1]).slice(0, 10)
+    .map(([n, [c, ms]]) => `${n} x${c} ${ms.toFixed(1)} ms`);
   const ms = p.kernels.reduce((a, k) => a + Number(k.kernelTimeMs), 0);
   return { kernels: p.kernels.length, kernelMs: Math.round(ms), top };
 }

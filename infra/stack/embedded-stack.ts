@@ -38,7 +38,7 @@ function s3Endpoint(config: ReproConfig): { host: string; port: number } {
 /** Start whichever of the two servers is not running, wait until both answer, create the bucket. */
 export async function stackUp(config: ReproConfig, log: (line: string) => void = () => {}): Promise<StackAddresses> {
   const t = temporalEndpoint(config);
-  const s = s3Endpoint(config);
+  s3Endpoint(config); // a non-local s3.endpoint fails here, before anything starts
   const started: string[] = [], alreadyRunning: string[] = [];
   const dataDir = config.dataDir;
 
@@ -58,28 +58,14 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     });
     started.push('temporal');
   }
-  if (runningPid(dataDir, 's3') !== undefined || (await portOpen(s.host, s.port))) {
-    alreadyRunning.push('s3');
-  } else {
-    const bin = ensureTool('minio', config.toolsDir, log);
-    const args = ['server', '--quiet', '--address', `${s.host}:${s.port}`, path.join(dataDir, 's3')];
-    if (config.s3.consolePort > 0) args.splice(2, 0, '--console-address', `${s.host}:${config.s3.consolePort}`);
-    startDaemon({
-      name: 's3', command: bin, dataDir, args,
-      env: { MINIO_ROOT_USER: config.s3.accessKeyId, MINIO_ROOT_PASSWORD: config.s3.secretAccessKey, MINIO_BROWSER: config.s3.consolePort > 0 ? 'on' : 'off', MINIO_UPDATE: 'off' },
-    });
-    started.push('s3');
-  }
+  (await startS3(config, log) ? started : alreadyRunning).push('s3');
   await waitFor(`Temporal dev server at ${t.host}:${t.port}`, () => portOpen(t.host, t.port), 60_000, path.join(dataDir, 'temporal.log'));
   // Registered through the operator API, which also reaches a dev server whose database predates them.
   await waitFor(`repro's search attributes on ${config.temporal.namespace}`, async () => {
     await registerSearchAttributes(config);
     return true;
   }, 60_000, path.join(dataDir, 'temporal.log'));
-  await waitFor(`S3 server at ${config.s3.endpoint}`, async () => {
-    await checkS3(config, true);
-    return true;
-  }, 60_000, path.join(dataDir, 's3.log'));
+  await waitForS3(config);
   return {
     temporal: `${t.host}:${t.port}`,
     webUi: `http://${t.host}:${config.temporal.uiPort}`,
@@ -89,6 +75,31 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     started,
     alreadyRunning,
   };
+}
+
+/** Starts the MinIO server unless one runs (false then); `waitForS3` waits until its bucket exists. */
+export async function startS3(config: ReproConfig, log: (line: string) => void = () => {}): Promise<boolean> {
+  const s = s3Endpoint(config);
+  const dataDir = config.dataDir;
+  if (runningPid(dataDir, 's3') !== undefined || (await portOpen(s.host, s.port))) return false;
+  const bin = ensureTool('minio', config.toolsDir, log);
+  const args = ['server', '--quiet', '--address', `${s.host}:${s.port}`, path.join(dataDir, 's3')];
+  if (config.s3.consolePort > 0) args.splice(2, 0, '--console-address', `${s.host}:${config.s3.consolePort}`);
+  startDaemon({
+    name: 's3', command: bin, dataDir, args,
+    env: {
+      MINIO_ROOT_USER: config.s3.accessKeyId, MINIO_ROOT_PASSWORD: config.s3.secretAccessKey,
+      MINIO_BROWSER: config.s3.consolePort > 0 ? 'on' : 'off', MINIO_UPDATE: 'off',
+    },
+  });
+  return true;
+}
+
+export async function waitForS3(config: ReproConfig): Promise<void> {
+  await waitFor(`S3 server at ${config.s3.endpoint}`, async () => {
+    await checkS3(config, true);
+    return true;
+  }, 60_000, path.join(config.dataDir, 's3.log'));
 }
 
 /** Adds those of repro's search attributes the namespace lacks (idempotent). */

@@ -49,12 +49,14 @@ export function startDaemon(spec: DaemonSpec): number {
   return child.pid!;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`. Resolves when the process is gone. */
-export async function stopDaemon(dataDir: string, name: string, graceMs = 10_000): Promise<boolean> {
+/** `signal` (SIGTERM), then SIGKILL after `graceMs`. Resolves when the process is gone. */
+export async function stopDaemon(
+  dataDir: string, name: string, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM',
+): Promise<boolean> {
   const pid = runningPid(dataDir, name);
   rmSync(pidFile(dataDir, name), { force: true });
   if (pid === undefined) return false;
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) process.kill(pid, 'SIGKILL');

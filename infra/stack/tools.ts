@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, mkdirSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
 
 /**
@@ -11,6 +11,16 @@ export const TOOLS = {
     module: 'github.com/temporalio/cli/cmd/temporal',
     // v1.5.x is the last line without replace directives (needed for `go install pkg@version`).
     version: 'v1.5.1',
+  },
+  // A self-hosted Temporal (what a cluster runs; the dev server above embeds the same code):
+  // the server and its SQL schema tool, at the server version that CLI v1.5.1 embeds.
+  'temporal-server': {
+    module: 'go.temporal.io/server/cmd/server',
+    version: 'v1.29.1',
+  },
+  'temporal-sql-tool': {
+    module: 'go.temporal.io/server/cmd/tools/sql',
+    version: 'v1.29.1',
   },
   minio: {
     module: 'github.com/minio/minio',
@@ -39,14 +49,20 @@ export function ensureTool(name: ToolName, toolsDir: string, log: (line: string)
   const spec = TOOLS[name];
   mkdirSync(path.dirname(local), { recursive: true });
   log(`building ${name} ${spec.version} with go install (once; cached in ${path.dirname(local)})`);
+  // go install names the binary after the package's folder (`server`, `sql`): build into a
+  // folder of its own, then move it to the tool's name.
+  const gobin = mkdtempSync(path.join(path.dirname(local), `.build-${name}-`));
   try {
     execFileSync(go, ['install', `${spec.module}@${spec.version}`], {
-      env: { ...process.env, GOBIN: path.dirname(local), CGO_ENABLED: '0' },
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    renameSync(path.join(gobin, path.basename(spec.module)), local);
   } catch (err) {
     const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').slice(-3).join(' | ');
     throw new Error(`building ${name} with go install ${spec.module}@${spec.version} failed: ${stderr}`);
+  } finally {
+    rmSync(gobin, { recursive: true, force: true });
   }
   return local;
 }
