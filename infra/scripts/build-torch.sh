@@ -53,6 +53,7 @@ if ! "${CXX:-g++}" "${flags[@]}" "$src" -o "$tmp" "${link[@]}" 2> "$out/build.lo
   echo "torch backend not built: the compiler failed against $source (see $out/build.log)" >&2
   exit 1
 fi
+chmod 0755 "$tmp" # mktemp made it 0600: another user (an image's uid 10001) could not load it
 mv "$tmp" "$out/repro_torch.node"
 printf '%s' "$stamp" > "$out/stamp"
 printf '{"libtorch": "%s", "built": "%s"}\n' "$source" "$(date -u +%FT%TZ)" > "$out/build-info.json"
