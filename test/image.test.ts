@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -72,7 +72,10 @@ test('the CPU image builds, and its entrypoint runs a torch worker, configured b
   assert.deepEqual(cmd, ['worker']);
   assert.equal(user, '10001');
   // The chart's layers: a mounted JSON file (here the task queues) and REPRO_* variables (the servers).
-  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ taskQueues: { cpu: queues['taskQueues.cpu'], gpu: queues['taskQueues.gpu'] } }));
+  // World-readable, as a Kubernetes ConfigMap volume is: the image runs as uid 10001, not root.
+  chmodSync(dir, 0o755);
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ taskQueues: { cpu: queues['taskQueues.cpu'], gpu: queues['taskQueues.gpu'] } }),
+    { mode: 0o644 });
   const container = await exec('buildah', ['from', '--quiet', TAG], 60_000);
   const env = ['REPRO_TEMPORAL_ADDRESS', 'REPRO_S3_ENDPOINT', 'REPRO_S3_BUCKET'].flatMap((k) => ['--env', `${k}=${process.env[k]!}`]);
   const worker = spawn('buildah', ['run', '--isolation', 'chroot', '--user', user, '--volume', `${dir}:/etc/repro:ro`,
