@@ -120,43 +120,241 @@ interface KeySpec {
 
 /** Every configuration key, by dotted path. */
 export const SCHEMA: Record<string, KeySpec> = {
-  'temporal.address': { kind: 'string', default: '127.0.0.1:7233', env: ['REPRO_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'], description: 'Temporal frontend host:port' },
-  'temporal.namespace': { kind: 'string', default: 'default', env: ['REPRO_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'], description: 'Temporal namespace' },
-  'temporal.tls.enabled': { kind: 'bool', default: false, env: ['REPRO_TEMPORAL_TLS'], description: 'TLS to the Temporal frontend (implied by the paths and apiKey)' },
-  'temporal.tls.caPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA'], description: 'PEM file of the CA of the server certificate' },
-  'temporal.tls.certPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CERT'], description: 'mTLS client certificate (PEM file)' },
-  'temporal.tls.keyPath': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY'], description: 'mTLS client key (PEM file)' },
-  'temporal.tls.serverName': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_SERVER_NAME'], description: 'name checked on the server certificate' },
-  'temporal.apiKey': { kind: 'string', default: '', env: ['REPRO_TEMPORAL_API_KEY', 'TEMPORAL_API_KEY'], description: 'Temporal Cloud API key (implies TLS)' },
-  'temporal.uiPort': { kind: 'int', default: 8233, env: ['REPRO_TEMPORAL_UI_PORT'], description: 'Web UI port of the embedded dev server', min: 1, max: 65535 },
-  'taskQueues.cpu': { kind: 'string', default: 'repro-cpu', env: ['REPRO_TASK_QUEUES_CPU'], description: 'task queue for light activities' },
-  'taskQueues.gpu': { kind: 'string', default: 'repro-gpu', env: ['REPRO_TASK_QUEUES_GPU'], description: 'task queue for accelerator-bound activities' },
-  's3.endpoint': { kind: 'string', default: 'http://127.0.0.1:9000', env: ['REPRO_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3'], description: 'S3 endpoint URL (empty: AWS default)' },
-  's3.region': { kind: 'string', default: 'us-east-1', env: ['REPRO_S3_REGION', 'AWS_REGION'], description: 'S3 region' },
-  's3.bucket': { kind: 'string', default: 'repro', env: ['REPRO_S3_BUCKET'], description: 'bucket holding runs, checkpoints, cache and artifacts' },
+  'temporal.address': {
+    kind: 'string',
+    default: '127.0.0.1:7233',
+    env: ['REPRO_TEMPORAL_ADDRESS', 'TEMPORAL_ADDRESS'],
+    description: 'Temporal frontend host:port',
+  },
+  'temporal.namespace': {
+    kind: 'string',
+    default: 'default',
+    env: ['REPRO_TEMPORAL_NAMESPACE', 'TEMPORAL_NAMESPACE'],
+    description: 'Temporal namespace',
+  },
+  'temporal.tls.enabled': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_TEMPORAL_TLS'],
+    description: 'TLS to the Temporal frontend (implied by the paths and apiKey)',
+  },
+  'temporal.tls.caPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA'],
+    description: 'PEM file of the CA of the server certificate',
+  },
+  'temporal.tls.certPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CERT'],
+    description: 'mTLS client certificate (PEM file)',
+  },
+  'temporal.tls.keyPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY'],
+    description: 'mTLS client key (PEM file)',
+  },
+  'temporal.tls.serverName': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_SERVER_NAME'],
+    description: 'name checked on the server certificate',
+  },
+  'temporal.apiKey': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_API_KEY', 'TEMPORAL_API_KEY'],
+    description: 'Temporal Cloud API key (implies TLS)',
+  },
+  'temporal.uiPort': {
+    kind: 'int',
+    default: 8233,
+    env: ['REPRO_TEMPORAL_UI_PORT'],
+    description: 'Web UI port of the embedded dev server',
+    min: 1,
+    max: 65535,
+  },
+  'taskQueues.cpu': {
+    kind: 'string',
+    default: 'repro-cpu',
+    env: ['REPRO_TASK_QUEUES_CPU'],
+    description: 'task queue for light activities',
+  },
+  'taskQueues.gpu': {
+    kind: 'string',
+    default: 'repro-gpu',
+    env: ['REPRO_TASK_QUEUES_GPU'],
+    description: 'task queue for accelerator-bound activities',
+  },
+  's3.endpoint': {
+    kind: 'string',
+    default: 'http://127.0.0.1:9000',
+    env: ['REPRO_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3'],
+    description: 'S3 endpoint URL (empty: AWS default)',
+  },
+  's3.region': {
+    kind: 'string',
+    default: 'us-east-1',
+    env: ['REPRO_S3_REGION', 'AWS_REGION'],
+    description: 'S3 region',
+  },
+  's3.bucket': {
+    kind: 'string',
+    default: 'repro',
+    env: ['REPRO_S3_BUCKET'],
+    description: 'bucket holding runs, checkpoints, cache and artifacts',
+  },
   's3.prefix': { kind: 'string', default: '', env: ['REPRO_S3_PREFIX'], description: 'key prefix for all objects' },
-  's3.accessKeyId': { kind: 'string', default: 'repro', env: ['REPRO_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID'], description: 'S3 access key id' },
-  's3.secretAccessKey': { kind: 'string', default: 'repro-secret-key', env: ['REPRO_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY'], description: 'S3 secret key' },
-  's3.forcePathStyle': { kind: 'bool', default: true, env: ['REPRO_S3_FORCE_PATH_STYLE'], description: 'path-style S3 addressing' },
-  's3.consolePort': { kind: 'int', default: 9001, env: ['REPRO_S3_CONSOLE_PORT'], description: 'console port of the embedded S3 server (0: off)', min: 0, max: 65535 },
-  dataDir: { kind: 'string', default: '.data', env: ['REPRO_DATA_DIR'], description: 'data, logs and pids of the embedded servers' },
-  toolsDir: { kind: 'string', default: '.tools', env: ['REPRO_TOOLS_DIR'], description: 'where server binaries are built and cached' },
-  'worker.concurrency': { kind: 'int', default: 4, env: ['REPRO_WORKER_CONCURRENCY'], description: 'concurrent activities on the cpu task queue', min: 1, max: 1024 },
-  'worker.gpuSlots': { kind: 'int', default: 1, env: ['REPRO_WORKER_GPU_SLOTS'], description: 'concurrent activities on the gpu task queue (one model per GPU)', min: 1, max: 64 },
-  'worker.shutdownGraceMs': { kind: 'int', default: 30_000, env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'], description: 'time for final checkpoints on shutdown', min: 0 },
-  'workflows.continueAsNewEvents': { kind: 'int', default: 10_000, env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'], description: 'history events after which long workflows continue as new', min: 5 },
-  'timeouts.heartbeatMs': { kind: 'int', default: 20_000, env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'], description: 'heartbeat timeout of long activities', min: 1000 },
-  'timeouts.activityStartToCloseMs': { kind: 'int', default: 6 * 3600_000, env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'], description: 'limit of one activity attempt', min: 1000 },
-  'data.cifarMirror': { kind: 'string', default: '', env: ['REPRO_DATA_CIFAR_MIRROR'], description: 'base URL of a mirror of the CIFAR archives (empty: www.cs.toronto.edu)' },
-  backend: { kind: 'enum', default: 'auto', env: ['REPRO_BACKEND'], description: 'tfjs backend', values: ['auto', 'torch', 'tensorflow', 'wasm', 'cpu', 'webgpu'] },
-  'codec.key': { kind: 'string', default: '', env: ['REPRO_CODEC_KEY'], description: 'payload encryption key, 32 bytes base64 (empty: off)' },
-  'codec.serverPort': { kind: 'int', default: 8888, env: ['REPRO_CODEC_SERVER_PORT'], description: 'port of repro codec-server', min: 1, max: 65535 },
-  'codec.uiOrigin': { kind: 'string', default: 'http://127.0.0.1:8233', env: ['REPRO_CODEC_UI_ORIGIN'], description: 'Web UI origin the codec server answers' },
-  'torch.device': { kind: 'enum', default: 'auto', env: ['REPRO_TORCH_DEVICE'], description: 'torch backend device', values: ['auto', 'cpu', 'cuda'] },
-  'torch.threads': { kind: 'int', default: 0, env: ['REPRO_TORCH_THREADS'], description: 'torch intra-op threads (0: one per core)', min: 0, max: 1024 },
-  'torch.deterministic': { kind: 'bool', default: true, env: ['REPRO_TORCH_DETERMINISTIC'], description: 'torch deterministic algorithms' },
-  'torch.cudnnBenchmark': { kind: 'bool', default: false, env: ['REPRO_TORCH_CUDNN_BENCHMARK'], description: 'cuDNN autotuning (GPU)' },
-  'torch.tf32': { kind: 'bool', default: false, env: ['REPRO_TORCH_TF32'], description: 'TF32 matmuls and convolutions (GPU)' },
+  's3.accessKeyId': {
+    kind: 'string',
+    default: 'repro',
+    env: ['REPRO_S3_ACCESS_KEY_ID', 'AWS_ACCESS_KEY_ID'],
+    description: 'S3 access key id',
+  },
+  's3.secretAccessKey': {
+    kind: 'string',
+    default: 'repro-secret-key',
+    env: ['REPRO_S3_SECRET_ACCESS_KEY', 'AWS_SECRET_ACCESS_KEY'],
+    description: 'S3 secret key',
+  },
+  's3.forcePathStyle': {
+    kind: 'bool',
+    default: true,
+    env: ['REPRO_S3_FORCE_PATH_STYLE'],
+    description: 'path-style S3 addressing',
+  },
+  's3.consolePort': {
+    kind: 'int',
+    default: 9001,
+    env: ['REPRO_S3_CONSOLE_PORT'],
+    description: 'console port of the embedded S3 server (0: off)',
+    min: 0,
+    max: 65535,
+  },
+  dataDir: {
+    kind: 'string',
+    default: '.data',
+    env: ['REPRO_DATA_DIR'],
+    description: 'data, logs and pids of the embedded servers',
+  },
+  toolsDir: {
+    kind: 'string',
+    default: '.tools',
+    env: ['REPRO_TOOLS_DIR'],
+    description: 'where server binaries are built and cached',
+  },
+  'worker.concurrency': {
+    kind: 'int',
+    default: 4,
+    env: ['REPRO_WORKER_CONCURRENCY'],
+    description: 'concurrent activities on the cpu task queue',
+    min: 1,
+    max: 1024,
+  },
+  'worker.gpuSlots': {
+    kind: 'int',
+    default: 1,
+    env: ['REPRO_WORKER_GPU_SLOTS'],
+    description: 'concurrent activities on the gpu task queue (one model per GPU)',
+    min: 1,
+    max: 64,
+  },
+  'worker.shutdownGraceMs': {
+    kind: 'int',
+    default: 30_000,
+    env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'],
+    description: 'time for final checkpoints on shutdown',
+    min: 0,
+  },
+  'workflows.continueAsNewEvents': {
+    kind: 'int',
+    default: 10_000,
+    env: ['REPRO_WORKFLOWS_CONTINUE_AS_NEW_EVENTS'],
+    description: 'history events after which long workflows continue as new',
+    min: 5,
+  },
+  'timeouts.heartbeatMs': {
+    kind: 'int',
+    default: 20_000,
+    env: ['REPRO_TIMEOUTS_HEARTBEAT_MS'],
+    description: 'heartbeat timeout of long activities',
+    min: 1000,
+  },
+  'timeouts.activityStartToCloseMs': {
+    kind: 'int',
+    default: 6 * 3600_000,
+    env: ['REPRO_TIMEOUTS_ACTIVITY_START_TO_CLOSE_MS'],
+    description: 'limit of one activity attempt',
+    min: 1000,
+  },
+  'data.cifarMirror': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_DATA_CIFAR_MIRROR'],
+    description: 'base URL of a mirror of the CIFAR archives (empty: www.cs.toronto.edu)',
+  },
+  backend: {
+    kind: 'enum',
+    default: 'auto',
+    env: ['REPRO_BACKEND'],
+    description: 'tfjs backend',
+    values: ['auto', 'torch', 'tensorflow', 'wasm', 'cpu', 'webgpu'],
+  },
+  'codec.key': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_CODEC_KEY'],
+    description: 'payload encryption key, 32 bytes base64 (empty: off)',
+  },
+  'codec.serverPort': {
+    kind: 'int',
+    default: 8888,
+    env: ['REPRO_CODEC_SERVER_PORT'],
+    description: 'port of repro codec-server',
+    min: 1,
+    max: 65535,
+  },
+  'codec.uiOrigin': {
+    kind: 'string',
+    default: 'http://127.0.0.1:8233',
+    env: ['REPRO_CODEC_UI_ORIGIN'],
+    description: 'Web UI origin the codec server answers',
+  },
+  'torch.device': {
+    kind: 'enum',
+    default: 'auto',
+    env: ['REPRO_TORCH_DEVICE'],
+    description: 'torch backend device',
+    values: ['auto', 'cpu', 'cuda'],
+  },
+  'torch.threads': {
+    kind: 'int',
+    default: 0,
+    env: ['REPRO_TORCH_THREADS'],
+    description: 'torch intra-op threads (0: one per core)',
+    min: 0,
+    max: 1024,
+  },
+  'torch.deterministic': {
+    kind: 'bool',
+    default: true,
+    env: ['REPRO_TORCH_DETERMINISTIC'],
+    description: 'torch deterministic algorithms',
+  },
+  'torch.cudnnBenchmark': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_TORCH_CUDNN_BENCHMARK'],
+    description: 'cuDNN autotuning (GPU)',
+  },
+  'torch.tf32': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_TORCH_TF32'],
+    description: 'TF32 matmuls and convolutions (GPU)',
+  },
 };
 
 /** Thrown for any configuration problem; the message names the key and the fix. */
@@ -202,7 +400,8 @@ function flatten(content: unknown, path: string, prefix = ''): Array<[string, un
   const out: Array<[string, unknown]> = [];
   for (const [k, v] of Object.entries(content)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in SCHEMA)) out.push(...flatten(v, path, key));
+    if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(key in SCHEMA))
+      out.push(...flatten(v, path, key));
     else out.push([key, v]);
   }
   return out;
@@ -211,7 +410,9 @@ function flatten(content: unknown, path: string, prefix = ''): Array<[string, un
 function coerce(key: string, value: unknown, origin: string): string | number | boolean {
   const spec = SCHEMA[key];
   if (!spec) {
-    throw new ConfigError(`unknown config key '${key}' (from ${origin}); known keys: ${Object.keys(SCHEMA).join(', ')}`);
+    throw new ConfigError(
+      `unknown config key '${key}' (from ${origin}); known keys: ${Object.keys(SCHEMA).join(', ')}`,
+    );
   }
   const bad = (want: string): never => {
     throw new ConfigError(`config key '${key}' must be ${want}, got ${JSON.stringify(value)} (from ${origin})`);
@@ -229,7 +430,12 @@ function coerce(key: string, value: unknown, origin: string): string | number | 
       if (value === 'false' || value === '0') return false;
       return bad('true or false');
     case 'int': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+      const n =
+        typeof value === 'number'
+          ? value
+          : typeof value === 'string' && /^-?\d+$/.test(value.trim())
+            ? Number(value)
+            : NaN;
       if (!Number.isSafeInteger(n)) bad('an integer');
       if (spec.min !== undefined && n < spec.min) bad(`an integer >= ${spec.min}`);
       if (spec.max !== undefined && n > spec.max) bad(`an integer <= ${spec.max}`);
@@ -252,7 +458,9 @@ function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
 /** The config as saved in manifests and results: secrets removed. */
 export function publicConfig(config: ReproConfig): ReproConfig {
   return {
-    ...config, temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : '' },
-    s3: { ...config.s3, secretAccessKey: config.s3.secretAccessKey ? '***' : '' }, codec: { ...config.codec, key: config.codec.key ? '***' : '' },
+    ...config,
+    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : '' },
+    s3: { ...config.s3, secretAccessKey: config.s3.secretAccessKey ? '***' : '' },
+    codec: { ...config.codec, key: config.codec.key ? '***' : '' },
   };
 }

@@ -33,7 +33,11 @@ export function fromTensors(t: Record<string, Tensor>): ToyState {
     step: need('step')[0]!,
     theta1: theta[0]!,
     theta2: theta[1]!,
-    samples: { step: Array.from(need('samples_step')), theta1: Array.from(need('samples_theta1')), theta2: Array.from(need('samples_theta2')) },
+    samples: {
+      step: Array.from(need('samples_step')),
+      theta1: Array.from(need('samples_theta1')),
+      theta2: Array.from(need('samples_theta2')),
+    },
   };
 }
 
@@ -49,16 +53,27 @@ export function makeAdvanceToyTrajectory(deps: ActivityDeps) {
     const ctx = Context.current();
     const { runId, variant, params, seed, untilStep } = input;
     const root = keys.checkpoints(runId, variant);
-    const latest = await checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, variant, ...s }), untilStep);
+    const latest = await checkpoints.loadLatest(
+      root,
+      (s) => deps.log({ event: 'checkpoint-skipped', runId, variant, ...s }),
+      untilStep,
+    );
     const state = latest ? fromTensors(latest.tensors) : initialState(params);
     const resumedFrom = state.step;
-    let committed = latest ? { key: latest.manifestKey, sha256: latest.manifest.data.sha256, step: latest.manifest.step } : undefined;
+    let committed = latest
+      ? { key: latest.manifestKey, sha256: latest.manifest.data.sha256, step: latest.manifest.step }
+      : undefined;
     deps.log({ event: 'resume', runId, variant, step: resumedFrom, attempt: ctx.info.attempt, untilStep });
 
     const commit = async (): Promise<void> => {
       if (committed?.step === state.step) return;
       const meta = {
-        runId, track: variant, seed, params, codeVersion: deps.codeVersion, backend: 'float64-js',
+        runId,
+        track: variant,
+        seed,
+        params,
+        codeVersion: deps.codeVersion,
+        backend: 'float64-js',
         rng: { algorithm: 'philox4x32-10', stream: 'fig7/noise', counter: state.step },
         config: publicConfig(deps.config),
       };
@@ -67,7 +82,11 @@ export function makeAdvanceToyTrajectory(deps: ActivityDeps) {
       deps.log({ event: 'checkpoint', runId, variant, step: state.step, key: manifestKey });
     };
     const result = (preempted: boolean): AdvanceToyTrajectoryResult => ({
-      step: state.step, checkpointKey: committed!.key, sha256: committed!.sha256, resumedFrom, preempted,
+      step: state.step,
+      checkpointKey: committed!.key,
+      sha256: committed!.sha256,
+      resumedFrom,
+      preempted,
     });
 
     while (state.step < untilStep) {
@@ -80,10 +99,16 @@ export function makeAdvanceToyTrajectory(deps: ActivityDeps) {
         throw err;
       }
       if (state.step === nextCheckpoint) await commit();
-      ctx.heartbeat({ step: state.step, checkpointKey: committed?.key, loss: loss(params, state.theta1, state.theta2) });
+      ctx.heartbeat({
+        step: state.step,
+        checkpointKey: committed?.key,
+        loss: loss(params, state.theta1, state.theta2),
+      });
       await yieldToEventLoop();
       // The SDK cancels with WORKER_SHUTDOWN when the grace time runs out: that is preemption too.
-      const shutdown = deps.stopping.aborted || (ctx.cancellationSignal.aborted && (ctx.cancellationSignal.reason as Error)?.message === 'WORKER_SHUTDOWN');
+      const shutdown =
+        deps.stopping.aborted ||
+        (ctx.cancellationSignal.aborted && (ctx.cancellationSignal.reason as Error)?.message === 'WORKER_SHUTDOWN');
       if (ctx.cancellationSignal.aborted && !shutdown) {
         await commit();
         deps.log({ event: 'cancelled', runId, variant, step: state.step });

@@ -19,14 +19,21 @@ export interface ExtraArtifact {
  * Idempotent: a retry rewrites the same objects. Returns the result with its artifact URLs.
  */
 export async function writeRunArtifacts(
-  deps: ActivityDeps, base: Omit<RunResult, 'artifacts'>, title: string, figures: readonly Figure[], extras: readonly ExtraArtifact[] = [],
+  deps: ActivityDeps,
+  base: Omit<RunResult, 'artifacts'>,
+  title: string,
+  figures: readonly Figure[],
+  extras: readonly ExtraArtifact[] = [],
   /** Fields that go into result.json only (a projected path's rows), not into payloads or the index. */
   bulky: Record<string, unknown> = {},
 ): Promise<RunResult> {
   const { runId } = base;
   const schedule = scheduleOfRun(runId);
   if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
-  const artifacts: Record<string, string> = { result: deps.store.url(keys.result(runId)), report: deps.store.url(keys.artifact(runId, 'report.html')) };
+  const artifacts: Record<string, string> = {
+    result: deps.store.url(keys.result(runId)),
+    report: deps.store.url(keys.artifact(runId, 'report.html')),
+  };
   const rendered = [];
   for (const f of figures) {
     const svg = await renderSvg(f.spec);
@@ -41,9 +48,17 @@ export async function writeRunArtifacts(
     await deps.store.put(keys.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
     artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(keys.artifact(runId, e.name));
   }
-  await deps.store.put(keys.artifact(runId, 'report.html'), Buffer.from(renderHtmlReport(base, title, rendered)), 'text/html; charset=utf-8');
+  await deps.store.put(
+    keys.artifact(runId, 'report.html'),
+    Buffer.from(renderHtmlReport(base, title, rendered)),
+    'text/html; charset=utf-8',
+  );
   const result: RunResult = { ...base, artifacts };
-  await deps.store.put(keys.result(runId), Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)), 'application/json');
+  await deps.store.put(
+    keys.result(runId),
+    Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)),
+    'application/json',
+  );
   await deps.store.put(keys.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
   return result;
 }
@@ -53,7 +68,10 @@ export async function writeRunArtifacts(
  * and do not pass now; undefined when there is no previous run.
  */
 async function regressionsSince(
-  deps: ActivityDeps, schedule: string, runId: string, claims: RunResult['claims'],
+  deps: ActivityDeps,
+  schedule: string,
+  runId: string,
+  claims: RunResult['claims'],
 ): Promise<string[] | undefined> {
   const earlier = (await deps.store.list(`${keys.indexPrefix}sched-${schedule}-`))
     .map((k) => k.slice(keys.indexPrefix.length).replace(/\.json$/, ''))

@@ -16,14 +16,17 @@ export interface Preempted {
   preempted: true;
 }
 
-export const isPreempted = (v: unknown): v is Preempted => typeof v === 'object' && v !== null && (v as Preempted).preempted === true;
+export const isPreempted = (v: unknown): v is Preempted =>
+  typeof v === 'object' && v !== null && (v as Preempted).preempted === true;
 
 const cacheObject = (stage: string, key: string): string => `cache/${stage}/${key}.json`;
 
 /** The cached answer for `inputs`, or undefined (an unreadable entry counts as absent). */
 export async function readCached<T>(store: ObjectStore, stage: string, inputs: unknown): Promise<T | undefined> {
   try {
-    return JSON.parse(Buffer.from(await store.get(cacheObject(stage, contentKey(stage, inputs)))).toString('utf8')) as T;
+    return JSON.parse(
+      Buffer.from(await store.get(cacheObject(stage, contentKey(stage, inputs)))).toString('utf8'),
+    ) as T;
   } catch (err) {
     if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
     throw err;
@@ -31,10 +34,20 @@ export async function readCached<T>(store: ObjectStore, stage: string, inputs: u
 }
 
 export async function writeCached(store: ObjectStore, stage: string, inputs: unknown, value: unknown): Promise<void> {
-  await store.put(cacheObject(stage, contentKey(stage, inputs)), Buffer.from(JSON.stringify(value)), 'application/json');
+  await store.put(
+    cacheObject(stage, contentKey(stage, inputs)),
+    Buffer.from(JSON.stringify(value)),
+    'application/json',
+  );
 }
 
-export async function cachedStage<T>(store: ObjectStore, stage: string, inputs: unknown, enabled: boolean, compute: (key: string) => Promise<T | Preempted>): Promise<{ value: T; hit: boolean; key: string } | Preempted> {
+export async function cachedStage<T>(
+  store: ObjectStore,
+  stage: string,
+  inputs: unknown,
+  enabled: boolean,
+  compute: (key: string) => Promise<T | Preempted>,
+): Promise<{ value: T; hit: boolean; key: string } | Preempted> {
   const key = contentKey(stage, inputs);
   if (enabled) {
     const cached = await readCached<T>(store, stage, inputs);

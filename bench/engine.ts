@@ -21,14 +21,23 @@ async function median(fn: () => Promise<unknown>, reps: number): Promise<number>
 function synthetic(shape: number[], n: number): Dataset {
   const s = shape.reduce((a, b) => a * b, 1);
   return {
-    name: `random-${shape.join('x')}`, shape, classes: 10,
+    name: `random-${shape.join('x')}`,
+    shape,
+    classes: 10,
     x: Float32Array.from({ length: n * s }, (_, i) => Math.sin(i * 0.37)),
     y: Int32Array.from({ length: n }, (_, i) => i % 10),
   };
 }
 
 /** `batch` samples: each training step's mini-batch (the whole synthetic set) and each HVP's data. */
-interface Workload { label: string; model: string; data: Dataset; batch: number; steps: number; reps: number }
+interface Workload {
+  label: string;
+  model: string;
+  data: Dataset;
+  batch: number;
+  steps: number;
+  reps: number;
+}
 
 const WORKLOADS: Workload[] = [
   { label: 'MLP 196-30-10', model: 'mlp:196-30-10', data: synthetic([196], 500), batch: 500, steps: 20, reps: 5 },
@@ -42,14 +51,23 @@ async function measure(w: Workload): Promise<{ train: number; hvp: number }> {
   const sgd = { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
   const trainer = new Trainer({ model, data: w.data, loss: 'lsce', smoothing: 0.1, batchSize: w.batch, sgd, seed: 1 });
   let state = { step: 0, theta: model.init(1), velocity: null as Float32Array | null };
-  const step = async (): Promise<void> => { state = await trainer.run(state, state.step + w.steps); };
+  const step = async (): Promise<void> => {
+    state = await trainer.run(state, state.step + w.steps);
+  };
   const train = (w.steps * w.batch) / (await median(step, w.reps));
   const s = w.data.shape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(w.data.x.subarray(0, w.batch * s), [w.batch, ...w.data.shape]);
   const y = tf.tensor1d(w.data.y.subarray(0, w.batch), 'int32');
   const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
-  const theta = tf.tensor1d(state.theta), v = tf.onesLike(theta);
-  const hvp = 1 / (await median(async () => { const h = hvpAt(obj, theta, v); await h.data(); h.dispose(); }, w.reps));
+  const theta = tf.tensor1d(state.theta),
+    v = tf.onesLike(theta);
+  const hvp =
+    1 /
+    (await median(async () => {
+      const h = hvpAt(obj, theta, v);
+      await h.data();
+      h.dispose();
+    }, w.reps));
   tf.dispose([theta, v, obj.batches[0]!.x, obj.batches[0]!.y]);
   return { train, hvp };
 }
@@ -71,7 +89,8 @@ export async function benchEngine(line: Line): Promise<void> {
     for (const w of WORKLOADS) {
       const m = await measure(w);
       const named = [
-        [`${w.label} train images/s (batch ${w.batch})`, m.train], [`${w.label} HVPs/s (${w.batch} samples)`, m.hvp],
+        [`${w.label} train images/s (batch ${w.batch})`, m.train],
+        [`${w.label} HVPs/s (${w.batch} samples)`, m.hvp],
       ] as const;
       for (const [what, value] of named) {
         if (!rows.has(what)) rows.set(what, new Map());

@@ -9,7 +9,13 @@ import { randomUUID } from 'crypto';
 import type { ReproConfig } from '../temporal.config';
 import type { Line } from './numerics';
 
-export async function benchOrchestration(config: ReproConfig, line: Line, tasks = 1000, ms = 200, slots = 16): Promise<void> {
+export async function benchOrchestration(
+  config: ReproConfig,
+  line: Line,
+  tasks = 1000,
+  ms = 200,
+  slots = 16,
+): Promise<void> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -17,7 +23,9 @@ export async function benchOrchestration(config: ReproConfig, line: Line, tasks 
   }
   const native = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await Worker.create({
-    connection: native, namespace: config.temporal.namespace, taskQueue: 'bench-orchestration',
+    connection: native,
+    namespace: config.temporal.namespace,
+    taskQueue: 'bench-orchestration',
     workflowsPath: require.resolve('./orchestration-workflows'),
     activities: { standInCompute: (d: number) => new Promise<number>((r) => setTimeout(() => r(d), d)) },
     maxConcurrentActivityTaskExecutions: slots,
@@ -27,15 +35,26 @@ export async function benchOrchestration(config: ReproConfig, line: Line, tasks 
   const client = new Client({ connection, namespace: config.temporal.namespace });
   try {
     // warm-up: workflow bundle, pollers
-    await client.workflow.execute('fanOutWorkflow', { taskQueue: 'bench-orchestration', workflowId: `bench-${randomUUID()}`, args: [32, 10, slots] });
+    await client.workflow.execute('fanOutWorkflow', {
+      taskQueue: 'bench-orchestration',
+      workflowId: `bench-${randomUUID()}`,
+      args: [32, 10, slots],
+    });
     const ideal = (tasks * ms) / 1000 / slots;
     // A window equal to the slots idles each slot for a workflow-task round trip per activity;
     // twice the slots keeps scheduled work queued for every slot.
     for (const window of [slots, 2 * slots]) {
       const t0 = performance.now();
-      await client.workflow.execute('fanOutWorkflow', { taskQueue: 'bench-orchestration', workflowId: `bench-${randomUUID()}`, args: [tasks, ms, window] });
+      await client.workflow.execute('fanOutWorkflow', {
+        taskQueue: 'bench-orchestration',
+        workflowId: `bench-${randomUUID()}`,
+        args: [tasks, ms, window],
+      });
       const wall = (performance.now() - t0) / 1000;
-      line(`fan-out ${tasks} × ${ms} ms, ${slots} slots, window ${window}: wall vs ideal`, `${wall.toFixed(2)} s vs ${ideal.toFixed(2)} s: efficiency ${((100 * ideal) / wall).toFixed(1)}% (target >= 90%), overhead ${(((wall - ideal) * slots * 1000) / tasks).toFixed(1)} ms per activity`);
+      line(
+        `fan-out ${tasks} × ${ms} ms, ${slots} slots, window ${window}: wall vs ideal`,
+        `${wall.toFixed(2)} s vs ${ideal.toFixed(2)} s: efficiency ${((100 * ideal) / wall).toFixed(1)}% (target >= 90%), overhead ${(((wall - ideal) * slots * 1000) / tasks).toFixed(1)} ms per activity`,
+      );
     }
   } finally {
     await connection.close();

@@ -15,12 +15,19 @@ import type { Line } from './numerics';
 
 interface PathSummary {
   counts: { trainSteps: number; projections: number; replays: number; lineChecks: number; cacheHits: number };
-  summary: { points: number; time: { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<string, number> } };
+  summary: {
+    points: number;
+    time: { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<string, number> };
+  };
   backends: string[];
 }
 
 export async function benchPipeline(base: ReproConfig, line: Line): Promise<void> {
-  const config: ReproConfig = { ...base, worker: { ...base.worker, gpuSlots: 1 }, taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` } };
+  const config: ReproConfig = {
+    ...base,
+    worker: { ...base.worker, gpuSlots: 1 },
+    taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` },
+  };
   const stop = new AbortController();
   const worker = runWorker(config, { queues: ['cpu', 'gpu'], stop: stop.signal, log: () => {} });
   const { client, connection } = await connectTemporal(config);
@@ -35,12 +42,23 @@ export async function benchPipeline(base: ReproConfig, line: Line): Promise<void
     };
     const fresh = await once();
     const t = fresh.r.summary.time;
-    const stages = Object.entries(t.computeSecondsByStage).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
-    line(`projected-path small (${fresh.r.backends.join(', ')}): wall, client side`, `${fresh.wall.toFixed(1)} s for ${fresh.r.summary.points} path points, ${fresh.r.counts.projections} projections, ${fresh.r.counts.replays} replays, ${fresh.r.counts.lineChecks} line checks`);
+    const stages = Object.entries(t.computeSecondsByStage)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ');
+    line(
+      `projected-path small (${fresh.r.backends.join(', ')}): wall, client side`,
+      `${fresh.wall.toFixed(1)} s for ${fresh.r.summary.points} path points, ${fresh.r.counts.projections} projections, ${fresh.r.counts.replays} replays, ${fresh.r.counts.lineChecks} line checks`,
+    );
     line('  numerics by stage (s)', stages);
-    line('  share of wall time outside numerics', `${(100 * (1 - t.computeSeconds / fresh.wall)).toFixed(1)}% (${(fresh.wall - t.computeSeconds).toFixed(1)} of ${fresh.wall.toFixed(1)} s)`);
+    line(
+      '  share of wall time outside numerics',
+      `${(100 * (1 - t.computeSeconds / fresh.wall)).toFixed(1)}% (${(fresh.wall - t.computeSeconds).toFixed(1)} of ${fresh.wall.toFixed(1)} s)`,
+    );
     const cached = await once();
-    line('  cached re-run: wall, numerics, stages from cache', `${cached.wall.toFixed(1)} s, ${cached.r.summary.time.computeSeconds} s, ${cached.r.counts.cacheHits} hits, ${cached.r.counts.trainSteps} train steps; ${(fresh.wall / cached.wall).toFixed(0)}x faster than the first run`);
+    line(
+      '  cached re-run: wall, numerics, stages from cache',
+      `${cached.wall.toFixed(1)} s, ${cached.r.summary.time.computeSeconds} s, ${cached.r.counts.cacheHits} hits, ${cached.r.counts.trainSteps} train steps; ${(fresh.wall / cached.wall).toFixed(0)}x faster than the first run`,
+    );
   } finally {
     await connection.close();
     stop.abort();

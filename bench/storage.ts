@@ -25,12 +25,25 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
 export async function benchToy(line: Line): Promise<void> {
   const p = planRun('fig7', 'default', ['steps=5000000']).params as unknown as Fig7Params;
   for (const variant of ['gd', 'noisy'] as const) {
-    const secs = median(await Promise.all([0, 1, 2].map(() => time(() => { const s = initialState(p); advance(s, p, variant, 1, p.steps); }))));
+    const secs = median(
+      await Promise.all(
+        [0, 1, 2].map(() =>
+          time(() => {
+            const s = initialState(p);
+            advance(s, p, variant, 1, p.steps);
+          }),
+        ),
+      ),
+    );
     line(`fig7 ${variant} steps/s (float64 JS)`, `${(p.steps / secs / 1e6).toFixed(1)} M`);
   }
   const rng = new CounterRng(1, 'bench');
   const n = 5_000_000;
-  const secs = await time(() => { let acc = 0; for (let i = 0; i < n; i++) acc += rng.normal(i); return acc; });
+  const secs = await time(() => {
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += rng.normal(i);
+    return acc;
+  });
   line('Philox4x32-10 normals/s', `${(n / secs / 1e6).toFixed(1)} M`);
 }
 
@@ -41,8 +54,12 @@ export async function benchToy(line: Line): Promise<void> {
  */
 export async function benchCheckpoints(config: Parameters<typeof makeObjectStore>[0], line: Line): Promise<void> {
   const count = 11_200_000;
-  const weights = new Float32Array(count), momentum = new Float32Array(count);
-  for (let i = 0; i < count; i++) { weights[i] = Math.sin(i); momentum[i] = Math.cos(i) * 1e-3; }
+  const weights = new Float32Array(count),
+    momentum = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    weights[i] = Math.sin(i);
+    momentum[i] = Math.cos(i) * 1e-3;
+  }
   const tensors: Record<string, Tensor> = {
     weights: { dtype: 'F32', shape: [count], data: weights },
     momentum: { dtype: 'F32', shape: [count], data: momentum },
@@ -51,17 +68,38 @@ export async function benchCheckpoints(config: Parameters<typeof makeObjectStore
   const s3 = makeS3Client(config);
   const checkpoints = new CheckpointStore(makeObjectStore(config));
   const root = `bench/${randomUUID()}/`;
-  const save: number[] = [], plainUp: number[] = [], restore: number[] = [], plainDown: number[] = [];
+  const save: number[] = [],
+    plainUp: number[] = [],
+    restore: number[] = [],
+    plainDown: number[] = [];
   for (let rep = 0; rep < 9; rep++) {
     const plainKey = `${root}plain-${rep}`;
-    plainUp.push(await time(() => new Upload({ client: s3, params: { Bucket: config.s3.bucket, Key: plainKey, Body: bytes }, queueSize: 4, partSize: 8 * 1024 * 1024 }).done()));
+    plainUp.push(
+      await time(() =>
+        new Upload({
+          client: s3,
+          params: { Bucket: config.s3.bucket, Key: plainKey, Body: bytes },
+          queueSize: 4,
+          partSize: 8 * 1024 * 1024,
+        }).done(),
+      ),
+    );
     save.push(await time(() => checkpoints.commit(`${root}ck/`, rep, tensors, {})));
-    plainDown.push(await time(async () => (await s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: plainKey }))).Body!.transformToByteArray()));
+    plainDown.push(
+      await time(async () =>
+        (await s3.send(new GetObjectCommand({ Bucket: config.s3.bucket, Key: plainKey }))).Body!.transformToByteArray(),
+      ),
+    );
     restore.push(await time(() => checkpoints.loadLatest(`${root}ck/`)));
   }
   const mb = bytes.byteLength / 2 ** 20;
-  line(`checkpoint save ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`, `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`);
-  line(`checkpoint restore ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`, `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`);
+  line(
+    `checkpoint save ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
+    `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`,
+  );
+  line(
+    `checkpoint restore ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
+    `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`,
+  );
   s3.destroy();
 }
-

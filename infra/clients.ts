@@ -20,7 +20,9 @@ export function makeS3Client(config: ReproConfig): S3Client {
     region: config.s3.region,
     forcePathStyle: config.s3.forcePathStyle,
     // Empty keys: the standard AWS chain (environment, shared files, SSO, web identity, instance and container roles).
-    ...(config.s3.accessKeyId ? { credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey } } : {}),
+    ...(config.s3.accessKeyId
+      ? { credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey } }
+      : {}),
     maxAttempts: 3,
   });
 }
@@ -40,9 +42,17 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
       await client.send(new CreateBucketCommand({ Bucket: config.s3.bucket }));
       return;
     }
-    if (status === 404) throw new UnreachableError(`S3 bucket '${config.s3.bucket}' does not exist at ${config.s3.endpoint}; create it or run \`repro up\``);
-    if (status === 403) throw new UnreachableError(`S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`);
-    throw new UnreachableError(`cannot reach S3 at ${config.s3.endpoint || 'AWS'} (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set s3.endpoint`);
+    if (status === 404)
+      throw new UnreachableError(
+        `S3 bucket '${config.s3.bucket}' does not exist at ${config.s3.endpoint}; create it or run \`repro up\``,
+      );
+    if (status === 403)
+      throw new UnreachableError(
+        `S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`,
+      );
+    throw new UnreachableError(
+      `cannot reach S3 at ${config.s3.endpoint || 'AWS'} (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set s3.endpoint`,
+    );
   } finally {
     client.destroy();
   }
@@ -58,19 +68,31 @@ export function connectionOptions(config: ReproConfig): { address: string; tls?:
     try {
       return readFileSync(file);
     } catch (err) {
-      throw new UnreachableError(`config key 'temporal.tls.${key}': cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UnreachableError(
+        `config key 'temporal.tls.${key}': cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   };
   if (Boolean(t.certPath) !== Boolean(t.keyPath)) {
-    throw new UnreachableError(`mTLS needs both temporal.tls.certPath and temporal.tls.keyPath (${t.certPath ? 'keyPath' : 'certPath'} is empty)`);
+    throw new UnreachableError(
+      `mTLS needs both temporal.tls.certPath and temporal.tls.keyPath (${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
+    );
   }
   const tlsOn = t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
-  const tls: TLSConfig | undefined = tlsOn ? {
-    ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
-    ...(t.caPath ? { serverRootCACertificate: read('caPath', t.caPath) } : {}),
-    ...(t.certPath ? { clientCertPair: { crt: read('certPath', t.certPath), key: read('keyPath', t.keyPath) } } : {}),
-  } : undefined;
-  return { address: config.temporal.address, ...(tls ? { tls } : {}), ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}) };
+  const tls: TLSConfig | undefined = tlsOn
+    ? {
+        ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
+        ...(t.caPath ? { serverRootCACertificate: read('caPath', t.caPath) } : {}),
+        ...(t.certPath
+          ? { clientCertPair: { crt: read('certPath', t.certPath), key: read('keyPath', t.keyPath) } }
+          : {}),
+      }
+    : undefined;
+  return {
+    address: config.temporal.address,
+    ...(tls ? { tls } : {}),
+    ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+  };
 }
 
 /** Connect to Temporal, failing within a few seconds with the fix if it is not there. */
@@ -79,11 +101,19 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
   try {
     const connection = await Connection.connect({ ...options, connectTimeout: '4s' });
     await connection.workflowService.getSystemInfo({});
-    return { connection, client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }) };
+    return {
+      connection,
+      client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }),
+    };
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
-    if (options.tls) throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} over TLS (${why}); check temporal.address and temporal.tls.* (CA, client certificate, server name)`);
-    throw new UnreachableError(`cannot reach Temporal at ${config.temporal.address} (${why}); start the embedded stack with \`repro up\` or set temporal.address`);
+    if (options.tls)
+      throw new UnreachableError(
+        `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
+      );
+    throw new UnreachableError(
+      `cannot reach Temporal at ${config.temporal.address} (${why}); start the embedded stack with \`repro up\` or set temporal.address`,
+    );
   }
 }
 
@@ -108,7 +138,9 @@ export function codeVersion(distRoot = path.resolve(__dirname, '..')): string {
   if (cachedVersion && distRoot === path.resolve(__dirname, '..')) return cachedVersion;
   const root = path.resolve(distRoot, '..');
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>;
+    version: string;
+    dependencies?: Record<string, string>;
+    optionalDependencies?: Record<string, string>;
   };
   const hash = createHash('sha256');
   for (const file of ['src', 'activities', 'workflows'].flatMap((d) => filesUnder(path.join(distRoot, d))).sort()) {
@@ -117,7 +149,9 @@ export function codeVersion(distRoot = path.resolve(__dirname, '..')): string {
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort()) {
     let version = 'absent';
     try {
-      version = (JSON.parse(readFileSync(path.join(root, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }).version;
+      version = (
+        JSON.parse(readFileSync(path.join(root, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }
+      ).version;
     } catch {
       // an optional dependency that did not install (tfjs-node where libtensorflow cannot be fetched)
     }

@@ -12,7 +12,9 @@ const fromJson = (p: JsonPayload): Payload => ({
 });
 
 const toJson = (p: Payload): JsonPayload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? []).toString('base64'),
 });
 
@@ -21,7 +23,12 @@ const toJson = (p: Payload): JsonPayload => ({
  * JSON: bytes in base64), answered for the Web UI's origin (CORS), so that the UI shows decrypted
  * inputs, results and heartbeats to whoever runs this server with the key.
  */
-export function startCodecServer(codec: PayloadCodec, port: number, uiOrigin: string, host = '127.0.0.1'): Promise<http.Server> {
+export function startCodecServer(
+  codec: PayloadCodec,
+  port: number,
+  uiOrigin: string,
+  host = '127.0.0.1',
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     res.setHeader('Access-Control-Allow-Origin', uiOrigin);
     res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
@@ -30,7 +37,9 @@ export function startCodecServer(codec: PayloadCodec, port: number, uiOrigin: st
     if (req.method === 'OPTIONS') return void res.writeHead(204).end();
     const op = req.url?.replace(/\?.*$/, '').replace(/\/+$/, '');
     if (req.method !== 'POST' || (op !== '/encode' && op !== '/decode')) {
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'POST /encode or /decode' }));
+      return void res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'POST /encode or /decode' }));
     }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -43,7 +52,9 @@ export function startCodecServer(codec: PayloadCodec, port: number, uiOrigin: st
           const out = op === '/encode' ? await codec.encode(payloads) : await codec.decode(payloads);
           res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ payloads: out.map(toJson) }));
         } catch (err) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message.split('\n')[0] }));
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: (err as Error).message.split('\n')[0] }));
         }
       })();
     });

@@ -21,7 +21,10 @@ export class AesGcmCodec implements PayloadCodec {
   readonly keyId: string;
 
   constructor(private readonly key: Buffer) {
-    if (key.length !== 32) throw new CodecError(`codec.key must be 32 bytes in base64 (got ${key.length} bytes); make one with: openssl rand -base64 32`);
+    if (key.length !== 32)
+      throw new CodecError(
+        `codec.key must be 32 bytes in base64 (got ${key.length} bytes); make one with: openssl rand -base64 32`,
+      );
     this.keyId = createHash('sha256').update(key).digest('hex').slice(0, 12);
   }
 
@@ -29,8 +32,16 @@ export class AesGcmCodec implements PayloadCodec {
     return payloads.map((p) => {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-      const sealed = Buffer.concat([iv, cipher.update(PayloadProto.encode(p).finish()), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: Buffer.from(ENCODING), 'encryption-key-id': Buffer.from(this.keyId) }, data: sealed };
+      const sealed = Buffer.concat([
+        iv,
+        cipher.update(PayloadProto.encode(p).finish()),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]);
+      return {
+        metadata: { encoding: Buffer.from(ENCODING), 'encryption-key-id': Buffer.from(this.keyId) },
+        data: sealed,
+      };
     });
   }
 
@@ -38,14 +49,21 @@ export class AesGcmCodec implements PayloadCodec {
     return payloads.map((p) => {
       if (Buffer.from(p.metadata?.encoding ?? []).toString() !== ENCODING) return p;
       const id = Buffer.from(p.metadata?.['encryption-key-id'] ?? []).toString();
-      if (id !== this.keyId) throw new CodecError(`payload encrypted with key ${id}, this codec holds key ${this.keyId}: set codec.key to the key the run was started with`);
+      if (id !== this.keyId)
+        throw new CodecError(
+          `payload encrypted with key ${id}, this codec holds key ${this.keyId}: set codec.key to the key the run was started with`,
+        );
       const data = Buffer.from(p.data ?? []);
       try {
         const decipher = createDecipheriv('aes-256-gcm', this.key, data.subarray(0, 12));
         decipher.setAuthTag(data.subarray(data.length - 16));
-        return PayloadProto.decode(Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]));
+        return PayloadProto.decode(
+          Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]),
+        );
       } catch {
-        throw new CodecError(`payload with key id ${id} does not authenticate: it was altered, or encrypted under another key`);
+        throw new CodecError(
+          `payload with key id ${id} does not authenticate: it was altered, or encrypted under another key`,
+        );
       }
     });
   }

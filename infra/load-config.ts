@@ -9,8 +9,12 @@ export const DEFAULT_CONFIG_FILE = 'repro.config.json';
  * Read the config file (explicit `--config`, else `repro.config.json` if present), the
  * environment and `--conf key=value` flags, and resolve them. The one place that reads env.
  */
-export function loadConfig(opts: { configFile?: string; conf?: string[] } = {}, env: NodeJS.ProcessEnv = process.env): ReproConfig {
-  const file = opts.configFile ?? env.REPRO_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+export function loadConfig(
+  opts: { configFile?: string; conf?: string[] } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ReproConfig {
+  const file =
+    opts.configFile ?? env.REPRO_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   let content: { path: string; content: unknown } | undefined;
   if (file) {
     let text: string;
@@ -28,7 +32,8 @@ export function loadConfig(opts: { configFile?: string; conf?: string[] } = {}, 
   const flags: Record<string, string> = {};
   for (const pair of opts.conf ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`--conf ${pair}: expected key=value, e.g. --conf temporal.address=127.0.0.1:7233`);
+    if (eq <= 0)
+      throw new ConfigError(`--conf ${pair}: expected key=value, e.g. --conf temporal.address=127.0.0.1:7233`);
     flags[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   const config = resolveConfig({ file: content, env, flags });

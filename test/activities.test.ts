@@ -28,12 +28,22 @@ const checkpoints = new CheckpointStore(store);
 
 function setup(stopping = new AbortController()) {
   const events: LogEvent[] = [];
-  const acts = createActivities({ store, config, stopping: stopping.signal, log: (e) => events.push(e), codeVersion: codeVersion() });
+  const acts = createActivities({
+    store,
+    config,
+    stopping: stopping.signal,
+    log: (e) => events.push(e),
+    codeVersion: codeVersion(),
+  });
   return { acts, events, stopping };
 }
 
 /** Run the real activity in a mock activity context (typed: the SDK's helper infers unknown). */
-function advanceIn(env: MockActivityEnvironment, acts: ReturnType<typeof createActivities>, input: AdvanceToyTrajectoryInput): Promise<AdvanceToyTrajectoryResult> {
+function advanceIn(
+  env: MockActivityEnvironment,
+  acts: ReturnType<typeof createActivities>,
+  input: AdvanceToyTrajectoryInput,
+): Promise<AdvanceToyTrajectoryResult> {
   return env.run(acts.advanceToyTrajectory, input) as Promise<AdvanceToyTrajectoryResult>;
 }
 
@@ -43,13 +53,25 @@ test('a segment commits checkpoints every checkpointEvery steps and ends committ
   const { acts } = setup();
   const runId = `act-${randomUUID()}`;
   const p = params(['steps=100000', 'checkpointEvery=20000', 'segmentSteps=50000']);
-  const r = await advanceIn(new MockActivityEnvironment(), acts, { runId, variant: 'noisy' as const, params: p, seed: 3, untilStep: 50_000 });
+  const r = await advanceIn(new MockActivityEnvironment(), acts, {
+    runId,
+    variant: 'noisy' as const,
+    params: p,
+    seed: 3,
+    untilStep: 50_000,
+  });
   assert.equal(r.step, 50_000);
   assert.equal(r.resumedFrom, 0);
   assert.equal(r.preempted, false);
   const steps = (await checkpoints.committedSteps(keys.checkpoints(runId, 'noisy'))).map((c) => c.step);
   assert.deepEqual(steps, [50_000, 40_000, 20_000]);
-  const again = await advanceIn(new MockActivityEnvironment(), acts, { runId, variant: 'noisy' as const, params: p, seed: 3, untilStep: 100_000 });
+  const again = await advanceIn(new MockActivityEnvironment(), acts, {
+    runId,
+    variant: 'noisy' as const,
+    params: p,
+    seed: 3,
+    untilStep: 100_000,
+  });
   assert.equal(again.resumedFrom, 50_000);
   assert.equal(again.step, 100_000);
 });
@@ -60,8 +82,13 @@ test('cancellation commits a final checkpoint and rethrows the cancellation', as
   const p = params(['steps=500000000', 'checkpointEvery=100000000', 'segmentSteps=500000000']);
   const env = new MockActivityEnvironment();
   let beats = 0;
-  env.on('heartbeat', () => { if (++beats === 20) env.cancel(); });
-  await assert.rejects(advanceIn(env, acts, { runId, variant: 'gd' as const, params: p, seed: 1, untilStep: 500_000_000 }), CancelledFailure);
+  env.on('heartbeat', () => {
+    if (++beats === 20) env.cancel();
+  });
+  await assert.rejects(
+    advanceIn(env, acts, { runId, variant: 'gd' as const, params: p, seed: 1, untilStep: 500_000_000 }),
+    CancelledFailure,
+  );
   const cancelled = events.find((e) => e.event === 'cancelled');
   assert.ok(cancelled, 'logged the cancellation');
   const latest = await checkpoints.loadLatest(keys.checkpoints(runId, 'gd'));
@@ -76,8 +103,16 @@ test('worker shutdown (preemption) commits and returns early without failing', a
   const p = params(['steps=500000000', 'checkpointEvery=100000000', 'segmentSteps=500000000']);
   const env = new MockActivityEnvironment();
   let beats = 0;
-  env.on('heartbeat', () => { if (++beats === 20) stopping.abort(); });
-  const r = await advanceIn(env, acts, { runId, variant: 'noisy' as const, params: p, seed: 1, untilStep: 500_000_000 });
+  env.on('heartbeat', () => {
+    if (++beats === 20) stopping.abort();
+  });
+  const r = await advanceIn(env, acts, {
+    runId,
+    variant: 'noisy' as const,
+    params: p,
+    seed: 1,
+    untilStep: 500_000_000,
+  });
   assert.equal(r.preempted, true);
   assert.ok(r.step > 0 && r.step < 500_000_000);
   assert.equal((await checkpoints.loadLatest(keys.checkpoints(runId, 'noisy')))?.manifest.step, r.step);
@@ -87,11 +122,23 @@ test('a corrupted latest checkpoint is skipped: the activity resumes from the on
   const { acts, events } = setup();
   const runId = `act-${randomUUID()}`;
   const p = params(['steps=60000', 'checkpointEvery=20000']);
-  await advanceIn(new MockActivityEnvironment(), acts, { runId, variant: 'gd' as const, params: p, seed: 1, untilStep: 40_000 });
+  await advanceIn(new MockActivityEnvironment(), acts, {
+    runId,
+    variant: 'gd' as const,
+    params: p,
+    seed: 1,
+    untilStep: 40_000,
+  });
   const [newest] = await checkpoints.committedSteps(keys.checkpoints(runId, 'gd'));
   const manifest = JSON.parse(Buffer.from(await store.get(newest!.manifestKey)).toString());
   await store.put(manifest.data.key, Buffer.from('corrupted bytes'));
-  const r = await advanceIn(new MockActivityEnvironment(), acts, { runId, variant: 'gd' as const, params: p, seed: 1, untilStep: 60_000 });
+  const r = await advanceIn(new MockActivityEnvironment(), acts, {
+    runId,
+    variant: 'gd' as const,
+    params: p,
+    seed: 1,
+    untilStep: 60_000,
+  });
   assert.equal(r.resumedFrom, 20_000);
   assert.ok(events.some((e) => e.event === 'checkpoint-skipped' && /sha256 mismatch/.test(String(e.reason))));
 });
@@ -100,13 +147,33 @@ test('divergence is a non-retryable failure named Divergence', async () => {
   const { acts } = setup();
   const p = params(['lr=1.9', 'noise=100', 'steps=20000']);
   await assert.rejects(
-    advanceIn(new MockActivityEnvironment(), acts, { runId: `act-${randomUUID()}`, variant: 'noisy' as const, params: p, seed: 1, untilStep: 20_000 }),
-    (e: Error) => e instanceof ApplicationFailure && e.type === 'Divergence' && e.nonRetryable === true && /diverged/.test(e.message),
+    advanceIn(new MockActivityEnvironment(), acts, {
+      runId: `act-${randomUUID()}`,
+      variant: 'noisy' as const,
+      params: p,
+      seed: 1,
+      untilStep: 20_000,
+    }),
+    (e: Error) =>
+      e instanceof ApplicationFailure &&
+      e.type === 'Divergence' &&
+      e.nonRetryable === true &&
+      /diverged/.test(e.message),
   );
 });
 
 // --- projected-path stages ---
-const pipeline = (sets: string[]): PipelineParams => planRun('projected-path', 'small', ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'batch=20', 'lr=0.5', 'threshold=0.75', 'projectionCheckpointEvery=5', ...sets]).params as unknown as PipelineParams;
+const pipeline = (sets: string[]): PipelineParams =>
+  planRun('projected-path', 'small', [
+    'model=mlp:49-20-10',
+    'samples=200',
+    'valSamples=100',
+    'batch=20',
+    'lr=0.5',
+    'threshold=0.75',
+    'projectionCheckpointEvery=5',
+    ...sets,
+  ]).params as unknown as PipelineParams;
 type TrainOut = Awaited<ReturnType<ReturnType<typeof createActivities>['trainSeed']>>;
 type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projectState']>>;
 
@@ -114,10 +181,22 @@ test('trainSeed: committed epochs come back from manifests alone, with no numeri
   const { acts, events } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
   const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false };
-  const first = await new MockActivityEnvironment().run(acts.trainSeed, { ...base, untilEpoch: 2, knownIteration: -1 }) as TrainOut;
-  assert.deepEqual(first.epochs.map((e) => e.iteration), [0, 10, 20]);
+  const first = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    ...base,
+    untilEpoch: 2,
+    knownIteration: -1,
+  })) as TrainOut;
+  assert.deepEqual(
+    first.epochs.map((e) => e.iteration),
+    [0, 10, 20],
+  );
   assert.ok(first.trainSteps === 20 && first.computeMs > 0);
-  const again = await new MockActivityEnvironment().run(acts.trainSeed, { ...base, runId: `act-${randomUUID()}`, untilEpoch: 2, knownIteration: 10 }) as TrainOut;
+  const again = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    ...base,
+    runId: `act-${randomUUID()}`,
+    untilEpoch: 2,
+    knownIteration: 10,
+  })) as TrainOut;
   assert.deepEqual(again.epochs, first.epochs.slice(2), 'the same committed state, only after the known iteration');
   assert.deepEqual([again.trainSteps, again.computeMs, again.root], [0, 0, first.root]);
   assert.ok(events.some((e) => e.event === 'train-cached'));
@@ -127,66 +206,147 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
   const stopping = new AbortController();
   const { acts, events } = setup(stopping);
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    runId: `act-${randomUUID()}`,
+    seed: 1,
+    parts: pipelineParts(p),
+    checkpointEvery: 0,
+    noCache: false,
+    untilEpoch: 1,
+    knownIteration: -1,
+  })) as TrainOut;
   const input = { runId: `act-${randomUUID()}`, parts: pipelineParts(p), state: trained.epochs[0]!, noCache: true };
   const env = new MockActivityEnvironment();
-  env.on('heartbeat', () => { if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort(); });
-  const stopped = await env.run(acts.projectState, input) as ProjectOut;
+  env.on('heartbeat', () => {
+    if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort();
+  });
+  const stopped = (await env.run(acts.projectState, input)) as ProjectOut;
   assert.ok('preempted' in stopped, 'preempted, not failed');
   const resumed = setup();
-  const done = await new MockActivityEnvironment().run(resumed.acts.projectState, input) as ProjectOut;
+  const done = (await new MockActivityEnvironment().run(resumed.acts.projectState, input)) as ProjectOut;
   assert.ok(!('preempted' in done));
   const resume = resumed.events.find((e) => e.event === 'projection-resume')!;
   assert.ok((resume.gdStep as number) >= 10, `resumed at GD step ${String(resume.gdStep)}`);
-  const whole = await new MockActivityEnvironment().run(setup().acts.projectState, { ...input, runId: `act-${randomUUID()}` }) as ProjectOut;
+  const whole = (await new MockActivityEnvironment().run(setup().acts.projectState, {
+    ...input,
+    runId: `act-${randomUUID()}`,
+  })) as ProjectOut;
   assert.ok(!('preempted' in whole));
-  assert.deepEqual({ ...done.value, minimum: done.value.minimum.sha256 }, { ...whole.value, minimum: whole.value.minimum.sha256 });
+  assert.deepEqual(
+    { ...done.value, minimum: done.value.minimum.sha256 },
+    { ...whole.value, minimum: whole.value.minimum.sha256 },
+  );
 });
 
 test('replayState: a corrupt checkpoint of a replay in progress is skipped and logged, and the replay starts from its input', async () => {
   const { acts, events } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'checkpointEvery=3']);
   const parts = pipelineParts(p);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts, checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    runId: `act-${randomUUID()}`,
+    seed: 1,
+    parts,
+    checkpointEvery: 0,
+    noCache: false,
+    untilEpoch: 1,
+    knownIteration: -1,
+  })) as TrainOut;
   const from = trained.epochs[0]!;
   const label = await new PipelineWorkspace(store, config).backend();
-  const key = contentKey('replay', stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label));
+  const key = contentKey(
+    'replay',
+    stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label),
+  );
   // a manifest of an in-progress replay at iteration 6 whose data never arrived
   const bad = `cache/replaying/${key}/000000000006/`;
-  await store.put(`${bad}manifest.json`, Buffer.from(JSON.stringify({ format: 'repro-checkpoint/1', step: 6, data: { key: `${bad}state.safetensors`, sha256: '0'.repeat(64), bytes: 1 } })), 'application/json');
+  await store.put(
+    `${bad}manifest.json`,
+    Buffer.from(
+      JSON.stringify({
+        format: 'repro-checkpoint/1',
+        step: 6,
+        data: { key: `${bad}state.safetensors`, sha256: '0'.repeat(64), bytes: 1 },
+      }),
+    ),
+    'application/json',
+  );
   type ReplayOut = Awaited<ReturnType<ReturnType<typeof createActivities>['replayState']>>;
-  const r = await new MockActivityEnvironment().run(acts.replayState, { runId: 'replay-skip', seed: 1, parts, from, toIteration: 7, checkpointEvery: 3, noCache: false }) as ReplayOut;
+  const r = (await new MockActivityEnvironment().run(acts.replayState, {
+    runId: 'replay-skip',
+    seed: 1,
+    parts,
+    from,
+    toIteration: 7,
+    checkpointEvery: 3,
+    noCache: false,
+  })) as ReplayOut;
   assert.equal(r.value.iteration, 7);
   const skipped = events.find((e) => e.event === 'checkpoint-skipped' && e.stage === 'replay');
-  assert.ok(skipped && String(skipped.manifestKey).startsWith(bad), `logged: ${JSON.stringify(events.filter((e) => e.event === 'checkpoint-skipped'))}`);
+  assert.ok(
+    skipped && String(skipped.manifestKey).startsWith(bad),
+    `logged: ${JSON.stringify(events.filter((e) => e.event === 'checkpoint-skipped'))}`,
+  );
 });
 
 test('a stage input that does not verify is a non-retryable CorruptCheckpoint', async () => {
   const { acts } = setup();
   const p = pipeline([]);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 2, parts: pipelineParts(p), checkpointEvery: 0, noCache: true, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    runId: `act-${randomUUID()}`,
+    seed: 2,
+    parts: pipelineParts(p),
+    checkpointEvery: 0,
+    noCache: true,
+    untilEpoch: 1,
+    knownIteration: -1,
+  })) as TrainOut;
   const forged = { ...trained.epochs[1]!, sha256: '0'.repeat(64) };
-  await assert.rejects(new MockActivityEnvironment().run(acts.projectState, { runId: 'x', parts: pipelineParts(p), state: forged, noCache: true }),
-    (e: unknown) => e instanceof ApplicationFailure && e.type === 'CorruptCheckpoint' && e.nonRetryable && /does not verify/.test(e.message));
+  await assert.rejects(
+    new MockActivityEnvironment().run(acts.projectState, {
+      runId: 'x',
+      parts: pipelineParts(p),
+      state: forged,
+      noCache: true,
+    }),
+    (e: unknown) =>
+      e instanceof ApplicationFailure &&
+      e.type === 'CorruptCheckpoint' &&
+      e.nonRetryable &&
+      /does not verify/.test(e.message),
+  );
 });
 
 test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing is cached; the next attempt estimates in full', async () => {
   const stopping = new AbortController();
   const { acts } = setup(stopping);
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=8']);
-  const trained = await new MockActivityEnvironment().run(acts.trainSeed, { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false, untilEpoch: 1, knownIteration: -1 }) as TrainOut;
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    runId: `act-${randomUUID()}`,
+    seed: 1,
+    parts: pipelineParts(p),
+    checkpointEvery: 0,
+    noCache: false,
+    untilEpoch: 1,
+    knownIteration: -1,
+  })) as TrainOut;
   const input = { parts: pipelineParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
   const env = new MockActivityEnvironment();
   env.on('heartbeat', () => stopping.abort());
   type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
-  assert.ok('preempted' in (await env.run(acts.estimateTrace, input) as TraceOut));
-  const full = await new MockActivityEnvironment().run(setup().acts.estimateTrace, input) as TraceOut;
+  assert.ok('preempted' in ((await env.run(acts.estimateTrace, input)) as TraceOut));
+  const full = (await new MockActivityEnvironment().run(setup().acts.estimateTrace, input)) as TraceOut;
   assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
   assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
   // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
   const label = await new PipelineWorkspace(store, config).backend();
   assert.equal(full.backend, label);
-  const lookup = (backend: string) => new MockActivityEnvironment().run(acts.lookupTraces, { parts: input.parts, backend, minima: [input.minimum], probeSeed: 1 });
+  const lookup = (backend: string) =>
+    new MockActivityEnvironment().run(acts.lookupTraces, {
+      parts: input.parts,
+      backend,
+      minima: [input.minimum],
+      probeSeed: 1,
+    });
   assert.deepEqual(await lookup(label), [full.value], 'served under the backend that computed it');
   assert.deepEqual(await lookup('cpu (@tensorflow/tfjs-backend-cpu@0.0.0)'), [null], 'never served to another backend');
 });
@@ -198,7 +358,15 @@ test('a convolutional model trains on the preferred backend, WASM included (its 
   assert.equal(await ws.backend(), backendLabel(preferred.info), 'a process left on another backend is switched back');
   assert.equal(tf.getBackend(), preferred.info.name);
   const model = buildModel('small-cnn@8x8x1');
-  const trainer = new Trainer({ model, data: mnistSubset('train', 32, 8, 4, false), loss: 'lsce', smoothing: 0.1, batchSize: 16, seed: 1, sgd: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0 } });
+  const trainer = new Trainer({
+    model,
+    data: mnistSubset('train', 32, 8, 4, false),
+    loss: 'lsce',
+    smoothing: 0.1,
+    batchSize: 16,
+    seed: 1,
+    sgd: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0 },
+  });
   const s = await trainer.run({ step: 0, theta: model.init(1), velocity: null }, 2);
   assert.ok(s.theta.every(Number.isFinite) && s.step === 2);
   assert.equal(tf.getBackend(), preferred.info.name, 'it ran there');
@@ -210,22 +378,37 @@ type UnitOut = Awaited<ReturnType<ReturnType<typeof createActivities>['advanceUn
 test('advanceUnit: a stopping worker gets "preempted" with the unit committed; the next attempt resumes there and the output equals an uninterrupted run', async () => {
   const { params } = planRun('fig2b', 'small', ['repeats=8', `noise=${0.04 + Math.random() / 100}`]);
   const unit = { id: 'lr=0.05', phase: 0, steps: 8, checkpointEvery: 2, queue: 'cpu' as const, args: { lr: 0.05 } };
-  const input = { runId: `act-${randomUUID()}`, experiment: 'fig2b', params, seed: 1, unit, upstream: [], noCache: true };
+  const input = {
+    runId: `act-${randomUUID()}`,
+    experiment: 'fig2b',
+    params,
+    seed: 1,
+    unit,
+    upstream: [],
+    noCache: true,
+  };
   const stopping = new AbortController();
   const { acts, events } = setup(stopping);
   const env = new MockActivityEnvironment();
-  env.on('heartbeat', (d: { step?: number }) => { if ((d.step ?? 0) >= 3) stopping.abort(); });
-  const stopped = await env.run(acts.advanceUnit, input) as UnitOut;
+  env.on('heartbeat', (d: { step?: number }) => {
+    if ((d.step ?? 0) >= 3) stopping.abort();
+  });
+  const stopped = (await env.run(acts.advanceUnit, input)) as UnitOut;
   assert.ok(stopped.preempted && !stopped.done && stopped.step >= 3 && stopped.step < 8, JSON.stringify(stopped));
   const resumed = setup();
-  const done = await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input) as UnitOut;
+  const done = (await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input)) as UnitOut;
   assert.ok(done.done && !done.preempted && !done.cacheHit);
-  assert.equal(resumed.events.find((e) => e.event === 'unit-resume')!.step, stopped.step, 'resumed where the stopped attempt committed');
+  assert.equal(
+    resumed.events.find((e) => e.event === 'unit-resume')!.step,
+    stopped.step,
+    'resumed where the stopped attempt committed',
+  );
   assert.ok(events.some((e) => e.event === 'preempted' && e.unit === 'lr=0.05'));
   const whole = { ...input, runId: `act-${randomUUID()}` };
   await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole);
-  const read = async (runId: string) => JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
+  const read = async (runId: string) =>
+    JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
   assert.deepEqual(await read(input.runId), await read(whole.runId));
-  const again = await new MockActivityEnvironment().run(setup().acts.advanceUnit, input) as UnitOut;
+  const again = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, input)) as UnitOut;
   assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
 });

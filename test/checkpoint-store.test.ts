@@ -48,14 +48,20 @@ test('a missing data object or a garbled manifest is skipped; nothing valid mean
   await store.put(`${root}000000000300/manifest.json`, Buffer.from('{not json'));
   const reasons: string[] = [];
   assert.equal(await checkpoints.loadLatest(root, (s) => reasons.push(s.reason)), undefined);
-  assert.deepEqual(reasons.map((r) => r.replace(/ .*/, '')), ['manifest', 'data']);
+  assert.deepEqual(
+    reasons.map((r) => r.replace(/ .*/, '')),
+    ['manifest', 'data'],
+  );
 });
 
 test('prune removes older checkpoints except the kept ones; the newest still loads', async () => {
   const root = `ck-${randomUUID()}/`;
   for (const step of [10, 20, 25, 30, 40]) await checkpoints.commit(root, step, tensors(step), {});
   assert.deepEqual(await checkpoints.prune(root, 40, (step) => step % 20 === 0), [10, 25, 30]);
-  assert.deepEqual((await checkpoints.committedSteps(root)).map((c) => c.step), [40, 20]);
+  assert.deepEqual(
+    (await checkpoints.committedSteps(root)).map((c) => c.step),
+    [40, 20],
+  );
   assert.equal((await store.list(root)).length, 4, 'manifests and data of the pruned ones are gone');
   assert.equal((await checkpoints.loadLatest(root))?.tensors.theta!.data[0], 40);
 });

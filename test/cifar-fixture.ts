@@ -21,7 +21,10 @@ export function cifarArchive(variant: 10 | 100, tmp: string): Uint8Array {
   const root = mkdtempSync(path.join(tmp, 'tar-'));
   const dir = variant === 10 ? 'cifar-10-batches-bin' : 'cifar-100-binary';
   mkdirSync(path.join(root, dir));
-  const members = variant === 10 ? [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin'] : ['train.bin', 'test.bin'];
+  const members =
+    variant === 10
+      ? [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin']
+      : ['train.bin', 'test.bin'];
   members.forEach((m, i) => writeFileSync(path.join(root, dir, m), cifarRecords(variant, 4, i)));
   const out = path.join(root, 'a.tar.gz');
   execFileSync('tar', ['-czf', out, '-C', root, dir]);

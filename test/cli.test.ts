@@ -11,7 +11,11 @@ import { confArgs, runCli, startWorker, testConfig, uniqueQueues, type WorkerPro
 const conf = uniqueQueues();
 const q = confArgs(conf);
 
-function assertOneLineError(r: { status: number | null; stdout: string; stderr: string }, status: number, re: RegExp): void {
+function assertOneLineError(
+  r: { status: number | null; stdout: string; stderr: string },
+  status: number,
+  re: RegExp,
+): void {
   assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
   assert.equal(r.stdout, '');
   const lines = r.stderr.trim().split('\n');
@@ -20,25 +24,52 @@ function assertOneLineError(r: { status: number | null; stdout: string; stderr: 
   assert.match(lines[0]!, re);
 }
 
-test('unknown experiment', () => assertOneLineError(runCli(['run', 'fig99', ...q]), 2, /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/));
-test('malformed --set', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'lr', ...q]), 2, /--set lr: expected key=value/));
-test('unknown parameter', () => assertOneLineError(runCli(['run', 'fig7', '--set', 'eta=0.1', ...q]), 2, /no parameter 'eta'; known: alpha, lr/));
+test('unknown experiment', () =>
+  assertOneLineError(
+    runCli(['run', 'fig99', ...q]),
+    2,
+    /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/,
+  ));
+test('malformed --set', () =>
+  assertOneLineError(runCli(['run', 'fig7', '--set', 'lr', ...q]), 2, /--set lr: expected key=value/));
+test('unknown parameter', () =>
+  assertOneLineError(runCli(['run', 'fig7', '--set', 'eta=0.1', ...q]), 2, /no parameter 'eta'; known: alpha, lr/));
 test('wrong value types', () => {
   assertOneLineError(runCli(['run', 'fig7', '--set', 'steps=many', ...q]), 2, /steps of fig7 must be a finite number/);
-  assertOneLineError(runCli(['run', 'fig7', '--set', 'theta0=0.1', ...q]), 2, /theta0 of fig7 must be 2 comma-separated numbers/);
+  assertOneLineError(
+    runCli(['run', 'fig7', '--set', 'theta0=0.1', ...q]),
+    2,
+    /theta0 of fig7 must be 2 comma-separated numbers/,
+  );
   assertOneLineError(runCli(['run', 'fig7', '--seed', '-3', ...q]), 2, /--seed -3: must be a non-negative integer/);
 });
 test('unknown command and bad config are usage errors', () => {
   assertOneLineError(runCli(['frobnicate']), 2, /Unknown argument: frobnicate/);
-  assertOneLineError(runCli(['run', 'fig7', '--conf', 'worker.concurency=2']), 2, /unknown config key 'worker.concurency'/);
-  assertOneLineError(runCli(['list', '--conf', 'worker.concurrency=lots']), 2, /'worker.concurrency' must be an integer/);
+  assertOneLineError(
+    runCli(['run', 'fig7', '--conf', 'worker.concurency=2']),
+    2,
+    /unknown config key 'worker.concurency'/,
+  );
+  assertOneLineError(
+    runCli(['list', '--conf', 'worker.concurrency=lots']),
+    2,
+    /'worker.concurrency' must be an integer/,
+  );
 });
 test('unreachable Temporal', () => {
-  assertOneLineError(runCli(['run', 'fig7', '--conf', 'temporal.address=127.0.0.1:1', ...q]), 1, /cannot reach Temporal at 127.0.0.1:1 .*repro up/);
+  assertOneLineError(
+    runCli(['run', 'fig7', '--conf', 'temporal.address=127.0.0.1:1', ...q]),
+    1,
+    /cannot reach Temporal at 127.0.0.1:1 .*repro up/,
+  );
 });
 test('unreachable S3 starts nothing', () => {
   const id = `cli-${randomUUID()}`;
-  assertOneLineError(runCli(['run', 'fig7', '--id', id, '--conf', 's3.endpoint=http://127.0.0.1:1', ...q]), 1, /cannot reach S3 at http:\/\/127.0.0.1:1/);
+  assertOneLineError(
+    runCli(['run', 'fig7', '--id', id, '--conf', 's3.endpoint=http://127.0.0.1:1', ...q]),
+    1,
+    /cannot reach S3 at http:\/\/127.0.0.1:1/,
+  );
   assertOneLineError(runCli(['status', id]), 1, new RegExp(`no run '${id}'`));
 });
 test('unknown run id', () => assertOneLineError(runCli(['results', 'nope-123']), 1, /no run 'nope-123'.*repro list/));
@@ -55,15 +86,35 @@ after(async () => {
 
 test('run --wait --json, then results, status and list agree', () => {
   const id = `cli-${randomUUID()}`;
-  const r = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=2e-4', '--seed', '4', '--id', id, '--wait', '--json', ...q]);
+  const r = runCli([
+    'run',
+    'fig7',
+    '--preset',
+    'quick',
+    '--set',
+    'alpha=2e-4',
+    '--seed',
+    '4',
+    '--id',
+    id,
+    '--wait',
+    '--json',
+    ...q,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const result = JSON.parse(r.stdout);
-  for (const key of ['runId', 'experiment', 'preset', 'status', 'params', 'backends', 'claims', 'artifacts']) assert.ok(key in result, key);
+  for (const key of ['runId', 'experiment', 'preset', 'status', 'params', 'backends', 'claims', 'artifacts'])
+    assert.ok(key in result, key);
   assert.equal(result.runId, id);
   assert.equal(result.params.alpha, 2e-4);
   assert.equal(result.status, 'completed');
-  for (const c of result.claims) for (const k of ['id', 'kind', 'description', 'paper', 'predicted', 'measured', 'tolerance', 'verdict']) assert.ok(k in c, k);
-  assert.deepEqual(result.claims.map((c: { verdict: string }) => c.verdict), ['pass', 'pass', 'pass']);
+  for (const c of result.claims)
+    for (const k of ['id', 'kind', 'description', 'paper', 'predicted', 'measured', 'tolerance', 'verdict'])
+      assert.ok(k in c, k);
+  assert.deepEqual(
+    result.claims.map((c: { verdict: string }) => c.verdict),
+    ['pass', 'pass', 'pass'],
+  );
 
   assert.deepEqual(JSON.parse(runCli(['results', id, '--json']).stdout), result);
   const status = JSON.parse(runCli(['status', id, '--json']).stdout);
@@ -71,24 +122,43 @@ test('run --wait --json, then results, status and list agree', () => {
   assert.equal(status.experiment, 'fig7');
   const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
   assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
-  const fig7Done = JSON.parse(runCli(['list', '--json', '--limit', '1000', '--status', 'completed', '--experiment', 'fig7']).stdout);
+  const fig7Done = JSON.parse(
+    runCli(['list', '--json', '--limit', '1000', '--status', 'completed', '--experiment', 'fig7']).stdout,
+  );
   assert.ok(fig7Done.some((x: { runId: string }) => x.runId === id));
-  assert.ok(fig7Done.every((x: { status: string; experiment: string }) => x.status === 'COMPLETED' && x.experiment === 'fig7'));
+  assert.ok(
+    fig7Done.every((x: { status: string; experiment: string }) => x.status === 'COMPLETED' && x.experiment === 'fig7'),
+  );
   const running = JSON.parse(runCli(['list', '--json', '--limit', '1000', '--status', 'running']).stdout);
   assert.ok(!running.some((x: { runId: string }) => x.runId === id), 'a completed run is not listed as running');
-  assertOneLineError(runCli(['list', '--status', 'sleeping']), 2, /Invalid values: Argument: status, Given: "sleeping", Choices: "running"/);
+  assertOneLineError(
+    runCli(['list', '--status', 'sleeping']),
+    2,
+    /Invalid values: Argument: status, Given: "sleeping", Choices: "running"/,
+  );
 });
 
 test('export copies the result, report, artifacts and workflow history into a new folder; an existing one is refused', () => {
   const id = `cli-${randomUUID()}`;
-  assert.equal(runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=3e-4', '--id', id, '--wait', '--json', ...q]).status, 0);
+  assert.equal(
+    runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=3e-4', '--id', id, '--wait', '--json', ...q]).status,
+    0,
+  );
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'export-')), 'run');
   const r = runCli(['export', id, dir, '--json', ...q]);
   assert.equal(r.status, 0, r.stderr);
   const { files } = JSON.parse(r.stdout) as { files: string[] };
-  for (const f of ['result.json', 'artifacts/report.html', 'artifacts/fig7-theta2.svg', `histories/${encodeURIComponent(`run/${id}`)}.json`]) assert.ok(files.includes(f), `${f} in ${files}`);
+  for (const f of [
+    'result.json',
+    'artifacts/report.html',
+    'artifacts/fig7-theta2.svg',
+    `histories/${encodeURIComponent(`run/${id}`)}.json`,
+  ])
+    assert.ok(files.includes(f), `${f} in ${files}`);
   assert.equal(JSON.parse(readFileSync(path.join(dir, 'result.json'), 'utf8')).runId, id);
-  const history = JSON.parse(readFileSync(path.join(dir, 'histories', `${encodeURIComponent(`run/${id}`)}.json`), 'utf8'));
+  const history = JSON.parse(
+    readFileSync(path.join(dir, 'histories', `${encodeURIComponent(`run/${id}`)}.json`), 'utf8'),
+  );
   assert.equal(history.events[0].eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
   assert.equal(history.events.at(-1).eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
   assertOneLineError(runCli(['export', id, dir, ...q]), 2, /exists already; name a new folder/);
@@ -100,21 +170,49 @@ test('the S3 secret appears in no workflow history, result, report, artifact, ch
   const secret = config.s3.secretAccessKey;
   assert.ok(secret.length >= 12, 'a secret distinctive enough to search for');
   const id = `cli-${randomUUID()}`;
-  assert.equal(runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=4e-4', '--id', id, '--wait', ...q]).status, 0);
+  assert.equal(
+    runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=4e-4', '--id', id, '--wait', ...q]).status,
+    0,
+  );
   const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'secret-')), 'run');
   assert.equal(runCli(['export', id, dir, ...q]).status, 0);
-  const exported = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-  assert.ok(exported.some((f) => f.includes('histories')), 'the histories are among them');
+  const exported = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+  assert.ok(
+    exported.some((f) => f.includes('histories')),
+    'the histories are among them',
+  );
   for (const f of exported) assert.ok(!readFileSync(f, 'utf8').includes(secret), `the secret is in ${f}`);
   const store = makeObjectStore(config);
   const objects = await store.list(`runs/${id}/`);
-  assert.ok(objects.some((k) => k.includes('checkpoints/')), 'checkpoints (with their config metadata) are searched too');
-  for (const k of objects) assert.ok(!Buffer.from(await store.get(k)).toString('latin1').includes(secret), `the secret is in s3 ${k}`);
+  assert.ok(
+    objects.some((k) => k.includes('checkpoints/')),
+    'checkpoints (with their config metadata) are searched too',
+  );
+  for (const k of objects)
+    assert.ok(
+      !Buffer.from(await store.get(k))
+        .toString('latin1')
+        .includes(secret),
+      `the secret is in s3 ${k}`,
+    );
   assert.ok(!JSON.stringify(worker.events).includes(secret), 'the secret is in the worker log');
 });
 
 test('run without --wait prints the id; cancel stops it', async () => {
-  const r = runCli(['run', 'fig7', '--set', 'steps=2000000000', '--set', 'segmentSteps=2000000000', '--set', 'checkpointEvery=1000000000', '--json', ...q]);
+  const r = runCli([
+    'run',
+    'fig7',
+    '--set',
+    'steps=2000000000',
+    '--set',
+    'segmentSteps=2000000000',
+    '--set',
+    'checkpointEvery=1000000000',
+    '--json',
+    ...q,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const { runId } = JSON.parse(r.stdout);
   assert.match(runId, /^fig7-\d{8}T\d{6}-[0-9a-f]{6}$/);
@@ -136,7 +234,10 @@ test('run without --wait prints the id; cancel stops it', async () => {
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.deepEqual(JSON.parse(resumed.stdout), { runId, resumed: true, previousStatus: 'CANCELLED' });
   const again = await worker.waitFor((e) => e.event === 'resume' && e.runId === runId && Number(e.step) > 0);
-  assert.ok(cancelledAt.length > 0 && Number(again.step) > 0, 'the resumed run starts from a checkpoint, not from step 0');
+  assert.ok(
+    cancelledAt.length > 0 && Number(again.step) > 0,
+    'the resumed run starts from a checkpoint, not from step 0',
+  );
   assertOneLineError(runCli(['resume', runId, ...q]), 2, /is running: nothing to resume/);
   assert.equal(runCli(['cancel', runId, ...q]).status, 0);
 });
@@ -144,6 +245,12 @@ test('run without --wait prints the id; cancel stops it', async () => {
 test('experiments --json lists fig7 with its parameters and defaults', () => {
   const list = JSON.parse(runCli(['experiments', '--json']).stdout);
   const fig7 = list.find((e: { name: string }) => e.name === 'fig7');
-  assert.deepEqual(fig7.params.map((p: { name: string }) => p.name).slice(0, 5), ['alpha', 'lr', 'noise', 'steps', 'theta0']);
+  assert.deepEqual(fig7.params.map((p: { name: string }) => p.name).slice(0, 5), [
+    'alpha',
+    'lr',
+    'noise',
+    'steps',
+    'theta0',
+  ]);
   assert.equal(fig7.params.find((p: { name: string }) => p.name === 'alpha').default, 1e-4);
 });

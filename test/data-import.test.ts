@@ -26,14 +26,28 @@ test('an archive that is not the published one is refused with one line and noth
   const bytes = cifarArchive(10, tmp);
   writeFileSync(archive, bytes);
   const md5 = createHash('md5').update(bytes).digest('hex');
-  oneLineError(runCli(['data', 'import', 'cifar10', archive, ...conf]), /MD5 [0-9a-f]{32} is not the published cifar-10-binary.tar.gz \(c32a1d4ab5d03f1284b67883e8d87530\); download the binary version/);
+  oneLineError(
+    runCli(['data', 'import', 'cifar10', archive, ...conf]),
+    /MD5 [0-9a-f]{32} is not the published cifar-10-binary.tar.gz \(c32a1d4ab5d03f1284b67883e8d87530\); download the binary version/,
+  );
   assert.equal(existsSync(path.join(dataDir, 'datasets', 'cifar-10-binary.tar.gz')), false, 'nothing half-imported');
-  oneLineError(runCli(['data', 'import', 'cifar10', path.join(tmp, 'missing.tar.gz'), ...conf]), /missing.tar.gz: no such file/);
+  oneLineError(
+    runCli(['data', 'import', 'cifar10', path.join(tmp, 'missing.tar.gz'), ...conf]),
+    /missing.tar.gz: no such file/,
+  );
   oneLineError(runCli(['data', 'import', 'cifar12', archive, ...conf]), /use cifar10 or cifar100/);
-  oneLineError(runCli(['data', 'import', 'cifar100', archive, '--md5', md5, ...conf]), /member cifar-100-binary\/train.bin is missing; is it CIFAR-100\?/);
+  oneLineError(
+    runCli(['data', 'import', 'cifar100', archive, '--md5', md5, ...conf]),
+    /member cifar-100-binary\/train.bin is missing; is it CIFAR-100\?/,
+  );
   const ok = runCli(['data', 'import', 'cifar10', archive, '--md5', md5, '--json', ...conf]);
   assert.equal(ok.status, 0, ok.stderr);
-  assert.deepEqual(JSON.parse(ok.stdout), { path: path.join(dataDir, 'datasets', 'cifar-10-binary.tar.gz'), md5, train: 20, test: 4 });
+  assert.deepEqual(JSON.parse(ok.stdout), {
+    path: path.join(dataDir, 'datasets', 'cifar-10-binary.tar.gz'),
+    md5,
+    train: 20,
+    test: 4,
+  });
   // runs read it from the datasets folder, with no download (the canonical host is unreachable here)
   const cache = path.join(dataDir, 'datasets');
   const train = await loadCifar(10, 'train', cache, cifarSource(10, cache, 'http://127.0.0.1:9'));
@@ -43,7 +57,10 @@ test('an archive that is not the published one is refused with one line and noth
 
 test('the mirror URL replaces the download host, keeping the published file name', () => {
   const cache = path.join(tmp, 'nothing');
-  assert.equal(cifarSource(100, cache, 'https://mirror.example.org/cifar/').url, 'https://mirror.example.org/cifar/cifar-100-binary.tar.gz');
+  assert.equal(
+    cifarSource(100, cache, 'https://mirror.example.org/cifar/').url,
+    'https://mirror.example.org/cifar/cifar-100-binary.tar.gz',
+  );
   assert.equal(cifarSource(10, cache).url, 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz');
   assert.equal(cifarSource(10, cache).md5, 'c32a1d4ab5d03f1284b67883e8d87530');
 });

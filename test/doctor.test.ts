@@ -8,7 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { confArgs, runCli, startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
-interface Check { check: string; ok: boolean; detail: string; fix?: string }
+interface Check {
+  check: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
 const queues = uniqueQueues();
 let worker: WorkerProcess;
 before(async () => {
@@ -27,7 +32,10 @@ function doctor(conf: Record<string, string>): { status: number | null; checks: 
 
 test('doctor: all checks pass with workers on both queues; pollers name their backend', () => {
   const { status, checks } = doctor(queues);
-  assert.deepEqual(checks.filter((c) => !c.ok), []);
+  assert.deepEqual(
+    checks.filter((c) => !c.ok),
+    [],
+  );
   assert.equal(status, 0);
   const gpu = checks.find((c) => c.check.startsWith(`gpu queue ${queues['taskQueues.gpu']}`))!;
   assert.match(gpu.detail, /\d+@\S+ (torch|wasm|cpu) \(/, 'the poller identity names its backend');
@@ -35,7 +43,11 @@ test('doctor: all checks pass with workers on both queues; pollers name their ba
 });
 
 test('doctor: a missing bucket, an unpolled queue and a namespace without the search attributes fail with fixes', () => {
-  const { status, checks } = doctor({ ...queues, 's3.bucket': `absent-${randomUUID().slice(0, 8)}`, 'taskQueues.gpu': 'nobody-polls-this' });
+  const { status, checks } = doctor({
+    ...queues,
+    's3.bucket': `absent-${randomUUID().slice(0, 8)}`,
+    'taskQueues.gpu': 'nobody-polls-this',
+  });
   assert.equal(status, 1);
   const s3 = checks.find((c) => c.check === 'S3 bucket')!;
   assert.equal(s3.ok, false);

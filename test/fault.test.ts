@@ -40,12 +40,19 @@ function undisturbed(params: Fig7Params, seed: number): Record<string, number[]>
   return out;
 }
 
-async function startFig7(seed: number): Promise<{ runId: string; params: Fig7Params; result: () => Promise<RunResult>; close: () => Promise<void> }> {
+async function startFig7(
+  seed: number,
+): Promise<{ runId: string; params: Fig7Params; result: () => Promise<RunResult>; close: () => Promise<void> }> {
   const { client, connection } = await connectTemporal(config);
   const { experiment, params } = planRun('fig7', 'default', SETS);
   const runId = `fault-${randomUUID()}`;
   const handle = await startRun(client, config, experiment, 'default', params, seed, runId);
-  return { runId, params: params as unknown as Fig7Params, result: async () => (await handle.result()) as RunResult, close: () => connection.close() };
+  return {
+    runId,
+    params: params as unknown as Fig7Params,
+    result: async () => (await handle.result()) as RunResult,
+    close: () => connection.close(),
+  };
 }
 
 test('SIGKILL mid-run: a second worker resumes from the last committed checkpoint and the result is bit-identical', async () => {
@@ -65,7 +72,10 @@ test('SIGKILL mid-run: a second worker resumes from the last committed checkpoin
       for (const v of VARIANTS) {
         const resume = b.events.find((e) => e.event === 'resume' && e.runId === run.runId && e.variant === v);
         assert.ok(resume, `worker B resumed ${v}`);
-        assert.ok(committed[v]! > 0 && committed[v]! < run.params.segmentSteps, `${v} was killed mid-segment (at ${committed[v]})`);
+        assert.ok(
+          committed[v]! > 0 && committed[v]! < run.params.segmentSteps,
+          `${v} was killed mid-segment (at ${committed[v]})`,
+        );
         // A committed everything up to committed[v] and had not reached the next checkpoint, so
         // resuming there recomputes less than one checkpoint interval.
         assert.equal(resume.step, committed[v], `${v} resumed from the latest committed checkpoint`);
@@ -95,7 +105,10 @@ test('SIGTERM mid-segment: the worker checkpoints and exits; the next worker rec
       const e = a.events.find((x) => x.event === 'preempted' && x.runId === run.runId && x.variant === v);
       assert.ok(e, `${v} was preempted, not killed`);
       preempted[v] = e.step as number;
-      assert.ok(preempted[v]! > 0 && preempted[v]! < run.params.segmentSteps, `${v} stopped mid-segment (step ${preempted[v]})`);
+      assert.ok(
+        preempted[v]! > 0 && preempted[v]! < run.params.segmentSteps,
+        `${v} stopped mid-segment (step ${preempted[v]})`,
+      );
       assert.equal(await latestCommitted(run.runId, v), preempted[v], `${v} committed the step it stopped at`);
     }
     const b = startWorker(conf);

@@ -19,7 +19,10 @@ const DAY = 86_400_000;
 test('gc plans and applies on real S3: working state of old runs, unnamed old cache; results, index, live and named objects stay', async () => {
   const store = makeObjectStore(testConfig({ 's3.prefix': `gc-${randomUUID().slice(0, 8)}/` }));
   const put = (key: string, body: unknown = {}): Promise<string> => store.put(key, Buffer.from(JSON.stringify(body)));
-  const ckpt = async (dir: string): Promise<void> => { await store.put(`${dir}/state.safetensors`, Buffer.alloc(4096)); await put(`${dir}/manifest.json`); };
+  const ckpt = async (dir: string): Promise<void> => {
+    await store.put(`${dir}/state.safetensors`, Buffer.alloc(4096));
+    await put(`${dir}/manifest.json`);
+  };
   await put('runs/old/result.json', { minimum: { key: 'cache/minima/named/000000000010' } });
   await put('runs/old/artifacts/report.html');
   await put('runs/old/path/seed-1/0.json');
@@ -40,7 +43,10 @@ test('gc plans and applies on real S3: working state of old runs, unnamed old ca
   ]);
   // While `live` runs: only the old run's working state goes; the failed run closed within the day.
   const busy = await planGc(store, runs, DAY, now);
-  assert.deepEqual(busy.delete.map((o) => o.key).sort(), ['runs/old/checkpoints/gd/000000000100/manifest.json', 'runs/old/checkpoints/gd/000000000100/state.safetensors']);
+  assert.deepEqual(busy.delete.map((o) => o.key).sort(), [
+    'runs/old/checkpoints/gd/000000000100/manifest.json',
+    'runs/old/checkpoints/gd/000000000100/state.safetensors',
+  ]);
   assert.deepEqual(busy.running, ['live']);
   assert.equal(busy.bytes, 4096 + 2);
   assert.ok(busy.kept['cache (runs in flight)']! >= 5);
@@ -50,11 +56,19 @@ test('gc plans and applies on real S3: working state of old runs, unnamed old ca
   const idle = await planGc(store, runs, 0, new Date(now.getTime() + 1000));
   const doomed = idle.delete.map((o) => o.key);
   const json = doomed.filter((k) => k.endsWith('.json'));
-  assert.deepEqual(doomed.slice(0, json.length), json, 'manifests and answers are deleted before the data they commit or name');
+  assert.deepEqual(
+    doomed.slice(0, json.length),
+    json,
+    'manifests and answers are deleted before the data they commit or name',
+  );
   assert.equal(await applyGc(store, idle), doomed.length);
   assert.deepEqual(await store.list(''), [
-    'cache/minima/named/000000000010/manifest.json', 'cache/minima/named/000000000010/state.safetensors',
-    'index/runs/old.json', 'runs/old/artifacts/report.html', 'runs/old/path/seed-1/0.json', 'runs/old/result.json',
+    'cache/minima/named/000000000010/manifest.json',
+    'cache/minima/named/000000000010/state.safetensors',
+    'index/runs/old.json',
+    'runs/old/artifacts/report.html',
+    'runs/old/path/seed-1/0.json',
+    'runs/old/result.json',
   ]);
   assert.equal(all.length - 6, doomed.length);
 });
@@ -63,12 +77,27 @@ const conf = { ...uniqueQueues(), 's3.prefix': `gc-cli-${randomUUID().slice(0, 8
 const config = testConfig(conf);
 const store = makeObjectStore(config);
 let workers: Awaited<ReturnType<typeof inProcessWorkers>>;
-before(async () => { workers = await inProcessWorkers(config, store); });
-after(async () => { await workers.stop(); });
+before(async () => {
+  workers = await inProcessWorkers(config, store);
+});
+after(async () => {
+  await workers.stop();
+});
 
-test('repro gc: a dry run by default; --apply deletes a finished run\'s checkpoints and keeps its results', async () => {
+test("repro gc: a dry run by default; --apply deletes a finished run's checkpoints and keeps its results", async () => {
   const plan = planRun('fig7', 'default', []);
-  const result = await awaitResult(await startRun(workers.env.client, config, plan.experiment, 'default', plan.params, 1, `gc-${randomUUID().slice(0, 8)}`), store);
+  const result = await awaitResult(
+    await startRun(
+      workers.env.client,
+      config,
+      plan.experiment,
+      'default',
+      plan.params,
+      1,
+      `gc-${randomUUID().slice(0, 8)}`,
+    ),
+    store,
+  );
   const checkpoints = await store.list(`runs/${result.runId}/checkpoints/`);
   assert.ok(checkpoints.length > 0, 'the run checkpointed');
   const bad = runCli(['gc', '--older-than', 'soon', ...confArgs(conf)]);
@@ -80,7 +109,10 @@ test('repro gc: a dry run by default; --apply deletes a finished run\'s checkpoi
   const planned = JSON.parse(dry.stdout) as { applied: boolean; keys: string[]; bytes: number };
   assert.equal(planned.applied, false);
   for (const k of checkpoints) assert.ok(planned.keys.includes(k), `would delete ${k}`);
-  assert.ok(!planned.keys.some((k) => /\/(result\.json|artifacts\/)/.test(k) || k.startsWith('index/')), 'never results or the index');
+  assert.ok(
+    !planned.keys.some((k) => /\/(result\.json|artifacts\/)/.test(k) || k.startsWith('index/')),
+    'never results or the index',
+  );
   assert.deepEqual(await store.list(`runs/${result.runId}/checkpoints/`), checkpoints, 'a dry run deletes nothing');
   const text = runCli(['gc', '--older-than', '0s', ...confArgs(conf)]);
   assert.match(text.stdout, /would delete \d+ objects, [\d.]+ [KMG]iB; run again with --apply/);

@@ -18,13 +18,28 @@ const HELM = path.join(ROOT, '.tools', 'bin', 'helm');
 const VALIDATE = path.join(ROOT, '.tools', 'bin', 'repro-kvalidate');
 
 before(() => {
-  execFileSync('bash', [path.join(ROOT, 'infra', 'scripts', 'ensure-helm.sh')], { stdio: 'inherit', timeout: 1_500_000 });
+  execFileSync('bash', [path.join(ROOT, 'infra', 'scripts', 'ensure-helm.sh')], {
+    stdio: 'inherit',
+    timeout: 1_500_000,
+  });
 });
 
-type Doc = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string> };
+type Doc = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
 
 function render(values: string[], sets: string[] = []): { yaml: string; docs: Doc[] } {
-  const args = ['template', 'r', CHART, ...values.flatMap((v) => ['-f', path.join(CHART, v)]), ...sets.flatMap((s) => ['--set', s])];
+  const args = [
+    'template',
+    'r',
+    CHART,
+    ...values.flatMap((v) => ['-f', path.join(CHART, v)]),
+    ...sets.flatMap((s) => ['--set', s]),
+  ];
   const yaml = execFileSync(HELM, args, { encoding: 'utf8' });
   // YAML to JSON by the validator's own parser (sigs.k8s.io/yaml): no YAML library is added here.
   const r = spawnSync(VALIDATE, ['--to-json'], { input: yaml, encoding: 'utf8' });
@@ -36,40 +51,76 @@ const VALUES = [[], ['values-aws-s3.yaml'], ['values-incluster-s3.yaml'], ['valu
 
 test('helm lint passes for every values file', () => {
   for (const v of VALUES) {
-    const r = spawnSync(HELM, ['lint', '--strict', CHART, ...v.flatMap((f) => ['-f', path.join(CHART, f)])], { encoding: 'utf8' });
+    const r = spawnSync(HELM, ['lint', '--strict', CHART, ...v.flatMap((f) => ['-f', path.join(CHART, f)])], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `${v.join(',') || 'defaults'}: ${r.stdout}${r.stderr}`);
   }
 });
 
 test('every rendered manifest decodes strictly into the Kubernetes API types', () => {
-  for (const v of [...VALUES.map((x) => ({ v: x, s: [] as string[] })), { v: [], s: ['temporal.tls.existingSecret=repro-tls', 'codec.existingSecret=repro-codec', 'workers.cpu.autoscaling.enabled=true'] }]) {
+  for (const v of [
+    ...VALUES.map((x) => ({ v: x, s: [] as string[] })),
+    {
+      v: [],
+      s: [
+        'temporal.tls.existingSecret=repro-tls',
+        'codec.existingSecret=repro-codec',
+        'workers.cpu.autoscaling.enabled=true',
+      ],
+    },
+  ]) {
     const { yaml } = render(v.v, v.s);
     const r = spawnSync(VALIDATE, [], { input: yaml, encoding: 'utf8' });
     assert.equal(r.status, 0, `${v.v.join(',') || 'defaults'} ${v.s.join(' ')}: ${r.stderr}`);
   }
-  const broken = spawnSync(VALIDATE, [], { input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\nspec: { replicas: 1, templat: {} }\n', encoding: 'utf8' });
+  const broken = spawnSync(VALIDATE, [], {
+    input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: x }\nspec: { replicas: 1, templat: {} }\n',
+    encoding: 'utf8',
+  });
   assert.equal(broken.status, 1, 'a misspelled field fails');
   assert.match(broken.stderr, /Deployment\/x: .*unknown field "templat"/);
 });
 
 test('the rendered chart: a Deployment per queue, GPUs and slots, grace, PDBs, KEDA on the backlog, secrets, a config repro accepts', () => {
-  const { docs } = render(['values-temporal-cloud.yaml', 'values-incluster-s3.yaml'], ['temporal.tls.existingSecret=repro-tls', 'workers.gpu.gpusPerPod=2']);
+  const { docs } = render(
+    ['values-temporal-cloud.yaml', 'values-incluster-s3.yaml'],
+    ['temporal.tls.existingSecret=repro-tls', 'workers.gpu.gpusPerPod=2'],
+  );
   const byKind = (kind: string): Doc[] => docs.filter((d) => d.kind === kind);
   const deployments = byKind('Deployment');
   assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['r-repro-cpu', 'r-repro-gpu']);
-  type Pod = { terminationGracePeriodSeconds: number; containers: Array<{ args: string[]; env: Array<{ name: string; value?: string; valueFrom?: unknown }>; resources: { limits: Record<string, unknown> } }> };
-  const pod = (name: string): Pod => (deployments.find((d) => d.metadata.name === name)!.spec as { template: { spec: Pod } }).template.spec;
-  const gpu = pod('r-repro-gpu'), cpu = pod('r-repro-cpu');
+  type Pod = {
+    terminationGracePeriodSeconds: number;
+    containers: Array<{
+      args: string[];
+      env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+      resources: { limits: Record<string, unknown> };
+    }>;
+  };
+  const pod = (name: string): Pod =>
+    (deployments.find((d) => d.metadata.name === name)!.spec as { template: { spec: Pod } }).template.spec;
+  const gpu = pod('r-repro-gpu'),
+    cpu = pod('r-repro-cpu');
   assert.deepEqual(gpu.containers[0]!.args, ['worker', '--queue', 'gpu']);
   assert.deepEqual(cpu.containers[0]!.args, ['worker', '--queue', 'cpu']);
   assert.equal(gpu.containers[0]!.resources.limits['nvidia.com/gpu'], 2);
   assert.equal(gpu.terminationGracePeriodSeconds, 120, '90 s of final checkpoint plus 30');
   const env = new Map(gpu.containers[0]!.env.map((e) => [e.name, e]));
-  for (const secret of ['REPRO_TEMPORAL_API_KEY', 'REPRO_S3_ACCESS_KEY_ID', 'REPRO_S3_SECRET_ACCESS_KEY']) assert.ok(env.get(secret)?.valueFrom, `${secret} from a Secret`);
+  for (const secret of ['REPRO_TEMPORAL_API_KEY', 'REPRO_S3_ACCESS_KEY_ID', 'REPRO_S3_SECRET_ACCESS_KEY'])
+    assert.ok(env.get(secret)?.valueFrom, `${secret} from a Secret`);
   assert.equal(byKind('PodDisruptionBudget').length, 2);
   const scaled = byKind('ScaledObject');
-  assert.deepEqual(scaled.map((s) => s.metadata.name), ['r-repro-gpu'], 'the gpu queue scales on its backlog by default');
-  const trigger = (scaled[0]!.spec as { triggers: Array<{ type: string; metadata: Record<string, string>; authenticationRef: { name: string } }> }).triggers[0]!;
+  assert.deepEqual(
+    scaled.map((s) => s.metadata.name),
+    ['r-repro-gpu'],
+    'the gpu queue scales on its backlog by default',
+  );
+  const trigger = (
+    scaled[0]!.spec as {
+      triggers: Array<{ type: string; metadata: Record<string, string>; authenticationRef: { name: string } }>;
+    }
+  ).triggers[0]!;
   assert.equal(trigger.type, 'temporal');
   assert.equal(trigger.metadata.taskQueue, 'repro-gpu');
   assert.equal(trigger.metadata.queueTypes, 'activity');
@@ -86,6 +137,12 @@ test('the rendered chart: a Deployment per queue, GPUs and slots, grace, PDBs, K
   assert.equal(config.s3.endpoint, 'http://minio.storage.svc.cluster.local:9000');
   assert.equal(config.worker.gpuSlots, 2, 'one worker slot per GPU');
   assert.equal(config.worker.shutdownGraceMs, 90_000);
-  const aws = JSON.parse(render(['values-aws-s3.yaml']).docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!) as unknown;
-  assert.equal(resolveConfig({ file: { path: 'config.json', content: aws } }).s3.accessKeyId, '', 'no keys: the AWS credential chain');
+  const aws = JSON.parse(
+    render(['values-aws-s3.yaml']).docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!,
+  ) as unknown;
+  assert.equal(
+    resolveConfig({ file: { path: 'config.json', content: aws } }).s3.accessKeyId,
+    '',
+    'no keys: the AWS credential chain',
+  );
 });

@@ -24,7 +24,10 @@ export function confArgs(conf: Record<string, string>): string[] {
 }
 
 /** Run the CLI to completion. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -41,12 +44,21 @@ export interface WorkerProcess {
  * Start `repro worker` as its own process and collect its JSON-lines log; with `netns`, inside
  * that network namespace (`ip netns exec` execs node in place, so the pid is the worker's).
  */
-export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.ProcessEnv = {}, netns?: string): WorkerProcess {
+export function startWorker(
+  conf: Record<string, string>,
+  extraEnv: NodeJS.ProcessEnv = {},
+  netns?: string,
+): WorkerProcess {
   const argv = [CLI, 'worker', ...confArgs(conf)];
-  const [command, args] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, ...argv]] : [process.execPath, argv];
+  const [command, args] = netns
+    ? ['ip', ['netns', 'exec', netns, process.execPath, ...argv]]
+    : [process.execPath, argv];
   const child = spawn(command, args, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: Array<Record<string, unknown>> = [];
-  const waiters: Array<{ pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    pred: (e: Record<string, unknown>) => boolean;
+    resolve: (e: Record<string, unknown>) => void;
+  }> = [];
   let buffer = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -56,21 +68,47 @@ export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.Proce
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
       let e: Record<string, unknown>;
-      try { e = JSON.parse(line); } catch { continue; }
+      try {
+        e = JSON.parse(line);
+      } catch {
+        continue;
+      }
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(e); }
+      for (const w of [...waiters])
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     }
   });
-  child.stderr!.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   return {
-    child, events, exited,
+    child,
+    events,
+    exited,
     waitFor(pred, timeoutMs = 60_000) {
       const seen = events.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${stderr.slice(-500)}`)), timeoutMs);
-        waiters.push({ pred, resolve: (e) => { clearTimeout(timer); resolve(e); } });
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${stderr.slice(-500)}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({
+          pred,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
       });
     },
   };
@@ -79,4 +117,3 @@ export function startWorker(conf: Record<string, string>, extraEnv: NodeJS.Proce
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
-

@@ -11,13 +11,34 @@ import type { ReproConfig } from '../temporal.config';
  * Workers on both of `config`'s task queues in this process, against the test server, with
  * real activities on `store`; `stop` shuts them down and closes the connection.
  */
-export async function inProcessWorkers(config: ReproConfig, store: ObjectStore): Promise<{ env: TestWorkflowEnvironment; stop: () => Promise<void> }> {
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace, client: { dataConverter: dataConverterFor(config) } });
-  const activities = createActivities({ store, config, stopping: new AbortController().signal, log: () => {}, codeVersion: codeVersion() });
-  const workers = await Promise.all([config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, namespace: config.temporal.namespace, taskQueue, workflowsPath: require.resolve('../workflows'), activities,
-    dataConverter: dataConverterFor(config),
-  })));
+export async function inProcessWorkers(
+  config: ReproConfig,
+  store: ObjectStore,
+): Promise<{ env: TestWorkflowEnvironment; stop: () => Promise<void> }> {
+  const env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+    client: { dataConverter: dataConverterFor(config) },
+  });
+  const activities = createActivities({
+    store,
+    config,
+    stopping: new AbortController().signal,
+    log: () => {},
+    codeVersion: codeVersion(),
+  });
+  const workers = await Promise.all(
+    [config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        workflowsPath: require.resolve('../workflows'),
+        activities,
+        dataConverter: dataConverterFor(config),
+      }),
+    ),
+  );
   const running = Promise.all(workers.map((w) => w.run()));
   return {
     env,

@@ -15,8 +15,12 @@ export interface NetHosts {
   remove(): void;
 }
 
-const ip = (...args: string[]): void => { execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] }); };
-const quietly = (...args: string[]): void => { spawnSync('ip', args, { stdio: 'ignore' }); };
+const ip = (...args: string[]): void => {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+};
+const quietly = (...args: string[]): void => {
+  spawnSync('ip', args, { stdio: 'ignore' });
+};
 
 /** Why namespaces cannot be made here, or undefined when they can (tried for real, then removed). */
 export function netnsUnavailable(): string | undefined {
@@ -33,9 +37,17 @@ export function createNetHosts(names: string[], subnet = 213): NetHosts {
   const tag = String(process.pid % 10000);
   const bridge = `rpbr${tag}`;
   const serverAddress = `10.${subnet}.0.1`;
-  const hosts = names.map((name, i) => ({ name, address: `10.${subnet}.0.${i + 2}`, namespace: `repro-${name}-${tag}`, link: `rp${i}h${tag}` }));
+  const hosts = names.map((name, i) => ({
+    name,
+    address: `10.${subnet}.0.${i + 2}`,
+    namespace: `repro-${name}-${tag}`,
+    link: `rp${i}h${tag}`,
+  }));
   const remove = (): void => {
-    for (const h of hosts) { quietly('netns', 'del', h.namespace); quietly('link', 'del', h.link); }
+    for (const h of hosts) {
+      quietly('netns', 'del', h.namespace);
+      quietly('link', 'del', h.link);
+    }
     quietly('link', 'del', bridge);
   };
   remove();
@@ -57,7 +69,11 @@ export function createNetHosts(names: string[], subnet = 213): NetHosts {
     throw err;
   }
   return {
-    serverAddress, hosts, remove,
-    disconnect(name) { ip('link', 'set', hosts.find((h) => h.name === name)!.link, 'down'); },
+    serverAddress,
+    hosts,
+    remove,
+    disconnect(name) {
+      ip('link', 'set', hosts.find((h) => h.name === name)!.link, 'down');
+    },
   };
 }

@@ -31,7 +31,10 @@ for (const [name, make] of implementations) {
     });
 
     test('a missing key is ObjectNotFoundError', async () => {
-      await assert.rejects(store.get(`${base}nope`), (e: Error) => e instanceof ObjectNotFoundError && e.message.includes(`${base}nope`));
+      await assert.rejects(
+        store.get(`${base}nope`),
+        (e: Error) => e instanceof ObjectNotFoundError && e.message.includes(`${base}nope`),
+      );
     });
 
     test('list is sorted, prefix-scoped, and sees overwrites once', async () => {
@@ -42,8 +45,16 @@ for (const [name, make] of implementations) {
       assert.deepEqual(await store.list(`${base}l/`), [`${base}l/1`, `${base}l/2`]);
       assert.equal(Buffer.from(await store.get(`${base}l/1`)).toString(), 'one');
       const detailed = await store.listDetailed(`${base}l/`);
-      assert.deepEqual(detailed.map((o) => [o.key, o.size]), [[`${base}l/1`, 3], [`${base}l/2`, 1]], 'sizes of the latest writes');
-      for (const o of detailed) assert.ok(Math.abs(o.modified.getTime() - Date.now()) < 60_000, `${o.key} modified just now`);
+      assert.deepEqual(
+        detailed.map((o) => [o.key, o.size]),
+        [
+          [`${base}l/1`, 3],
+          [`${base}l/2`, 1],
+        ],
+        'sizes of the latest writes',
+      );
+      for (const o of detailed)
+        assert.ok(Math.abs(o.modified.getTime() - Date.now()) < 60_000, `${o.key} modified just now`);
     });
 
     test('delete removes, and deleting twice is fine', async () => {
@@ -69,7 +80,9 @@ test('S3: a stored object carries its SHA-256 as a checksum the server verified'
   const client = makeS3Client(config);
   const body = Buffer.from('checksummed content');
   const sha256 = await makeObjectStore(config, client).put('c', body);
-  const head = await client.send(new HeadObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}c`, ChecksumMode: 'ENABLED' }));
+  const head = await client.send(
+    new HeadObjectCommand({ Bucket: config.s3.bucket, Key: `${config.s3.prefix}c`, ChecksumMode: 'ENABLED' }),
+  );
   assert.equal(head.ChecksumSHA256, Buffer.from(sha256, 'hex').toString('base64'));
   assert.equal(sha256, createHash('sha256').update(body).digest('hex'));
 });

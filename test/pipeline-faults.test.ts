@@ -28,7 +28,19 @@ let temporal: { client: Client; connection: Connection };
 const conf = { ...uniqueQueues(), 'timeouts.heartbeatMs': '3000' };
 // Long training (1600 steps), cheap projections (a loose threshold): the faults land in training
 // and the pipeline still runs every stage.
-const SETS = ['model=mlp:196-64-10', 'samples=2000', 'valSamples=200', 'epochs=8', 'seeds=1', 'batch=10', 'lr=0.1', 'threshold=2.5', 'probes=4', 'traceStride=4', 'checkpointEvery=50'];
+const SETS = [
+  'model=mlp:196-64-10',
+  'samples=2000',
+  'valSamples=200',
+  'epochs=8',
+  'seeds=1',
+  'batch=10',
+  'lr=0.1',
+  'threshold=2.5',
+  'probes=4',
+  'traceStride=4',
+  'checkpointEvery=50',
+];
 const TOTAL_STEPS = 1600;
 type Row = { iteration: number; trainLoss: number; valLoss: number; trace: number | null };
 
@@ -42,18 +54,32 @@ after(async () => {
   await stack.stop();
 });
 
-async function start(noCache = false, sets = SETS): Promise<{ runId: string; params: PipelineParams; result: () => Promise<{ path: Row[]; counts: Record<string, number> }> }> {
+async function start(
+  noCache = false,
+  sets = SETS,
+): Promise<{
+  runId: string;
+  params: PipelineParams;
+  result: () => Promise<{ path: Row[]; counts: Record<string, number> }>;
+}> {
   const { experiment, params } = planRun('projected-path', 'small', sets);
   const runId = `faults-${randomUUID()}`;
   // startRun may meet a restarting server: the client retries its calls
   const handle = await startRun(temporal.client, config, experiment, 'small', params, 1, runId, noCache);
-  return { runId, params: params as unknown as PipelineParams, result: async () => (await awaitResult(handle, makeObjectStore(config))) as never };
+  return {
+    runId,
+    params: params as unknown as PipelineParams,
+    result: async () => (await awaitResult(handle, makeObjectStore(config))) as never,
+  };
 }
 
 const worker = (): WorkerProcess => startWorker(conf, stack.env);
 /** Stop a worker that a failed test left running, so the file can end. */
 const reap = async (w: WorkerProcess): Promise<void> => {
-  if (w.child.exitCode === null && w.child.signalCode === null) { w.child.kill('SIGKILL'); await w.exited; }
+  if (w.child.exitCode === null && w.child.signalCode === null) {
+    w.child.kill('SIGKILL');
+    await w.exited;
+  }
 };
 let reference: Row[];
 
@@ -61,7 +87,10 @@ test('SIGKILL mid-training: another worker resumes from the last committed check
   const a = worker();
   await a.waitFor((e) => e.event === 'worker-ready');
   const run = await start();
-  const seen = await a.waitFor((e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100, 120_000);
+  const seen = await a.waitFor(
+    (e) => e.event === 'checkpoint' && e.runId === run.runId && (e.step as number) >= 100,
+    120_000,
+  );
   a.child.kill('SIGKILL');
   await a.exited;
   const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(seen.root as string))[0]!.step;
@@ -110,7 +139,10 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
     assert.deepEqual(result.path, reference);
     const skipped: string[] = [];
     const checkpoints = new CheckpointStore(makeObjectStore(config));
-    const latest = await checkpoints.loadLatest(trainRoot({ runId: run.runId, seed: 1, parts: pipelineParts(run.params), noCache: true }, '', ''), (s) => skipped.push(s.reason));
+    const latest = await checkpoints.loadLatest(
+      trainRoot({ runId: run.runId, seed: 1, parts: pipelineParts(run.params), noCache: true }, '', ''),
+      (s) => skipped.push(s.reason),
+    );
     assert.equal(latest?.manifest.step, TOTAL_STEPS);
     assert.deepEqual(skipped, [], 'every committed checkpoint verifies');
   } finally {
@@ -120,7 +152,19 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
 });
 
 // One epoch, a tight threshold: each projection is hundreds of full-batch GD steps, checkpointed every 20.
-const PROJECTION_SETS = ['model=mlp:196-32-10', 'samples=1000', 'valSamples=200', 'epochs=1', 'seeds=1', 'batch=50', 'lr=0.1', 'threshold=0.9', 'projectionCheckpointEvery=20', 'probes=4', 'traceStride=100'];
+const PROJECTION_SETS = [
+  'model=mlp:196-32-10',
+  'samples=1000',
+  'valSamples=200',
+  'epochs=1',
+  'seeds=1',
+  'batch=50',
+  'lr=0.1',
+  'threshold=0.9',
+  'projectionCheckpointEvery=20',
+  'probes=4',
+  'traceStride=100',
+];
 
 let projectionReference: Row[];
 
@@ -130,18 +174,32 @@ test('SIGKILL mid-projection: another worker resumes the GD from its last checkp
   try {
     await a.waitFor((e) => e.event === 'worker-ready');
     run = await start(false, PROJECTION_SETS);
-    seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+    seen = await a.waitFor(
+      (e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40,
+      180_000,
+    );
   } finally {
     await reap(a);
   }
-  const committed = (await new CheckpointStore(makeObjectStore(config)).committedSteps(`cache/projecting/${seen.key as string}/`))[0]!.step;
+  const committed = (
+    await new CheckpointStore(makeObjectStore(config)).committedSteps(`cache/projecting/${seen.key as string}/`)
+  )[0]!.step;
   const b = worker();
   try {
     const result = await run.result();
-    const resume = b.events.find((e) => e.event === 'projection-resume' && e.key === seen.key && (e.attempt as number) > 1);
-    assert.ok(resume, `worker B resumed the killed projection; its events: ${JSON.stringify(b.events.filter((e) => e.event === 'projection-resume'))}`);
+    const resume = b.events.find(
+      (e) => e.event === 'projection-resume' && e.key === seen.key && (e.attempt as number) > 1,
+    );
+    assert.ok(
+      resume,
+      `worker B resumed the killed projection; its events: ${JSON.stringify(b.events.filter((e) => e.event === 'projection-resume'))}`,
+    );
     assert.equal(resume.gdStep, committed, 'from the last committed GD checkpoint: less than one interval recomputed');
-    assert.equal((await makeObjectStore(config).list(`cache/projecting/${seen.key as string}/`)).length, 0, 'the finished projection cleared its progress checkpoints');
+    assert.equal(
+      (await makeObjectStore(config).list(`cache/projecting/${seen.key as string}/`)).length,
+      0,
+      'the finished projection cleared its progress checkpoints',
+    );
     const undisturbed = await start(true, PROJECTION_SETS);
     projectionReference = (await undisturbed.result()).path;
     assert.deepEqual(result.path, projectionReference);
@@ -157,13 +215,17 @@ test('SIGTERM mid-projection: the GD is committed where it stands and handed bac
   try {
     await a.waitFor((e) => e.event === 'worker-ready');
     run = await start(true, PROJECTION_SETS);
-    seen = await a.waitFor((e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40, 180_000);
+    seen = await a.waitFor(
+      (e) => e.event === 'projection-checkpoint' && e.runId === run.runId && (e.gdStep as number) >= 40,
+      180_000,
+    );
     a.child.kill('SIGTERM');
     assert.equal(await a.exited, 0, 'the worker stops cleanly');
   } finally {
     await reap(a);
   }
-  const stoppedAt = a.events.filter((e) => e.event === 'projection-checkpoint' && e.key === seen.key).at(-1)!.gdStep as number;
+  const stoppedAt = a.events.filter((e) => e.event === 'projection-checkpoint' && e.key === seen.key).at(-1)!
+    .gdStep as number;
   const b = worker();
   try {
     const result = await run.result();

@@ -22,14 +22,16 @@ import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 import { createNetHosts, netnsUnavailable, type NetHosts } from './net-hosts';
 
-const why = netnsUnavailable() ?? (() => {
-  try {
-    postgresBin();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-})();
+const why =
+  netnsUnavailable() ??
+  (() => {
+    try {
+      postgresBin();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  })();
 if (why) process.stdout.write(`# production-temporal: skipped: ${why}\n`);
 
 let net: NetHosts;
@@ -40,8 +42,19 @@ let dataDir: string;
 let serverDir: string;
 let temporal: { client: Client; connection: Connection };
 const conf = { ...uniqueQueues(), 'timeouts.heartbeatMs': '3000' };
-const SETS = ['model=mlp:196-64-10', 'samples=2000', 'valSamples=200', 'epochs=6', 'seeds=2', 'batch=10', 'lr=0.1',
-  'threshold=2.5', 'probes=4', 'traceStride=4', 'checkpointEvery=50'];
+const SETS = [
+  'model=mlp:196-64-10',
+  'samples=2000',
+  'valSamples=200',
+  'epochs=6',
+  'seeds=2',
+  'batch=10',
+  'lr=0.1',
+  'threshold=2.5',
+  'probes=4',
+  'traceStride=4',
+  'checkpointEvery=50',
+];
 type Path = Array<{ seed: number; iteration: number; trainLoss: number; trace: number | null }>;
 
 before(async () => {
@@ -61,11 +74,22 @@ before(async () => {
   };
   config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, env);
   await startS3(config);
-  const log = (line: string): void => { process.stderr.write(`# ${line}\n`); };
-  server = await startPostgresTemporal({
-    host: net.serverAddress, port: 47233, membershipPort: 26933, postgresPort: 45432, namespace: 'repro-prod',
-    dataDir: serverDir, toolsDir: config.toolsDir, log,
-  }, config);
+  const log = (line: string): void => {
+    process.stderr.write(`# ${line}\n`);
+  };
+  server = await startPostgresTemporal(
+    {
+      host: net.serverAddress,
+      port: 47233,
+      membershipPort: 26933,
+      postgresPort: 45432,
+      namespace: 'repro-prod',
+      dataDir: serverDir,
+      toolsDir: config.toolsDir,
+      log,
+    },
+    config,
+  );
   await waitForS3(config);
   temporal = await connectTemporal(config);
 });
@@ -88,35 +112,42 @@ async function run(noCache: boolean): Promise<{ status: () => Promise<string>; r
   };
 }
 
-test('projected-path on a PostgreSQL-backed Temporal survives restarting the server and the database mid-run', {
-  skip: why,
-}, async () => {
-  const host = (name: string): WorkerProcess =>
-    startWorker(conf, env, net.hosts.find((h) => h.name === name)!.namespace);
-  const workers = [host('a'), host('b')];
-  try {
-    await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'worker-ready')));
-    const disturbed = await run(false);
-    const training = (w: WorkerProcess): Promise<unknown> =>
-      w.waitFor((e) => e.event === 'checkpoint' && (e.step as number) >= 100, 180_000);
-    await Promise.all(workers.map(training));
-    const down = Date.now();
-    await server.stopServer();
-    await server.stopPostgres();
-    // Down for longer than the activities' 3 s heartbeat timeout: their heartbeats go unanswered.
-    await sleep(10_000);
-    await server.startPostgres();
-    await server.startServer();
-    process.stderr.write(`# Temporal and PostgreSQL were down for ${((Date.now() - down) / 1000).toFixed(1)} s\n`);
-    assert.equal(await disturbed.status(), 'RUNNING', 'the run was in flight across the outage');
-    const path = await disturbed.result();
-    assert.ok(path.length > 0, 'the disturbed run returned a path');
-    for (const w of workers) assert.equal(w.child.exitCode, null, 'the workers rode out the outage');
-    const undisturbed = await run(true);
-    assert.deepEqual(path, await undisturbed.result());
-  } finally {
-    for (const w of workers) {
-      if (w.child.exitCode === null && w.child.signalCode === null) { w.child.kill('SIGTERM'); await w.exited; }
+test(
+  'projected-path on a PostgreSQL-backed Temporal survives restarting the server and the database mid-run',
+  {
+    skip: why,
+  },
+  async () => {
+    const host = (name: string): WorkerProcess =>
+      startWorker(conf, env, net.hosts.find((h) => h.name === name)!.namespace);
+    const workers = [host('a'), host('b')];
+    try {
+      await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'worker-ready')));
+      const disturbed = await run(false);
+      const training = (w: WorkerProcess): Promise<unknown> =>
+        w.waitFor((e) => e.event === 'checkpoint' && (e.step as number) >= 100, 180_000);
+      await Promise.all(workers.map(training));
+      const down = Date.now();
+      await server.stopServer();
+      await server.stopPostgres();
+      // Down for longer than the activities' 3 s heartbeat timeout: their heartbeats go unanswered.
+      await sleep(10_000);
+      await server.startPostgres();
+      await server.startServer();
+      process.stderr.write(`# Temporal and PostgreSQL were down for ${((Date.now() - down) / 1000).toFixed(1)} s\n`);
+      assert.equal(await disturbed.status(), 'RUNNING', 'the run was in flight across the outage');
+      const path = await disturbed.result();
+      assert.ok(path.length > 0, 'the disturbed run returned a path');
+      for (const w of workers) assert.equal(w.child.exitCode, null, 'the workers rode out the outage');
+      const undisturbed = await run(true);
+      assert.deepEqual(path, await undisturbed.result());
+    } finally {
+      for (const w of workers) {
+        if (w.child.exitCode === null && w.child.signalCode === null) {
+          w.child.kill('SIGTERM');
+          await w.exited;
+        }
+      }
     }
-  }
-});
+  },
+);

@@ -10,11 +10,13 @@ import * as path from 'path';
 import { startEphemeralStack } from '../infra/stack/ephemeral-stack';
 
 function testFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const full = path.join(dir, name);
-    if (statSync(full).isDirectory()) return testFiles(full);
-    return name.endsWith('.test.js') ? [full] : [];
-  }).sort();
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return testFiles(full);
+      return name.endsWith('.test.js') ? [full] : [];
+    })
+    .sort();
 }
 
 async function main(): Promise<number> {
@@ -23,14 +25,20 @@ async function main(): Promise<number> {
   const stack = await startEphemeralStack(17233, 'repro-test', (line) => process.stderr.write(line + '\n'));
   try {
     // One file at a time: the fault tests time worker processes and must not share the 2 cores.
-    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { env: stack.env, stdio: 'inherit' });
+    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+      env: stack.env,
+      stdio: 'inherit',
+    });
     return r.status ?? 1;
   } finally {
     await stack.stop();
   }
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
-  process.stderr.write(`Error: ${err.message}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`Error: ${err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -10,8 +10,11 @@ import { runCli } from './helpers';
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'repro-stack-'));
 const env = {
   ...process.env,
-  REPRO_TEMPORAL_ADDRESS: '127.0.0.1:27233', REPRO_TEMPORAL_UI_PORT: '28233',
-  REPRO_S3_ENDPOINT: 'http://127.0.0.1:29000', REPRO_S3_CONSOLE_PORT: '0', REPRO_DATA_DIR: dataDir,
+  REPRO_TEMPORAL_ADDRESS: '127.0.0.1:27233',
+  REPRO_TEMPORAL_UI_PORT: '28233',
+  REPRO_S3_ENDPOINT: 'http://127.0.0.1:29000',
+  REPRO_S3_CONSOLE_PORT: '0',
+  REPRO_DATA_DIR: dataDir,
 };
 after(() => {
   runCli(['down'], env);
@@ -41,5 +44,8 @@ test('up starts both servers, a second up finds them running, down stops them', 
 test('up refuses a non-loopback Temporal address with the fix', () => {
   const r = runCli(['up', '--conf', 'temporal.address=temporal.example.com:7233'], env);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^Error: temporal.address is temporal.example.com:7233: `repro up` only starts servers on this machine/);
+  assert.match(
+    r.stderr,
+    /^Error: temporal.address is temporal.example.com:7233: `repro up` only starts servers on this machine/,
+  );
 });

@@ -23,11 +23,26 @@ let stop: () => Promise<void>;
 before(async () => {
   ({ env, stop } = await inProcessWorkers(config, store));
 });
-after(async () => { await stop(); });
+after(async () => {
+  await stop();
+});
 
-const run = async (experiment: string, sets: string[], noCache = false): Promise<RunResult & { summary: { time: { computeSeconds: number } } }> => {
+const run = async (
+  experiment: string,
+  sets: string[],
+  noCache = false,
+): Promise<RunResult & { summary: { time: { computeSeconds: number } } }> => {
   const plan = planRun(experiment, 'small', sets);
-  const handle = await startRun(env.client, config, plan.experiment, 'small', plan.params, 3, `study-${randomUUID()}`, noCache);
+  const handle = await startRun(
+    env.client,
+    config,
+    plan.experiment,
+    'small',
+    plan.params,
+    3,
+    `study-${randomUUID()}`,
+    noCache,
+  );
   return (await awaitResult(handle, store)) as never;
 };
 
@@ -54,10 +69,25 @@ test('fig2b as a durable study: claims equal an in-process run, the report holds
 
 test('fig2cd as a durable study reports per-unit progress and its four claims', async () => {
   const plan = planRun('fig2cd', 'small', ['repeats=40', 'steps=4000']);
-  const handle = await startRun(env.client, config, plan.experiment, 'small', plan.params, 1, `study-${randomUUID()}`, true);
+  const handle = await startRun(
+    env.client,
+    config,
+    plan.experiment,
+    'small',
+    plan.params,
+    1,
+    `study-${randomUUID()}`,
+    true,
+  );
   const { progress } = await runProgress(env.client, handle);
   const result = await awaitResult(handle, store);
   if (progress) assert.ok(progress['unit sgd'] && progress['unit isotropic'], JSON.stringify(progress));
-  assert.deepEqual(result.claims.map((c) => c.id), ['sgd-noise-lowers-trace', 'isotropic-noise-lowers-logdet', 'sgd-logdet-direction', 'isotropic-trace-direction']);
-  assert.ok(result.claims.every((c) => c.verdict === 'pass'), JSON.stringify(result.claims.map((c) => [c.id, c.verdict, c.measured, c.interval])));
+  assert.deepEqual(
+    result.claims.map((c) => c.id),
+    ['sgd-noise-lowers-trace', 'isotropic-noise-lowers-logdet', 'sgd-logdet-direction', 'isotropic-trace-direction'],
+  );
+  assert.ok(
+    result.claims.every((c) => c.verdict === 'pass'),
+    JSON.stringify(result.claims.map((c) => [c.id, c.verdict, c.measured, c.interval])),
+  );
 });

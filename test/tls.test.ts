@@ -22,13 +22,71 @@ function openssl(...args: string[]): void {
 }
 /** A CA, a server certificate for localhost/127.0.0.1 and a client certificate it signed, and a stranger's client pair. */
 function makeCertificates(): void {
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=repro test CA');
-  for (const [name, ext] of [['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'], ['client', 'extendedKeyUsage=clientAuth\n']]) {
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=repro test CA',
+  );
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n'],
+    ['client', 'extendedKeyUsage=clientAuth\n'],
+  ]) {
     writeFileSync(f(`${name}.ext`), `basicConstraints=CA:FALSE\n${ext}`);
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=repro-${name}`);
-    openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=repro-${name}`,
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
   }
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'stranger.key', '-out', 'stranger.pem', '-days', '2', '-subj', '/CN=stranger');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'stranger.key',
+    '-out',
+    'stranger.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=stranger',
+  );
 }
 
 const plain = testConfig();
@@ -37,8 +95,12 @@ let address = '';
 let worker: WorkerProcess | undefined;
 const queues = uniqueQueues();
 const tlsConf = (client = 'client'): Record<string, string> => ({
-  ...queues, 'temporal.address': address, 'temporal.tls.caPath': f('ca.pem'), 'temporal.tls.serverName': 'localhost',
-  'temporal.tls.certPath': f(`${client}.pem`), 'temporal.tls.keyPath': f(`${client}.key`),
+  ...queues,
+  'temporal.address': address,
+  'temporal.tls.caPath': f('ca.pem'),
+  'temporal.tls.serverName': 'localhost',
+  'temporal.tls.certPath': f(`${client}.pem`),
+  'temporal.tls.keyPath': f(`${client}.key`),
 });
 /** The CLI, asynchronously: the TLS front lives in this process and must keep serving. */
 function runCli(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
@@ -48,20 +110,28 @@ function runCli(argv: string[]): Promise<{ status: number; stdout: string; stder
     });
   });
 }
-const args = (conf: Record<string, string>): string[] => Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
+const args = (conf: Record<string, string>): string[] =>
+  Object.entries(conf).flatMap(([k, v]) => ['--conf', `${k}=${v}`]);
 
 before(async () => {
   makeCertificates();
   const [host, port] = plain.temporal.address.split(':') as [string, string];
-  front = tls.createServer({
-    key: readFileSync(f('server.key')), cert: readFileSync(f('server.pem')), ca: readFileSync(f('ca.pem')),
-    requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'],
-  }, (socket) => {
-    const upstream = net.connect(Number(port), host);
-    socket.pipe(upstream).pipe(socket);
-    socket.on('error', () => upstream.destroy());
-    upstream.on('error', () => socket.destroy());
-  });
+  front = tls.createServer(
+    {
+      key: readFileSync(f('server.key')),
+      cert: readFileSync(f('server.pem')),
+      ca: readFileSync(f('ca.pem')),
+      requestCert: true,
+      rejectUnauthorized: true,
+      ALPNProtocols: ['h2'],
+    },
+    (socket) => {
+      const upstream = net.connect(Number(port), host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    },
+  );
   front.on('tlsClientError', () => {});
   await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
   address = `127.0.0.1:${(front.address() as net.AddressInfo).port}`;
@@ -86,7 +156,10 @@ test('a worker and the CLI reach Temporal over mTLS with the configured certific
 test('a client certificate the server does not trust, or a missing key, is a one-line error', async () => {
   const wrong = await runCli(['list', ...args(tlsConf('stranger'))]);
   assert.notEqual(wrong.status, 0);
-  assert.match(wrong.stderr.trim(), /^Error: cannot reach Temporal at 127\.0\.0\.1:\d+ over TLS \(.*\); check temporal\.address and temporal\.tls\.\*/);
+  assert.match(
+    wrong.stderr.trim(),
+    /^Error: cannot reach Temporal at 127\.0\.0\.1:\d+ over TLS \(.*\); check temporal\.address and temporal\.tls\.\*/,
+  );
   assert.equal(wrong.stderr.trim().split('\n').length, 1, wrong.stderr);
   const noKey = await runCli(['list', ...args({ ...tlsConf(), 'temporal.tls.keyPath': f('absent.key') })]);
   assert.notEqual(noKey.status, 0);

@@ -20,14 +20,33 @@ import { testConfig, uniqueQueues } from './helpers';
 const config = testConfig(uniqueQueues());
 const store = makeObjectStore(config);
 
-async function workers(env: TestWorkflowEnvironment, workflowsPath: string, buildId: string): Promise<{ stop: () => Promise<void> }> {
+async function workers(
+  env: TestWorkflowEnvironment,
+  workflowsPath: string,
+  buildId: string,
+): Promise<{ stop: () => Promise<void> }> {
   const stopping = new AbortController();
-  const activities = createActivities({ store, config, stopping: stopping.signal, log: () => {}, codeVersion: codeVersion() });
-  const ws = await Promise.all([config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) => Worker.create({
-    connection: env.nativeConnection, namespace: config.temporal.namespace, taskQueue, workflowsPath, activities, shutdownGraceTime: '20s',
-    // Two versions side by side in one process need distinct deployment build ids (as pods of two releases have).
-    workerDeploymentOptions: { version: { deploymentName: 'repro', buildId }, useWorkerVersioning: false },
-  })));
+  const activities = createActivities({
+    store,
+    config,
+    stopping: stopping.signal,
+    log: () => {},
+    codeVersion: codeVersion(),
+  });
+  const ws = await Promise.all(
+    [config.taskQueues.cpu, config.taskQueues.gpu].map((taskQueue) =>
+      Worker.create({
+        connection: env.nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        workflowsPath,
+        activities,
+        shutdownGraceTime: '20s',
+        // Two versions side by side in one process need distinct deployment build ids (as pods of two releases have).
+        workerDeploymentOptions: { version: { deploymentName: 'repro', buildId }, useWorkerVersioning: false },
+      }),
+    ),
+  );
   const running = Promise.all(ws.map((w) => w.run()));
   return {
     stop: async () => {
@@ -39,26 +58,59 @@ async function workers(env: TestWorkflowEnvironment, workflowsPath: string, buil
 }
 
 test('a run started on version N completes on N+1 workers with the result of an undisturbed run', async () => {
-  const env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace });
+  const env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+  });
   try {
     const plan = planRun('fig7', 'default', ['steps=24000000', 'segmentSteps=4000000', 'checkpointEvery=2000000']);
     const n = await workers(env, require.resolve('../workflows'), 'repro-N');
-    const handle = await startRun(env.client, config, plan.experiment, 'default', plan.params, 5, `upgrade-${randomUUID().slice(0, 8)}`);
-    for (;;) { // until a segment of each trajectory has committed
-      const p = await handle.query<Record<string, { step: number }>>('progress').catch(() => ({} as Record<string, { step: number }>));
+    const handle = await startRun(
+      env.client,
+      config,
+      plan.experiment,
+      'default',
+      plan.params,
+      5,
+      `upgrade-${randomUUID().slice(0, 8)}`,
+    );
+    for (;;) {
+      // until a segment of each trajectory has committed
+      const p = await handle
+        .query<Record<string, { step: number }>>('progress')
+        .catch(() => ({}) as Record<string, { step: number }>);
       if ((p.gd?.step ?? 0) >= 4_000_000 && (p.noisy?.step ?? 0) >= 4_000_000) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const next = await workers(env, require.resolve('./upgrade/workflows-next'), 'repro-N+1');
     await n.stop();
     const upgraded = await awaitResult(handle, store);
-    assert.notEqual((await handle.describe()).typedSearchAttributes.get(SA.stage), 'started by N+1', 'the run kept version N\'s path (no patch marker in its history)');
+    assert.notEqual(
+      (await handle.describe()).typedSearchAttributes.get(SA.stage),
+      'started by N+1',
+      "the run kept version N's path (no patch marker in its history)",
+    );
     // An undisturbed run of the same input on N+1 (it takes the patch) gives the same numbers.
-    const fresh = await awaitResult(await startRun(env.client, config, plan.experiment, 'default', plan.params, 5, `upgrade-ref-${randomUUID().slice(0, 8)}`), store);
+    const fresh = await awaitResult(
+      await startRun(
+        env.client,
+        config,
+        plan.experiment,
+        'default',
+        plan.params,
+        5,
+        `upgrade-ref-${randomUUID().slice(0, 8)}`,
+      ),
+      store,
+    );
     await next.stop();
-    assert.deepEqual(upgraded.claims.map((c) => [c.id, c.measured, c.verdict]), fresh.claims.map((c) => [c.id, c.measured, c.verdict]));
+    assert.deepEqual(
+      upgraded.claims.map((c) => [c.id, c.measured, c.verdict]),
+      fresh.claims.map((c) => [c.id, c.measured, c.verdict]),
+    );
     // The same numbers everywhere but where the run's own objects are and how long it took.
-    const numbers = (r: typeof fresh): Record<string, unknown> => Object.fromEntries(Object.entries(r.summary).filter(([k]) => k !== 'checkpoints' && k !== 'time'));
+    const numbers = (r: typeof fresh): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(r.summary).filter(([k]) => k !== 'checkpoints' && k !== 'time'));
     assert.deepEqual(numbers(upgraded), numbers(fresh));
   } finally {
     await env.teardown();

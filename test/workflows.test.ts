@@ -28,13 +28,22 @@ let worker: Worker;
 let running: Promise<void>;
 
 before(async () => {
-  env = await TestWorkflowEnvironment.createFromExistingServer({ address: config.temporal.address, namespace: config.temporal.namespace });
+  env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+  });
   worker = await Worker.create({
     connection: env.nativeConnection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.cpu,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({ store, config, stopping: new AbortController().signal, log: (e) => events.push(e), codeVersion: codeVersion() }),
+    activities: createActivities({
+      store,
+      config,
+      stopping: new AbortController().signal,
+      log: (e) => events.push(e),
+      codeVersion: codeVersion(),
+    }),
   });
   running = worker.run();
 });
@@ -50,9 +59,14 @@ test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal
   const handle = await startRun(env.client, config, experiment, 'quick', params, 5, `wf-${randomUUID()}`);
   const result = (await handle.result()) as RunResult;
   assert.equal(result.status, 'completed');
-  assert.deepEqual(result.claims.map((c) => [c.id, c.verdict]), [
-    ['noisy-theta2-equilibrium', 'pass'], ['noisy-theta1-equipartition', 'pass'], ['gd-theta2-falling', 'pass'],
-  ]);
+  assert.deepEqual(
+    result.claims.map((c) => [c.id, c.verdict]),
+    [
+      ['noisy-theta2-equilibrium', 'pass'],
+      ['noisy-theta1-equipartition', 'pass'],
+      ['gd-theta2-falling', 'pass'],
+    ],
+  );
   const p = params as unknown as Fig7Params;
   for (const variant of ['gd', 'noisy'] as const) {
     const s = initialState(p);
@@ -67,24 +81,38 @@ test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal
   assert.match(svg, /^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/, 'the figure is a rendered Vega-Lite SVG');
   assert.equal(result.artifacts['figure:fig7-theta2'], store.url(keys.artifact(result.runId, 'fig7-theta2.svg')));
   const spec = JSON.parse(Buffer.from(await store.get(keys.artifact(result.runId, 'fig7-theta2.vl.json'))).toString());
-  assert.ok(spec.$schema.includes('vega-lite') && JSON.stringify(spec).includes('"values"'), 'the Vega-Lite spec is stored with its data');
+  assert.ok(
+    spec.$schema.includes('vega-lite') && JSON.stringify(spec).includes('"values"'),
+    'the Vega-Lite spec is stored with its data',
+  );
 });
 
 test('cancel: the running segments write a final checkpoint, then the run ends cancelled', async () => {
-  const { experiment, params } = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000', 'segmentSteps=2000000000']);
+  const { experiment, params } = planRun('fig7', 'default', [
+    'steps=2000000000',
+    'checkpointEvery=1000000000',
+    'segmentSteps=2000000000',
+  ]);
   const runId = `wf-${randomUUID()}`;
   const handle: WorkflowHandle = await startRun(env.client, config, experiment, 'default', params, 1, runId);
   const deadline = Date.now() + 30_000;
-  while (!(events.filter((e) => e.event === 'resume' && e.runId === runId).length === 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!(events.filter((e) => e.event === 'resume' && e.runId === runId).length === 2) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 500));
   await handle.cancel();
-  await assert.rejects(handle.result(), (e: Error) => e instanceof WorkflowFailedError && e.cause instanceof CancelledFailure);
+  await assert.rejects(
+    handle.result(),
+    (e: Error) => e instanceof WorkflowFailedError && e.cause instanceof CancelledFailure,
+  );
   const checkpoints = new CheckpointStore(store);
   for (const variant of ['gd', 'noisy']) {
     const logged = events.find((e) => e.event === 'cancelled' && e.runId === runId && e.variant === variant);
     assert.ok(logged, `${variant} segment saw the cancellation`);
     const latest = await checkpoints.loadLatest(keys.checkpoints(runId, variant));
-    assert.ok(latest && latest.manifest.step === logged.step && latest.manifest.step > 0, `${variant} committed its final step`);
+    assert.ok(
+      latest && latest.manifest.step === logged.step && latest.manifest.step > 0,
+      `${variant} committed its final step`,
+    );
   }
   assert.equal((await handle.describe()).status.name, 'CANCELLED');
 });
@@ -93,7 +121,12 @@ test('cancel: the running segments write a final checkpoint, then the run ends c
 const fixtures = path.join(ROOT, 'test', 'fixtures');
 const recorded = JSON.parse(readFileSync(path.join(fixtures, 'histories.json'), 'utf8')) as Record<string, string>;
 test('every recorded history is listed with its workflow id', () => {
-  assert.deepEqual(Object.keys(recorded).sort(), readdirSync(fixtures).filter((f) => f.endsWith('-history.json')).sort());
+  assert.deepEqual(
+    Object.keys(recorded).sort(),
+    readdirSync(fixtures)
+      .filter((f) => f.endsWith('-history.json'))
+      .sort(),
+  );
 });
 for (const [file, workflowId] of Object.entries(recorded)) {
   test(`replay: the recorded ${file} still replays against the current workflow code`, async () => {

@@ -15,7 +15,13 @@ export function activityProxies(input: RunInput, summary?: string) {
     heartbeatTimeout: input.timeouts.heartbeatMs,
     startToCloseTimeout: input.timeouts.activityStartToCloseMs,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: 1000, backoffCoefficient: 2, maximumInterval: 30_000, maximumAttempts: 20, nonRetryableErrorTypes: [...NON_RETRYABLE] },
+    retry: {
+      initialInterval: 1000,
+      backoffCoefficient: 2,
+      maximumInterval: 30_000,
+      maximumAttempts: 20,
+      nonRetryableErrorTypes: [...NON_RETRYABLE],
+    },
     // The line the Web UI shows for the activity ("project iteration 1200, seed 4").
     ...(summary ? { summary } : {}),
   };

@@ -29,7 +29,13 @@ export async function fig7Workflow(given: RunInput): Promise<RunResult> {
       // A preempted segment returns early; the loop schedules the rest, on any worker.
       const untilStep = Math.min(params.steps, (Math.floor(step / params.segmentSteps) + 1) * params.segmentSteps);
       const summary = `${variant} trajectory, steps ${step} → ${untilStep}`;
-      const r = await activityProxies(input, summary).cpu.advanceToyTrajectory({ runId: input.runId, variant, params, seed: input.seed, untilStep });
+      const r = await activityProxies(input, summary).cpu.advanceToyTrajectory({
+        runId: input.runId,
+        variant,
+        params,
+        seed: input.seed,
+        untilStep,
+      });
       step = r.step;
       progress[variant] = { step, of: params.steps };
       showProgress(progress);
@@ -37,5 +43,13 @@ export async function fig7Workflow(given: RunInput): Promise<RunResult> {
   };
   await Promise.all((['gd', 'noisy'] as const).map(runTrajectory));
   markStage('summary');
-  return markDone(await cpu.summarizeFig7({ runId: input.runId, experiment: input.experiment, preset: input.preset, params, seed: input.seed }));
+  return markDone(
+    await cpu.summarizeFig7({
+      runId: input.runId,
+      experiment: input.experiment,
+      preset: input.preset,
+      params,
+      seed: input.seed,
+    }),
+  );
 }

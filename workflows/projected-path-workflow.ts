@@ -2,7 +2,14 @@ import { continueAsNew, executeChild, setHandler, workflowInfo } from '@temporal
 import { activityProxies } from './activity-options';
 import type { Minimum, TraceEstimate } from '../activities/pipeline/path-stages';
 import {
-  addInto, MAX_LISTED, zeroCompute, zeroCounts, type PathCountsTotal, type PathRow, type SeedPathStats, type StageComputeMs,
+  addInto,
+  MAX_LISTED,
+  zeroCompute,
+  zeroCounts,
+  type PathCountsTotal,
+  type PathRow,
+  type SeedPathStats,
+  type StageComputeMs,
 } from '../activities/pipeline/path-rows';
 import type { StateRef } from '../activities/pipeline/workspace';
 import type { PipelineParams } from '../src/experiments/projected-path/definition';
@@ -25,12 +32,14 @@ const activities = activityProxies;
 async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(WINDOW, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!, i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(WINDOW, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await f(items[i]!, i);
+      }
+    }),
+  );
   return out;
 }
 
@@ -90,7 +99,9 @@ export async function projectedPathWorkflow(given: RunInput): Promise<RunResult>
     const workflowId = `${workflowInfo().workflowId}/seed/${seed}`;
     childIds.push(workflowId);
     const r = await executeChild(seedPathWorkflow, {
-      workflowId, taskQueue: input.taskQueues.cpu, args: [{ run: input, seed }],
+      workflowId,
+      taskQueue: input.taskQueues.cpu,
+      args: [{ run: input, seed }],
       staticSummary: `${input.experiment} seed ${seed}: train, project each epoch pair, trace`,
     });
     done++;
@@ -100,12 +111,24 @@ export async function projectedPathWorkflow(given: RunInput): Promise<RunResult>
   });
   const counts = zeroCounts();
   const computeMs = zeroCompute();
-  for (const r of perSeed) { addInto(counts, r.counts); addInto(computeMs, r.computeMs); }
+  for (const r of perSeed) {
+    addInto(counts, r.counts);
+    addInto(computeMs, r.computeMs);
+  }
   markStage('summary');
-  return markDone(await activities(input, 'summary, claims and report').cpu.summarizeProjectedPath({
-    runId: input.runId, experiment: input.experiment, preset: input.preset, params: p, seed: input.seed,
-    counts, computeMs, wallMs: Date.now() - started, seeds: perSeed.map((r) => r.stats),
-  }));
+  return markDone(
+    await activities(input, 'summary, claims and report').cpu.summarizeProjectedPath({
+      runId: input.runId,
+      experiment: input.experiment,
+      preset: input.preset,
+      params: p,
+      seed: input.seed,
+      counts,
+      computeMs,
+      wallMs: Date.now() - started,
+      seeds: perSeed.map((r) => r.stats),
+    }),
+  );
 }
 
 /**
@@ -124,7 +147,12 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   let start = input.start ?? null;
   if (parts.badStart && !start) {
     progress['bad minimum'] = { step: 0, of: 1 };
-    const r = await activities(run, `bad minimum, seed ${seed}`).gpu.prepareStart({ runId: run.runId, seed, parts, noCache });
+    const r = await activities(run, `bad minimum, seed ${seed}`).gpu.prepareStart({
+      runId: run.runId,
+      seed,
+      parts,
+      noCache,
+    });
     start = r.value.minimum;
     progress['bad minimum'] = { step: 1, of: 1 };
   }
@@ -132,12 +160,22 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
     const untilEpoch = Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT);
     const r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
-      runId: run.runId, seed, parts, noCache, checkpointEvery: p.checkpointEvery, start,
-      untilEpoch, knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+      runId: run.runId,
+      seed,
+      parts,
+      noCache,
+      checkpointEvery: p.checkpointEvery,
+      start,
+      untilEpoch,
+      knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
     });
     t = {
-      epoch: r.epoch, stepsPerEpoch: r.stepsPerEpoch, epochs: [...(t?.epochs ?? []), ...r.epochs],
-      trainSteps: (t?.trainSteps ?? 0) + r.trainSteps, computeMs: (t?.computeMs ?? 0) + r.computeMs, backend: r.backend,
+      epoch: r.epoch,
+      stepsPerEpoch: r.stepsPerEpoch,
+      epochs: [...(t?.epochs ?? []), ...r.epochs],
+      trainSteps: (t?.trainSteps ?? 0) + r.trainSteps,
+      computeMs: (t?.computeMs ?? 0) + r.computeMs,
+      backend: r.backend,
     };
     progress['training (epochs)']!.step = t.epoch;
     showProgress(progress, `seed ${seed}`);
@@ -147,8 +185,16 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
   const backends = new Set([trained.backend]);
   const stats: SeedPathStats = {
-    seed, points: 0, maxDepth: 0, connectedPairs: 0, unconnectedPairs: 0, unconnectedAfterSettle: 0, pairsAfterSettle: 0,
-    unconnected: [], unreached: 0, backends: [],
+    seed,
+    points: 0,
+    maxDepth: 0,
+    connectedPairs: 0,
+    unconnectedPairs: 0,
+    unconnectedAfterSettle: 0,
+    pairsAfterSettle: 0,
+    unconnected: [],
+    unreached: 0,
+    backends: [],
   };
   const settled = p.settleEpochs * trained.stepsPerEpoch;
 
@@ -157,7 +203,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const segments = await windowed(pairs, async ([a, b]) => {
     const r = await executeChild(pathSegmentWorkflow, {
       workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
-      taskQueue: run.taskQueues.cpu, args: [{ run, seed, a, b, backend: trained.backend }],
+      taskQueue: run.taskQueues.cpu,
+      args: [{ run, seed, a, b, backend: trained.backend }],
       staticSummary: `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`,
     });
     projected.step++;
@@ -184,12 +231,21 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = { step: 0, of: chunks.length });
   const traced = await windowed(chunks, async (chunk) => {
     const r = await executeChild(pathTraceWorkflow, {
-      workflowId: `${workflowInfo().workflowId}/trace/${chunk}`, taskQueue: run.taskQueues.cpu,
+      workflowId: `${workflowInfo().workflowId}/trace/${chunk}`,
+      taskQueue: run.taskQueues.cpu,
       staticSummary: `seed ${seed}: Hessian trace at path points ${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
-      args: [{
-        run, seed, chunk, offset: chunk * TRACE_CHUNK, total: points.length, stepsPerEpoch: trained.stepsPerEpoch,
-        backend: trained.backend, points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK),
-      }],
+      args: [
+        {
+          run,
+          seed,
+          chunk,
+          offset: chunk * TRACE_CHUNK,
+          total: points.length,
+          stepsPerEpoch: trained.stepsPerEpoch,
+          backend: trained.backend,
+          points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK),
+        },
+      ],
     });
     tracing.step++;
     showProgress(progress, `seed ${seed}`);
@@ -218,18 +274,25 @@ export interface PathTraceInput {
 }
 
 /** Trace estimates for one chunk of a seed's path (cached ones looked up in one call); the rows go to S3. */
-export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
+export async function pathTraceWorkflow(
+  input: PathTraceInput,
+): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
   const { run, seed } = input;
   const p = run.params as unknown as PipelineParams;
   const parts = pipelineParts(p);
   const { cpu } = activities(run);
-  const wanted = input.points.map((_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1);
+  const wanted = input.points.map(
+    (_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1,
+  );
   const minima = input.points.filter((_, i) => wanted[i]).map((pt) => pt.minimum.minimum);
   const cached = run.noCache ? [] : await cpu.lookupTraces({ parts, backend: input.backend, minima, probeSeed: seed });
   const cachedAt = new Map<number, TraceEstimate | null>();
   let j = 0;
-  input.points.forEach((_, i) => { if (wanted[i]) cachedAt.set(i, cached[j++] ?? null); });
-  let cacheHits = 0, computeMs = 0;
+  input.points.forEach((_, i) => {
+    if (wanted[i]) cachedAt.set(i, cached[j++] ?? null);
+  });
+  let cacheHits = 0,
+    computeMs = 0;
   const backends = new Set<string>();
   if (cached.some((c) => c)) backends.add(input.backend);
   const rows = await windowed(input.points, async (pt, i): Promise<PathRow> => {
@@ -238,9 +301,15 @@ export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheH
       estimate = cachedAt.get(i) ?? null;
       if (estimate) cacheHits++;
       else {
-        for (;;) { // a stopping worker hands the estimate back; ask again, no retry spent
+        for (;;) {
+          // a stopping worker hands the estimate back; ask again, no retry spent
           const summary = `trace at iteration ${pt.iteration}, seed ${seed}`;
-          const t = await activities(run, summary).gpu.estimateTrace({ parts, minimum: pt.minimum.minimum, probeSeed: seed, noCache: run.noCache ?? false });
+          const t = await activities(run, summary).gpu.estimateTrace({
+            parts,
+            minimum: pt.minimum.minimum,
+            probeSeed: seed,
+            noCache: run.noCache ?? false,
+          });
           computeMs += t.computeMs;
           if ('preempted' in t) continue;
           if (t.cacheHit) cacheHits++;
@@ -251,8 +320,14 @@ export async function pathTraceWorkflow(input: PathTraceInput): Promise<{ cacheH
       }
     }
     return {
-      seed, iteration: pt.iteration, epoch: pt.iteration / input.stepsPerEpoch, trainLoss: pt.minimum.trainLoss, valLoss: pt.minimum.valLoss,
-      trace: estimate?.trace ?? null, traceStderr: estimate?.stderr ?? null, depth: pt.depth,
+      seed,
+      iteration: pt.iteration,
+      epoch: pt.iteration / input.stepsPerEpoch,
+      trainLoss: pt.minimum.trainLoss,
+      valLoss: pt.minimum.valLoss,
+      trace: estimate?.trace ?? null,
+      traceStderr: estimate?.stderr ?? null,
+      depth: pt.depth,
     };
   });
   await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
@@ -302,7 +377,13 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
   const oracle: PathOracle<StateRef, Minimum> = {
     async replay(from, to) {
       const r = await activities(run, `replay seed ${seed} from iteration ${from.iteration} to ${to}`).gpu.replayState({
-        runId: run.runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: p.checkpointEvery, noCache,
+        runId: run.runId,
+        seed,
+        parts,
+        from: from.state,
+        toIteration: to,
+        checkpointEvery: p.checkpointEvery,
+        noCache,
       });
       computeMs.replay += r.computeMs;
       return note(r);
@@ -310,20 +391,41 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
     async project(state) {
       // A stopping worker hands a projection back half done (checkpointed); ask again, no retry spent.
       for (;;) {
-        const r = await activities(run, `project iteration ${state.iteration}, seed ${seed}`).gpu.projectState({ runId: run.runId, parts, state, noCache });
+        const r = await activities(run, `project iteration ${state.iteration}, seed ${seed}`).gpu.projectState({
+          runId: run.runId,
+          parts,
+          state,
+          noCache,
+        });
         computeMs.project += r.computeMs;
         if (!('preempted' in r)) return note(r);
       }
     },
     async connected(a, b) {
-      const r = await activities(run, `line check ${a.minimum.iteration} → ${b.minimum.iteration}, seed ${seed}`).gpu.checkConnected({ parts, a: a.minimum, b: b.minimum, noCache });
+      const r = await activities(
+        run,
+        `line check ${a.minimum.iteration} → ${b.minimum.iteration}, seed ${seed}`,
+      ).gpu.checkConnected({ parts, a: a.minimum, b: b.minimum, noCache });
       computeMs.line += r.computeMs;
       return note(r);
     },
   };
-  const { path, counts } = await projectedPath(oracle, [{ iteration: a.iteration, state: a }, { iteration: b.iteration, state: b }], { window: WINDOW });
+  const { path, counts } = await projectedPath(
+    oracle,
+    [
+      { iteration: a.iteration, state: a },
+      { iteration: b.iteration, state: b },
+    ],
+    { window: WINDOW },
+  );
   const answer = { points: path, counts, backends: [...backends].sort() };
   await cpu.storeSegment({ parts, backend: input.backend, seed, a, b, answer });
   const { projections, replays, lineChecks } = counts;
-  return { points: path, counts: { trainSteps: 0, projections, replays, lineChecks, cacheHits }, path: counts, computeMs, backends: answer.backends };
+  return {
+    points: path,
+    counts: { trainSteps: 0, projections, replays, lineChecks, cacheHits },
+    path: counts,
+    computeMs,
+    backends: answer.backends,
+  };
 }

@@ -17,26 +17,38 @@ export const SA = {
 } as const;
 
 /** Each attribute's name and its type as the Temporal CLI spells it. */
-export const SEARCH_ATTRIBUTE_TYPES: ReadonlyArray<[string, 'Keyword' | 'Int']> = Object.values(SA)
-  .map((k) => [k.name, k.type === SearchAttributeType.INT ? 'Int' : 'Keyword']);
+export const SEARCH_ATTRIBUTE_TYPES: ReadonlyArray<[string, 'Keyword' | 'Int']> = Object.values(SA).map((k) => [
+  k.name,
+  k.type === SearchAttributeType.INT ? 'Int' : 'Keyword',
+]);
 
 /** The command that registers them on a cluster's namespace. */
 export function registerCommand(namespace: string): string {
-  return `temporal operator search-attribute create --namespace ${namespace} `
-    + SEARCH_ATTRIBUTE_TYPES.map(([name, type]) => `--name ${name} --type ${type}`).join(' ');
+  return (
+    `temporal operator search-attribute create --namespace ${namespace} ` +
+    SEARCH_ATTRIBUTE_TYPES.map(([name, type]) => `--name ${name} --type ${type}`).join(' ')
+  );
 }
 
 /** What a run carries from its start: the attributes known before any worker runs it. */
 export function startAttributes(input: RunInput, codeVersion: string): SearchAttributePair[] {
   return [
-    { key: SA.experiment, value: input.experiment }, { key: SA.preset, value: input.preset }, { key: SA.seed, value: input.seed },
-    { key: SA.stage, value: 'queued' }, { key: SA.codeVersion, value: codeVersion },
+    { key: SA.experiment, value: input.experiment },
+    { key: SA.preset, value: input.preset },
+    { key: SA.seed, value: input.seed },
+    { key: SA.stage, value: 'queued' },
+    { key: SA.codeVersion, value: codeVersion },
   ];
 }
 
 /** A run's one-line summary and its details (Temporal markdown) for the Web UI. */
-export function runSummary(input: RunInput, where: { bucket: string; prefix: string }): { staticSummary: string; staticDetails: string } {
-  const params = Object.entries(input.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+export function runSummary(
+  input: RunInput,
+  where: { bucket: string; prefix: string },
+): { staticSummary: string; staticDetails: string } {
+  const params = Object.entries(input.params)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(', ');
   return {
     staticSummary: `${input.experiment} · preset ${input.preset} · seed ${input.seed}${input.noCache ? ' · no cache' : ''}`,
     staticDetails: [

@@ -21,7 +21,10 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
   const started = Date.now();
   const noCache = input.noCache ?? false;
   markStage('planning');
-  const units = await activityProxies(input, `plan ${input.experiment}`).cpu.planStudy({ experiment: input.experiment, params: input.params as never });
+  const units = await activityProxies(input, `plan ${input.experiment}`).cpu.planStudy({
+    experiment: input.experiment,
+    params: input.params as never,
+  });
   const progress: Progress = Object.fromEntries(units.map((u) => [`unit ${u.id}`, { step: 0, of: u.steps }]));
   setHandler(progressQuery, () => progress);
   const unitBackends: Record<string, string> = {};
@@ -35,7 +38,17 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
     const run = async (unit: UnitSpec): Promise<void> => {
       for (;;) {
         const at = progress[`unit ${unit.id}`]!.step;
-        const r = await activityProxies(input, `unit ${unit.id} from step ${at} of ${unit.steps}`)[unit.queue].advanceUnit({ runId: input.runId, experiment: input.experiment, params: input.params as never, seed: input.seed, unit, upstream, noCache });
+        const r = await activityProxies(input, `unit ${unit.id} from step ${at} of ${unit.steps}`)[
+          unit.queue
+        ].advanceUnit({
+          runId: input.runId,
+          experiment: input.experiment,
+          params: input.params as never,
+          seed: input.seed,
+          unit,
+          upstream,
+          noCache,
+        });
         computeMs += r.computeMs;
         if (Object.keys(unitBackends).length === 0) markBackend(r.backend);
         unitBackends[unit.id] = r.backend;
@@ -44,13 +57,25 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
         if (r.done) return;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(WINDOW, now.length) }, async () => {
-      while (next < now.length) await run(now[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(WINDOW, now.length) }, async () => {
+        while (next < now.length) await run(now[next++]!);
+      }),
+    );
   }
   markStage('summary');
-  return markDone(await queues.cpu.summarizeStudy({
-    runId: input.runId, experiment: input.experiment, preset: input.preset, params: input.params as never, seed: input.seed,
-    units, unitBackends, wallMs: Date.now() - started, computeMs, noCache,
-  }));
+  return markDone(
+    await queues.cpu.summarizeStudy({
+      runId: input.runId,
+      experiment: input.experiment,
+      preset: input.preset,
+      params: input.params as never,
+      seed: input.seed,
+      units,
+      unitBackends,
+      wallMs: Date.now() - started,
+      computeMs,
+      noCache,
+    }),
+  );
 }

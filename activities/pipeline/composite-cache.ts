@@ -29,19 +29,32 @@ export function makeCompositeCache(deps: ActivityDeps) {
     stageKeyInputs('segment', i.parts, segmentInputs(i.seed, i.a, i.b), deps.codeVersion, i.backend);
   return {
     /** The cached bisection between `a` and `b`, or null. */
-    async lookupSegment(input: CompositeInput & { seed: number; a: StateRef; b: StateRef }): Promise<SegmentAnswer | null> {
+    async lookupSegment(
+      input: CompositeInput & { seed: number; a: StateRef; b: StateRef },
+    ): Promise<SegmentAnswer | null> {
       return (await readCached<SegmentAnswer>(deps.store, 'segment', segmentKey(input))) ?? null;
     },
 
-    async storeSegment(input: CompositeInput & { seed: number; a: StateRef; b: StateRef; answer: SegmentAnswer }): Promise<void> {
+    async storeSegment(
+      input: CompositeInput & { seed: number; a: StateRef; b: StateRef; answer: SegmentAnswer },
+    ): Promise<void> {
       await writeCached(deps.store, 'segment', segmentKey(input), input.answer);
     },
 
     /** Cached trace estimates for many minima at once (null where not cached), in order. */
-    async lookupTraces(input: CompositeInput & { minima: StateRef[]; probeSeed: number }): Promise<Array<TraceEstimate | null>> {
-      return Promise.all(input.minima.map(async (m) => (await readCached<TraceEstimate>(
-        deps.store, 'trace', stageKeyInputs('trace', input.parts, traceInputs(m, input.probeSeed), deps.codeVersion, input.backend),
-      )) ?? null));
+    async lookupTraces(
+      input: CompositeInput & { minima: StateRef[]; probeSeed: number },
+    ): Promise<Array<TraceEstimate | null>> {
+      return Promise.all(
+        input.minima.map(
+          async (m) =>
+            (await readCached<TraceEstimate>(
+              deps.store,
+              'trace',
+              stageKeyInputs('trace', input.parts, traceInputs(m, input.probeSeed), deps.codeVersion, input.backend),
+            )) ?? null,
+        ),
+      );
     },
   };
 }

@@ -57,7 +57,13 @@ export interface StageComputeMs {
   trace: number;
 }
 
-export const zeroCounts = (): PathCountsTotal => ({ trainSteps: 0, projections: 0, replays: 0, lineChecks: 0, cacheHits: 0 });
+export const zeroCounts = (): PathCountsTotal => ({
+  trainSteps: 0,
+  projections: 0,
+  replays: 0,
+  lineChecks: 0,
+  cacheHits: 0,
+});
 export const zeroCompute = (): StageComputeMs => ({ train: 0, project: 0, replay: 0, line: 0, trace: 0 });
 
 /** Add `b` into `a` field by field (counts and stage times alike). */
@@ -71,18 +77,30 @@ export function addInto<T extends object>(a: T, b: T): T {
  * 10 seeds × ~4000 points, far over Temporal's 2 MB payload limit.
  */
 export const pathRowsPrefix = (runId: string): string => `runs/${runId}/path/`;
-export const pathRowsKey = (runId: string, seed: number, chunk: number): string => `${pathRowsPrefix(runId)}seed-${seed}/${String(chunk).padStart(6, '0')}.json`;
+export const pathRowsKey = (runId: string, seed: number, chunk: number): string =>
+  `${pathRowsPrefix(runId)}seed-${seed}/${String(chunk).padStart(6, '0')}.json`;
 
 /** Every row of a run, ordered by seed then iteration. */
 export async function readPathRows(store: ObjectStore, runId: string): Promise<PathRow[]> {
   const keys = (await store.list(pathRowsPrefix(runId))).filter((k) => k.endsWith('.json')).sort();
-  const chunks = await Promise.all(keys.map(async (k) => JSON.parse(Buffer.from(await store.get(k)).toString('utf8')) as PathRow[]));
+  const chunks = await Promise.all(
+    keys.map(async (k) => JSON.parse(Buffer.from(await store.get(k)).toString('utf8')) as PathRow[]),
+  );
   return chunks.flat().sort((a, b) => a.seed - b.seed || a.iteration - b.iteration);
 }
 
 export function makeStorePathRows(deps: ActivityDeps) {
   /** Store one chunk of a seed's path (idempotent: a retry writes the same object). */
-  return async function storePathRows(input: { runId: string; seed: number; chunk: number; rows: PathRow[] }): Promise<void> {
-    await deps.store.put(pathRowsKey(input.runId, input.seed, input.chunk), Buffer.from(JSON.stringify(input.rows)), 'application/json');
+  return async function storePathRows(input: {
+    runId: string;
+    seed: number;
+    chunk: number;
+    rows: PathRow[];
+  }): Promise<void> {
+    await deps.store.put(
+      pathRowsKey(input.runId, input.seed, input.chunk),
+      Buffer.from(JSON.stringify(input.rows)),
+      'application/json',
+    );
   };
 }

@@ -39,17 +39,35 @@ export function makeSummarizeProjectedPath(deps: ActivityDeps) {
     const perSeed = input.seeds.map((s) => ({ ...s, traceSlope: slopes.get(s.seed) ?? null }));
     const experiment = findExperiment(input.experiment);
     const base = {
-      runId, experiment: input.experiment, preset: input.preset, status: 'completed' as const, params: params as unknown as Record<string, unknown>,
-      seed: input.seed, backends: [...new Set(input.seeds.flatMap((s) => s.backends))].sort(), claims,
-      substitutions: experiment.substitutions?.(params as never) ?? [], codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
-      summary: { perSeed, traceByEpoch: byEpoch, points: rows.length, time: timeSummary(input.wallMs, input.computeMs) },
+      runId,
+      experiment: input.experiment,
+      preset: input.preset,
+      status: 'completed' as const,
+      params: params as unknown as Record<string, unknown>,
+      seed: input.seed,
+      backends: [...new Set(input.seeds.flatMap((s) => s.backends))].sort(),
+      claims,
+      substitutions: experiment.substitutions?.(params as never) ?? [],
+      codeVersion: deps.codeVersion,
+      finishedAt: new Date().toISOString(),
+      summary: {
+        perSeed,
+        traceByEpoch: byEpoch,
+        points: rows.length,
+        time: timeSummary(input.wallMs, input.computeMs),
+      },
     };
     const figures = pathFigures(params, rows, byEpoch);
     // fig3 is about the trace: its figure first.
     if (input.experiment === 'fig3') figures.reverse();
-    const result = await writeRunArtifacts(deps, base, experiment.title, figures, [
-      { name: 'path.json', body: JSON.stringify(rows), contentType: 'application/json' },
-    ], { path: rows, counts: input.counts });
+    const result = await writeRunArtifacts(
+      deps,
+      base,
+      experiment.title,
+      figures,
+      [{ name: 'path.json', body: JSON.stringify(rows), contentType: 'application/json' }],
+      { path: rows, counts: input.counts },
+    );
     return { ...result, counts: input.counts };
   };
 }
@@ -60,28 +78,50 @@ function pathFigures(p: PipelineParams, rows: PathRow[], byEpoch: ReturnType<typ
     { epoch: r.epoch, loss: r.trainLoss, curve: `train, seed ${r.seed}` },
     { epoch: r.epoch, loss: r.valLoss, curve: `validation, seed ${r.seed}` },
   ]);
-  const trace = byEpoch.map((e) => ({ epoch: e.epoch, trace: e.mean, lo: e.std === null ? e.mean : e.mean - e.std, hi: e.std === null ? e.mean : e.mean + e.std }));
+  const trace = byEpoch.map((e) => ({
+    epoch: e.epoch,
+    trace: e.mean,
+    lo: e.std === null ? e.mean : e.mean - e.std,
+    hi: e.std === null ? e.mean : e.mean + e.std,
+  }));
   return [
     lineFigure({
-      id: 'losses-along-path', title: `Training and validation loss along the projected paths (fig. 1; ${p.model}, ${p.dataset})`,
+      id: 'losses-along-path',
+      title: `Training and validation loss along the projected paths (fig. 1; ${p.model}, ${p.dataset})`,
       caption: `Every projected point of every seed; dashed: the threshold ${p.threshold} below which a point is a minimum (projections stop below ${p.threshold} − ${p.margin}).`,
-      data: losses, x: { field: 'epoch', title: 'epoch' }, y: { field: 'loss', title: 'loss' }, series: 'curve',
+      data: losses,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'loss', title: 'loss' },
+      series: 'curve',
       rules: [{ y: p.threshold, label: `threshold ${p.threshold}` }],
     }),
     lineFigure({
-      id: 'trace-along-path', title: `Hessian trace along the projected paths (fig. 3; ${p.seeds} seeds)`,
-      caption: 'Each seed averaged within an epoch first, then the mean over seeds; the band is ± one standard deviation over seeds.',
-      data: trace, x: { field: 'epoch', title: 'epoch' }, y: { field: 'trace', title: 'Hessian trace' }, band: { lo: 'lo', hi: 'hi' }, points: true,
+      id: 'trace-along-path',
+      title: `Hessian trace along the projected paths (fig. 3; ${p.seeds} seeds)`,
+      caption:
+        'Each seed averaged within an epoch first, then the mean over seeds; the band is ± one standard deviation over seeds.',
+      data: trace,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'trace', title: 'Hessian trace' },
+      band: { lo: 'lo', hi: 'hi' },
+      points: true,
     }),
   ];
 }
 
 /** Wall time of the run and seconds of numerics per stage (summed over workers, so it can exceed wall time). */
-function timeSummary(wallMs: number, computeMs: StageComputeMs): { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<keyof StageComputeMs, number> } {
+function timeSummary(
+  wallMs: number,
+  computeMs: StageComputeMs,
+): { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<keyof StageComputeMs, number> } {
   const s = (ms: number): number => Math.round(ms) / 1000;
   const total = Object.values(computeMs).reduce((a, b) => a + b, 0);
   return {
-    wallSeconds: s(wallMs), computeSeconds: s(total),
-    computeSecondsByStage: Object.fromEntries(Object.entries(computeMs).map(([k, v]) => [k, s(v)])) as Record<keyof StageComputeMs, number>,
+    wallSeconds: s(wallMs),
+    computeSeconds: s(total),
+    computeSecondsByStage: Object.fromEntries(Object.entries(computeMs).map(([k, v]) => [k, s(v)])) as Record<
+      keyof StageComputeMs,
+      number
+    >,
   };
 }

@@ -47,7 +47,11 @@ type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
  * content key of the trajectory: a re-run, or a longer run of the same trajectory, resumes from
  * what is committed there. `--no-cache` trains afresh under the run's own prefix.
  */
-export function trainRoot(input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean; start?: StateRef | null }, codeVersion: string, backend: string): string {
+export function trainRoot(
+  input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean; start?: StateRef | null },
+  codeVersion: string,
+  backend: string,
+): string {
   const inputs = { seed: input.seed, ...(input.start ? { start: input.start.sha256 } : {}) };
   return input.noCache
     ? `runs/${input.runId}/seed-${input.seed}/train/`
@@ -61,22 +65,37 @@ export function trainRoot(input: { runId: string; seed: number; parts: PipelineP
  * committed it reads manifests only: no data, no model, no numerics.
  */
 export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
-  const readManifest = async (key: string): Promise<CheckpointManifest> => JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
+  const readManifest = async (key: string): Promise<CheckpointManifest> =>
+    JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
 
   /** Epoch-boundary states in (known, until], from their manifests. */
   async function epochRefs(committed: Committed, spe: number, known: number, until: number): Promise<StateRef[]> {
     const wanted = committed.filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
-    const refs = await Promise.all(wanted.map(async (c) => ({ key: c.manifestKey, sha256: (await readManifest(c.manifestKey)).data.sha256, iteration: c.step })));
+    const refs = await Promise.all(
+      wanted.map(async (c) => ({
+        key: c.manifestKey,
+        sha256: (await readManifest(c.manifestKey)).data.sha256,
+        iteration: c.step,
+      })),
+    );
     return refs.sort((a, b) => a.iteration - b.iteration);
   }
 
   /** The committed progress of a trajectory, if its newest manifest says how long an epoch is. */
-  async function committedProgress(committed: Committed, runId: string): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
+  async function committedProgress(
+    committed: Committed,
+    runId: string,
+  ): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
     const newest = committed[0];
     if (!newest) return undefined;
     const manifest = await readManifest(newest.manifestKey).catch((err: Error) => {
       // A bad manifest: the slow path below loads the newest good checkpoint instead.
-      deps.log({ event: 'checkpoint-skipped', runId, manifestKey: newest.manifestKey, reason: `unreadable manifest: ${err.message}` });
+      deps.log({
+        event: 'checkpoint-skipped',
+        runId,
+        manifestKey: newest.manifestKey,
+        reason: `unreadable manifest: ${err.message}`,
+      });
       return undefined;
     });
     const spe = manifest?.meta?.stepsPerEpoch;
@@ -93,16 +112,42 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
     if (done && done.step >= input.untilEpoch * done.stepsPerEpoch) {
       const until = input.untilEpoch * done.stepsPerEpoch;
       deps.log({ event: 'train-cached', runId, seed, root, step: until });
-      return { root, epoch: input.untilEpoch, stepsPerEpoch: done.stepsPerEpoch, trainSteps: 0, resumedFrom: until, preempted: false, computeMs: 0, epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until), backend };
+      return {
+        root,
+        epoch: input.untilEpoch,
+        stepsPerEpoch: done.stepsPerEpoch,
+        trainSteps: 0,
+        resumedFrom: until,
+        preempted: false,
+        computeMs: 0,
+        epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until),
+        backend,
+      };
     }
 
     const trainer = await ws.trainer(parts, seed);
     const spe = trainer.stepsPerEpoch;
     const until = input.untilEpoch * spe;
-    const latest = await ws.checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }), until);
-    const fresh = async () => input.start ? { ...(await ws.loadState(input.start)), step: 0, velocity: null } : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
+    const latest = await ws.checkpoints.loadLatest(
+      root,
+      (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }),
+      until,
+    );
+    const fresh = async () =>
+      input.start
+        ? { ...(await ws.loadState(input.start)), step: 0, velocity: null }
+        : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
     let state = latest ? tensorsToState(latest.tensors) : await fresh();
-    const meta = { runId, seed, parts, stepsPerEpoch: spe, backend, codeVersion: deps.codeVersion, config: publicConfig(deps.config), rng: { algorithm: 'philox4x32-10', seed } };
+    const meta = {
+      runId,
+      seed,
+      parts,
+      stepsPerEpoch: spe,
+      backend,
+      codeVersion: deps.codeVersion,
+      config: publicConfig(deps.config),
+      rng: { algorithm: 'philox4x32-10', seed },
+    };
     if (!latest) await ws.saveState(root, state, meta);
     const resumedFrom = state.step;
     deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });
@@ -139,6 +184,16 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       }
     }
     const epochs = await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, state.step);
-    return { root, epoch: Math.floor(state.step / spe), stepsPerEpoch: spe, trainSteps: state.step - resumedFrom, resumedFrom, preempted, computeMs, epochs, backend };
+    return {
+      root,
+      epoch: Math.floor(state.step / spe),
+      stepsPerEpoch: spe,
+      trainSteps: state.step - resumedFrom,
+      resumedFrom,
+      preempted,
+      computeMs,
+      epochs,
+      backend,
+    };
   };
 }

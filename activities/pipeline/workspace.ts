@@ -34,7 +34,10 @@ export class PipelineWorkspace {
   private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
   readonly checkpoints: CheckpointStore;
 
-  constructor(readonly store: ObjectStore, readonly config: ReproConfig) {
+  constructor(
+    readonly store: ObjectStore,
+    readonly config: ReproConfig,
+  ) {
     this.checkpoints = new CheckpointStore(store);
   }
 
@@ -47,9 +50,10 @@ export class PipelineWorkspace {
     let d = this.data.get(id);
     if (!d) {
       d = (async () => {
-        const [train, test] = p.dataset === 'mnist'
-          ? [loadMnist('train'), loadMnist('test')]
-          : [await this.cifar(p.dataset, 'train'), await this.cifar(p.dataset, 'test')];
+        const [train, test] =
+          p.dataset === 'mnist'
+            ? [loadMnist('train'), loadMnist('test')]
+            : [await this.cifar(p.dataset, 'train'), await this.cifar(p.dataset, 'test')];
         const shape = this.model(p.model).inputShape;
         // The subsets are fixed by the data seed 0: every seed of a run trains on the same data.
         return {
@@ -76,9 +80,17 @@ export class PipelineWorkspace {
   async corruptSet(p: PipelineParts['objective'], n: number): Promise<Dataset> {
     const all = p.dataset === 'mnist' ? loadMnist('train') : await this.cifar(p.dataset, 'train');
     const clean = p.samples || all.y.length - n;
-    if (clean + n > all.y.length) throw ApplicationFailure.nonRetryable(`${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`, 'ParamError');
+    if (clean + n > all.y.length)
+      throw ApplicationFailure.nonRetryable(
+        `${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`,
+        'ParamError',
+      );
     const drawn = subset(all, clean + n, 0);
-    const b = select(drawn, Int32Array.from({ length: n }, (_, i) => clean + i), `${drawn.name}/corrupt`);
+    const b = select(
+      drawn,
+      Int32Array.from({ length: n }, (_, i) => clean + i),
+      `${drawn.name}/corrupt`,
+    );
     return fitToModel(shuffleLabels(b, 1), this.model(p.model).inputShape);
   }
 
@@ -103,11 +115,17 @@ export class PipelineWorkspace {
         const out: Objective['batches'] = [];
         for (let at = 0; at < d.y.length; at += 1000) {
           const m = Math.min(1000, d.y.length - at);
-          out.push({ x: tf.keep(tf.tensor(d.x.subarray(at * s, (at + m) * s), [m, ...d.shape])), y: tf.keep(tf.tensor1d(d.y.subarray(at, at + m), 'int32')) });
+          out.push({
+            x: tf.keep(tf.tensor(d.x.subarray(at * s, (at + m) * s), [m, ...d.shape])),
+            y: tf.keep(tf.tensor1d(d.y.subarray(at, at + m), 'int32')),
+          });
         }
         return out;
       };
-      o = { train: { model, batches: chunks(train), loss: 'lsce', smoothing: p.smoothing }, val: { model, batches: chunks(val), loss: 'lsce', smoothing: p.smoothing } };
+      o = {
+        train: { model, batches: chunks(train), loss: 'lsce', smoothing: p.smoothing },
+        val: { model, batches: chunks(val), loss: 'lsce', smoothing: p.smoothing },
+      };
       this.objectiveCache.set(id, o);
     }
     return o;
@@ -117,8 +135,14 @@ export class PipelineWorkspace {
     await this.backend();
     const { train } = await this.datasets(p.objective);
     return new Trainer({
-      model: this.model(p.objective.model), data: train, loss: 'lsce', smoothing: p.objective.smoothing,
-      batchSize: p.sampling.batch, augment: p.sampling.augment, seed, sgd: p.sgd,
+      model: this.model(p.objective.model),
+      data: train,
+      loss: 'lsce',
+      smoothing: p.objective.smoothing,
+      batchSize: p.sampling.batch,
+      augment: p.sampling.augment,
+      seed,
+      sgd: p.sgd,
     });
   }
 
@@ -128,7 +152,10 @@ export class PipelineWorkspace {
     if (typeof loaded === 'string' || loaded.manifest.data.sha256 !== ref.sha256) {
       // A stage's input that no longer verifies will not verify on a retry either.
       const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
-      throw ApplicationFailure.nonRetryable(`state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`, 'CorruptCheckpoint');
+      throw ApplicationFailure.nonRetryable(
+        `state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`,
+        'CorruptCheckpoint',
+      );
     }
     return tensorsToState(loaded.tensors);
   }
@@ -139,4 +166,3 @@ export class PipelineWorkspace {
     return { key: manifestKey, sha256: manifest.data.sha256, iteration: s.step };
   }
 }
-

@@ -55,7 +55,10 @@ export interface SummarizeStudyInput {
  * overlapping run finds it done; with `--no-cache`, under the run's own prefix.
  */
 export function unitRoot(
-  i: { runId: string; experiment: string; params: Params; seed: number; noCache: boolean }, unit: UnitSpec, code: string, backend: string,
+  i: { runId: string; experiment: string; params: Params; seed: number; noCache: boolean },
+  unit: UnitSpec,
+  code: string,
+  backend: string,
 ): string {
   if (i.noCache) return `runs/${i.runId}/units/${encodeURIComponent(unit.id)}/`;
   return `cache/units/${contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend })}/`;
@@ -102,35 +105,73 @@ export function makeStudyActivities(deps: ActivityDeps) {
         return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend };
       }
       const unitCtx: UnitContext<Params> = {
-        params: input.params, seed: input.seed, unit,
+        params: input.params,
+        seed: input.seed,
+        unit,
         async upstream(id: string): Promise<Record<string, Tensor>> {
           const up = input.upstream.find((u) => u.id === id);
           if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
           const upRoot = unitRoot(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
-          const latest = await checkpoints.loadLatest(upRoot, (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }));
-          if (!latest || latest.manifest.step !== up.steps) throw ApplicationFailure.nonRetryable(`unit '${id}' has no final state at step ${up.steps}`, 'MissingCheckpoint');
+          const latest = await checkpoints.loadLatest(upRoot, (s) =>
+            deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
+          );
+          if (!latest || latest.manifest.step !== up.steps)
+            throw ApplicationFailure.nonRetryable(
+              `unit '${id}' has no final state at step ${up.steps}`,
+              'MissingCheckpoint',
+            );
           return latest.tensors;
         },
       };
       const sw = new Stopwatch();
-      const latest = await checkpoints.loadLatest(root, (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }), unit.steps);
+      const latest = await checkpoints.loadLatest(
+        root,
+        (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }),
+        unit.steps,
+      );
       let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
-      deps.log({ event: 'unit-resume', runId: input.runId, unit: unit.id, step: program.step(state), attempt: ctx.info.attempt });
-      const meta = { runId: input.runId, experiment: input.experiment, unit, seed: input.seed, backend, codeVersion: deps.codeVersion, config: publicConfig(deps.config) };
+      deps.log({
+        event: 'unit-resume',
+        runId: input.runId,
+        unit: unit.id,
+        step: program.step(state),
+        attempt: ctx.info.attempt,
+      });
+      const meta = {
+        runId: input.runId,
+        experiment: input.experiment,
+        unit,
+        seed: input.seed,
+        backend,
+        codeVersion: deps.codeVersion,
+        config: publicConfig(deps.config),
+      };
       const stopping = (): boolean => deps.stopping.aborted || ctx.cancellationSignal.aborted;
       try {
         while (program.step(state) < unit.steps) {
           const at = program.step(state);
           const target = Math.min(unit.steps, (Math.floor(at / unit.checkpointEvery) + 1) * unit.checkpointEvery);
           const from = state;
-          state = await sw.time(() => program.advance(unitCtx, from, target, { shouldStop: stopping, onStep: (step) => ctx.heartbeat({ unit: unit.id, step }) }));
+          state = await sw.time(() =>
+            program.advance(unitCtx, from, target, {
+              shouldStop: stopping,
+              onStep: (step) => ctx.heartbeat({ unit: unit.id, step }),
+            }),
+          );
           await checkpoints.commit(root, program.step(state), program.save(state), meta);
           await checkpoints.prune(root, program.step(state));
           ctx.heartbeat({ unit: unit.id, step: program.step(state) });
           if (stopping()) {
             if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
             deps.log({ event: 'preempted', runId: input.runId, unit: unit.id, step: program.step(state) });
-            return { step: program.step(state), done: false, preempted: true, cacheHit: false, computeMs: sw.ms, backend };
+            return {
+              step: program.step(state),
+              done: false,
+              preempted: true,
+              cacheHit: false,
+              computeMs: sw.ms,
+              backend,
+            };
           }
         }
       } catch (err) {
@@ -157,21 +198,41 @@ export function makeStudyActivities(deps: ActivityDeps) {
       for (const unit of input.units) {
         const root = unitRoot(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
         const out = await readOutput(root);
-        if (out === undefined) throw ApplicationFailure.nonRetryable(`unit '${unit.id}' of run ${input.runId} has no output at ${root}`, 'MissingCheckpoint');
+        if (out === undefined)
+          throw ApplicationFailure.nonRetryable(
+            `unit '${unit.id}' of run ${input.runId} has no output at ${root}`,
+            'MissingCheckpoint',
+          );
         outputs[unit.id] = out;
       }
       const analysis = study.analyze(input.params, outputs, input.seed);
       const definition = findExperiment(input.experiment);
       const base = {
-        runId: input.runId, experiment: input.experiment, preset: input.preset, status: 'completed' as const, params: input.params,
-        seed: input.seed, backends: [...new Set(Object.values(input.unitBackends))].sort(), claims: analysis.claims,
-        substitutions: definition.substitutions?.(input.params) ?? [], codeVersion: deps.codeVersion, finishedAt: new Date().toISOString(),
-        summary: { ...analysis.summary, units: input.units.length, time: { wallSeconds: Math.round(input.wallMs) / 1000, computeSeconds: Math.round(input.computeMs) / 1000 } },
+        runId: input.runId,
+        experiment: input.experiment,
+        preset: input.preset,
+        status: 'completed' as const,
+        params: input.params,
+        seed: input.seed,
+        backends: [...new Set(Object.values(input.unitBackends))].sort(),
+        claims: analysis.claims,
+        substitutions: definition.substitutions?.(input.params) ?? [],
+        codeVersion: deps.codeVersion,
+        finishedAt: new Date().toISOString(),
+        summary: {
+          ...analysis.summary,
+          units: input.units.length,
+          time: { wallSeconds: Math.round(input.wallMs) / 1000, computeSeconds: Math.round(input.computeMs) / 1000 },
+        },
       };
       const result = await writeRunArtifacts(deps, base, definition.title, analysis.figures, [
         { name: 'outputs.json', body: JSON.stringify(outputs), contentType: 'application/json' },
       ]);
-      deps.log({ event: 'summarized', runId: input.runId, verdicts: analysis.claims.map((c) => `${c.id}:${c.verdict}`) });
+      deps.log({
+        event: 'summarized',
+        runId: input.runId,
+        verdicts: analysis.claims.map((c) => `${c.id}:${c.verdict}`),
+      });
       return result;
     },
   };

@@ -20,8 +20,14 @@ export function randomBatch(model: Model, n: number, seed: number): { x: tf.Tens
   const size = model.inputShape.reduce((a, b) => a * b, 1);
   const rng = new CounterRng(seed, 'bench/gpu');
   return {
-    x: tf.tensor(Float32Array.from({ length: n * size }, (_, i) => rng.normal(0, i)), [n, ...model.inputShape]),
-    y: tf.tensor1d(Int32Array.from({ length: n }, (_, i) => i % model.numClasses), 'int32'),
+    x: tf.tensor(
+      Float32Array.from({ length: n * size }, (_, i) => rng.normal(0, i)),
+      [n, ...model.inputShape],
+    ),
+    y: tf.tensor1d(
+      Int32Array.from({ length: n }, (_, i) => i % model.numClasses),
+      'int32',
+    ),
   };
 }
 
@@ -32,10 +38,15 @@ export async function trainImagesPerSecond(model: Model, batch: number, steps: n
   const times: number[] = [];
   for (let s = 0; s < steps + 3; s++) {
     const t0 = performance.now();
-    const g = tf.tidy(() => tf.grad((t: tf.Tensor) => loss('lsce', model.logits(t as tf.Tensor1D, x), y, 0.1))(theta) as tf.Tensor1D);
+    const g = tf.tidy(
+      () => tf.grad((t: tf.Tensor) => loss('lsce', model.logits(t as tf.Tensor1D, x), y, 0.1))(theta) as tf.Tensor1D,
+    );
     const next = sgdStep(theta, g, velocity, { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 0 });
-    g.dispose(); theta.dispose(); velocity?.dispose();
-    theta = next.theta; velocity = next.velocity;
+    g.dispose();
+    theta.dispose();
+    velocity?.dispose();
+    theta = next.theta;
+    velocity = next.velocity;
     await theta.data(); // wait for the GPU
     if (s >= 3) times.push(performance.now() - t0);
   }
@@ -70,12 +81,22 @@ export async function hvpVsFiniteDifferences(spec: string, batch: number, eps: n
   const norm = Math.sqrt(v.reduce((s, a) => s + a * a, 0));
   const u = Float32Array.from(v, (a) => a / norm);
   const hv = Float64Array.from(await hvpAt(obj, tf.tensor1d(theta), tf.tensor1d(u)).data());
-  const grad = async (s: number): Promise<Float64Array> => Float64Array.from(await gradientAt(obj, tf.tensor1d(Float32Array.from(theta, (t, i) => t + s * u[i]!))).data());
-  const d = async (e: number): Promise<Float64Array> => { const p = await grad(e), m = await grad(-e); return p.map((pi, i) => (pi - m[i]!) / (2 * e)); };
-  const d1 = await d(eps), d2 = await d(eps / 2);
+  const grad = async (s: number): Promise<Float64Array> =>
+    Float64Array.from(await gradientAt(obj, tf.tensor1d(Float32Array.from(theta, (t, i) => t + s * u[i]!))).data());
+  const d = async (e: number): Promise<Float64Array> => {
+    const p = await grad(e),
+      m = await grad(-e);
+    return p.map((pi, i) => (pi - m[i]!) / (2 * e));
+  };
+  const d1 = await d(eps),
+    d2 = await d(eps / 2);
   const fd = d2.map((a, i) => (4 * a - d1[i]!) / 3);
-  let num = 0, den = 0;
-  fd.forEach((f, i) => { num += (hv[i]! - f) ** 2; den += f * f; });
+  let num = 0,
+    den = 0;
+  fd.forEach((f, i) => {
+    num += (hv[i]! - f) ** 2;
+    den += f * f;
+  });
   tf.dispose([x, y]);
   return Math.sqrt(num / den);
 }
@@ -86,15 +107,25 @@ async function webgpuVsCpu(): Promise<number> {
   const u = Float32Array.from(gaussian(model.paramCount, 6, 0));
   const run = async (): Promise<Float32Array> => {
     const { x, y } = randomBatch(model, 4, 4);
-    const out = Float32Array.from(await hvpAt({ model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 }, tf.tensor1d(theta), tf.tensor1d(u)).data());
+    const out = Float32Array.from(
+      await hvpAt(
+        { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 },
+        tf.tensor1d(theta),
+        tf.tensor1d(u),
+      ).data(),
+    );
     tf.dispose([x, y]);
     return out;
   };
   const gpu = await run();
   await useBackend('cpu');
   const cpu = await run();
-  let num = 0, den = 0;
-  cpu.forEach((c, i) => { num += (gpu[i]! - c) ** 2; den += c * c; });
+  let num = 0,
+    den = 0;
+  cpu.forEach((c, i) => {
+    num += (gpu[i]! - c) ** 2;
+    den += c * c;
+  });
   return Math.sqrt(num / den);
 }
 

@@ -24,20 +24,28 @@ async function agreement(spec: string, n: number): Promise<number> {
   const rng = new CounterRng(5, 'test/data');
   const xs = Float32Array.from({ length: n * size }, (_, i) => rng.normal(0, i));
   const labels = Int32Array.from({ length: n }, (_, i) => Math.floor(rng.uniform(1, i) * model.numClasses));
-  const theta = model.init(2), v = Float32Array.from(gaussian(model.paramCount, 9, 0));
+  const theta = model.init(2),
+    v = Float32Array.from(gaussian(model.paramCount, 9, 0));
   const run = async (backend: 'cpu' | 'torch'): Promise<Float32Array> => {
     await useBackend(backend);
-    const x = tf.tensor(xs, [n, ...model.inputShape]), y = tf.tensor1d(labels, 'int32');
-    const th = tf.tensor1d(theta), vt = tf.tensor1d(v);
+    const x = tf.tensor(xs, [n, ...model.inputShape]),
+      y = tf.tensor1d(labels, 'int32');
+    const th = tf.tensor1d(theta),
+      vt = tf.tensor1d(v);
     const h = hvpAt({ model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 }, th, vt);
     const out = Float32Array.from(await h.data());
     tf.dispose([x, y, h, th, vt]);
     return out;
   };
-  const gpu = await run('torch'), cpu = await run('cpu');
+  const gpu = await run('torch'),
+    cpu = await run('cpu');
   await useBackend('torch');
-  let num = 0, den = 0;
-  cpu.forEach((c, i) => { num += (gpu[i]! - c) ** 2; den += c * c; });
+  let num = 0,
+    den = 0;
+  cpu.forEach((c, i) => {
+    num += (gpu[i]! - c) ** 2;
+    den += c * c;
+  });
   return Math.sqrt(num / den);
 }
 
@@ -49,7 +57,9 @@ async function profile(f: () => Promise<number>): Promise<Record<string, unknown
     const e = by.get(k.name) ?? [0, 0];
     by.set(k.name, [e[0] + 1, e[1] + Number(k.kernelTimeMs)]);
   }
-  const top = [...by].sort((a, b) => b[1][1] - a[1][1]).slice(0, 10)
+  const top = [...by]
+    .sort((a, b) => b[1][1] - a[1][1])
+    .slice(0, 10)
     .map(([n, [c, ms]]) => `${n} x${c} ${ms.toFixed(1)} ms`);
   const ms = p.kernels.reduce((a, k) => a + Number(k.kernelTimeMs), 0);
   return { kernels: p.kernels.length, kernelMs: Math.round(ms), top };
@@ -58,7 +68,11 @@ async function profile(f: () => Promise<number>): Promise<Record<string, unknown
 async function main(): Promise<void> {
   const dry = process.env.REPRO_GPU_BENCH_DRY === '1';
   const info = registerTorchBackend({
-    device: dry ? 'cpu' : 'cuda', threads: 0, deterministic: false, cudnnBenchmark: false, tf32: false,
+    device: dry ? 'cpu' : 'cuda',
+    threads: 0,
+    deterministic: false,
+    cudnnBenchmark: false,
+    tf32: false,
   });
   await tf.setBackend('torch');
   const l = loadTorchAddon();
@@ -69,7 +83,9 @@ async function main(): Promise<void> {
     out[key] = value;
     process.stderr.write(`measured ${key}: ${JSON.stringify(value)}\n`);
   };
-  const batch = dry ? 4 : 500, steps = dry ? 1 : 10, reps = dry ? 1 : 3;
+  const batch = dry ? 4 : 500,
+    steps = dry ? 1 : 10,
+    reps = dry ? 1 : 3;
   const agreements: Record<string, number> = {};
   const agree = async (specs: ReadonlyArray<readonly [string, number]>): Promise<void> => {
     for (const [spec, n] of specs) agreements[spec] = await agreement(spec, n);
@@ -94,7 +110,12 @@ async function main(): Promise<void> {
     record(`${name} train step profile`, await profile(() => trainImagesPerSecond(model, batch, 1)));
     record(`${name} HVP profile`, await profile(() => hvpsPerSecond(model, batch, 1)));
   }
-  if (!dry) await agree([['vgg16-bn:4', 8], ['preact-resnet18:4', 2], ['densenet-bc:2', 2]]);
+  if (!dry)
+    await agree([
+      ['vgg16-bn:4', 8],
+      ['preact-resnet18:4', 2],
+      ['densenet-bc:2', 2],
+    ]);
   out.addonTensorsAtEnd = l.addon.stats();
   process.stdout.write(JSON.stringify(out) + '\n');
   process.exit(0);

@@ -17,7 +17,10 @@ export class UsageError extends Error {
 }
 
 export function configFrom(argv: GlobalArgs): ReproConfig {
-  return loadConfig({ configFile: argv.config, conf: [...(argv.conf ?? []), ...(argv.backend ? [`backend=${argv.backend}`] : [])] });
+  return loadConfig({
+    configFile: argv.config,
+    conf: [...(argv.conf ?? []), ...(argv.backend ? [`backend=${argv.backend}`] : [])],
+  });
 }
 
 export function printJson(value: unknown): void {

@@ -30,11 +30,26 @@ import { UsageError } from './context';
 export async function main(args: string[]): Promise<void> {
   await yargs(args)
     .scriptName('repro')
-    .usage('$0 <command> [options]\n\nDurable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".')
-    .option('config', { type: 'string', global: true, describe: 'JSON config file (default: repro.config.json if present)' })
-    .option('conf', { type: 'string', array: true, global: true, describe: 'override a config key: --conf key=value (e.g. temporal.address=host:7233)' })
+    .usage(
+      '$0 <command> [options]\n\nDurable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".',
+    )
+    .option('config', {
+      type: 'string',
+      global: true,
+      describe: 'JSON config file (default: repro.config.json if present)',
+    })
+    .option('conf', {
+      type: 'string',
+      array: true,
+      global: true,
+      describe: 'override a config key: --conf key=value (e.g. temporal.address=host:7233)',
+    })
     .option('json', { type: 'boolean', global: true, default: false, describe: 'machine-readable output' })
-    .option('backend', { type: 'string', global: true, describe: 'tfjs backend (auto, torch, tensorflow, webgpu, wasm, cpu): --conf backend=NAME' })
+    .option('backend', {
+      type: 'string',
+      global: true,
+      describe: 'tfjs backend (auto, torch, tensorflow, webgpu, wasm, cpu): --conf backend=NAME',
+    })
     .command(upCommand)
     .command(downCommand)
     .command(workerCommand)
@@ -58,7 +73,16 @@ export async function main(args: string[]): Promise<void> {
     .strict()
     .fail((msg, err) => {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): one line here.
-      throw err ?? new UsageError(msg.split('\n').map((l) => l.trim()).filter(Boolean).join(' '));
+      throw (
+        err ??
+        new UsageError(
+          msg
+            .split('\n')
+            .map((l) => l.trim())
+            .filter(Boolean)
+            .join(' '),
+        )
+      );
     })
     .help()
     .version(false)
@@ -68,6 +92,13 @@ export async function main(args: string[]): Promise<void> {
 if (require.main === module) {
   main(hideBin(process.argv)).catch((err: Error) => {
     process.stderr.write(`Error: ${err.message.split('\n')[0]}\n`);
-    process.exit(err instanceof UsageError || ['YError', 'ParamError', 'ConfigError', 'WeightsError', 'DataFormatError', 'SafetensorsError'].includes(err.name) ? 2 : 1);
+    process.exit(
+      err instanceof UsageError ||
+        ['YError', 'ParamError', 'ConfigError', 'WeightsError', 'DataFormatError', 'SafetensorsError'].includes(
+          err.name,
+        )
+        ? 2
+        : 1,
+    );
   });
 }

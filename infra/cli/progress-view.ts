@@ -26,7 +26,11 @@ export class ProgressView {
     this.lastLine = 0;
     if (this.out.isTTY) {
       this.bar = new SingleBar({
-        format: `${label.padEnd(22)} |{bar}| {percentage}% | ETA {eta_formatted} | {stage}`, stream: this.out, hideCursor: true, clearOnComplete: false, etaBuffer: 20,
+        format: `${label.padEnd(22)} |{bar}| {percentage}% | ETA {eta_formatted} | {stage}`,
+        stream: this.out,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 20,
       });
       this.bar.start(1000, 0, { stage: 'starting' });
     } else {
@@ -85,10 +89,20 @@ export class StatusBars {
   private readonly multi: MultiBar;
   private readonly bars = new Map<string, ReturnType<MultiBar['create']>>();
 
-  constructor(private readonly startedAt: Date, out: NodeJS.WriteStream = process.stdout) {
-    this.multi = new MultiBar({
-      format: '{name} |{bar}| {value}/{total} | ETA {eta}', stream: out, hideCursor: true, clearOnComplete: false, autopadding: true,
-    }, Presets.shades_classic);
+  constructor(
+    private readonly startedAt: Date,
+    out: NodeJS.WriteStream = process.stdout,
+  ) {
+    this.multi = new MultiBar(
+      {
+        format: '{name} |{bar}| {value}/{total} | ETA {eta}',
+        stream: out,
+        hideCursor: true,
+        clearOnComplete: false,
+        autopadding: true,
+      },
+      Presets.shades_classic,
+    );
   }
 
   update(progress: Progress | undefined, now = new Date()): void {

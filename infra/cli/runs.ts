@@ -27,11 +27,26 @@ export function newRunId(experiment: string): string {
  * What a run's workflow receives. `runId` '' is a scheduled run's: one input serves every run of
  * the schedule, and each takes its id from its workflow id (`runIdOf`).
  */
-export function runInput(config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId: string, noCache: boolean): RunInput {
+export function runInput(
+  config: ReproConfig,
+  experiment: ExperimentDefinition,
+  preset: string,
+  params: Params,
+  seed: number,
+  runId: string,
+  noCache: boolean,
+): RunInput {
   return {
-    runId, experiment: experiment.name, preset, params, seed,
+    runId,
+    experiment: experiment.name,
+    preset,
+    params,
+    seed,
     taskQueues: config.taskQueues,
-    timeouts: { heartbeatMs: config.timeouts.heartbeatMs, activityStartToCloseMs: config.timeouts.activityStartToCloseMs },
+    timeouts: {
+      heartbeatMs: config.timeouts.heartbeatMs,
+      activityStartToCloseMs: config.timeouts.activityStartToCloseMs,
+    },
     noCache,
     continueAsNewEvents: config.workflows.continueAsNewEvents,
   };
@@ -42,7 +57,10 @@ export function runInput(config: ReproConfig, experiment: ExperimentDefinition, 
  * preset, seed, stage, code version), a one-line summary and details. The same for runs started
  * by hand, resumed, or by a schedule.
  */
-export function runStartOptions(config: ReproConfig, input: RunInput): Pick<WorkflowStartOptions, 'typedSearchAttributes' | 'staticSummary' | 'staticDetails'> {
+export function runStartOptions(
+  config: ReproConfig,
+  input: RunInput,
+): Pick<WorkflowStartOptions, 'typedSearchAttributes' | 'staticSummary' | 'staticDetails'> {
   return { typedSearchAttributes: startAttributes(input, codeVersion()), ...runSummary(input, config.s3) };
 }
 
@@ -52,23 +70,36 @@ export async function withSearchAttributesHint<T>(config: ReproConfig, start: ()
     return await start();
   } catch (err) {
     if (/search attribute/i.test((err as Error).message)) {
-      throw new Error(`namespace ${config.temporal.namespace} lacks repro's search attributes (${(err as Error).message.split('\n')[0]}); `
-        + `register them once: ${registerCommand(config.temporal.namespace)}`);
+      throw new Error(
+        `namespace ${config.temporal.namespace} lacks repro's search attributes (${(err as Error).message.split('\n')[0]}); ` +
+          `register them once: ${registerCommand(config.temporal.namespace)}`,
+      );
     }
     throw err;
   }
 }
 
 /** Start an experiment's workflow; returns its handle. */
-export async function startRun(client: Client, config: ReproConfig, experiment: ExperimentDefinition, preset: string, params: Params, seed: number, runId = newRunId(experiment.name), noCache = false): Promise<WorkflowHandle> {
+export async function startRun(
+  client: Client,
+  config: ReproConfig,
+  experiment: ExperimentDefinition,
+  preset: string,
+  params: Params,
+  seed: number,
+  runId = newRunId(experiment.name),
+  noCache = false,
+): Promise<WorkflowHandle> {
   const input = runInput(config, experiment, preset, params, seed, runId, noCache);
-  return await withSearchAttributesHint(config, () => client.workflow.start(experiment.workflowType, {
-    workflowId: runWorkflowId(runId),
-    taskQueue: config.taskQueues.cpu,
-    args: [input],
-    memo: { experiment: experiment.name, preset, seed },
-    ...runStartOptions(config, input),
-  }));
+  return await withSearchAttributesHint(config, () =>
+    client.workflow.start(experiment.workflowType, {
+      workflowId: runWorkflowId(runId),
+      taskQueue: config.taskQueues.cpu,
+      args: [input],
+      memo: { experiment: experiment.name, preset, seed },
+      ...runStartOptions(config, input),
+    }),
+  );
 }
 
 /** The handle of an existing run, or a one-line error saying how to find runs. */
@@ -79,7 +110,8 @@ export async function findRun(client: Client, runId: string): Promise<{ handle: 
     const d = await handle.describe();
     return { handle, status: d.status.name };
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new Error(`no run '${runId}' in namespace ${client.options.namespace}; \`repro list\` shows runs`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new Error(`no run '${runId}' in namespace ${client.options.namespace}; \`repro list\` shows runs`);
     throw err;
   }
 }
@@ -110,9 +142,12 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
 export function formatResult(r: RunResult): string {
   const time = r.summary.time as { wallSeconds: number; computeSeconds: number } | undefined;
   const lines = [
-    `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backends.join(", ")})`,
-    ...r.claims.map((c) => `  [${c.verdict}] ${c.id} (${c.kind}): predicted ${predictionText(c)}, measured ${measurementText(c)}`
-      + (c.note ? ` (${c.note})` : '')),
+    `run ${r.runId}: ${r.experiment} (preset ${r.preset}, seed ${r.seed}, ${r.backends.join(', ')})`,
+    ...r.claims.map(
+      (c) =>
+        `  [${c.verdict}] ${c.id} (${c.kind}): predicted ${predictionText(c)}, measured ${measurementText(c)}` +
+        (c.note ? ` (${c.note})` : ''),
+    ),
     ...(time ? [`  time: wall ${time.wallSeconds} s, numerics ${time.computeSeconds} s`] : []),
     ...Object.entries(r.artifacts).map(([k, v]) => `  ${k}: ${v}`),
   ];
@@ -124,7 +159,10 @@ export function formatResult(r: RunResult): string {
  * ids relative to the run: `seed/1 training (epochs): 3 of 5`. A query that fails says why in
  * `problems` (a child not started yet is not a problem: it has no progress to show).
  */
-export async function runProgress(client: Client, handle: WorkflowHandle): Promise<{ progress?: Progress; problems: string[] }> {
+export async function runProgress(
+  client: Client,
+  handle: WorkflowHandle,
+): Promise<{ progress?: Progress; problems: string[] }> {
   const problems: string[] = [];
   const ask = async <T>(h: WorkflowHandle, query: string, what: string): Promise<T | undefined> => {
     try {
@@ -145,9 +183,12 @@ export async function runProgress(client: Client, handle: WorkflowHandle): Promi
   try {
     for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
       const payload = a.heartbeatDetails?.payloads?.[0]?.data;
-      const beat = payload ? JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number } : undefined;
+      const beat = payload
+        ? (JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number })
+        : undefined;
       const key = beat?.unit !== undefined ? `unit ${beat.unit}` : undefined;
-      if (key && out[key] && typeof beat!.step === 'number') out[key] = { ...out[key]!, step: Math.max(out[key]!.step, beat!.step) };
+      if (key && out[key] && typeof beat!.step === 'number')
+        out[key] = { ...out[key]!, step: Math.max(out[key]!.step, beat!.step) };
     }
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) problems.push(`describe: ${(err as Error).message.split('\n')[0]}`);
@@ -174,7 +215,12 @@ export async function* listRuns(client: Client, query?: string): AsyncGenerator<
   let nextPageToken: Uint8Array | undefined;
   const prefix = 'WORKFLOW_EXECUTION_STATUS_';
   do {
-    const page = await client.workflowService.listWorkflowExecutions({ namespace: client.options.namespace, query: query ?? '', pageSize: 100, nextPageToken });
+    const page = await client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query: query ?? '',
+      pageSize: 100,
+      nextPageToken,
+    });
     for (const e of page.executions ?? []) {
       const workflowId = e.execution?.workflowId ?? '';
       if (!workflowId.startsWith('run/') || workflowId.indexOf('/', 4) !== -1) continue;
@@ -185,9 +231,12 @@ export async function* listRuns(client: Client, query?: string): AsyncGenerator<
         memo = undefined;
       }
       yield {
-        workflowId, status: temporal.api.enums.v1.WorkflowExecutionStatus[e.status ?? 0]!.replace(prefix, ''),
-        startTime: optionalTsToDate(e.startTime), closeTime: optionalTsToDate(e.closeTime),
-        attributes: decodeTypedSearchAttributes(e.searchAttributes?.indexedFields), memo,
+        workflowId,
+        status: temporal.api.enums.v1.WorkflowExecutionStatus[e.status ?? 0]!.replace(prefix, ''),
+        startTime: optionalTsToDate(e.startTime),
+        closeTime: optionalTsToDate(e.closeTime),
+        attributes: decodeTypedSearchAttributes(e.searchAttributes?.indexedFields),
+        memo,
       };
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;

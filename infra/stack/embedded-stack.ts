@@ -3,7 +3,16 @@ import { SEARCH_ATTRIBUTE_TYPES } from '../../workflows/search-attributes';
 import type { ReproConfig } from '../../temporal.config';
 import { temporal } from '@temporalio/proto';
 import { checkS3, connectTemporal } from '../clients';
-import { hostPort, isLoopback, isThisMachine, portOpen, runningPid, startDaemon, stopDaemon, waitFor } from './processes';
+import {
+  hostPort,
+  isLoopback,
+  isThisMachine,
+  portOpen,
+  runningPid,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+} from './processes';
 import { ensureTool } from './tools';
 
 /**
@@ -24,14 +33,23 @@ export interface StackAddresses {
 
 function temporalEndpoint(config: ReproConfig): { host: string; port: number } {
   const t = hostPort(config.temporal.address, 7233);
-  if (!isThisMachine(t.host)) throw new Error(`temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or one of this machine's, or skip \`up\``);
+  if (!isThisMachine(t.host))
+    throw new Error(
+      `temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or one of this machine's, or skip \`up\``,
+    );
   return t;
 }
 
 function s3Endpoint(config: ReproConfig): { host: string; port: number } {
-  if (!config.s3.endpoint) throw new Error('s3.endpoint is empty (AWS): `repro up` only starts a local S3 server; set s3.endpoint to a loopback URL');
+  if (!config.s3.endpoint)
+    throw new Error(
+      's3.endpoint is empty (AWS): `repro up` only starts a local S3 server; set s3.endpoint to a loopback URL',
+    );
   const s = hostPort(config.s3.endpoint, 80);
-  if (!isThisMachine(s.host)) throw new Error(`s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine (a loopback address or one of its own)`);
+  if (!isThisMachine(s.host))
+    throw new Error(
+      `s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine (a loopback address or one of its own)`,
+    );
   return s;
 }
 
@@ -39,7 +57,8 @@ function s3Endpoint(config: ReproConfig): { host: string; port: number } {
 export async function stackUp(config: ReproConfig, log: (line: string) => void = () => {}): Promise<StackAddresses> {
   const t = temporalEndpoint(config);
   s3Endpoint(config); // a non-local s3.endpoint fails here, before anything starts
-  const started: string[] = [], alreadyRunning: string[] = [];
+  const started: string[] = [],
+    alreadyRunning: string[] = [];
   const dataDir = config.dataDir;
 
   if (runningPid(dataDir, 'temporal') !== undefined || (await portOpen(t.host, t.port))) {
@@ -50,21 +69,47 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
     // its frontend still dials its own history service on 127.0.0.1 and every call fails.
     const listen = isLoopback(t.host) ? t.host : '0.0.0.0';
     startDaemon({
-      name: 'temporal', command: bin, dataDir,
-      args: ['server', 'start-dev', '--ip', listen, '--port', String(t.port), '--ui-port', String(config.temporal.uiPort),
-        '--db-filename', path.join(dataDir, 'temporal.db'), '--namespace', config.temporal.namespace, '--log-level', 'warn',
+      name: 'temporal',
+      command: bin,
+      dataDir,
+      args: [
+        'server',
+        'start-dev',
+        '--ip',
+        listen,
+        '--port',
+        String(t.port),
+        '--ui-port',
+        String(config.temporal.uiPort),
+        '--db-filename',
+        path.join(dataDir, 'temporal.db'),
+        '--namespace',
+        config.temporal.namespace,
+        '--log-level',
+        'warn',
         // With payload encryption on, the UI decodes through `repro codec-server` on its configured port.
-        ...(config.codec.key ? ['--ui-codec-endpoint', `http://127.0.0.1:${config.codec.serverPort}`] : [])],
+        ...(config.codec.key ? ['--ui-codec-endpoint', `http://127.0.0.1:${config.codec.serverPort}`] : []),
+      ],
     });
     started.push('temporal');
   }
-  (await startS3(config, log) ? started : alreadyRunning).push('s3');
-  await waitFor(`Temporal dev server at ${t.host}:${t.port}`, () => portOpen(t.host, t.port), 60_000, path.join(dataDir, 'temporal.log'));
+  ((await startS3(config, log)) ? started : alreadyRunning).push('s3');
+  await waitFor(
+    `Temporal dev server at ${t.host}:${t.port}`,
+    () => portOpen(t.host, t.port),
+    60_000,
+    path.join(dataDir, 'temporal.log'),
+  );
   // Registered through the operator API, which also reaches a dev server whose database predates them.
-  await waitFor(`repro's search attributes on ${config.temporal.namespace}`, async () => {
-    await registerSearchAttributes(config);
-    return true;
-  }, 60_000, path.join(dataDir, 'temporal.log'));
+  await waitFor(
+    `repro's search attributes on ${config.temporal.namespace}`,
+    async () => {
+      await registerSearchAttributes(config);
+      return true;
+    },
+    60_000,
+    path.join(dataDir, 'temporal.log'),
+  );
   await waitForS3(config);
   return {
     temporal: `${t.host}:${t.port}`,
@@ -86,20 +131,30 @@ export async function startS3(config: ReproConfig, log: (line: string) => void =
   const args = ['server', '--quiet', '--address', `${s.host}:${s.port}`, path.join(dataDir, 's3')];
   if (config.s3.consolePort > 0) args.splice(2, 0, '--console-address', `${s.host}:${config.s3.consolePort}`);
   startDaemon({
-    name: 's3', command: bin, dataDir, args,
+    name: 's3',
+    command: bin,
+    dataDir,
+    args,
     env: {
-      MINIO_ROOT_USER: config.s3.accessKeyId, MINIO_ROOT_PASSWORD: config.s3.secretAccessKey,
-      MINIO_BROWSER: config.s3.consolePort > 0 ? 'on' : 'off', MINIO_UPDATE: 'off',
+      MINIO_ROOT_USER: config.s3.accessKeyId,
+      MINIO_ROOT_PASSWORD: config.s3.secretAccessKey,
+      MINIO_BROWSER: config.s3.consolePort > 0 ? 'on' : 'off',
+      MINIO_UPDATE: 'off',
     },
   });
   return true;
 }
 
 export async function waitForS3(config: ReproConfig): Promise<void> {
-  await waitFor(`S3 server at ${config.s3.endpoint}`, async () => {
-    await checkS3(config, true);
-    return true;
-  }, 60_000, path.join(config.dataDir, 's3.log'));
+  await waitFor(
+    `S3 server at ${config.s3.endpoint}`,
+    async () => {
+      await checkS3(config, true);
+      return true;
+    },
+    60_000,
+    path.join(config.dataDir, 's3.log'),
+  );
 }
 
 /** Adds those of repro's search attributes the namespace lacks (idempotent). */
@@ -109,9 +164,14 @@ export async function registerSearchAttributes(config: ReproConfig): Promise<voi
     const namespace = config.temporal.namespace;
     const have = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
     const { IndexedValueType } = temporal.api.enums.v1;
-    const missing = Object.fromEntries(SEARCH_ATTRIBUTE_TYPES.filter(([name]) => !(name in have))
-      .map(([name, type]) => [name, type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
-    if (Object.keys(missing).length) await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+    const missing = Object.fromEntries(
+      SEARCH_ATTRIBUTE_TYPES.filter(([name]) => !(name in have)).map(([name, type]) => [
+        name,
+        type === 'Int' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    );
+    if (Object.keys(missing).length)
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
   } finally {
     await connection.close();
   }

@@ -18,7 +18,12 @@ export interface EphemeralStack {
  * Start Temporal on `basePort`, its UI on basePort+1000 and S3 on basePort+1767 (e.g. 17233,
  * 18233, 19000), listening on `host` (loopback, or an address of this machine that other hosts reach).
  */
-export async function startEphemeralStack(basePort: number, bucket: string, log: (line: string) => void, host = '127.0.0.1'): Promise<EphemeralStack> {
+export async function startEphemeralStack(
+  basePort: number,
+  bucket: string,
+  log: (line: string) => void,
+  host = '127.0.0.1',
+): Promise<EphemeralStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `repro-${bucket}-`));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -35,13 +40,16 @@ export async function startEphemeralStack(basePort: number, bucket: string, log:
   for (const port of [basePort, basePort + 1767]) {
     if (await portOpen(host, port)) {
       rmSync(dataDir, { recursive: true, force: true });
-      throw new Error(`port ${port} on ${host} is already in use (a leftover test or bench server?); stop that process and retry`);
+      throw new Error(
+        `port ${port} on ${host} is already in use (a leftover test or bench server?); stop that process and retry`,
+      );
     }
   }
   log(`${bucket} stack: Temporal ${config.temporal.address}, S3 ${config.s3.endpoint}, data ${dataDir}`);
   await stackUp(config, log);
   return {
-    env, config,
+    env,
+    config,
     async stop() {
       await stackDown(config);
       rmSync(dataDir, { recursive: true, force: true });

@@ -116,7 +116,8 @@ dynamicConfigClient:
  * PostgreSQL and the server, registers the namespace and repro's search attributes.
  */
 export async function startPostgresTemporal(
-  o: PostgresTemporalOptions, config: ReproConfig,
+  o: PostgresTemporalOptions,
+  config: ReproConfig,
 ): Promise<PostgresTemporal> {
   const log = o.log ?? (() => {});
   const bin = postgresBin();
@@ -133,33 +134,69 @@ export async function startPostgresTemporal(
   const sqlTool = ensureTool('temporal-sql-tool', o.toolsDir, log);
   const fresh = !existsSync(path.join(pgData, 'PG_VERSION'));
   if (fresh) {
-    const [cmd, args] = asPostgres(path.join(bin, 'initdb'),
-      ['-D', pgData, '-U', 'temporal', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    const [cmd, args] = asPostgres(path.join(bin, 'initdb'), [
+      '-D',
+      pgData,
+      '-U',
+      'temporal',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   }
   writeFileSync(path.join(temporalDir, 'development.yaml'), serverConfig(o));
   // Search attributes show at once (not after the cache's refresh) so a run started right after works.
-  writeFileSync(path.join(temporalDir, 'dynamicconfig.yaml'),
-    'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n');
+  writeFileSync(
+    path.join(temporalDir, 'dynamicconfig.yaml'),
+    'system.forceSearchAttributesCacheRefreshOnRead:\n  - value: true\n',
+  );
 
   const self: PostgresTemporal = {
     address: `${o.host}:${o.port}`,
     async startPostgres() {
-      const [cmd, args] = asPostgres(path.join(bin, 'postgres'), ['-D', pgData, '-p', String(o.postgresPort),
-        '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${sockets}`, '-c', 'max_connections=200']);
+      const [cmd, args] = asPostgres(path.join(bin, 'postgres'), [
+        '-D',
+        pgData,
+        '-p',
+        String(o.postgresPort),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${sockets}`,
+        '-c',
+        'max_connections=200',
+      ]);
       startDaemon({ name: 'postgres', command: cmd, args, dataDir: o.dataDir });
-      await waitFor(`PostgreSQL on 127.0.0.1:${o.postgresPort}`, () => portOpen('127.0.0.1', o.postgresPort), 60_000,
-        path.join(o.dataDir, 'postgres.log'));
+      await waitFor(
+        `PostgreSQL on 127.0.0.1:${o.postgresPort}`,
+        () => portOpen('127.0.0.1', o.postgresPort),
+        60_000,
+        path.join(o.dataDir, 'postgres.log'),
+      );
     },
     // SIGINT is PostgreSQL's fast shutdown: open sessions (the server's) are ended, data is flushed.
-    async stopPostgres() { await stopDaemon(o.dataDir, 'postgres', 30_000, 'SIGINT'); },
-    async startServer() {
-      startDaemon({ name: 'temporal-server', command: server, dataDir: o.dataDir,
-        args: ['--root', o.dataDir, '--config', 'temporal', '--env', 'development', '--allow-no-auth', 'start'] });
-      await waitFor(`Temporal server at ${self.address}`, () => portOpen(o.host, o.port), 90_000,
-        path.join(o.dataDir, 'temporal-server.log'));
+    async stopPostgres() {
+      await stopDaemon(o.dataDir, 'postgres', 30_000, 'SIGINT');
     },
-    async stopServer() { await stopDaemon(o.dataDir, 'temporal-server', 30_000); },
+    async startServer() {
+      startDaemon({
+        name: 'temporal-server',
+        command: server,
+        dataDir: o.dataDir,
+        args: ['--root', o.dataDir, '--config', 'temporal', '--env', 'development', '--allow-no-auth', 'start'],
+      });
+      await waitFor(
+        `Temporal server at ${self.address}`,
+        () => portOpen(o.host, o.port),
+        90_000,
+        path.join(o.dataDir, 'temporal-server.log'),
+      );
+    },
+    async stopServer() {
+      await stopDaemon(o.dataDir, 'temporal-server', 30_000);
+    },
     async stop() {
       await self.stopServer();
       await self.stopPostgres();
@@ -175,17 +212,41 @@ export async function startPostgresTemporal(
   return self;
 }
 
-async function bringUp(self: PostgresTemporal, o: PostgresTemporalOptions, config: ReproConfig, fresh: boolean,
-  sqlTool: string): Promise<void> {
+async function bringUp(
+  self: PostgresTemporal,
+  o: PostgresTemporalOptions,
+  config: ReproConfig,
+  fresh: boolean,
+  sqlTool: string,
+): Promise<void> {
   const log = o.log ?? (() => {});
   await self.startPostgres();
   if (fresh) {
-    const schemas = [['temporal', 'postgresql/v12/temporal'], ['temporal_visibility', 'postgresql/v12/visibility']];
+    const schemas = [
+      ['temporal', 'postgresql/v12/temporal'],
+      ['temporal_visibility', 'postgresql/v12/visibility'],
+    ];
     for (const [database, schema] of schemas) {
       const sql = (...args: string[]): void => {
-        execFileSync(sqlTool, ['--plugin', 'postgres12', '--ep', '127.0.0.1', '--port', String(o.postgresPort),
-          '--user', 'temporal', '--password', 'temporal', '--db', database!, ...args],
-        { stdio: ['ignore', 'ignore', 'pipe'] });
+        execFileSync(
+          sqlTool,
+          [
+            '--plugin',
+            'postgres12',
+            '--ep',
+            '127.0.0.1',
+            '--port',
+            String(o.postgresPort),
+            '--user',
+            'temporal',
+            '--password',
+            'temporal',
+            '--db',
+            database!,
+            ...args,
+          ],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
       };
       sql('create-database');
       sql('setup-schema', '-v', '0.0');
@@ -194,18 +255,26 @@ async function bringUp(self: PostgresTemporal, o: PostgresTemporalOptions, confi
     log('PostgreSQL schema for temporal and temporal_visibility applied');
   }
   await self.startServer();
-  await waitFor(`namespace ${o.namespace} on ${self.address}`, async () => {
-    const { connection } = await connectTemporal(config);
-    try {
-      const service = connection.workflowService;
-      await service.describeNamespace({ namespace: o.namespace }).catch(async () => {
-        await service.registerNamespace({ namespace: o.namespace, workflowExecutionRetentionPeriod: msToTs('3 days') });
-      });
-      await service.describeNamespace({ namespace: o.namespace });
-    } finally {
-      await connection.close();
-    }
-    await registerSearchAttributes(config);
-    return true;
-  }, 120_000, path.join(o.dataDir, 'temporal-server.log'));
+  await waitFor(
+    `namespace ${o.namespace} on ${self.address}`,
+    async () => {
+      const { connection } = await connectTemporal(config);
+      try {
+        const service = connection.workflowService;
+        await service.describeNamespace({ namespace: o.namespace }).catch(async () => {
+          await service.registerNamespace({
+            namespace: o.namespace,
+            workflowExecutionRetentionPeriod: msToTs('3 days'),
+          });
+        });
+        await service.describeNamespace({ namespace: o.namespace });
+      } finally {
+        await connection.close();
+      }
+      await registerSearchAttributes(config);
+      return true;
+    },
+    120_000,
+    path.join(o.dataDir, 'temporal-server.log'),
+  );
 }

@@ -51,7 +51,10 @@ export function startDaemon(spec: DaemonSpec): number {
 
 /** `signal` (SIGTERM), then SIGKILL after `graceMs`. Resolves when the process is gone. */
 export async function stopDaemon(
-  dataDir: string, name: string, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM',
+  dataDir: string,
+  name: string,
+  graceMs = 10_000,
+  signal: NodeJS.Signals = 'SIGTERM',
 ): Promise<boolean> {
   const pid = runningPid(dataDir, name);
   rmSync(pidFile(dataDir, name), { force: true });
@@ -72,7 +75,10 @@ export function sleep(ms: number): Promise<void> {
 export function portOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok); };
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
@@ -80,13 +86,21 @@ export function portOpen(host: string, port: number, timeoutMs = 500): Promise<b
 }
 
 /** Poll `check` until it resolves true or the deadline passes; then throw with `what`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, logFile?: string): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  logFile?: string,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;
     await sleep(250);
   }
-  const tail = logFile && existsSync(logFile) ? ` Last log lines: ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')}` : '';
+  const tail =
+    logFile && existsSync(logFile)
+      ? ` Last log lines: ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')}`
+      : '';
   throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s.${tail}`);
 }
 
@@ -102,5 +116,7 @@ export function isLoopback(host: string): boolean {
 
 /** A loopback name or an address of one of this machine's interfaces: somewhere `up` can listen. */
 export function isThisMachine(host: string): boolean {
-  return isLoopback(host) || Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === host));
+  return (
+    isLoopback(host) || Object.values(os.networkInterfaces()).some((list) => list?.some((i) => i.address === host))
+  );
 }

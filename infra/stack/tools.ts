@@ -44,7 +44,9 @@ export function ensureTool(name: ToolName, toolsDir: string, log: (line: string)
   if (existsSync(local)) return local;
   const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) {
-    throw new Error(`${name} is not on PATH and Go is not installed to build it; install Go (https://go.dev/dl) or put '${name}' on PATH`);
+    throw new Error(
+      `${name} is not on PATH and Go is not installed to build it; install Go (https://go.dev/dl) or put '${name}' on PATH`,
+    );
   }
   const spec = TOOLS[name];
   mkdirSync(path.dirname(local), { recursive: true });
@@ -59,7 +61,11 @@ export function ensureTool(name: ToolName, toolsDir: string, log: (line: string)
     });
     renameSync(path.join(gobin, path.basename(spec.module)), local);
   } catch (err) {
-    const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
     throw new Error(`building ${name} with go install ${spec.module}@${spec.version} failed: ${stderr}`);
   } finally {
     rmSync(gobin, { recursive: true, force: true });

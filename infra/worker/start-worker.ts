@@ -33,8 +33,11 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     // Core's warnings are about its own bookkeeping (a progress query that expired while an
     // activity held the thread, say): benign, and not JSON, so only its errors reach the log.
     Runtime.install({
-      shutdownSignals: [], logger: new DefaultLogger('WARN'),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } },
+      shutdownSignals: [],
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
+      },
     });
     runtimeInstalled = true;
   }
@@ -43,20 +46,30 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
 
   const connection = await NativeConnection.connect(connectionOptions(config));
   const stopping = new AbortController();
-  const activities = createActivities({ store: makeObjectStore(config), config, stopping: stopping.signal, log: opts.log, codeVersion: codeVersion() });
+  const activities = createActivities({
+    store: makeObjectStore(config),
+    config,
+    stopping: stopping.signal,
+    log: opts.log,
+    codeVersion: codeVersion(),
+  });
   const dataConverter = dataConverterFor(config);
-  const workers = await Promise.all(opts.queues.map((q) => Worker.create({
-    dataConverter,
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.taskQueues[q],
-    workflowsPath: require.resolve('../../workflows'),
-    activities,
-    maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
-    // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
-    identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
-    shutdownGraceTime: config.worker.shutdownGraceMs,
-  })));
+  const workers = await Promise.all(
+    opts.queues.map((q) =>
+      Worker.create({
+        dataConverter,
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.taskQueues[q],
+        workflowsPath: require.resolve('../../workflows'),
+        activities,
+        maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
+        // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
+        identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
+        shutdownGraceTime: config.worker.shutdownGraceMs,
+      }),
+    ),
+  );
 
   const stop = (reason: string): void => {
     if (stopping.signal.aborted) return;
@@ -69,7 +82,13 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
   process.on('SIGINT', onSignal);
   opts.stop?.addEventListener('abort', () => stop('requested'));
 
-  opts.log({ event: 'worker-ready', queues: opts.queues.map((q) => config.taskQueues[q]), concurrency: config.worker.concurrency, gpuSlots: config.worker.gpuSlots, namespace: config.temporal.namespace });
+  opts.log({
+    event: 'worker-ready',
+    queues: opts.queues.map((q) => config.taskQueues[q]),
+    concurrency: config.worker.concurrency,
+    gpuSlots: config.worker.gpuSlots,
+    namespace: config.temporal.namespace,
+  });
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {

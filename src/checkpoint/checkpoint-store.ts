@@ -38,7 +38,6 @@ export interface SkippedCheckpoint {
   reason: string;
 }
 
-
 function stepDir(root: string, step: number): string {
   return `${root}${String(step).padStart(12, '0')}/`;
 }
@@ -47,7 +46,12 @@ export class CheckpointStore {
   constructor(private readonly store: ObjectStore) {}
 
   /** Write tensors then the manifest (the commit). Returns the committed manifest and its key. */
-  async commit(root: string, step: number, tensors: Record<string, Tensor>, meta: Record<string, unknown>): Promise<{ manifest: CheckpointManifest; manifestKey: string }> {
+  async commit(
+    root: string,
+    step: number,
+    tensors: Record<string, Tensor>,
+    meta: Record<string, unknown>,
+  ): Promise<{ manifest: CheckpointManifest; manifestKey: string }> {
     const dir = stepDir(root, step);
     const bytes = encodeSafetensors(tensors, { step: String(step) });
     const dataKey = `${dir}state.safetensors`;
@@ -94,7 +98,11 @@ export class CheckpointStore {
    * The newest checkpoint whose manifest parses and whose data matches its hash, or undefined.
    * Bad ones are reported through `onSkip` and passed over.
    */
-  async loadLatest(root: string, onSkip: (s: SkippedCheckpoint) => void = () => {}, maxStep = Infinity): Promise<LoadedCheckpoint | undefined> {
+  async loadLatest(
+    root: string,
+    onSkip: (s: SkippedCheckpoint) => void = () => {},
+    maxStep = Infinity,
+  ): Promise<LoadedCheckpoint | undefined> {
     for (const { step, manifestKey } of await this.committedSteps(root)) {
       if (step > maxStep) continue;
       const reason = await this.tryLoad(manifestKey);
@@ -122,7 +130,8 @@ export class CheckpointStore {
       if (err instanceof ObjectNotFoundError) return `data object ${manifest.data.key} is missing`;
       throw err;
     }
-    if (actual !== manifest.data.sha256) return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
+    if (actual !== manifest.data.sha256)
+      return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
     try {
       return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
     } catch (err) {

@@ -32,7 +32,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata: Rec
   for (const name of names) {
     const t = tensors[name]!;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new SafetensorsError(`tensor '${name}': shape [${t.shape}] holds ${count} values but data has ${t.data.length}`);
+    if (count !== t.data.length)
+      throw new SafetensorsError(
+        `tensor '${name}': shape [${t.shape}] holds ${count} values but data has ${t.data.length}`,
+      );
     const bytes = count * BYTES[t.dtype];
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
@@ -60,8 +63,13 @@ const LITTLE_ENDIAN = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f;
 
 /** Typed arrays whose memory already is the dtype's layout: copied as bytes, not per value. */
 function sameLayout(t: Tensor): boolean {
-  return LITTLE_ENDIAN && ((t.dtype === 'F64' && t.data instanceof Float64Array) || (t.dtype === 'F32' && t.data instanceof Float32Array)
-    || (t.dtype === 'I32' && t.data instanceof Int32Array) || (t.dtype === 'U8' && t.data instanceof Uint8Array));
+  return (
+    LITTLE_ENDIAN &&
+    ((t.dtype === 'F64' && t.data instanceof Float64Array) ||
+      (t.dtype === 'F32' && t.data instanceof Float32Array) ||
+      (t.dtype === 'I32' && t.data instanceof Int32Array) ||
+      (t.dtype === 'U8' && t.data instanceof Uint8Array))
+  );
 }
 
 function writeData(view: DataView, at: number, t: Tensor): number {
@@ -73,23 +81,48 @@ function writeData(view: DataView, at: number, t: Tensor): number {
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i]!;
     switch (t.dtype) {
-      case 'F64': view.setFloat64(at, v, true); at += 8; break;
-      case 'F32': view.setFloat32(at, v, true); at += 4; break;
-      case 'I32': view.setInt32(at, v, true); at += 4; break;
-      case 'I64': view.setBigInt64(at, BigInt(v), true); at += 8; break;
-      case 'U8': view.setUint8(at, v); at += 1; break;
+      case 'F64':
+        view.setFloat64(at, v, true);
+        at += 8;
+        break;
+      case 'F32':
+        view.setFloat32(at, v, true);
+        at += 4;
+        break;
+      case 'I32':
+        view.setInt32(at, v, true);
+        at += 4;
+        break;
+      case 'I64':
+        view.setBigInt64(at, BigInt(v), true);
+        at += 8;
+        break;
+      case 'U8':
+        view.setUint8(at, v);
+        at += 1;
+        break;
     }
   }
   return at;
 }
 
 /** Parse a safetensors buffer; `source` names the file in error messages. */
-export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new SafetensorsError(`${source}: ${bytes.length} bytes is too short for a safetensors header`);
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  source = 'safetensors data',
+): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
+  if (bytes.length < 8)
+    throw new SafetensorsError(`${source}: ${bytes.length} bytes is too short for a safetensors header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8) throw new SafetensorsError(`${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`);
-  let header: Record<string, { dtype: DType; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  if (headerLength > bytes.length - 8)
+    throw new SafetensorsError(
+      `${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`,
+    );
+  let header: Record<
+    string,
+    { dtype: DType; shape: number[]; data_offsets: [number, number] } | Record<string, string>
+  >;
   try {
     header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8'));
   } catch {
@@ -99,13 +132,18 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') { metadata = entry as Record<string, string>; continue; }
+    if (name === '__metadata__') {
+      metadata = entry as Record<string, string>;
+      continue;
+    }
     const { dtype, shape, data_offsets } = entry as { dtype: DType; shape: number[]; data_offsets: [number, number] };
     if (!(dtype in BYTES)) throw new SafetensorsError(`${source}: tensor '${name}' has unsupported dtype ${dtype}`);
     const count = shape.reduce((a, b) => a * b, 1);
     const [start, end] = data_offsets;
     if (end - start !== count * BYTES[dtype] || base + end > bytes.length) {
-      throw new SafetensorsError(`${source}: tensor '${name}' byte range [${start}, ${end}) does not fit shape [${shape}] ${dtype} or the file`);
+      throw new SafetensorsError(
+        `${source}: tensor '${name}' byte range [${start}, ${end}) does not fit shape [${shape}] ${dtype} or the file`,
+      );
     }
     tensors[name] = { dtype, shape, data: readData(view, base + start, count, dtype) };
   }
@@ -125,10 +163,27 @@ function readData(view: DataView, at: number, count: number, dtype: DType): Tens
     return new Uint8Array(bytes, offset, count);
   }
   switch (dtype) {
-    case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(at + 8 * i, true); return a; }
-    case 'F32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(at + 4 * i, true); return a; }
-    case 'I32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(at + 4 * i, true); return a; }
-    case 'I64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = Number(view.getBigInt64(at + 8 * i, true)); return a; }
-    case 'U8': return new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count));
+    case 'F64': {
+      const a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat64(at + 8 * i, true);
+      return a;
+    }
+    case 'F32': {
+      const a = new Float32Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat32(at + 4 * i, true);
+      return a;
+    }
+    case 'I32': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getInt32(at + 4 * i, true);
+      return a;
+    }
+    case 'I64': {
+      const a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = Number(view.getBigInt64(at + 8 * i, true));
+      return a;
+    }
+    case 'U8':
+      return new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + count));
   }
 }

@@ -62,7 +62,9 @@ export async function downloadVerified(url: string, dest: string, md5: string): 
   const actual = hash.digest('hex');
   if (actual !== md5) {
     rmSync(partial, { force: true });
-    throw new DataFormatError(`${url}: MD5 ${actual} does not match the expected ${md5}; the download is corrupt or not the published archive`);
+    throw new DataFormatError(
+      `${url}: MD5 ${actual} does not match the expected ${md5}; the download is corrupt or not the published archive`,
+    );
   }
   renameSync(partial, dest);
 }
@@ -71,12 +73,20 @@ export async function downloadVerified(url: string, dest: string, md5: string): 
  * CIFAR-10 or -100, `train` or `test`, from the binary archive in `cacheDir` (downloaded and
  * verified on first use). The cached archive is verified again before it is read.
  */
-export async function loadCifar(variant: CifarVariant, split: 'train' | 'test', cacheDir: string, source: CifarSource = CIFAR_SOURCES[variant]): Promise<Dataset> {
+export async function loadCifar(
+  variant: CifarVariant,
+  split: 'train' | 'test',
+  cacheDir: string,
+  source: CifarSource = CIFAR_SOURCES[variant],
+): Promise<Dataset> {
   const archive = path.join(cacheDir, path.basename(new URL(source.url).pathname));
   if (!existsSync(archive)) await downloadVerified(source.url, archive, source.md5);
   const bytes = new Uint8Array(readFileSync(archive));
   const actual = createHash('md5').update(bytes).digest('hex');
-  if (actual !== source.md5) throw new DataFormatError(`${archive}: MD5 ${actual} does not match ${source.md5}; delete the file to download it again`);
+  if (actual !== source.md5)
+    throw new DataFormatError(
+      `${archive}: MD5 ${actual} does not match ${source.md5}; delete the file to download it again`,
+    );
   let files: Map<string, Uint8Array>;
   try {
     files = readTar(new Uint8Array(gunzipSync(bytes)), archive);

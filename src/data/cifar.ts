@@ -11,7 +11,9 @@ export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, sourc
   const labelBytes = variant === 10 ? 1 : 2;
   const record = labelBytes + 3072;
   if (bytes.length === 0 || bytes.length % record !== 0) {
-    throw new DataFormatError(`${source}: length ${bytes.length} is not a multiple of the CIFAR-${variant} record size ${record}; truncated or not a CIFAR-${variant} binary file`);
+    throw new DataFormatError(
+      `${source}: length ${bytes.length} is not a multiple of the CIFAR-${variant} record size ${record}; truncated or not a CIFAR-${variant} binary file`,
+    );
   }
   const n = bytes.length / record;
   const x = new Float32Array(n * 3072);
@@ -32,7 +34,13 @@ export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, sourc
 export function concatDatasets(parts: Dataset[], name: string): Dataset {
   const x = new Float32Array(parts.reduce((s, p) => s + p.x.length, 0));
   const y = new Int32Array(parts.reduce((s, p) => s + p.y.length, 0));
-  let xo = 0, yo = 0;
-  for (const p of parts) { x.set(p.x, xo); y.set(p.y, yo); xo += p.x.length; yo += p.y.length; }
+  let xo = 0,
+    yo = 0;
+  for (const p of parts) {
+    x.set(p.x, xo);
+    y.set(p.y, yo);
+    xo += p.x.length;
+    yo += p.y.length;
+  }
   return { ...parts[0]!, name, x, y };
 }

@@ -38,6 +38,7 @@ export function select(d: Dataset, indices: ArrayLike<number>, name = d.name): D
 export function checkLabels(labels: ArrayLike<number>, classes: number, source: string): void {
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
-    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new DataFormatError(`${source}: label ${l} of sample ${i} is outside 0..${classes - 1}`);
+    if (!Number.isInteger(l) || l < 0 || l >= classes)
+      throw new DataFormatError(`${source}: label ${l} of sample ${i} is outside 0..${classes - 1}`);
   }
 }

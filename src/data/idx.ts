@@ -7,8 +7,12 @@ import { DataFormatError } from './dataset';
  */
 export function parseIdx(bytes: Uint8Array, source: string): { dims: number[]; data: Uint8Array } {
   if (bytes.length < 4) throw new DataFormatError(`${source}: ${bytes.length} bytes is too short for an IDX header`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new DataFormatError(`${source}: wrong magic number (first bytes ${bytes[0]}, ${bytes[1]}; expected 0, 0): not an IDX file`);
-  if (bytes[2] !== 0x08) throw new DataFormatError(`${source}: IDX type 0x${bytes[2]!.toString(16)} is not unsigned byte (0x08)`);
+  if (bytes[0] !== 0 || bytes[1] !== 0)
+    throw new DataFormatError(
+      `${source}: wrong magic number (first bytes ${bytes[0]}, ${bytes[1]}; expected 0, 0): not an IDX file`,
+    );
+  if (bytes[2] !== 0x08)
+    throw new DataFormatError(`${source}: IDX type 0x${bytes[2]!.toString(16)} is not unsigned byte (0x08)`);
   const ndim = bytes[3]!;
   const headerLength = 4 + 4 * ndim;
   if (bytes.length < headerLength) throw new DataFormatError(`${source}: truncated IDX header`);
@@ -16,7 +20,9 @@ export function parseIdx(bytes: Uint8Array, source: string): { dims: number[]; d
   const dims = Array.from({ length: ndim }, (_, i) => view.getUint32(4 + 4 * i, false));
   const expected = headerLength + dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== expected) {
-    throw new DataFormatError(`${source}: length ${bytes.length} bytes does not match dimensions [${dims}] (expected ${expected}); truncated or corrupt`);
+    throw new DataFormatError(
+      `${source}: length ${bytes.length} bytes does not match dimensions [${dims}] (expected ${expected}); truncated or corrupt`,
+    );
   }
   return { dims, data: bytes.subarray(headerLength) };
 }

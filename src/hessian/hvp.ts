@@ -41,9 +41,12 @@ export function lossAt(obj: Objective, flat: tf.Tensor1D): number {
 /** Gradient of the mean loss at `flat` (a new tensor; the caller disposes it). */
 export function gradientAt(obj: Objective, flat: tf.Tensor1D): tf.Tensor1D {
   const w = weights(obj);
-  return tf.tidy(() => obj.batches
-    .map((b, i) => tf.mul(tf.grad((t: tf.Tensor) => batchLoss(obj, b, t as tf.Tensor1D))(flat), w[i]!))
-    .reduce((a, g) => tf.add(a, g)) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      obj.batches
+        .map((b, i) => tf.mul(tf.grad((t: tf.Tensor) => batchLoss(obj, b, t as tf.Tensor1D))(flat), w[i]!))
+        .reduce((a, g) => tf.add(a, g)) as tf.Tensor1D,
+  );
 }
 
 /**
@@ -53,12 +56,16 @@ export function gradientAt(obj: Objective, flat: tf.Tensor1D): tf.Tensor1D {
 export function hvpAt(obj: Objective, flat: tf.Tensor1D, v: tf.Tensor1D): tf.Tensor1D {
   installSecondOrderGradients();
   const w = weights(obj);
-  return tf.tidy(() => obj.batches
-    .map((b, i) => {
-      const directional = (t: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.grad((u: tf.Tensor) => batchLoss(obj, b, u as tf.Tensor1D))(t), v));
-      return tf.mul(tf.grad(directional)(flat), w[i]!);
-    })
-    .reduce((a, h) => tf.add(a, h)) as tf.Tensor1D);
+  return tf.tidy(
+    () =>
+      obj.batches
+        .map((b, i) => {
+          const directional = (t: tf.Tensor): tf.Scalar =>
+            tf.sum(tf.mul(tf.grad((u: tf.Tensor) => batchLoss(obj, b, u as tf.Tensor1D))(t), v));
+          return tf.mul(tf.grad(directional)(flat), w[i]!);
+        })
+        .reduce((a, h) => tf.add(a, h)) as tf.Tensor1D,
+  );
 }
 
 /** The Hessian at θ as a {@link LinearOperator} for the estimators (float64 host vectors). */

@@ -4,9 +4,14 @@ import { tridiagonalEigenFull, tridiagonalEigenvalues } from '../linalg/symmetri
 import { gaussian, rademacher } from './probes';
 
 /** The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization), and the Krylov basis. */
-export async function lanczosTridiagonal(op: LinearOperator, start: Float64Array, steps: number): Promise<{ alpha: number[]; beta: number[]; basis: Float64Array[] }> {
+export async function lanczosTridiagonal(
+  op: LinearOperator,
+  start: Float64Array,
+  steps: number,
+): Promise<{ alpha: number[]; beta: number[]; basis: Float64Array[] }> {
   const basis: Float64Array[] = [];
-  const alpha: number[] = [], beta: number[] = [];
+  const alpha: number[] = [],
+    beta: number[] = [];
   let v = start.map((x) => x / norm(start));
   for (let j = 0; j < Math.min(steps, op.dim); j++) {
     basis.push(v);
@@ -24,8 +29,15 @@ export async function lanczosTridiagonal(op: LinearOperator, start: Float64Array
 }
 
 /** Top-k eigenpairs (descending) by Lanczos: Ritz values and Ritz vectors (unit norm). */
-export async function lanczosTopEigenpairs(op: LinearOperator, opts: { k: number; steps: number; seed: number }): Promise<{ values: number[]; vectors: Float64Array[] }> {
-  const { alpha, beta, basis } = await lanczosTridiagonal(op, gaussian(op.dim, opts.seed, 0, 'probe/lanczos'), Math.max(opts.steps, opts.k));
+export async function lanczosTopEigenpairs(
+  op: LinearOperator,
+  opts: { k: number; steps: number; seed: number },
+): Promise<{ values: number[]; vectors: Float64Array[] }> {
+  const { alpha, beta, basis } = await lanczosTridiagonal(
+    op,
+    gaussian(op.dim, opts.seed, 0, 'probe/lanczos'),
+    Math.max(opts.steps, opts.k),
+  );
   const { values, vectors } = tridiagonalEigenFull(alpha, beta);
   const out = { values: [] as number[], vectors: [] as Float64Array[] };
   for (let i = values.length - 1; i >= Math.max(0, values.length - opts.k); i--) {
@@ -38,7 +50,10 @@ export async function lanczosTopEigenpairs(op: LinearOperator, opts: { k: number
 }
 
 /** Extreme eigenvalues by Lanczos: Ritz values of a `steps`-step run, ascending. */
-export async function lanczosEigenvalues(op: LinearOperator, opts: { steps: number; seed: number }): Promise<Float64Array> {
+export async function lanczosEigenvalues(
+  op: LinearOperator,
+  opts: { steps: number; seed: number },
+): Promise<Float64Array> {
   const { alpha, beta } = await lanczosTridiagonal(op, gaussian(op.dim, opts.seed, 0, 'probe/lanczos'), opts.steps);
   return tridiagonalEigenvalues(alpha, beta);
 }
@@ -54,12 +69,19 @@ export interface SpectralDensity {
  * the Ritz values of a Lanczos run are the nodes and the squared first components of T's
  * eigenvectors the weights; Σ w f(λ) ≈ (1/n) tr f(A).
  */
-export async function stochasticLanczosQuadrature(op: LinearOperator, opts: { steps: number; probes: number; seed: number }): Promise<SpectralDensity> {
-  const nodes: number[] = [], weights: number[] = [];
+export async function stochasticLanczosQuadrature(
+  op: LinearOperator,
+  opts: { steps: number; probes: number; seed: number },
+): Promise<SpectralDensity> {
+  const nodes: number[] = [],
+    weights: number[] = [];
   for (let p = 0; p < opts.probes; p++) {
     const { alpha, beta } = await lanczosTridiagonal(op, rademacher(op.dim, opts.seed, p, 'probe/slq'), opts.steps);
     const { values, vectors } = tridiagonalEigenFull(alpha, beta);
-    values.forEach((v, i) => { nodes.push(v); weights.push(vectors[i]![0]! ** 2 / opts.probes); });
+    values.forEach((v, i) => {
+      nodes.push(v);
+      weights.push(vectors[i]![0]! ** 2 / opts.probes);
+    });
   }
   return { nodes, weights };
 }

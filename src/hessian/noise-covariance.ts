@@ -21,7 +21,11 @@ export interface AlignmentResult {
   method: 'exact' | 'randomized';
 }
 
-export async function perSampleGradients(obj: Objective, theta: Float32Array, indices: ArrayLike<number>): Promise<Float64Array[]> {
+export async function perSampleGradients(
+  obj: Objective,
+  theta: Float32Array,
+  indices: ArrayLike<number>,
+): Promise<Float64Array[]> {
   const flat = tf.tensor1d(theta);
   const { x, y } = obj.batches[0]!;
   try {
@@ -50,17 +54,29 @@ export async function perSampleGradients(obj: Objective, theta: Float32Array, in
  * bias for the covariance over all n samples (a small sample's own ‖Ĉ‖² would weigh its ‖dᵢ‖⁴
  * terms n/m times too much and pull CS down).
  */
-export async function covarianceAlignment(obj: Objective, theta: Float32Array, opts: { exact: boolean; samples?: number; probes?: number; seed: number }): Promise<AlignmentResult> {
+export async function covarianceAlignment(
+  obj: Objective,
+  theta: Float32Array,
+  opts: { exact: boolean; samples?: number; probes?: number; seed: number },
+): Promise<AlignmentResult> {
   const n = obj.batches[0]!.y.shape[0];
   const m = opts.exact ? n : Math.min(n, opts.samples ?? 64);
-  const indices = opts.exact ? Int32Array.from({ length: n }, (_, i) => i) : permutation(n, opts.seed, 'cs/samples').subarray(0, m);
+  const indices = opts.exact
+    ? Int32Array.from({ length: n }, (_, i) => i)
+    : permutation(n, opts.seed, 'cs/samples').subarray(0, m);
   const grads = await perSampleGradients(obj, theta, indices);
   const mean = new Float64Array(theta.length);
   for (const g of grads) axpy(1 / m, g, mean);
-  const centered = grads.map((g) => { const d = Float64Array.from(g); axpy(-1, mean, d); return d; });
+  const centered = grads.map((g) => {
+    const d = Float64Array.from(g);
+    axpy(-1, mean, d);
+    return d;
+  });
   const op = hessianOperator(obj, theta);
   try {
-    let trHC = 0, trC2 = 0, trH2 = 0;
+    let trHC = 0,
+      trC2 = 0,
+      trH2 = 0;
     if (opts.exact) {
       for (const d of centered) trHC += dot(d, await op.apply(d)) / m;
       for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) trC2 += dot(centered[i]!, centered[j]!) ** 2;
@@ -74,7 +90,8 @@ export async function covarianceAlignment(obj: Objective, theta: Float32Array, o
     } else {
       // ‖C‖²_F = (1/n²)[Σᵢ‖dᵢ‖⁴ + Σ_{i≠j}(dᵢ·dⱼ)²] over the n samples of the data: each part
       // estimated without bias from the m drawn (their mean, and a U-statistic over distinct pairs).
-      let fourth = 0, pairs = 0;
+      let fourth = 0,
+        pairs = 0;
       for (let i = 0; i < m; i++) {
         fourth += dot(centered[i]!, centered[i]!) ** 2 / m;
         for (let j = i + 1; j < m; j++) pairs += (2 * dot(centered[i]!, centered[j]!) ** 2) / (m * (m - 1));
@@ -90,7 +107,14 @@ export async function covarianceAlignment(obj: Objective, theta: Float32Array, o
         trHC += dot(hz, cz) / probes;
       }
     }
-    return { cs: trHC / Math.sqrt(trH2 * trC2), trHC, trH2, trC2, samples: m, method: opts.exact ? 'exact' : 'randomized' };
+    return {
+      cs: trHC / Math.sqrt(trH2 * trC2),
+      trHC,
+      trH2,
+      trC2,
+      samples: m,
+      method: opts.exact ? 'exact' : 'randomized',
+    };
   } finally {
     op.dispose();
   }

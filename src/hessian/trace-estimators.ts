@@ -22,13 +22,17 @@ export interface TraceEstimate {
  * tr(A) ≈ mean zᵀAz. Runs `probes` products, or with `targetStderr` keeps adding probes (from
  * `minProbes`, up to `probes`) until the standard error of the mean falls below it.
  */
-export async function hutchinson(op: LinearOperator, opts: { probes: number; seed: number; targetStderr?: number; minProbes?: number; probe?: ProbeKind }): Promise<TraceEstimate> {
+export async function hutchinson(
+  op: LinearOperator,
+  opts: { probes: number; seed: number; targetStderr?: number; minProbes?: number; probe?: ProbeKind },
+): Promise<TraceEstimate> {
   const samples: number[] = [];
   const minProbes = Math.max(2, opts.minProbes ?? 10);
   for (let i = 0; i < opts.probes; i++) {
     const z = probe(opts.probe, op.dim, opts.seed, i, 'probe/rademacher');
     samples.push(dot(z, await op.apply(z)));
-    if (opts.targetStderr !== undefined && samples.length >= minProbes && standardError(samples) <= opts.targetStderr) break;
+    if (opts.targetStderr !== undefined && samples.length >= minProbes && standardError(samples) <= opts.targetStderr)
+      break;
   }
   return { value: mean(samples), stderr: standardError(samples), method: 'hutchinson', matvecs: samples.length };
 }
@@ -38,10 +42,15 @@ export async function hutchinson(op: LinearOperator, opts: { probes: number; see
  * spectrum exactly, the rest run Hutchinson on the deflated remainder. `matvecs` is rounded
  * down to a multiple of 3.
  */
-export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number; seed: number; probe?: ProbeKind }): Promise<TraceEstimate> {
+export async function hutchPlusPlus(
+  op: LinearOperator,
+  opts: { matvecs: number; seed: number; probe?: ProbeKind },
+): Promise<TraceEstimate> {
   const k = Math.floor(opts.matvecs / 3);
   if (k < 1) throw new RangeError(`hutch++ needs at least 3 products, got ${opts.matvecs}`);
-  const sketch = await Promise.all(Array.from({ length: k }, (_, i) => op.apply(probe(opts.probe, op.dim, opts.seed, i, 'probe/hutch++/sketch'))));
+  const sketch = await Promise.all(
+    Array.from({ length: k }, (_, i) => op.apply(probe(opts.probe, op.dim, opts.seed, i, 'probe/hutch++/sketch'))),
+  );
   const { q } = thinQr(sketch);
   let top = 0;
   for (const qi of q) top += dot(qi, await op.apply(qi));
@@ -64,7 +73,10 @@ export async function hutchPlusPlus(op: LinearOperator, opts: { matvecs: number;
  * mean of the k leave-one-out estimates, its error their standard error. `matvecs` is rounded
  * down to an even number.
  */
-export async function xtrace(op: LinearOperator, opts: { matvecs: number; seed: number; probe?: ProbeKind }): Promise<TraceEstimate> {
+export async function xtrace(
+  op: LinearOperator,
+  opts: { matvecs: number; seed: number; probe?: ProbeKind },
+): Promise<TraceEstimate> {
   const k = Math.floor(opts.matvecs / 2);
   if (k < 2) throw new RangeError(`xtrace needs at least 4 products, got ${opts.matvecs}`);
   const omega = Array.from({ length: k }, (_, i) => probe(opts.probe, op.dim, opts.seed, i, 'probe/xtrace'));
@@ -84,7 +96,10 @@ export async function xtrace(op: LinearOperator, opts: { matvecs: number; seed: 
   let trQtAQ = 0;
   for (let a = 0; a < k; a++) trQtAQ += qtaq[a * k + a]!;
   const qt = (v: Float64Array): Float64Array => Float64Array.from(q, (qi) => dot(qi, v));
-  const deflate = (c: Float64Array, si: Float64Array): Float64Array => { const d = dot(si, c); return c.map((x, a) => x - d * si[a]!); };
+  const deflate = (c: Float64Array, si: Float64Array): Float64Array => {
+    const d = dot(si, c);
+    return c.map((x, a) => x - d * si[a]!);
+  };
   const combine = (basis: Float64Array[], c: Float64Array): Float64Array => {
     const out = new Float64Array(op.dim);
     basis.forEach((b, a) => axpy(c[a]!, b, out));

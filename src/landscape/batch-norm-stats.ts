@@ -9,16 +9,24 @@ import type { Model } from '../models/model';
  * batches, each batch normalized by its own moments on the way. Interpolated or projected
  * weights need this: running statistics from elsewhere do not belong to them.
  */
-export function recomputeBatchNormStats(model: Model, flat: tf.Tensor1D, batches: Batch[], smoothTwin = false): Map<string, Moments> {
+export function recomputeBatchNormStats(
+  model: Model,
+  flat: tf.Tensor1D,
+  batches: Batch[],
+  smoothTwin = false,
+): Map<string, Moments> {
   const total = batches.reduce((s, b) => s + b.y.shape[0], 0);
   const sums = new Map<string, { mean: tf.Tensor; square: tf.Tensor }>();
   for (const b of batches) {
     const record = new Map<string, Moments>();
-    tf.tidy(() => { model.logits(flat, b.x, { batchNorm: { mode: 'batch', record }, smoothTwin }); });
+    tf.tidy(() => {
+      model.logits(flat, b.x, { batchNorm: { mode: 'batch', record }, smoothTwin });
+    });
     const w = b.y.shape[0] / total;
     for (const [name, m] of record) {
       const acc = sums.get(name);
-      const mean = tf.mul(m.mean, w), square = tf.mul(tf.add(m.variance, tf.square(m.mean)), w);
+      const mean = tf.mul(m.mean, w),
+        square = tf.mul(tf.add(m.variance, tf.square(m.mean)), w);
       if (acc) {
         sums.set(name, { mean: tf.add(acc.mean, mean), square: tf.add(acc.square, square) });
         tf.dispose([acc.mean, acc.square, mean, square]);
@@ -30,7 +38,10 @@ export function recomputeBatchNormStats(model: Model, flat: tf.Tensor1D, batches
   }
   const stats = new Map<string, Moments>();
   for (const [name, { mean, square }] of sums) {
-    stats.set(name, { mean: mean as tf.Tensor1D, variance: tf.tidy(() => tf.relu(tf.sub(square, tf.square(mean)))) as tf.Tensor1D });
+    stats.set(name, {
+      mean: mean as tf.Tensor1D,
+      variance: tf.tidy(() => tf.relu(tf.sub(square, tf.square(mean)))) as tf.Tensor1D,
+    });
     square.dispose();
   }
   return stats;

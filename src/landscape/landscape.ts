@@ -33,7 +33,9 @@ export function interpolate(a: Float32Array, b: Float32Array, t: number): Float3
 
 /** Loss at `points` evenly spaced points of the segment [a, b], endpoints included. */
 export function lossAlongSegment(obj: Objective, a: Float32Array, b: Float32Array, points = 10): number[] {
-  return Array.from({ length: points }, (_, j) => evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))));
+  return Array.from({ length: points }, (_, j) =>
+    evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))),
+  );
 }
 
 /**
@@ -44,7 +46,11 @@ export const belowThreshold = (loss: number, threshold: number): boolean => loss
 
 /** Two minima are line-connected iff the loss is below the threshold at every evaluated point. */
 export function lineConnected(
-  obj: Objective, a: Float32Array, b: Float32Array, threshold: number, points = 10,
+  obj: Objective,
+  a: Float32Array,
+  b: Float32Array,
+  threshold: number,
+  points = 10,
 ): { connected: boolean; losses: number[]; maxLoss: number } {
   const losses = lossAlongSegment(obj, a, b, points);
   return { connected: losses.every((l) => belowThreshold(l, threshold)), losses, maxLoss: Math.max(...losses) };
@@ -83,28 +89,43 @@ export interface ProjectionOptions {
  * `maxSteps` steps. Resuming from a checkpointed {@link ProjectionState} gives the same result
  * as an uninterrupted projection. Yields between steps so heartbeats and cancellation get through.
  */
-export async function projectToMinimum(obj: Objective, start: { theta: Float32Array; velocity: Float32Array | null; steps?: number }, opts: ProjectionOptions): Promise<ProjectionResult & { stopped: boolean }> {
+export async function projectToMinimum(
+  obj: Objective,
+  start: { theta: Float32Array; velocity: Float32Array | null; steps?: number },
+  opts: ProjectionOptions,
+): Promise<ProjectionResult & { stopped: boolean }> {
   let theta = tf.tensor1d(start.theta);
   let velocity = start.velocity ? tf.tensor1d(start.velocity) : null;
   const first = start.steps ?? 0;
   let steps = first;
-  const snapshot = async (current: Float32Array): Promise<ProjectionState> => ({ theta: current, velocity: velocity ? Float32Array.from(await velocity.data()) : null, steps });
+  const snapshot = async (current: Float32Array): Promise<ProjectionState> => ({
+    theta: current,
+    velocity: velocity ? Float32Array.from(await velocity.data()) : null,
+    steps,
+  });
   try {
     for (;;) {
       const current = Float32Array.from(await theta.data());
       const loss = evaluateLoss(obj, current);
-      if (!Number.isFinite(loss)) throw new DivergenceError(`projection diverged: loss ${loss} after ${steps} GD steps; lower the learning rate (now ${opts.sgd.lr})`);
+      if (!Number.isFinite(loss))
+        throw new DivergenceError(
+          `projection diverged: loss ${loss} after ${steps} GD steps; lower the learning rate (now ${opts.sgd.lr})`,
+        );
       const reached = belowThreshold(loss, opts.target);
       if (reached || steps >= opts.maxSteps) return { theta: current, loss, steps, reached, stopped: false };
       if (opts.shouldStop?.()) {
         await opts.onCheckpoint?.(await snapshot(current));
         return { theta: current, loss, steps, reached: false, stopped: true };
       }
-      if (opts.checkpointEvery && steps > first && steps % opts.checkpointEvery === 0) await opts.onCheckpoint?.(await snapshot(current));
+      if (opts.checkpointEvery && steps > first && steps % opts.checkpointEvery === 0)
+        await opts.onCheckpoint?.(await snapshot(current));
       const g = gradientAt(obj, theta);
       const next = sgdStep(theta, g, velocity, opts.sgd);
-      g.dispose(); theta.dispose(); velocity?.dispose();
-      theta = next.theta; velocity = next.velocity;
+      g.dispose();
+      theta.dispose();
+      velocity?.dispose();
+      theta = next.theta;
+      velocity = next.velocity;
       steps++;
       await new Promise((r) => setImmediate(r));
     }

@@ -83,7 +83,14 @@ export async function projectedPath<S, M>(
   opts: { window?: number } = {},
 ): Promise<{ path: Array<PathPoint<S, M>>; counts: PathCounts }> {
   const limit = limiter(opts.window ?? DEFAULT_WINDOW);
-  const counts: PathCounts = { projections: 0, replays: 0, lineChecks: 0, connectedPairs: 0, unconnected: [], maxDepth: 0 };
+  const counts: PathCounts = {
+    projections: 0,
+    replays: 0,
+    lineChecks: 0,
+    connectedPairs: 0,
+    unconnected: [],
+    maxDepth: 0,
+  };
   const project = async (p: { iteration: number; state: S }, depth: number): Promise<PathPoint<S, M>> => {
     counts.projections++;
     counts.maxDepth = Math.max(counts.maxDepth, depth);

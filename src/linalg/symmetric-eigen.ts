@@ -16,7 +16,10 @@ export function tridiagonalEigenvalues(diagonal: ArrayLike<number>, offDiagonal:
 }
 
 /** Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major n×n) of a small symmetric tridiagonal matrix. */
-export function tridiagonalEigenFull(diagonal: ArrayLike<number>, offDiagonal: ArrayLike<number>): { values: Float64Array; vectors: Float64Array[] } {
+export function tridiagonalEigenFull(
+  diagonal: ArrayLike<number>,
+  offDiagonal: ArrayLike<number>,
+): { values: Float64Array; vectors: Float64Array[] } {
   const n = diagonal.length;
   const d = Float64Array.from(diagonal);
   const e = new Float64Array(n);
@@ -25,7 +28,10 @@ export function tridiagonalEigenFull(diagonal: ArrayLike<number>, offDiagonal: A
   for (let i = 0; i < n; i++) z[i * n + i] = 1;
   tqli(d, e, z);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => d[a]! - d[b]!);
-  return { values: Float64Array.from(order, (i) => d[i]!), vectors: order.map((i) => Float64Array.from({ length: n }, (_, r) => z[r * n + i]!)) };
+  return {
+    values: Float64Array.from(order, (i) => d[i]!),
+    vectors: order.map((i) => Float64Array.from({ length: n }, (_, r) => z[r * n + i]!)),
+  };
 }
 
 /** Eigenvalues (ascending) of a dense symmetric n×n matrix, row-major. The input is not modified. */
@@ -107,7 +113,9 @@ function tqli(d: Float64Array, e: Float64Array, z?: Float64Array): void {
         let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
         let r = Math.hypot(g, 1);
         g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
-        let s = 1, c = 1, p = 0;
+        let s = 1,
+          c = 1,
+          p = 0;
         let i: number;
         for (i = m - 1; i >= l; i--) {
           let f = s * e[i]!;

@@ -23,7 +23,13 @@ export interface ParamSpec {
 
 export interface Builder<T> {
   dense(name: string, x: T, units: number, opts?: { bias?: boolean }): T;
-  conv(name: string, x: T, filters: number, kernel: number, opts?: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean }): T;
+  conv(
+    name: string,
+    x: T,
+    filters: number,
+    kernel: number,
+    opts?: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean },
+  ): T;
   batchNorm(name: string, x: T): T;
   act(x: T): T;
   maxPool2(x: T): T;
@@ -68,9 +74,16 @@ export class ShapeBuilder implements Builder<Shape> {
     return { dims: [units] };
   }
 
-  conv(name: string, x: Shape, filters: number, kernel: number, opts: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean } = {}): Shape {
+  conv(
+    name: string,
+    x: Shape,
+    filters: number,
+    kernel: number,
+    opts: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean } = {},
+  ): Shape {
     const [h, w, c] = x.dims as [number, number, number];
-    const stride = opts.stride ?? 1, padding = opts.padding ?? 'same';
+    const stride = opts.stride ?? 1,
+      padding = opts.padding ?? 'same';
     const fanIn = kernel * kernel * c;
     this.add_({ name: `${name}.weight`, shape: [kernel, kernel, c, filters], init: 'he', fanIn });
     if (opts.bias !== false) this.add_({ name: `${name}.bias`, shape: [filters], init: 'zeros', fanIn });
@@ -85,15 +98,24 @@ export class ShapeBuilder implements Builder<Shape> {
     return x;
   }
 
-  act(x: Shape): Shape { return x; }
-  maxPool2(x: Shape): Shape { return this.avgPool(x, 2); }
+  act(x: Shape): Shape {
+    return x;
+  }
+  maxPool2(x: Shape): Shape {
+    return this.avgPool(x, 2);
+  }
   avgPool(x: Shape, size: number): Shape {
     const [h, w, c] = x.dims as [number, number, number];
-    if (h % size || w % size) throw new Error(`pooling ${size}×${size} needs sides divisible by ${size}, got ${h}×${w}`);
+    if (h % size || w % size)
+      throw new Error(`pooling ${size}×${size} needs sides divisible by ${size}, got ${h}×${w}`);
     return { dims: [h / size, w / size, c] };
   }
-  globalAvgPool(x: Shape): Shape { return { dims: [x.dims[2]!] }; }
-  flatten(x: Shape): Shape { return { dims: [x.dims.reduce((a, b) => a * b, 1)] }; }
+  globalAvgPool(x: Shape): Shape {
+    return { dims: [x.dims[2]!] };
+  }
+  flatten(x: Shape): Shape {
+    return { dims: [x.dims.reduce((a, b) => a * b, 1)] };
+  }
   add(a: Shape, b: Shape): Shape {
     if (a.dims.join() !== b.dims.join()) throw new Error(`add: shapes [${a.dims}] and [${b.dims}] differ`);
     return a;
@@ -111,7 +133,8 @@ export interface Moments {
 }
 
 /** How batch norm normalizes: with the batch's own moments, or with given (recomputed) ones. */
-export type BatchNormMode = { mode: 'batch'; record?: Map<string, Moments> } | { mode: 'fixed'; stats: Map<string, Moments> };
+export type BatchNormMode =
+  { mode: 'batch'; record?: Map<string, Moments> } | { mode: 'fixed'; stats: Map<string, Moments> };
 
 export const BN_EPSILON = 1e-5;
 
@@ -135,12 +158,23 @@ export class TensorBuilder implements Builder<tf.Tensor> {
     return opts.bias === false ? y : tf.add(y, this.get(`${name}.bias`));
   }
 
-  conv(name: string, x: tf.Tensor, _filters: number, _kernel: number, opts: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean } = {}): tf.Tensor {
+  conv(
+    name: string,
+    x: tf.Tensor,
+    _filters: number,
+    _kernel: number,
+    opts: { stride?: number; padding?: 'same' | 'valid' | number; bias?: boolean } = {},
+  ): tf.Tensor {
     const stride = opts.stride ?? 1;
     let input = x as tf.Tensor4D;
     let padding: 'same' | 'valid' = 'valid';
     if (typeof opts.padding === 'number') {
-      input = tf.pad(input, [[0, 0], [opts.padding, opts.padding], [opts.padding, opts.padding], [0, 0]]);
+      input = tf.pad(input, [
+        [0, 0],
+        [opts.padding, opts.padding],
+        [opts.padding, opts.padding],
+        [0, 0],
+      ]);
     } else {
       padding = opts.padding ?? 'same';
     }
@@ -154,7 +188,10 @@ export class TensorBuilder implements Builder<tf.Tensor> {
     if (this.bn.mode === 'batch') {
       mean = tf.mean(x, axes);
       variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
-      this.bn.record?.set(name, { mean: tf.keep(stopGradient(mean)) as tf.Tensor1D, variance: tf.keep(stopGradient(variance)) as tf.Tensor1D });
+      this.bn.record?.set(name, {
+        mean: tf.keep(stopGradient(mean)) as tf.Tensor1D,
+        variance: tf.keep(stopGradient(variance)) as tf.Tensor1D,
+      });
     } else {
       const m = this.bn.stats.get(name);
       if (!m) throw new Error(`no batch-norm statistics for ${name}`);
@@ -172,7 +209,13 @@ export class TensorBuilder implements Builder<tf.Tensor> {
     if (this.smooth) return this.avgPool(x, 2);
     const [n, h, w, c] = x.shape as [number, number, number, number];
     // [n, h/2, 2, w/2, 2, c] → [n, h/2, w/2, c, 4]; the arg-max mask is a constant.
-    const windows = tf.reshape(tf.transpose(tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]), [0, 1, 3, 5, 2, 4]), [n, h / 2, w / 2, c, 4]);
+    const windows = tf.reshape(tf.transpose(tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]), [0, 1, 3, 5, 2, 4]), [
+      n,
+      h / 2,
+      w / 2,
+      c,
+      4,
+    ]);
     const mask = stopGradient(oneHotFloat(tf.argMax(windows, -1), 4));
     return tf.sum(tf.mul(windows, mask), -1);
   }

@@ -25,12 +25,18 @@ export class Model {
   readonly paramCount: number;
   readonly offsets: number[];
 
-  constructor(readonly name: string, readonly inputShape: number[], readonly numClasses: number, readonly network: NetworkFn) {
+  constructor(
+    readonly name: string,
+    readonly inputShape: number[],
+    readonly numClasses: number,
+    readonly network: NetworkFn,
+  ) {
     // Every model differentiates through the same gradients, whether or not a Hessian ran first in this process.
     installSecondOrderGradients();
     const shapes = new ShapeBuilder();
     const out = network(shapes, { dims: inputShape });
-    if (out.dims.length !== 1 || out.dims[0] !== numClasses) throw new Error(`${name}: network ends in [${out.dims}], expected [${numClasses}]`);
+    if (out.dims.length !== 1 || out.dims[0] !== numClasses)
+      throw new Error(`${name}: network ends in [${out.dims}], expected [${numClasses}]`);
     this.params = shapes.params;
     this.batchNorms = shapes.batchNorms;
     this.offsets = [];
@@ -70,7 +76,11 @@ export class Model {
 
   /** Logits [batch, classes] for inputs [batch, ...inputShape]. */
   logits(flat: tf.Tensor1D, x: tf.Tensor, opts: ForwardOptions = {}): tf.Tensor2D {
-    const builder = new TensorBuilder(this.unflatten(flat), opts.batchNorm ?? { mode: 'batch' }, opts.smoothTwin ?? false);
+    const builder = new TensorBuilder(
+      this.unflatten(flat),
+      opts.batchNorm ?? { mode: 'batch' },
+      opts.smoothTwin ?? false,
+    );
     return this.network(builder, x) as tf.Tensor2D;
   }
 }
@@ -93,8 +103,12 @@ export function buildModel(spec: string, classes?: number): Model {
   const at = spec.indexOf('@');
   if (at >= 0) {
     // `<model>@HxWxC`: a convolutional model on another input size (its pools and global average adapt).
-    const shape = spec.slice(at + 1).split('x').map(Number);
-    if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the input after '@' must be HxWxC, e.g. @8x8x1`);
+    const shape = spec
+      .slice(at + 1)
+      .split('x')
+      .map(Number);
+    if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1))
+      throw new Error(`model '${spec}': the input after '@' must be HxWxC, e.g. @8x8x1`);
     const base = buildModel(spec.slice(0, at), classes);
     if (base.inputShape.length !== 3) throw new Error(`model '${spec}': only convolutional models take an input size`);
     return new Model(spec, shape, base.numClasses, base.network);
@@ -103,32 +117,43 @@ export function buildModel(spec: string, classes?: number): Model {
   const width = (standard: number): number => {
     if (arg === undefined) return standard;
     const w = Number(arg);
-    if (!Number.isInteger(w) || w < 1) throw new Error(`model '${spec}': the width after ':' must be a positive integer`);
+    if (!Number.isInteger(w) || w < 1)
+      throw new Error(`model '${spec}': the width after ':' must be a positive integer`);
     return w;
   };
   switch (kind) {
     case 'mlp': {
       const dims = (arg ?? '').split('-').map(Number);
-      if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': expected mlp:IN-HIDDEN...-OUT, e.g. mlp:196-30-10`);
+      if (dims.length < 2 || dims.some((d) => !Number.isInteger(d) || d < 1))
+        throw new Error(`model '${spec}': expected mlp:IN-HIDDEN...-OUT, e.g. mlp:196-30-10`);
       return new Model(spec, [dims[0]!], dims[dims.length - 1]!, mlp(dims));
     }
     case 'small-cnn': {
       // The global average pool takes any image size: `small-cnn:8x8x1` runs it on 8×8 grey images.
       const shape = arg === undefined ? [32, 32, 3] : arg.split('x').map(Number);
-      if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the input after ':' must be HxWxC, e.g. small-cnn:8x8x1`);
+      if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1))
+        throw new Error(`model '${spec}': the input after ':' must be HxWxC, e.g. small-cnn:8x8x1`);
       return new Model(spec, shape, classes ?? 10, smallCnnWith(classes ?? 10));
     }
-    case 'convnet4': return new Model(spec, [28, 28, 1], classes ?? 10, mnistConvNet(classes ?? 10));
-    case 'preact-resnet18': return new Model(spec, [32, 32, 3], classes ?? 10, preactResNet18(classes ?? 10, width(64)));
-    case 'vgg16-bn': return new Model(spec, [32, 32, 3], classes ?? 10, vgg16bn(classes ?? 10, width(64)));
+    case 'convnet4':
+      return new Model(spec, [28, 28, 1], classes ?? 10, mnistConvNet(classes ?? 10));
+    case 'preact-resnet18':
+      return new Model(spec, [32, 32, 3], classes ?? 10, preactResNet18(classes ?? 10, width(64)));
+    case 'vgg16-bn':
+      return new Model(spec, [32, 32, 3], classes ?? 10, vgg16bn(classes ?? 10, width(64)));
     case 'densenet-bc': {
       // `densenet-bc:GROWTH:B1-B2-B3-B4`: the same four dense blocks with fewer layers each.
       const blocks = depth === undefined ? [6, 12, 24, 16] : depth.split('-').map(Number);
-      if (blocks.length !== 4 || blocks.some((d) => !Number.isInteger(d) || d < 1)) throw new Error(`model '${spec}': the layers per block after the growth rate must be four positive integers, e.g. densenet-bc:2:1-2-4-3`);
+      if (blocks.length !== 4 || blocks.some((d) => !Number.isInteger(d) || d < 1))
+        throw new Error(
+          `model '${spec}': the layers per block after the growth rate must be four positive integers, e.g. densenet-bc:2:1-2-4-3`,
+        );
       return new Model(spec, [32, 32, 3], classes ?? 100, denseNetBC(classes ?? 100, blocks, width(12)));
     }
     default:
-      throw new Error(`unknown model '${spec}'; available: mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn, densenet-bc`);
+      throw new Error(
+        `unknown model '${spec}'; available: mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn, densenet-bc`,
+      );
   }
 }
 

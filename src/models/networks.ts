@@ -50,7 +50,8 @@ export function preactResNet18(numClasses: number, width = 64): NetworkFn {
         const stride = block === 0 && layer > 0 ? 2 : 1;
         const name = `layer${layer + 1}.${block}`;
         const pre = b.act(b.batchNorm(`${name}.bn1`, h));
-        const shortcut = stride !== 1 || inPlanes !== planes ? b.conv(`${name}.shortcut`, pre, planes, 1, { stride, bias: false }) : h;
+        const shortcut =
+          stride !== 1 || inPlanes !== planes ? b.conv(`${name}.shortcut`, pre, planes, 1, { stride, bias: false }) : h;
         let out = b.conv(`${name}.conv1`, pre, planes, 3, { stride, bias: false });
         out = b.conv(`${name}.conv2`, b.act(b.batchNorm(`${name}.bn2`, out)), planes, 3, { bias: false });
         h = b.add(out, shortcut);
@@ -70,7 +71,10 @@ export function vgg16bn(numClasses: number, width = 64): NetworkFn {
     let h = x;
     let i = 0;
     for (const item of VGG16) {
-      if (item === 'M') { h = b.maxPool2(h); continue; }
+      if (item === 'M') {
+        h = b.maxPool2(h);
+        continue;
+      }
       i++;
       h = b.act(b.batchNorm(`features.bn${i}`, b.conv(`features.conv${i}`, h, (item * width) / 64, 3)));
     }
@@ -93,7 +97,10 @@ export function denseNetBC(numClasses: number, blocks: number[] = [6, 12, 24, 16
       }
       if (d < blocks.length - 1) {
         const outPlanes = Math.floor(planes * 0.5);
-        h = b.avgPool(b.conv(`trans${d + 1}.conv`, b.act(b.batchNorm(`trans${d + 1}.bn`, h)), outPlanes, 1, { bias: false }), 2);
+        h = b.avgPool(
+          b.conv(`trans${d + 1}.conv`, b.act(b.batchNorm(`trans${d + 1}.bn`, h)), outPlanes, 1, { bias: false }),
+          2,
+        );
         planes = outPlanes;
       }
     });

@@ -22,8 +22,10 @@ export interface NoiseSpec {
 export function noiseVariances(spec: NoiseSpec, eigenvalues: number[]): number[] {
   return eigenvalues.map((l) => {
     switch (spec.kind) {
-      case 'sgd-like': return Math.max(0, spec.strength * l);
-      case 'isotropic': return spec.strength;
+      case 'sgd-like':
+        return Math.max(0, spec.strength * l);
+      case 'isotropic':
+        return spec.strength;
       case 'designed': {
         if (!spec.fPrime) throw new Error('designed noise needs fPrime (∂f/∂λ)');
         return Math.max(0, spec.strength * l * spec.fPrime(l));
@@ -33,7 +35,12 @@ export function noiseVariances(spec: NoiseSpec, eigenvalues: number[]): number[]
 }
 
 /** One noise draw for `step` as a float64 vector of the parameter dimension. */
-export function sampleNoise(spec: NoiseSpec, eigen: { values: number[]; vectors: Float64Array[] }, seed: number, step: number): Float64Array {
+export function sampleNoise(
+  spec: NoiseSpec,
+  eigen: { values: number[]; vectors: Float64Array[] },
+  seed: number,
+  step: number,
+): Float64Array {
   const rng = new CounterRng(seed, 'noise/designed');
   const variances = noiseVariances(spec, eigen.values);
   const dim = eigen.vectors[0]?.length ?? 0;

@@ -14,7 +14,12 @@ export interface SgdConfig {
 }
 
 /** One update. Returns new tensors (the caller owns them); inputs are left alone. */
-export function sgdStep(theta: tf.Tensor1D, grad: tf.Tensor1D, velocity: tf.Tensor1D | null, cfg: SgdConfig): { theta: tf.Tensor1D; velocity: tf.Tensor1D | null } {
+export function sgdStep(
+  theta: tf.Tensor1D,
+  grad: tf.Tensor1D,
+  velocity: tf.Tensor1D | null,
+  cfg: SgdConfig,
+): { theta: tf.Tensor1D; velocity: tf.Tensor1D | null } {
   const out = tf.tidy(() => {
     let d: tf.Tensor = cfg.weightDecay ? tf.add(grad, tf.mul(theta, cfg.weightDecay)) : grad;
     let v: tf.Tensor | undefined;

@@ -13,7 +13,8 @@ export interface Axis {
   scale?: Record<string, unknown>;
 }
 
-const WIDTH = 560, HEIGHT = 320;
+const WIDTH = 560,
+  HEIGHT = 320;
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 function encodingXY(x: Axis, y: Axis): Record<string, unknown> {
@@ -28,8 +29,16 @@ function encodingXY(x: Axis, y: Axis): Record<string, unknown> {
  * band (`band.lo`..`band.hi`, e.g. mean ± std) and horizontal reference rules.
  */
 export function lineFigure(o: {
-  id: string; title: string; caption: string; data: Row[]; x: Axis; y: Axis; series?: string; points?: boolean;
-  band?: { lo: string; hi: string }; rules?: Array<{ y: number; label: string }>;
+  id: string;
+  title: string;
+  caption: string;
+  data: Row[];
+  x: Axis;
+  y: Axis;
+  series?: string;
+  points?: boolean;
+  band?: { lo: string; hi: string };
+  rules?: Array<{ y: number; label: string }>;
 }): Figure {
   const color = o.series ? { color: { field: o.series, type: 'nominal', title: o.series } } : {};
   const layers: Array<Record<string, unknown>> = [];
@@ -39,19 +48,30 @@ export function lineFigure(o: {
       encoding: {
         x: { field: o.x.field, type: 'quantitative', title: o.x.title, scale: { zero: false, ...o.x.scale } },
         y: { field: o.band.lo, type: 'quantitative', title: o.y.title, scale: { zero: false, ...o.y.scale } },
-        y2: { field: o.band.hi }, ...color,
+        y2: { field: o.band.hi },
+        ...color,
       },
     });
   }
   layers.push({ mark: { type: 'line', point: o.points ?? false }, encoding: { ...encodingXY(o.x, o.y), ...color } });
   for (const r of o.rules ?? []) {
-    layers.push({ data: { values: [{ y: r.y, label: r.label }] }, mark: { type: 'rule', strokeDash: [6, 4], color: '#555' }, encoding: { y: { field: 'y', type: 'quantitative' } } });
     layers.push({
-      data: { values: [{ y: r.y, label: r.label }] }, mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#555' },
+      data: { values: [{ y: r.y, label: r.label }] },
+      mark: { type: 'rule', strokeDash: [6, 4], color: '#555' },
+      encoding: { y: { field: 'y', type: 'quantitative' } },
+    });
+    layers.push({
+      data: { values: [{ y: r.y, label: r.label }] },
+      mark: { type: 'text', align: 'left', dx: 4, dy: -6, color: '#555' },
       encoding: { y: { field: 'y', type: 'quantitative' }, x: { value: 0 }, text: { field: 'label' } },
     });
   }
-  return { id: o.id, title: o.title, caption: o.caption, spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
+  return {
+    id: o.id,
+    title: o.title,
+    caption: o.caption,
+    spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers },
+  };
 }
 
 /**
@@ -59,25 +79,51 @@ export function lineFigure(o: {
  * predicted lines y = slope·x + intercept drawn over the range of x.
  */
 export function scatterFigure(o: {
-  id: string; title: string; caption: string; data: Row[]; x: Axis; y: Axis; series?: string;
-  err?: { lo: string; hi: string }; lines?: Array<{ label: string; slope: number; intercept: number }>;
+  id: string;
+  title: string;
+  caption: string;
+  data: Row[];
+  x: Axis;
+  y: Axis;
+  series?: string;
+  err?: { lo: string; hi: string };
+  lines?: Array<{ label: string; slope: number; intercept: number }>;
 }): Figure {
   const xs = o.data.map((r) => Number(r[o.x.field])).filter(Number.isFinite);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   const color = o.series ? { color: { field: o.series, type: 'nominal', title: o.series } } : {};
-  const layers: Array<Record<string, unknown>> = [{ mark: { type: 'point', filled: true }, encoding: { ...encodingXY(o.x, o.y), ...color } }];
+  const layers: Array<Record<string, unknown>> = [
+    { mark: { type: 'point', filled: true }, encoding: { ...encodingXY(o.x, o.y), ...color } },
+  ];
   if (o.err) {
     layers.push({
       mark: 'errorbar',
-      encoding: { x: { field: o.x.field, type: 'quantitative' }, y: { field: o.err.lo, type: 'quantitative', title: o.y.title }, y2: { field: o.err.hi }, ...color },
+      encoding: {
+        x: { field: o.x.field, type: 'quantitative' },
+        y: { field: o.err.lo, type: 'quantitative', title: o.y.title },
+        y2: { field: o.err.hi },
+        ...color,
+      },
     });
   }
   if (o.lines?.length) {
-    const values = o.lines.flatMap((l) => [x0, x1].map((x) => ({ [o.x.field]: x, [o.y.field]: l.slope * x + l.intercept, line: l.label })));
+    const values = o.lines.flatMap((l) =>
+      [x0, x1].map((x) => ({ [o.x.field]: x, [o.y.field]: l.slope * x + l.intercept, line: l.label })),
+    );
     layers.push({
-      data: { values }, mark: { type: 'line', strokeDash: [6, 4] },
-      encoding: { ...encodingXY(o.x, o.y), strokeDash: { field: 'line', type: 'nominal', title: 'line' }, color: { value: '#444' } },
+      data: { values },
+      mark: { type: 'line', strokeDash: [6, 4] },
+      encoding: {
+        ...encodingXY(o.x, o.y),
+        strokeDash: { field: 'line', type: 'nominal', title: 'line' },
+        color: { value: '#444' },
+      },
     });
   }
-  return { id: o.id, title: o.title, caption: o.caption, spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers } };
+  return {
+    id: o.id,
+    title: o.title,
+    caption: o.caption,
+    spec: { $schema: SCHEMA, width: WIDTH, height: HEIGHT, title: o.title, data: { values: o.data }, layer: layers },
+  };
 }

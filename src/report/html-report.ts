@@ -7,7 +7,8 @@ import { tally, type Claim } from '../results/claims';
 import type { RunResult } from '../results/run-result';
 import { measurementText, predictionText } from './claim-text';
 
-const esc = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: unknown): string =>
+  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: number): string => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
 
 const STYLE = `
@@ -31,11 +32,13 @@ function verdictBadge(v: Claim['verdict']): string {
 
 /** The claims table: claim, kind, paper, predicted, measured, tolerance, verdict. */
 export function claimsTable(claims: readonly Claim[]): string {
-  const rows = claims.map((c) => `<tr class="${c.verdict}" data-verdict="${c.verdict}">
+  const rows = claims.map(
+    (c) => `<tr class="${c.verdict}" data-verdict="${c.verdict}">
 <td><b>${esc(c.id)}</b><br><span class="small">${esc(c.description)}</span>${c.note ? `<br><span class="small"><i>${esc(c.note)}</i></span>` : ''}</td>
 <td>${esc(c.kind)}</td><td>${esc(c.paper)}</td><td class="num">${esc(predictionText(c))}</td><td class="num">${esc(measurementText(c))}</td>
 <td class="num">${c.kind === 'within' || c.kind === 'fit' ? esc(num(c.tolerance)) : '–'}${c.toleranceBasis ? `<br><span class="small">${esc(c.toleranceBasis)}</span>` : ''}</td>
-<td>${verdictBadge(c.verdict)}</td></tr>`);
+<td>${verdictBadge(c.verdict)}</td></tr>`,
+  );
   return `<table id="claims"><thead><tr><th>claim</th><th>kind</th><th>paper</th><th>predicted</th><th>measured</th><th>tolerance</th><th>verdict</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 }
@@ -48,10 +51,17 @@ export interface ReportFigure {
 }
 
 /** A run's report page. */
-export function renderHtmlReport(result: Omit<RunResult, 'artifacts'>, title: string, figures: readonly ReportFigure[]): string {
+export function renderHtmlReport(
+  result: Omit<RunResult, 'artifacts'>,
+  title: string,
+  figures: readonly ReportFigure[],
+): string {
   const t = tally(result.claims);
-  const time = result.summary.time as { wallSeconds?: number; computeSeconds?: number; computeSecondsByStage?: Record<string, number> } | undefined;
-  const params = Object.entries(result.params).map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(Array.isArray(v) ? v.join(', ') : v)}</td></tr>`);
+  const time = result.summary.time as
+    { wallSeconds?: number; computeSeconds?: number; computeSecondsByStage?: Record<string, number> } | undefined;
+  const params = Object.entries(result.params).map(
+    ([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${esc(Array.isArray(v) ? v.join(', ') : v)}</td></tr>`,
+  );
   const subst = result.substitutions ?? [];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(result.experiment)}: ${esc(title)}</title>
@@ -60,9 +70,17 @@ export function renderHtmlReport(result: Omit<RunResult, 'artifacts'>, title: st
 <h1>${esc(result.experiment)}: ${esc(title)}</h1>
 <p class="meta">Run <code>${esc(result.runId)}</code>, preset <code>${esc(result.preset)}</code>, seed ${esc(result.seed)}, finished ${esc(result.finishedAt)}.</p>
 <p id="verdicts">${verdictBadge('pass')} ${t.pass} &nbsp; ${verdictBadge('fail')} ${t.fail} &nbsp; ${verdictBadge('inconclusive')} ${t.inconclusive} &nbsp; of ${result.claims.length} claims</p>
-${result.schedule ? `<p id="schedule">Started by schedule <code>${esc(result.schedule)}</code>${result.regressions === undefined ? ' (its first run)' : result.regressions.length
-    ? `: <b class="fail">regression</b>, claims that passed in the schedule's previous run and do not now: ${result.regressions.map((id) => `<code>${esc(id)}</code>`).join(', ')}`
-    : ': no regression against its previous run'}.</p>` : ''}
+${
+  result.schedule
+    ? `<p id="schedule">Started by schedule <code>${esc(result.schedule)}</code>${
+        result.regressions === undefined
+          ? ' (its first run)'
+          : result.regressions.length
+            ? `: <b class="fail">regression</b>, claims that passed in the schedule's previous run and do not now: ${result.regressions.map((id) => `<code>${esc(id)}</code>`).join(', ')}`
+            : ': no regression against its previous run'
+      }.</p>`
+    : ''
+}
 ${subst.length ? `<div class="subst" id="substitutions"><b>Substitutions</b> (where this run departs from the paper's setting):<ul>${subst.map((s) => `<li>${esc(s)}</li>`).join('')}</ul></div>` : ''}
 <h2>Claims</h2>
 ${claimsTable(result.claims)}
@@ -75,7 +93,17 @@ ${figures.map((f) => `<figure id="figure-${esc(f.id)}" class="plot">${f.svg}<fig
 <tr><td>numeric backends</td><td>${esc(result.backends.join(', '))}</td></tr>
 <tr><td>code</td><td><code>${esc(result.codeVersion)}</code></td></tr>
 ${time?.wallSeconds !== undefined ? `<tr><td>wall time</td><td>${esc(time.wallSeconds)} s</td></tr>` : ''}
-${time?.computeSeconds !== undefined ? `<tr><td>numerics</td><td>${esc(time.computeSeconds)} s${time.computeSecondsByStage ? ` (${Object.entries(time.computeSecondsByStage).map(([k, v]) => `${esc(k)} ${esc(v)}`).join(', ')})` : ''}</td></tr>` : ''}
+${
+  time?.computeSeconds !== undefined
+    ? `<tr><td>numerics</td><td>${esc(time.computeSeconds)} s${
+        time.computeSecondsByStage
+          ? ` (${Object.entries(time.computeSecondsByStage)
+              .map(([k, v]) => `${esc(k)} ${esc(v)}`)
+              .join(', ')})`
+          : ''
+      }</td></tr>`
+    : ''
+}
 </tbody></table>
 </body></html>
 `;
@@ -83,11 +111,13 @@ ${time?.computeSeconds !== undefined ? `<tr><td>numerics</td><td>${esc(time.comp
 
 /** One page listing runs, newest first, each linking to its report at `<runId>/report.html`. */
 export function renderIndexHtml(results: ReadonlyArray<Omit<RunResult, 'artifacts'>>): string {
-  const rows = [...results].sort((a, b) => b.finishedAt.localeCompare(a.finishedAt)).map((r) => {
-    const t = tally(r.claims);
-    return `<tr><td><a href="${encodeURIComponent(r.runId)}/report.html">${esc(r.runId)}</a></td><td>${esc(r.experiment)}</td><td>${esc(r.preset)}</td>
+  const rows = [...results]
+    .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))
+    .map((r) => {
+      const t = tally(r.claims);
+      return `<tr><td><a href="${encodeURIComponent(r.runId)}/report.html">${esc(r.runId)}</a></td><td>${esc(r.experiment)}</td><td>${esc(r.preset)}</td>
 <td>${esc(r.finishedAt)}</td><td>${t.pass}</td><td>${t.fail}</td><td>${t.inconclusive}</td><td>${(r.substitutions ?? []).length ? 'yes' : ''}</td></tr>`;
-  });
+    });
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>repro: runs</title><style>${STYLE}</style></head>
 <body><h1>Reproduction runs</h1>

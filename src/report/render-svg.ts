@@ -18,9 +18,14 @@ let modules: Promise<{ vega: VegaModule; vl: VegaLiteModule }> | undefined;
 
 /** Render one Vega-Lite spec to an SVG document. */
 export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
-  modules ??= Promise.all([importEsm<VegaModule>('vega'), importEsm<VegaLiteModule>('vega-lite')]).then(([vega, vl]) => ({ vega, vl }));
+  modules ??= Promise.all([importEsm<VegaModule>('vega'), importEsm<VegaLiteModule>('vega-lite')]).then(
+    ([vega, vl]) => ({ vega, vl }),
+  );
   const { vega, vl } = await modules;
-  const view = new vega.View(vega.parse(vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec }).spec), { renderer: 'none' });
+  const view = new vega.View(
+    vega.parse(vl.compile({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec }).spec),
+    { renderer: 'none' },
+  );
   try {
     return await view.toSVG();
   } finally {

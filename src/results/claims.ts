@@ -58,22 +58,34 @@ interface Common {
   failBecause?: string;
 }
 
-function settle(c: Omit<Claim, 'verdict'> & { failBecause?: string }, inconclusiveBecause: string | undefined, verdict: () => Verdict): Claim {
+function settle(
+  c: Omit<Claim, 'verdict'> & { failBecause?: string },
+  inconclusiveBecause: string | undefined,
+  verdict: () => Verdict,
+): Claim {
   const { failBecause, ...claim } = c;
   if (failBecause) return { ...claim, verdict: 'fail', note: failBecause };
   if (inconclusiveBecause) return { ...claim, verdict: 'inconclusive', note: inconclusiveBecause };
-  if (!Number.isFinite(claim.measured)) return { ...claim, verdict: 'fail', note: `measured value is ${claim.measured}` };
+  if (!Number.isFinite(claim.measured))
+    return { ...claim, verdict: 'fail', note: `measured value is ${claim.measured}` };
   return { ...claim, verdict: verdict() };
 }
 
 /** |measured − predicted| ≤ statistical + neglected. */
-export function withinClaim(c: Common & {
-  predicted: number; statistical: number; neglected: number; basis: string; interval?: ClaimInterval;
-}): Claim {
+export function withinClaim(
+  c: Common & {
+    predicted: number;
+    statistical: number;
+    neglected: number;
+    basis: string;
+    interval?: ClaimInterval;
+  },
+): Claim {
   const tolerance = c.statistical + c.neglected;
   const { inconclusiveBecause, statistical: _s, neglected: _n, basis, ...rest } = c;
-  return settle({ ...rest, kind: 'within', tolerance, toleranceBasis: basis }, inconclusiveBecause,
-    () => (Math.abs(c.measured - c.predicted) <= tolerance ? 'pass' : 'fail'));
+  return settle({ ...rest, kind: 'within', tolerance, toleranceBasis: basis }, inconclusiveBecause, () =>
+    Math.abs(c.measured - c.predicted) <= tolerance ? 'pass' : 'fail',
+  );
 }
 
 /** The measured value, or its whole interval, lies strictly below (`below`) or above (`above`) a bound. */
@@ -89,21 +101,31 @@ export function boundClaim(c: Common & { kind: 'below' | 'above'; bound: number;
 /** A slope or difference whose interval lies on the predicted side of zero. */
 export function signClaim(c: Common & { side: 'negative' | 'positive'; interval: ClaimInterval }): Claim {
   const { inconclusiveBecause, ...rest } = c;
-  const why = inconclusiveBecause ?? (Number.isFinite(c.interval.lo) && Number.isFinite(c.interval.hi) ? undefined : 'no interval (too few points)');
+  const why =
+    inconclusiveBecause ??
+    (Number.isFinite(c.interval.lo) && Number.isFinite(c.interval.hi) ? undefined : 'no interval (too few points)');
   return settle({ ...rest, kind: 'sign', predicted: 0, tolerance: 0 }, why, () => {
-    const [good, bad] = c.side === 'negative' ? [c.interval.hi < 0, c.interval.lo > 0] : [c.interval.lo > 0, c.interval.hi < 0];
+    const [good, bad] =
+      c.side === 'negative' ? [c.interval.hi < 0, c.interval.lo > 0] : [c.interval.lo > 0, c.interval.hi < 0];
     return good ? 'pass' : bad ? 'fail' : 'inconclusive';
   });
 }
 
 /** A fitted coefficient against the paper's value: the interval widened by `tolerance` must contain it. */
-export function fitClaim(c: Common & { paperValue: number; interval: ClaimInterval; tolerance: number; basis: string }): Claim {
+export function fitClaim(
+  c: Common & { paperValue: number; interval: ClaimInterval; tolerance: number; basis: string },
+): Claim {
   const { inconclusiveBecause, paperValue, basis, ...rest } = c;
   // An interval that also holds 0 cannot tell the paper's coefficient from no effect: it tests nothing.
-  const vacuous = paperValue !== 0 && c.interval.lo - c.tolerance <= 0 && c.interval.hi + c.tolerance >= 0
-    ? 'the interval also contains 0: this run cannot tell the paper\'s coefficient from no effect' : undefined;
-  return settle({ ...rest, kind: 'fit', predicted: paperValue, toleranceBasis: basis }, inconclusiveBecause ?? vacuous,
-    () => (paperValue >= c.interval.lo - c.tolerance && paperValue <= c.interval.hi + c.tolerance ? 'pass' : 'fail'));
+  const vacuous =
+    paperValue !== 0 && c.interval.lo - c.tolerance <= 0 && c.interval.hi + c.tolerance >= 0
+      ? "the interval also contains 0: this run cannot tell the paper's coefficient from no effect"
+      : undefined;
+  return settle(
+    { ...rest, kind: 'fit', predicted: paperValue, toleranceBasis: basis },
+    inconclusiveBecause ?? vacuous,
+    () => (paperValue >= c.interval.lo - c.tolerance && paperValue <= c.interval.hi + c.tolerance ? 'pass' : 'fail'),
+  );
 }
 
 /** A run's verdict: fail if any claim fails, else inconclusive if any is, else pass. */

@@ -12,19 +12,31 @@ const W1 = 0xbb67ae85;
 
 /** High 32 bits of the 64-bit product of two uint32s, exact in double arithmetic. */
 function mulhi(a: number, b: number): number {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+  const al = a & 0xffff,
+    ah = a >>> 16,
+    bl = b & 0xffff,
+    bh = b >>> 16;
+  const ll = al * bl,
+    lh = al * bh,
+    hl = ah * bl,
+    hh = ah * bh;
   const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   return (hh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) >>> 0;
 }
 
 /** One Philox4x32-10 block: 4 uint32 counter words and 2 key words to 4 uint32 outputs. */
 export function philox4x32(counter: readonly number[], key: readonly number[], out = new Uint32Array(4)): Uint32Array {
-  let c0 = counter[0]! >>> 0, c1 = counter[1]! >>> 0, c2 = counter[2]! >>> 0, c3 = counter[3]! >>> 0;
-  let k0 = key[0]! >>> 0, k1 = key[1]! >>> 0;
+  let c0 = counter[0]! >>> 0,
+    c1 = counter[1]! >>> 0,
+    c2 = counter[2]! >>> 0,
+    c3 = counter[3]! >>> 0;
+  let k0 = key[0]! >>> 0,
+    k1 = key[1]! >>> 0;
   for (let round = 0; round < 10; round++) {
-    const hi0 = mulhi(M0, c0), lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi(M1, c2), lo1 = Math.imul(M1, c2) >>> 0;
+    const hi0 = mulhi(M0, c0),
+      lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(M1, c2),
+      lo1 = Math.imul(M1, c2) >>> 0;
     c0 = (hi1 ^ c1 ^ k0) >>> 0;
     c1 = lo1;
     c2 = (hi0 ^ c3 ^ k1) >>> 0;
@@ -32,7 +44,10 @@ export function philox4x32(counter: readonly number[], key: readonly number[], o
     k0 = (k0 + W0) >>> 0;
     k1 = (k1 + W1) >>> 0;
   }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
   return out;
 }
 
@@ -64,14 +79,19 @@ export class CounterRng {
   private readonly block = new Uint32Array(4);
 
   constructor(seed: number, stream: string | number) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
-    this.key = [seed % TWO_32 >>> 0, Math.floor(seed / TWO_32) >>> 0];
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
+    this.key = [(seed % TWO_32) >>> 0, Math.floor(seed / TWO_32) >>> 0];
     this.stream = typeof stream === 'string' ? streamId(stream) : stream >>> 0;
   }
 
   /** Four raw uint32 words for (step, index). */
   words(step: number, index = 0): Uint32Array {
-    return philox4x32([index >>> 0, step % TWO_32 >>> 0, Math.floor(step / TWO_32) >>> 0, this.stream], this.key, this.block);
+    return philox4x32(
+      [index >>> 0, (step % TWO_32) >>> 0, Math.floor(step / TWO_32) >>> 0, this.stream],
+      this.key,
+      this.block,
+    );
   }
 
   /** Two independent standard normals for (step, index), by Box-Muller on 53-bit uniforms. */

@@ -39,7 +39,10 @@ export interface Interval {
  * Mean of independent values with its two-sided Student-t interval (exact for normal values;
  * the honest choice with few seeds, where a bootstrap percentile interval is too narrow).
  */
-export function meanInterval(xs: readonly number[], confidence = 0.95): { mean: number; stderr: number; interval: Interval } {
+export function meanInterval(
+  xs: readonly number[],
+  confidence = 0.95,
+): { mean: number; stderr: number; interval: Interval } {
   const m = mean(xs);
   const se = Math.sqrt(variance(xs) / xs.length);
   const half = xs.length >= 2 ? tQuantile(0.5 + confidence / 2, xs.length - 1) * se : NaN;
@@ -58,8 +61,11 @@ export interface LinearFit {
 
 export function linearFit(x: readonly number[], y: readonly number[]): LinearFit {
   const n = x.length;
-  const mx = mean(x), my = mean(y);
-  let sxy = 0, sxx = 0, syy = 0;
+  const mx = mean(x),
+    my = mean(y);
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxy += (x[i]! - mx) * (y[i]! - my);
     sxx += (x[i]! - mx) ** 2;
@@ -70,8 +76,12 @@ export function linearFit(x: readonly number[], y: readonly number[]): LinearFit
   const sse = Math.max(0, syy - slope * sxy);
   const s2 = n > 2 ? sse / (n - 2) : NaN;
   return {
-    slope, intercept, r2: syy > 0 ? 1 - sse / syy : NaN, slopeStderr: Math.sqrt(s2 / sxx),
-    interceptStderr: Math.sqrt(s2 * (1 / n + (mx * mx) / sxx)), n,
+    slope,
+    intercept,
+    r2: syy > 0 ? 1 - sse / syy : NaN,
+    slopeStderr: Math.sqrt(s2 / sxx),
+    interceptStderr: Math.sqrt(s2 * (1 / n + (mx * mx) / sxx)),
+    n,
   };
 }
 
@@ -81,12 +91,22 @@ export function linearFit(x: readonly number[], y: readonly number[]): LinearFit
  * Welch-Satterthwaite degree of freedom, so intervals stay honest with few runs per group and
  * a noise that grows with x.
  */
-export function groupedLinearFit(groups: ReadonlyArray<{ x: number; ys: readonly number[] }>, confidence = 0.95): {
-  slope: number; intercept: number; slopeStderr: number; interceptStderr: number;
-  slopeInterval: Interval; interceptInterval: Interval; dof: { slope: number; intercept: number }; r2: number;
+export function groupedLinearFit(
+  groups: ReadonlyArray<{ x: number; ys: readonly number[] }>,
+  confidence = 0.95,
+): {
+  slope: number;
+  intercept: number;
+  slopeStderr: number;
+  interceptStderr: number;
+  slopeInterval: Interval;
+  interceptInterval: Interval;
+  dof: { slope: number; intercept: number };
+  r2: number;
 } {
   const k = groups.length;
-  const xs = groups.map((g) => g.x), means = groups.map((g) => mean(g.ys));
+  const xs = groups.map((g) => g.x),
+    means = groups.map((g) => mean(g.ys));
   const fit = linearFit(xs, means);
   const mx = mean(xs);
   const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
@@ -98,16 +118,25 @@ export function groupedLinearFit(groups: ReadonlyArray<{ x: number; ys: readonly
     const dof = total ** 2 / sum(v.map((vi, i) => vi ** 2 / (groups[i]!.ys.length - 1)));
     return { se: Math.sqrt(total), dof };
   };
-  const sl = term(a), ic = term(b);
+  const sl = term(a),
+    ic = term(b);
   const iv = (est: number, t: { se: number; dof: number }): Interval => {
     const h = tQuantile(0.5 + confidence / 2, Math.max(1, t.dof)) * t.se;
     return { lo: est - h, hi: est + h, confidence };
   };
   const all = groups.flatMap((g) => g.ys.map((y) => ({ x: g.x, y })));
   return {
-    slope: fit.slope, intercept: fit.intercept, slopeStderr: sl.se, interceptStderr: ic.se,
-    slopeInterval: iv(fit.slope, sl), interceptInterval: iv(fit.intercept, ic), dof: { slope: sl.dof, intercept: ic.dof },
-    r2: linearFit(all.map((r) => r.x), all.map((r) => r.y)).r2,
+    slope: fit.slope,
+    intercept: fit.intercept,
+    slopeStderr: sl.se,
+    interceptStderr: ic.se,
+    slopeInterval: iv(fit.slope, sl),
+    interceptInterval: iv(fit.intercept, ic),
+    dof: { slope: sl.dof, intercept: ic.dof },
+    r2: linearFit(
+      all.map((r) => r.x),
+      all.map((r) => r.y),
+    ).r2,
   };
 }
 
@@ -119,10 +148,12 @@ export const slope = (x: readonly number[], y: readonly number[]): number => lin
  * seeded: the same inputs give the same interval on every machine.
  */
 export function bootstrapInterval<T>(
-  items: readonly T[], statistic: (sample: T[]) => number,
+  items: readonly T[],
+  statistic: (sample: T[]) => number,
   opts: { resamples?: number; confidence?: number; seed?: number } = {},
 ): Interval & { estimate: number } {
-  const resamples = opts.resamples ?? 2000, confidence = opts.confidence ?? 0.95;
+  const resamples = opts.resamples ?? 2000,
+    confidence = opts.confidence ?? 0.95;
   const rng = new CounterRng(opts.seed ?? 0, 'stats/bootstrap');
   const values: number[] = [];
   for (let r = 0; r < resamples; r++) {
@@ -140,10 +171,12 @@ export function bootstrapInterval<T>(
  * rate), so every resample keeps the design: each group keeps its size.
  */
 export function stratifiedBootstrapInterval<T>(
-  groups: readonly (readonly T[])[], statistic: (groups: T[][]) => number,
+  groups: readonly (readonly T[])[],
+  statistic: (groups: T[][]) => number,
   opts: { resamples?: number; confidence?: number; seed?: number } = {},
 ): Interval & { estimate: number } {
-  const resamples = opts.resamples ?? 2000, confidence = opts.confidence ?? 0.95;
+  const resamples = opts.resamples ?? 2000,
+    confidence = opts.confidence ?? 0.95;
   const rng = new CounterRng(opts.seed ?? 0, 'stats/stratified-bootstrap');
   const values: number[] = [];
   let draw = 0;
@@ -154,7 +187,12 @@ export function stratifiedBootstrapInterval<T>(
   }
   values.sort((a, b) => a - b);
   const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
-  return { estimate: statistic(groups.map((g) => [...g])), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
+  return {
+    estimate: statistic(groups.map((g) => [...g])),
+    lo: at((1 - confidence) / 2),
+    hi: at((1 + confidence) / 2),
+    confidence,
+  };
 }
 
 /**
@@ -206,7 +244,8 @@ export function seriesMean(
   xs: readonly number[],
   opts: { confidence?: number; tauHint?: number; tauBatches?: number; minBatches?: number } = {},
 ): SeriesMean {
-  const confidence = opts.confidence ?? 0.99, minBatches = opts.minBatches ?? 5;
+  const confidence = opts.confidence ?? 0.99,
+    minBatches = opts.minBatches ?? 5;
   const n = xs.length;
   const { tau: measured } = autocorrelationTime(xs);
   const tau = Math.max(measured, opts.tauHint ?? 0, 1);
@@ -218,7 +257,14 @@ export function seriesMean(
   for (let b = 0; b < batches; b++) means.push(mean(xs.slice(start + b * batchLength, start + (b + 1) * batchLength)));
   const stderr = Math.sqrt(variance(means) / batches);
   return {
-    mean: mean(xs.slice(start)), stderr, halfWidth: tQuantile(0.5 + confidence / 2, batches - 1) * stderr, confidence,
-    batches, batchLength, tau, tauMeasured: measured, batchesIndependent: Math.floor(n / wanted) >= minBatches,
+    mean: mean(xs.slice(start)),
+    stderr,
+    halfWidth: tQuantile(0.5 + confidence / 2, batches - 1) * stderr,
+    confidence,
+    batches,
+    batchLength,
+    tau,
+    tauMeasured: measured,
+    batchesIndependent: Math.floor(n / wanted) >= minBatches,
   };
 }

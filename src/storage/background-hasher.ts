@@ -13,7 +13,10 @@ type Message = { id: number; sab: SharedArrayBuffer } | { id: number; upTo: numb
 if (!isMainThread && (workerData as { role?: string } | null)?.role === 'sha256') {
   const jobs = new Map<number, { sab: SharedArrayBuffer; hash: Hash; hashed: number }>();
   parentPort!.on('message', (m: Message) => {
-    if ('sab' in m) { jobs.set(m.id, { sab: m.sab, hash: createHash('sha256'), hashed: 0 }); return; }
+    if ('sab' in m) {
+      jobs.set(m.id, { sab: m.sab, hash: createHash('sha256'), hashed: 0 });
+      return;
+    }
     const job = jobs.get(m.id)!;
     const upTo = 'upTo' in m ? m.upTo : m.end;
     if (upTo > job.hashed) job.hash.update(new Uint8Array(job.sab, job.hashed, upTo - job.hashed));
@@ -39,7 +42,9 @@ function hasherThread(): Worker {
       waiting.delete(m.id);
       if (--open === 0) worker?.unref(); // idle, it never keeps a process alive
     });
-    worker.on('error', () => { worker = undefined; });
+    worker.on('error', () => {
+      worker = undefined;
+    });
   }
   return worker;
 }

@@ -10,7 +10,8 @@ export class FolderObjectStore implements ObjectStore {
 
   private file(key: string): string {
     const resolved = path.resolve(this.root, key);
-    if (!resolved.startsWith(path.resolve(this.root) + path.sep)) throw new Error(`object key escapes the store: ${key}`);
+    if (!resolved.startsWith(path.resolve(this.root) + path.sep))
+      throw new Error(`object key escapes the store: ${key}`);
     return resolved;
   }
 

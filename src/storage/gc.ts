@@ -39,13 +39,21 @@ function references(doc: unknown, out: Set<string>): void {
  * index, a running run's objects, or anything newer than the cutoff.
  */
 export async function planGc(
-  store: ObjectStore, runs: ReadonlyMap<string, RunState>, olderThanMs: number, now = new Date(),
+  store: ObjectStore,
+  runs: ReadonlyMap<string, RunState>,
+  olderThanMs: number,
+  now = new Date(),
 ): Promise<GcPlan> {
   const cutoff = now.getTime() - olderThanMs;
   const objects = await store.listDetailed('');
   const kept: Record<string, number> = {};
-  const keep = (why: string): void => { kept[why] = (kept[why] ?? 0) + 1; };
-  const running = [...runs].filter(([, s]) => s.running).map(([id]) => id).sort();
+  const keep = (why: string): void => {
+    kept[why] = (kept[why] ?? 0) + 1;
+  };
+  const running = [...runs]
+    .filter(([, s]) => s.running)
+    .map(([id]) => id)
+    .sort();
   const newestOfRun = new Map<string, number>();
   for (const o of objects) {
     const run = /^runs\/([^/]+)\//.exec(o.key)?.[1];

@@ -29,7 +29,10 @@ const HASH_STEP = 1024 * 1024;
 
 /** {@link ObjectStore} on any S3-compatible server through `@aws-sdk/client-s3`. */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly client: S3Client, private readonly location: S3Location) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly location: S3Location,
+  ) {}
 
   private full(key: string): string {
     return this.location.prefix + key;
@@ -41,7 +44,9 @@ export class S3ObjectStore implements ObjectStore {
       // The object carries its SHA-256 as an S3 checksum: the server verifies the bytes on
       // arrival and anyone can read the hash back (HeadObject with ChecksumMode ENABLED).
       const sha256 = sha256Hex(body);
-      await this.client.send(new PutObjectCommand({ ...params, ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') }));
+      await this.client.send(
+        new PutObjectCommand({ ...params, ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64') }),
+      );
       return sha256;
     }
     // S3 makes a multipart object visible only on CompleteMultipartUpload: no partial reads.
@@ -63,7 +68,8 @@ export class S3ObjectStore implements ObjectStore {
       body = out.Body as Readable;
       declared = out.ContentLength;
     } catch (err) {
-      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
+      if (err instanceof NoSuchKey || (err as { name?: string }).name === 'NoSuchKey')
+        throw new ObjectNotFoundError(key);
       throw err;
     }
     // Copy each chunk straight into a buffer of the declared length, shared with the hasher
@@ -71,12 +77,17 @@ export class S3ObjectStore implements ObjectStore {
     if (declared !== undefined && declared >= BACKGROUND_HASH_MIN) {
       const bytes = new Uint8Array(new SharedArrayBuffer(declared));
       const hash = new SharedBufferHash(bytes.buffer as SharedArrayBuffer);
-      let length = 0, told = 0;
+      let length = 0,
+        told = 0;
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (length + chunk.length > declared) throw new Error(`${key}: the server sent more than the ${declared} bytes it declared`);
+        if (length + chunk.length > declared)
+          throw new Error(`${key}: the server sent more than the ${declared} bytes it declared`);
         bytes.set(chunk, length);
         length += chunk.length;
-        if (length - told >= HASH_STEP) { hash.filled(length); told = length; }
+        if (length - told >= HASH_STEP) {
+          hash.filled(length);
+          told = length;
+        }
       }
       if (length !== declared) throw new Error(`${key}: got ${length} of ${declared} bytes`);
       return { bytes, sha256: await hash.digest(length) };
@@ -105,11 +116,19 @@ export class S3ObjectStore implements ObjectStore {
     const out: ObjectInfo[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({
-        Bucket: this.location.bucket, Prefix: this.full(prefix), ContinuationToken: token,
-      }));
+      const page = await this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          Prefix: this.full(prefix),
+          ContinuationToken: token,
+        }),
+      );
       for (const item of page.Contents ?? []) {
-        out.push({ key: item.Key!.slice(this.location.prefix.length), size: item.Size ?? 0, modified: item.LastModified ?? new Date(0) });
+        out.push({
+          key: item.Key!.slice(this.location.prefix.length),
+          size: item.Size ?? 0,
+          modified: item.LastModified ?? new Date(0),
+        });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

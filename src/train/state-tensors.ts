@@ -16,7 +16,12 @@ export function stateToTensors(s: TrainState): Record<string, Tensor> {
 }
 
 export function tensorsToState(t: Record<string, Tensor>): TrainState {
-  const s: TrainState = { step: t.step!.data[0]!, theta: Float32Array.from(t.theta!.data), velocity: t.velocity ? Float32Array.from(t.velocity.data) : null };
-  if (t.noise_anchor_theta && t.noise_anchor_step) s.noiseAnchor = { step: t.noise_anchor_step.data[0]!, theta: Float32Array.from(t.noise_anchor_theta.data) };
+  const s: TrainState = {
+    step: t.step!.data[0]!,
+    theta: Float32Array.from(t.theta!.data),
+    velocity: t.velocity ? Float32Array.from(t.velocity.data) : null,
+  };
+  if (t.noise_anchor_theta && t.noise_anchor_step)
+    s.noiseAnchor = { step: t.noise_anchor_step.data[0]!, theta: Float32Array.from(t.noise_anchor_theta.data) };
   return s;
 }

@@ -43,7 +43,6 @@ export interface TrainState {
   noiseAnchor?: { step: number; theta: Float32Array };
 }
 
-
 export class Trainer {
   readonly stepsPerEpoch: number;
   /** The last basis computed, with the anchor it was computed at (a cache: never decides a value). */
@@ -51,7 +50,8 @@ export class Trainer {
 
   constructor(readonly cfg: TrainConfig) {
     const n = cfg.data.y.length;
-    if (cfg.batchSize < 1 || cfg.batchSize > n) throw new RangeError(`batch size ${cfg.batchSize} must be in 1..${n} (the data set size)`);
+    if (cfg.batchSize < 1 || cfg.batchSize > n)
+      throw new RangeError(`batch size ${cfg.batchSize} must be in 1..${n} (the data set size)`);
     this.stepsPerEpoch = Math.floor(n / cfg.batchSize); // the last partial batch is dropped, as PyTorch's drop_last
   }
 
@@ -71,51 +71,82 @@ export class Trainer {
     let x: Float32Array = new Float32Array(idx.length * s);
     idx.forEach((i, k) => x.set(d.x.subarray(i * s, (i + 1) * s), k * s));
     if (this.cfg.augment) x = augment(x, idx.length, d.shape, this.cfg.seed, step);
-    return { x: tf.tensor(x, [idx.length, ...d.shape]), y: tf.tensor1d(Int32Array.from(idx, (i) => d.y[i]!), 'int32') };
+    return {
+      x: tf.tensor(x, [idx.length, ...d.shape]),
+      y: tf.tensor1d(
+        Int32Array.from(idx, (i) => d.y[i]!),
+        'int32',
+      ),
+    };
   }
 
   /**
    * Advance `state` to `untilStep`. Yields to the event loop every `yieldEvery` steps (so
    * heartbeats and cancellation get through) and stops early when `shouldStop` says so.
    */
-  async run(state: TrainState, untilStep: number, hooks: {
-    onStep?: (step: number, loss: number) => void; shouldStop?: () => boolean; yieldEvery?: number;
-    /** Sees each step's parameters, mini-batch gradient and velocity before the update (fig6's FDR observables). */
-    onGradient?: (step: number, theta: Float32Array, grad: Float32Array, velocityBefore: Float32Array | null) => void;
-  } = {}): Promise<TrainState> {
+  async run(
+    state: TrainState,
+    untilStep: number,
+    hooks: {
+      onStep?: (step: number, loss: number) => void;
+      shouldStop?: () => boolean;
+      yieldEvery?: number;
+      /** Sees each step's parameters, mini-batch gradient and velocity before the update (fig6's FDR observables). */
+      onGradient?: (step: number, theta: Float32Array, grad: Float32Array, velocityBefore: Float32Array | null) => void;
+    } = {},
+  ): Promise<TrainState> {
     let theta = tf.tensor1d(state.theta);
     let velocity = state.velocity ? tf.tensor1d(state.velocity) : null;
     let step = state.step;
     let anchor = state.noiseAnchor;
     try {
       while (step < untilStep) {
-        if (this.cfg.noise && step % this.cfg.noise.refreshEvery === 0) anchor = { step, theta: Float32Array.from(await theta.data()) };
+        if (this.cfg.noise && step % this.cfg.noise.refreshEvery === 0)
+          anchor = { step, theta: Float32Array.from(await theta.data()) };
         const { x, y } = this.batch(step);
         const [lossValue, grad] = tf.tidy(() => {
-          const f = (t: tf.Tensor): tf.Scalar => loss(this.cfg.loss, this.cfg.model.logits(t as tf.Tensor1D, x, this.cfg.forward), y, this.cfg.smoothing);
+          const f = (t: tf.Tensor): tf.Scalar =>
+            loss(this.cfg.loss, this.cfg.model.logits(t as tf.Tensor1D, x, this.cfg.forward), y, this.cfg.smoothing);
           const { value: v, grad: g } = tf.valueAndGrad(f)(theta);
           return [v, g] as [tf.Scalar, tf.Tensor1D];
         });
-        x.dispose(); y.dispose();
+        x.dispose();
+        y.dispose();
         let g = grad;
         if (this.cfg.noise) {
           const xi = await this.noise(anchor, step);
           g = tf.tidy(() => tf.add(grad, tf.tensor1d(Float32Array.from(xi))));
           grad.dispose();
         }
-        if (hooks.onGradient) hooks.onGradient(step, theta.dataSync() as Float32Array, g.dataSync() as Float32Array, velocity ? velocity.dataSync() as Float32Array : null);
+        if (hooks.onGradient)
+          hooks.onGradient(
+            step,
+            theta.dataSync() as Float32Array,
+            g.dataSync() as Float32Array,
+            velocity ? (velocity.dataSync() as Float32Array) : null,
+          );
         const next = sgdStep(theta, g, velocity, this.cfg.sgd);
-        g.dispose(); theta.dispose(); velocity?.dispose();
-        theta = next.theta; velocity = next.velocity;
+        g.dispose();
+        theta.dispose();
+        velocity?.dispose();
+        theta = next.theta;
+        velocity = next.velocity;
         const l = (await lossValue.data())[0]!;
         lossValue.dispose();
-        if (!Number.isFinite(l)) throw new DivergenceError(`training loss became ${l} at step ${step}; lower the learning rate (now ${this.cfg.sgd.lr})`);
+        if (!Number.isFinite(l))
+          throw new DivergenceError(
+            `training loss became ${l} at step ${step}; lower the learning rate (now ${this.cfg.sgd.lr})`,
+          );
         step++;
         hooks.onStep?.(step, l);
         if (hooks.yieldEvery && step % hooks.yieldEvery === 0) await yieldToEventLoop();
         if (hooks.shouldStop?.()) break;
       }
-      const out: TrainState = { step, theta: Float32Array.from(await theta.data()), velocity: velocity ? Float32Array.from(await velocity.data()) : null };
+      const out: TrainState = {
+        step,
+        theta: Float32Array.from(await theta.data()),
+        velocity: velocity ? Float32Array.from(await velocity.data()) : null,
+      };
       if (this.cfg.noise && step % this.cfg.noise.refreshEvery !== 0 && anchor) out.noiseAnchor = anchor;
       return out;
     } finally {
@@ -129,19 +160,40 @@ export class Trainer {
     const n = this.cfg.noise!;
     const at = step - (step % n.refreshEvery);
     if (!anchor || anchor.step !== at) {
-      throw new Error(`designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); resume from a state saved with it`);
+      throw new Error(
+        `designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); resume from a state saved with it`,
+      );
     }
     const known = this.eigen?.anchor;
-    const same = known && known.step === at && known.theta.length === anchor.theta.length && known.theta.every((v, i) => v === anchor.theta[i]);
+    const same =
+      known &&
+      known.step === at &&
+      known.theta.length === anchor.theta.length &&
+      known.theta.every((v, i) => v === anchor.theta[i]);
     if (!same) {
       const d = this.cfg.data;
       const batches = [{ x: tf.tensor(d.x, [d.y.length, ...d.shape]), y: tf.tensor1d(d.y, 'int32') }];
-      const op = hessianOperator({ model: this.cfg.model, batches, loss: this.cfg.loss, smoothing: this.cfg.smoothing, forward: this.cfg.forward }, anchor.theta);
+      const op = hessianOperator(
+        {
+          model: this.cfg.model,
+          batches,
+          loss: this.cfg.loss,
+          smoothing: this.cfg.smoothing,
+          forward: this.cfg.forward,
+        },
+        anchor.theta,
+      );
       try {
-        this.eigen = { ...(await lanczosTopEigenpairs(op, { k: n.k, steps: n.lanczosSteps, seed: this.cfg.seed + at })), anchor };
+        this.eigen = {
+          ...(await lanczosTopEigenpairs(op, { k: n.k, steps: n.lanczosSteps, seed: this.cfg.seed + at })),
+          anchor,
+        };
       } finally {
         op.dispose();
-        batches.forEach((b) => { b.x.dispose(); b.y.dispose(); });
+        batches.forEach((b) => {
+          b.x.dispose();
+          b.y.dispose();
+        });
       }
     }
     return sampleNoise(n.spec, this.eigen!, this.cfg.seed, step);

@@ -16,7 +16,8 @@ test('the code identity in cache keys comes from the content of the code that co
   try {
     copyFileSync(path.join(ROOT, 'package.json'), path.join(copy, 'package.json'));
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
-    for (const d of ['src', 'activities', 'workflows', 'infra']) cpSync(path.join(DIST, d), path.join(copy, 'dist', d), { recursive: true });
+    for (const d of ['src', 'activities', 'workflows', 'infra'])
+      cpSync(path.join(DIST, d), path.join(copy, 'dist', d), { recursive: true });
     const dist = path.join(copy, 'dist');
     assert.equal(codeVersion(dist), here, 'no .git, same identity');
     appendFileSync(path.join(dist, 'infra', 'cli', 'main.js'), '\n// a CLI change computes nothing\n');

@@ -12,7 +12,10 @@ test('defaults describe the embedded stack on loopback', () => {
 
 test('layers: file < environment < flags', () => {
   const c = resolveConfig({
-    file: { path: 'f.json', content: { temporal: { address: 'file:1', namespace: 'ns-file' }, worker: { concurrency: 2 } } },
+    file: {
+      path: 'f.json',
+      content: { temporal: { address: 'file:1', namespace: 'ns-file' }, worker: { concurrency: 2 } },
+    },
     env: { REPRO_TEMPORAL_ADDRESS: 'env:2', REPRO_WORKER_CONCURRENCY: '3' },
     flags: { 'worker.concurrency': '5' },
   });
@@ -22,15 +25,29 @@ test('layers: file < environment < flags', () => {
 });
 
 test('REPRO_ variables win over the generic AWS_ ones', () => {
-  const c = resolveConfig({ env: { AWS_ACCESS_KEY_ID: 'aws', REPRO_S3_ACCESS_KEY_ID: 'repro-key', AWS_SECRET_ACCESS_KEY: 's3cret' } });
+  const c = resolveConfig({
+    env: { AWS_ACCESS_KEY_ID: 'aws', REPRO_S3_ACCESS_KEY_ID: 'repro-key', AWS_SECRET_ACCESS_KEY: 's3cret' },
+  });
   assert.equal(c.s3.accessKeyId, 'repro-key');
   assert.equal(c.s3.secretAccessKey, 's3cret');
 });
 
 test('errors name the key and where the value came from', () => {
-  assert.throws(() => resolveConfig({ flags: { 'worker.concurency': '2' } }), (e: Error) => e instanceof ConfigError && /unknown config key 'worker.concurency'/.test(e.message));
-  assert.throws(() => resolveConfig({ env: { REPRO_WORKER_CONCURRENCY: 'many' } }), /'worker.concurrency' must be an integer, got "many" \(from environment variable REPRO_WORKER_CONCURRENCY\)/);
-  assert.throws(() => resolveConfig({ file: { path: 'x.json', content: { s3: { forcePathStyle: 'yes' } } } }), /'s3.forcePathStyle' must be true or false.*config file x.json/);
-  assert.throws(() => resolveConfig({ flags: { backend: 'tpu' } }), /'backend' must be one of auto\|torch\|tensorflow\|wasm\|cpu\|webgpu/);
+  assert.throws(
+    () => resolveConfig({ flags: { 'worker.concurency': '2' } }),
+    (e: Error) => e instanceof ConfigError && /unknown config key 'worker.concurency'/.test(e.message),
+  );
+  assert.throws(
+    () => resolveConfig({ env: { REPRO_WORKER_CONCURRENCY: 'many' } }),
+    /'worker.concurrency' must be an integer, got "many" \(from environment variable REPRO_WORKER_CONCURRENCY\)/,
+  );
+  assert.throws(
+    () => resolveConfig({ file: { path: 'x.json', content: { s3: { forcePathStyle: 'yes' } } } }),
+    /'s3.forcePathStyle' must be true or false.*config file x.json/,
+  );
+  assert.throws(
+    () => resolveConfig({ flags: { backend: 'tpu' } }),
+    /'backend' must be one of auto\|torch\|tensorflow\|wasm\|cpu\|webgpu/,
+  );
   assert.throws(() => resolveConfig({ flags: { 'worker.concurrency': '0' } }), /must be an integer >= 1/);
 });

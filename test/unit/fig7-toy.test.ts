@@ -25,18 +25,24 @@ test('replaying [a, b) from a serialized checkpoint reproduces the trajectory bi
 
 test('the noise depends on the seed; GD does not', () => {
   const p = params(['steps=1000']);
-  const run = (variant: 'gd' | 'noisy', seed: number): number => { const s = initialState(p); advance(s, p, variant, seed, 1000); return s.theta1; };
+  const run = (variant: 'gd' | 'noisy', seed: number): number => {
+    const s = initialState(p);
+    advance(s, p, variant, seed, 1000);
+    return s.theta1;
+  };
   assert.notEqual(run('noisy', 1), run('noisy', 2));
   assert.equal(run('gd', 1), run('gd', 2));
 });
 
 test('the default run reproduces appendix A.6: noisy θ2 settles at −2α/(ηc), GD θ2 keeps falling', () => {
   const p = params();
-  const gd = initialState(p), noisy = initialState(p);
+  const gd = initialState(p),
+    noisy = initialState(p);
   advance(gd, p, 'gd', 1, p.steps);
   advance(noisy, p, 'noisy', 1, p.steps);
   const claims = fig7Claims(p, gd.samples, noisy.samples);
-  for (const c of claims) assert.equal(c.verdict, 'pass', `${c.id}: predicted ${c.predicted}, measured ${c.measured} ± ${c.tolerance}`);
+  for (const c of claims)
+    assert.equal(c.verdict, 'pass', `${c.id}: predicted ${c.predicted}, measured ${c.measured} ± ${c.tolerance}`);
   assert.ok(Math.abs(gd.theta1) < 1e-12, 'GD collapses θ1');
   assert.ok(gd.theta2 < -0.8, `GD θ2 slid down the slope to ${gd.theta2}`);
 });
@@ -58,7 +64,8 @@ test('the claims fail when the physics is wrong: without noise θ2 never settles
 
 test('calibration: over 100 seeds of the default run the equilibrium claim fails as rarely as its 99% confidence says, and its error matches the seed-to-seed spread', () => {
   const p = params();
-  const measured: number[] = [], stderrs: number[] = [];
+  const measured: number[] = [],
+    stderrs: number[] = [];
   let failed = 0;
   const gd = initialState(p);
   advance(gd, p, 'gd', 1, p.steps);
@@ -78,12 +85,16 @@ test('calibration: over 100 seeds of the default run the equilibrium claim fails
   const ratio = std(measured) / mean(stderrs);
   assert.ok(ratio > 0.8 && ratio < 1.25, `seed-to-seed spread / stated standard error = ${ratio.toFixed(2)}`);
   const ensembleError = std(measured) / Math.sqrt(measured.length);
-  assert.ok(Math.abs(mean(measured) - noisyEquilibrium(p).theta2) < 3 * ensembleError, `mean over seeds ${mean(measured)} vs theory ${noisyEquilibrium(p).theta2}`);
+  assert.ok(
+    Math.abs(mean(measured) - noisyEquilibrium(p).theta2) < 3 * ensembleError,
+    `mean over seeds ${mean(measured)} vs theory ${noisyEquilibrium(p).theta2}`,
+  );
 });
 
 test('a series too short for independent batches gives an inconclusive verdict, never a pass', () => {
   const p = params(['steps=200000']);
-  const gd = initialState(p), noisy = initialState(p);
+  const gd = initialState(p),
+    noisy = initialState(p);
   advance(gd, p, 'gd', 1, p.steps);
   advance(noisy, p, 'noisy', 1, p.steps);
   const c = fig7Claims(p, gd.samples, noisy.samples).find((x) => x.id === 'noisy-theta2-equilibrium')!;
@@ -93,5 +104,11 @@ test('a series too short for independent batches gives an inconclusive verdict, 
 
 test('divergence is reported as such', () => {
   const p = params(['lr=1.9', 'noise=100', 'steps=5000', 'theta0=0.1,0.1']);
-  assert.throws(() => { const s = initialState(p); advance(s, p, 'noisy', 1, 5000); }, (e: Error) => e instanceof DivergenceError && /diverged/.test(e.message));
+  assert.throws(
+    () => {
+      const s = initialState(p);
+      advance(s, p, 'noisy', 1, 5000);
+    },
+    (e: Error) => e instanceof DivergenceError && /diverged/.test(e.message),
+  );
 });

@@ -18,7 +18,8 @@ import { CounterRng } from '../../src/rng/philox';
 // fails, too little data is inconclusive. The end-to-end runs are in the study tests; these pin
 // the decision rules, which no end-to-end run on a small preset can vary at will.
 
-const verdicts = (a: StudyAnalysis): Record<string, string> => Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
+const verdicts = (a: StudyAnalysis): Record<string, string> =>
+  Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
 const params = <P>(name: string): P => planRun(name, 'small', []).params as unknown as P;
 
 function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: number, seed = 1) {
@@ -26,59 +27,117 @@ function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: nu
   let draw = 0;
   const rand = (): number => rng.uniform(0, draw++);
   const floor = lsceFloor(p.smoothing);
-  return p.batches.flatMap((batch) => p.lrs.map((lr) => {
-    const excess = 0.002 + 0.05 * rand();
-    return { batch, lr, trainLoss: floor + excess, negativeSum: intercept + slope * excess + noise * (rand() - 0.5), negativeSumStderr: noise / 4 };
-  }));
+  return p.batches.flatMap((batch) =>
+    p.lrs.map((lr) => {
+      const excess = 0.002 + 0.05 * rand();
+      return {
+        batch,
+        lr,
+        trainLoss: floor + excess,
+        negativeSum: intercept + slope * excess + noise * (rand() - 0.5),
+        negativeSumStderr: noise / 4,
+      };
+    }),
+  );
 }
 
-test('fig2a: negative eigenvalues proportional to the loss above its floor pass; the paper\'s slope is checked, not assumed', () => {
+test("fig2a: negative eigenvalues proportional to the loss above its floor pass; the paper's slope is checked, not assumed", () => {
   const p = params<Fig2aParams>('fig2a');
   const a = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3));
-  assert.deepEqual(verdicts(a), { 'negative-sum-falls-with-loss': 'pass', 'negative-sum-proportional-to-loss': 'pass', 'slope-matches-paper': 'pass' });
+  assert.deepEqual(verdicts(a), {
+    'negative-sum-falls-with-loss': 'pass',
+    'negative-sum-proportional-to-loss': 'pass',
+    'slope-matches-paper': 'pass',
+  });
   const half = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope / 2, 0, 1e-3));
-  assert.equal(verdicts(half)['slope-matches-paper'], 'fail', 'a slope half the paper\'s is told apart');
+  assert.equal(verdicts(half)['slope-matches-paper'], 'fail', "a slope half the paper's is told apart");
   assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
 });
 
 test('fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, or an offset at the minimum', () => {
   const p = params<Fig2aParams>('fig2a');
   assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
-  assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'], 'fail');
+  assert.equal(
+    verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'],
+    'fail',
+  );
   const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
-  assert.deepEqual(verdicts(flat), { 'negative-sum-falls-with-loss': 'inconclusive', 'negative-sum-proportional-to-loss': 'inconclusive', 'slope-matches-paper': 'inconclusive' },
-    'points with no trend establish no line: its intercept and its coefficient test nothing, however wide the interval that holds them');
+  assert.deepEqual(
+    verdicts(flat),
+    {
+      'negative-sum-falls-with-loss': 'inconclusive',
+      'negative-sum-proportional-to-loss': 'inconclusive',
+      'slope-matches-paper': 'inconclusive',
+    },
+    'points with no trend establish no line: its intercept and its coefficient test nothing, however wide the interval that holds them',
+  );
   const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
-  assert.ok(Object.values(verdicts(two)).every((v) => v === 'inconclusive'), 'two points make no line');
+  assert.ok(
+    Object.values(verdicts(two)).every((v) => v === 'inconclusive'),
+    'two points make no line',
+  );
 });
 
 function fig5Output(loss: 'lsce' | 'mse', cs: number): Fig5Output {
-  return { loss, records: [{ step: 1, epoch: 1, cs: cs - 0.1, trainLoss: 1 }, { step: 2, epoch: 2, cs, trainLoss: 0.5 }], final: { cs, method: 'exact' } };
+  return {
+    loss,
+    records: [
+      { step: 1, epoch: 1, cs: cs - 0.1, trainLoss: 1 },
+      { step: 2, epoch: 2, cs, trainLoss: 0.5 },
+    ],
+    final: { cs, method: 'exact' },
+  };
 }
 
-test('fig5: CS(H, C) above the paper\'s 0.9 passes, below it fails, per loss', () => {
+test("fig5: CS(H, C) above the paper's 0.9 passes, below it fails, per loss", () => {
   const p = params<Fig5Params>('fig5');
-  assert.deepEqual(Object.values(verdicts(fig5Analysis(p, { lsce: fig5Output('lsce', 0.95), mse: fig5Output('mse', 0.93) }))), ['pass', 'pass']);
-  assert.deepEqual(Object.values(verdicts(fig5Analysis(p, { lsce: fig5Output('lsce', 0.95), mse: fig5Output('mse', 0.6) }))), ['pass', 'fail']);
-  const straddling: Fig5Output = { ...fig5Output('lsce', 0.91), final: { cs: 0.91, method: 'randomized', interval: { lo: 0.85, hi: 0.97, confidence: 0.95 } } };
-  assert.equal(Object.values(verdicts(fig5Analysis(p, { lsce: straddling, mse: fig5Output('mse', 0.95) })))[0], 'inconclusive',
-    'a randomized estimate whose interval straddles the bound decides nothing');
+  assert.deepEqual(
+    Object.values(verdicts(fig5Analysis(p, { lsce: fig5Output('lsce', 0.95), mse: fig5Output('mse', 0.93) }))),
+    ['pass', 'pass'],
+  );
+  assert.deepEqual(
+    Object.values(verdicts(fig5Analysis(p, { lsce: fig5Output('lsce', 0.95), mse: fig5Output('mse', 0.6) }))),
+    ['pass', 'fail'],
+  );
+  const straddling: Fig5Output = {
+    ...fig5Output('lsce', 0.91),
+    final: { cs: 0.91, method: 'randomized', interval: { lo: 0.85, hi: 0.97, confidence: 0.95 } },
+  };
+  assert.equal(
+    Object.values(verdicts(fig5Analysis(p, { lsce: straddling, mse: fig5Output('mse', 0.95) })))[0],
+    'inconclusive',
+    'a randomized estimate whose interval straddles the bound decides nothing',
+  );
 });
 
 function fig6Epochs(projected: number[], full: number[], stderr = 0.001) {
   const ratio = (d: number) => ({ left: 1 + d, right: 1, deviation: d, stderr, batches: 5 });
-  return { epochs: projected.map((d, i) => ({ epoch: i + 1, topEigenvalue: 10, projected: ratio(d), full: ratio(full[i]!) })) };
+  return {
+    epochs: projected.map((d, i) => ({ epoch: i + 1, topEigenvalue: 10, projected: ratio(d), full: ratio(full[i]!) })),
+  };
 }
 
 test('fig6: the top-1 direction stationary and the full space not passes; a full space already stationary fails', () => {
   const p = params<Fig6Params>('fig6');
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))),
-    { 'fdr-top1-stationary': 'pass', 'fdr-full-not-stationary': 'pass', 'fdr-timescale-separation': 'pass' });
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))),
-    { 'fdr-top1-stationary': 'fail', 'fdr-full-not-stationary': 'fail', 'fdr-timescale-separation': 'fail' });
-  assert.equal(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'], 'inconclusive',
-    'a deviation below the bound whose error reaches over it decides nothing');
-  assert.ok(Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'), 'no epoch, no verdict');
+  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))), {
+    'fdr-top1-stationary': 'pass',
+    'fdr-full-not-stationary': 'pass',
+    'fdr-timescale-separation': 'pass',
+  });
+  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))), {
+    'fdr-top1-stationary': 'fail',
+    'fdr-full-not-stationary': 'fail',
+    'fdr-timescale-separation': 'fail',
+  });
+  assert.equal(
+    verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'],
+    'inconclusive',
+    'a deviation below the bound whose error reaches over it decides nothing',
+  );
+  assert.ok(
+    Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'),
+    'no epoch, no verdict',
+  );
 });
 
 function topkOutputs(seeds: number, logdetShift: number, traceShift: number): NoiseTopkOutput[] {
@@ -88,7 +147,14 @@ function topkOutputs(seeds: number, logdetShift: number, traceShift: number): No
   return Array.from({ length: seeds }, (_, i) => i + 1).flatMap((seed) => {
     const base = { trace: 50 + 5 * rand(), logdet: 20 + 2 * rand() };
     const row = (variant: Variant, trace: number, logdetTopk: number): NoiseTopkOutput => ({
-      variant, seed, trainLoss: 0.4, valLoss: 0.6, trace, traceStderr: 0.1, topk: [3, 2, 1], logdetTopk,
+      variant,
+      seed,
+      trainLoss: 0.4,
+      valLoss: 0.6,
+      trace,
+      traceStderr: 0.1,
+      topk: [3, 2, 1],
+      logdetTopk,
     });
     return [
       row('gd', base.trace, base.logdet),
@@ -100,7 +166,13 @@ function topkOutputs(seeds: number, logdetShift: number, traceShift: number): No
 
 test('noise-topk: paired differences over seeds decide the sign; a wrong sign fails; one seed is inconclusive', () => {
   const p = params<NoiseTopkParams>('noise-topk');
-  assert.deepEqual(verdicts(noiseTopkAnalysis(p, topkOutputs(4, -1, -3))), { 'topk-noise-lowers-logdet': 'pass', 'sgd-lowers-trace-vs-gd': 'pass' });
-  assert.deepEqual(verdicts(noiseTopkAnalysis(p, topkOutputs(4, 1, 3))), { 'topk-noise-lowers-logdet': 'fail', 'sgd-lowers-trace-vs-gd': 'fail' });
+  assert.deepEqual(verdicts(noiseTopkAnalysis(p, topkOutputs(4, -1, -3))), {
+    'topk-noise-lowers-logdet': 'pass',
+    'sgd-lowers-trace-vs-gd': 'pass',
+  });
+  assert.deepEqual(verdicts(noiseTopkAnalysis(p, topkOutputs(4, 1, 3))), {
+    'topk-noise-lowers-logdet': 'fail',
+    'sgd-lowers-trace-vs-gd': 'fail',
+  });
   assert.ok(Object.values(verdicts(noiseTopkAnalysis(p, topkOutputs(1, -1, -3)))).every((v) => v === 'inconclusive'));
 });

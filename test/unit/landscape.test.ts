@@ -10,18 +10,31 @@ import { exactSpectrum, formHessian } from '../../src/hessian/full-hessian';
 import { hessianOperator, lossAt, type Objective } from '../../src/hessian/hvp';
 import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise-covariance';
 import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
-import { belowThreshold, evaluateLoss, lineConnected, lossAlongSegment, projectToMinimum } from '../../src/landscape/landscape';
+import {
+  belowThreshold,
+  evaluateLoss,
+  lineConnected,
+  lossAlongSegment,
+  projectToMinimum,
+} from '../../src/landscape/landscape';
 import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
 import { tQuantile } from '../../src/stats/statistics';
 import { buildModel } from '../../src/models/model';
 import { CounterRng } from '../../src/rng/philox';
 
-before(async () => { await useBackend('cpu'); });
+before(async () => {
+  await useBackend('cpu');
+});
 
 const mnist = flatten(resize(subset(loadMnist('train'), 200, 2), 7, 7));
 function objective(spec: string, n = 200): Objective {
   const model = buildModel(spec);
-  return { model, batches: [{ x: tf.tensor(mnist.x.subarray(0, n * 49), [n, 49]), y: tf.tensor1d(mnist.y.subarray(0, n), 'int32') }], loss: 'lsce', smoothing: 0.1 };
+  return {
+    model,
+    batches: [{ x: tf.tensor(mnist.x.subarray(0, n * 49), [n, 49]), y: tf.tensor1d(mnist.y.subarray(0, n), 'int32') }],
+    loss: 'lsce',
+    smoothing: 0.1,
+  };
 }
 
 test('one rule for "a minimum": strictly below the threshold, for line checks and projections alike', async () => {
@@ -29,7 +42,11 @@ test('one rule for "a minimum": strictly below the threshold, for line checks an
   const theta = obj.model.init(4);
   const at = evaluateLoss(obj, theta);
   assert.equal(belowThreshold(at, at), false);
-  assert.equal(lineConnected(obj, theta, theta, at).connected, false, 'a segment whose loss equals the threshold is not connected');
+  assert.equal(
+    lineConnected(obj, theta, theta, at).connected,
+    false,
+    'a segment whose loss equals the threshold is not connected',
+  );
   assert.equal(lineConnected(obj, theta, theta, at + 1e-6).connected, true);
   const sgd = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0 };
   const p = await projectToMinimum(obj, { theta, velocity: null }, { sgd, target: at, maxSteps: 100 });
@@ -40,7 +57,11 @@ test('projection by full-batch GD reaches the target; minima are line-connected 
   const obj = objective('mlp:49-20-10');
   const start = obj.model.init(1);
   const initial = evaluateLoss(obj, start);
-  const p = await projectToMinimum(obj, { theta: start, velocity: null }, { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 });
+  const p = await projectToMinimum(
+    obj,
+    { theta: start, velocity: null },
+    { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 },
+  );
   assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
   const losses = lossAlongSegment(obj, p.theta, p.theta, 10);
   assert.equal(losses.length, 10);
@@ -54,7 +75,10 @@ test('projection by full-batch GD reaches the target; minima are line-connected 
 test('batch norm: statistics recomputed over one batch reproduce the batch-mode loss; pooling over chunks is exact for the first layer', () => {
   const model = buildModel('preact-resnet18:2');
   const rng = new CounterRng(3, 'test/bn');
-  const x = tf.tensor(Float32Array.from({ length: 8 * 32 * 32 * 3 }, (_, i) => rng.normal(0, i)), [8, 32, 32, 3]);
+  const x = tf.tensor(
+    Float32Array.from({ length: 8 * 32 * 32 * 3 }, (_, i) => rng.normal(0, i)),
+    [8, 32, 32, 3],
+  );
   const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
   const theta = model.init(5);
   const flat = tf.tensor1d(theta);
@@ -62,10 +86,14 @@ test('batch norm: statistics recomputed over one batch reproduce the batch-mode 
   const batchMode = lossAt(obj, flat);
   assert.ok(Math.abs(evaluateLoss(obj, theta) - batchMode) < 1e-5 * batchMode);
   const whole = recomputeBatchNormStats(model, flat, [{ x, y }]);
-  const halves = recomputeBatchNormStats(model, flat, [{ x: x.slice(0, 4), y: y.slice(0, 4) }, { x: x.slice(4, 4), y: y.slice(4, 4) }]);
+  const halves = recomputeBatchNormStats(model, flat, [
+    { x: x.slice(0, 4), y: y.slice(0, 4) },
+    { x: x.slice(4, 4), y: y.slice(4, 4) },
+  ]);
   const first = 'layer1.0.bn1';
   for (const k of ['mean', 'variance'] as const) {
-    const a = whole.get(first)![k].dataSync(), b = halves.get(first)![k].dataSync();
+    const a = whole.get(first)![k].dataSync(),
+      b = halves.get(first)![k].dataSync();
     a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}] ${v} vs ${b[i]}`));
   }
 });
@@ -79,13 +107,29 @@ test('CS(H, C) equals the value computed from explicit H and C; the randomized e
   const op = hessianOperator(obj, theta);
   const h = await formHessian(op);
   op.dispose();
-  const grads = await perSampleGradients(obj, theta, Int32Array.from({ length: 30 }, (_, i) => i));
+  const grads = await perSampleGradients(
+    obj,
+    theta,
+    Int32Array.from({ length: 30 }, (_, i) => i),
+  );
   const mean = new Float64Array(n);
-  grads.forEach((g) => g.forEach((v, i) => { mean[i]! += v / 30; }));
+  grads.forEach((g) =>
+    g.forEach((v, i) => {
+      mean[i]! += v / 30;
+    }),
+  );
   const c = new Float64Array(n * n);
-  for (const g of grads) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) c[i * n + j]! += ((g[i]! - mean[i]!) * (g[j]! - mean[j]!)) / 30;
-  let hc = 0, hh = 0, cc = 0;
-  for (let i = 0; i < n * n; i++) { hc += h[i]! * c[i]!; hh += h[i]! ** 2; cc += c[i]! ** 2; }
+  for (const g of grads)
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) c[i * n + j]! += ((g[i]! - mean[i]!) * (g[j]! - mean[j]!)) / 30;
+  let hc = 0,
+    hh = 0,
+    cc = 0;
+  for (let i = 0; i < n * n; i++) {
+    hc += h[i]! * c[i]!;
+    hh += h[i]! ** 2;
+    cc += c[i]! ** 2;
+  }
   const cs = hc / Math.sqrt(hh * cc);
   assert.ok(Math.abs(exact.cs - cs) < 1e-5, `${exact.cs} vs ${cs}`);
   assert.ok(exact.cs > 0 && exact.cs <= 1);
@@ -101,7 +145,9 @@ test('exact spectrum: eigenvalues sum to the trace; negative eigenvalues exist a
   assert.equal(eigenvalues.length, obj.model.paramCount);
   assert.ok(Math.abs(eigenvalues.reduce((a, b) => a + b, 0) - trace) < 1e-6 * Math.abs(trace));
   assert.ok(eigenvalues[0]! < 0, 'a random initialization is not a minimum');
-  Array.from(symmetricEigenvalues(Float64Array.of(2, 1, 1, 2), 2)).forEach((v, i) => assert.ok(Math.abs(v - [1, 3][i]!) < 1e-12));
+  Array.from(symmetricEigenvalues(Float64Array.of(2, 1, 1, 2), 2)).forEach((v, i) =>
+    assert.ok(Math.abs(v - [1, 3][i]!) < 1e-12),
+  );
 });
 
 test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖², half-running means, projected on a basis', () => {
@@ -117,19 +163,22 @@ test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖�
   assert.ok(Math.abs(s.full.left - (ol[0]! + ol[1]!) / 2) < 1e-12);
   assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
   assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
-  assert.ok(Math.abs(s.projected!.right - 0.19 * (1 + 0) / 2) < 1e-12);
+  assert.ok(Math.abs(s.projected!.right - (0.19 * (1 + 0)) / 2) < 1e-12);
 });
 
 test('FDR: at stationarity (SGD with momentum on a noisy quadratic) the 95% interval of O_L/O_R covers 1 about 95 times in 100', () => {
   // L = h θ²/2 with gradient noise σξ: the relation holds exactly in the stationary state, so
   // the interval (± t·stderr, 4 degrees of freedom) must cover deviation 0 as often as it says.
   const rng = new CounterRng(11, 'test/fdr');
-  const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 }, h = 2, sigma = 1;
+  const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 },
+    h = 2,
+    sigma = 1;
   let covered = 0;
   const trials = 400;
   for (let t = 0; t < trials; t++) {
     const m = new FdrMonitor(sgd);
-    let theta = 0, v = 0;
+    let theta = 0,
+      v = 0;
     for (let i = 0; i < 6000; i++) {
       const g = h * theta + sigma * rng.normal(t, i);
       if (i >= 2000) m.record([theta], [g], [v]);

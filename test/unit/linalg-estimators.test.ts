@@ -13,15 +13,17 @@ function matrixWithSpectrum(lambda: number[], seed: number): Float64Array {
   const n = lambda.length;
   const { q } = thinQr(Array.from({ length: n }, (_, i) => gaussian(n, seed, i)));
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let k = 0; k < n; k++) s += q[k]![i]! * lambda[k]! * q[k]![j]!;
-    a[i * n + j] = s;
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += q[k]![i]! * lambda[k]! * q[k]![j]!;
+      a[i * n + j] = s;
+    }
   return a;
 }
 
-const decaying = (n: number): number[] => Array.from({ length: n }, (_, i) => 100 / (1 + i) ** 1.5 - (i % 7 === 0 ? 0.05 : 0));
+const decaying = (n: number): number[] =>
+  Array.from({ length: n }, (_, i) => 100 / (1 + i) ** 1.5 - (i % 7 === 0 ? 0.05 : 0));
 
 test('symmetric eigenvalues match the constructed spectrum', () => {
   const lambda = decaying(60);
@@ -46,7 +48,10 @@ test('Hutchinson, Hutch++ and XTrace are unbiased and report honest errors', asy
     await xtrace(op, { matvecs: 60, seed: 1 }),
   ]) {
     assert.equal(est.matvecs, 60, est.method);
-    assert.ok(Math.abs(est.value - exact) < 5 * est.stderr + 1e-9, `${est.method}: ${est.value} vs ${exact} ± ${est.stderr}`);
+    assert.ok(
+      Math.abs(est.value - exact) < 5 * est.stderr + 1e-9,
+      `${est.method}: ${est.value} vs ${exact} ± ${est.stderr}`,
+    );
   }
 });
 
@@ -85,7 +90,10 @@ test('Lanczos finds the extreme eigenvalues; SLQ integrates tr f(A)', async () =
   const z = rademacher(150, 1, 0, 'probe/slq');
   const a3z = await op.apply(await op.apply(await op.apply(z)));
   const exact = dot(z, a3z) / 150;
-  assert.ok(Math.abs(densityIntegral(density, (x) => x ** 3) - exact) < 1e-9 * Math.abs(exact), `${densityIntegral(density, (x) => x ** 3)} vs ${exact}`);
+  assert.ok(
+    Math.abs(densityIntegral(density, (x) => x ** 3) - exact) < 1e-9 * Math.abs(exact),
+    `${densityIntegral(density, (x) => x ** 3)} vs ${exact}`,
+  );
   assert.ok(Math.abs(densityIntegral(density, () => 1) - 1) < 1e-12, 'weights sum to 1');
 });
 

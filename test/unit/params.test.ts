@@ -20,7 +20,11 @@ test('--set overrides, presets, and vectors parse', () => {
 });
 
 test('bad input names the parameter and the fix', () => {
-  const bad = (sets: string[], re: RegExp, preset = 'default'): void => assert.throws(() => planRun('fig7', preset, sets), (e: Error) => e instanceof ParamError && re.test(e.message));
+  const bad = (sets: string[], re: RegExp, preset = 'default'): void =>
+    assert.throws(
+      () => planRun('fig7', preset, sets),
+      (e: Error) => e instanceof ParamError && re.test(e.message),
+    );
   bad(['lr=fast'], /lr of fig7 must be a finite number \(e.g. --set lr=0.01\)/);
   bad(['steps=1.5'], /steps of fig7 must be an integer/);
   bad(['lr=0'], /lr of fig7 must be > 0/);
@@ -29,14 +33,29 @@ test('bad input names the parameter and the fix', () => {
   bad(['lr'], /expected key=value/);
   bad(['lr=1.99'], /makes GD unstable/);
   bad([], /unknown preset 'huge' for fig7; available: default, small, paper, quick/, 'huge');
-  assert.throws(() => planRun('fig99', 'default', []), /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/);
+  assert.throws(
+    () => planRun('fig99', 'default', []),
+    /unknown experiment 'fig99'; available: fig1, fig2a, fig2b, fig2cd, fig3, fig4a, fig4bc, fig5, fig6, fig7, noise-topk, projected-path/,
+  );
 });
 
 test('projected-path parameters are checked with the fix; a convolutional model on MNIST is a stated substitution', () => {
-  assert.throws(() => planRun('projected-path', 'small', ['model=resnet50']), /--set model=resnet50: unknown model 'resnet50'; available: mlp:IN-\.\.\.-OUT, small-cnn/);
-  assert.throws(() => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']), /--set dataset=svhn: use mnist, cifar10 or cifar100/);
-  assert.throws(() => planRun('fig4bc', 'small', ['corruptSamples=0']), /start=bad-minimum needs --set corruptSamples=N/);
-  assert.throws(() => planRun('projected-path', 'small', ['margin=0.7']), /--set margin=0.7 must be below threshold=0.6/);
+  assert.throws(
+    () => planRun('projected-path', 'small', ['model=resnet50']),
+    /--set model=resnet50: unknown model 'resnet50'; available: mlp:IN-\.\.\.-OUT, small-cnn/,
+  );
+  assert.throws(
+    () => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']),
+    /--set dataset=svhn: use mnist, cifar10 or cifar100/,
+  );
+  assert.throws(
+    () => planRun('fig4bc', 'small', ['corruptSamples=0']),
+    /start=bad-minimum needs --set corruptSamples=N/,
+  );
+  assert.throws(
+    () => planRun('projected-path', 'small', ['margin=0.7']),
+    /--set margin=0.7 must be below threshold=0.6/,
+  );
   const { experiment, params } = planRun('fig1', 'small', ['model=small-cnn@8x8x1']);
   assert.deepEqual(experiment.substitutions!(params), [
     'MNIST in place of CIFAR10: CIFAR is not on this machine (import it with `repro data import`)',
@@ -44,13 +63,18 @@ test('projected-path parameters are checked with the fix; a convolutional model 
     'minima below loss 0.6 in place of 0.55 (what this size of training reaches)',
     '500 training samples, 5 epochs, 4 seeds (a size that runs in minutes on a CPU)',
   ]);
-  assert.deepEqual(planRun('fig1', 'paper', []).experiment.substitutions!(planRun('fig1', 'paper', []).params), [], 'the paper preset is the paper');
+  assert.deepEqual(
+    planRun('fig1', 'paper', []).experiment.substitutions!(planRun('fig1', 'paper', []).params),
+    [],
+    'the paper preset is the paper',
+  );
 });
 
 test('every preset of every experiment validates, and every experiment has small and paper presets', () => {
   for (const e of EXPERIMENTS) {
     assert.ok(e.presets.small && e.presets.paper, `${e.name} has small and paper presets`);
-    for (const preset of Object.keys(e.presets)) assert.doesNotThrow(() => planRun(e.name, preset, []), `${e.name} ${preset}`);
+    for (const preset of Object.keys(e.presets))
+      assert.doesNotThrow(() => planRun(e.name, preset, []), `${e.name} ${preset}`);
   }
   for (const { experiment, preset } of DEFAULT_SUITE) assert.doesNotThrow(() => planRun(experiment, preset, []));
 });

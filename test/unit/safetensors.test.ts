@@ -4,11 +4,14 @@ import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safet
 
 test('round trip keeps dtype, shape and every bit', () => {
   const theta = Float64Array.of(Math.PI, -0, 1e-310, Number.MAX_VALUE);
-  const bytes = encodeSafetensors({
-    theta: { dtype: 'F64', shape: [2, 2], data: theta },
-    w: { dtype: 'F32', shape: [3], data: Float32Array.of(1.5, -2, 3.25) },
-    step: { dtype: 'I64', shape: [1], data: Float64Array.of(2 ** 52 + 1) },
-  }, { step: '7' });
+  const bytes = encodeSafetensors(
+    {
+      theta: { dtype: 'F64', shape: [2, 2], data: theta },
+      w: { dtype: 'F32', shape: [3], data: Float32Array.of(1.5, -2, 3.25) },
+      step: { dtype: 'I64', shape: [1], data: Float64Array.of(2 ** 52 + 1) },
+    },
+    { step: '7' },
+  );
   const { tensors, metadata } = decodeSafetensors(bytes);
   assert.deepEqual(metadata, { step: '7' });
   assert.deepEqual(tensors.theta!.shape, [2, 2]);
@@ -29,7 +32,10 @@ test('layout is the published format: u64 header length, JSON header, 8-byte ali
 
 test('truncated and malformed files are refused with the source name', () => {
   const bytes = encodeSafetensors({ a: { dtype: 'F64', shape: [4], data: new Float64Array(4) } });
-  assert.throws(() => decodeSafetensors(bytes.subarray(0, bytes.length - 1), 'ck.safetensors'), /ck.safetensors: tensor 'a' byte range/);
+  assert.throws(
+    () => decodeSafetensors(bytes.subarray(0, bytes.length - 1), 'ck.safetensors'),
+    /ck.safetensors: tensor 'a' byte range/,
+  );
   assert.throws(() => decodeSafetensors(bytes.subarray(0, 4), 'ck.safetensors'), /too short/);
   const lying = Uint8Array.from(bytes);
   new DataView(lying.buffer).setBigUint64(0, 1n << 40n, true);

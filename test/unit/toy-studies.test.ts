@@ -5,12 +5,17 @@ import { fig2cdStudy } from '../../src/experiments/fig2cd/study';
 import { planRun } from '../../src/experiments/registry';
 import { runStudyLocally } from '../../src/experiments/study';
 
-const verdicts = (a: { claims: Array<{ id: string; verdict: string }> }): Record<string, string> => Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
+const verdicts = (a: { claims: Array<{ id: string; verdict: string }> }): Record<string, string> =>
+  Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
 
-test('fig2b: ΔT against η² has the slope theory gives at the run\'s settings, through the origin', async () => {
+test("fig2b: ΔT against η² has the slope theory gives at the run's settings, through the origin", async () => {
   const { params } = planRun('fig2b', 'small', []);
   const { analysis } = await runStudyLocally(fig2bStudy, params, 1);
-  assert.deepEqual(verdicts(analysis), { 'trace-decrease-slope': 'pass', 'proportional-to-eta-squared': 'pass' }, JSON.stringify(analysis.claims, null, 1));
+  assert.deepEqual(
+    verdicts(analysis),
+    { 'trace-decrease-slope': 'pass', 'proportional-to-eta-squared': 'pass' },
+    JSON.stringify(analysis.claims, null, 1),
+  );
   const slope = analysis.claims[0]!;
   assert.ok(slope.predicted < 0 && slope.interval!.hi < 0, 'the trace falls');
   assert.equal(analysis.figures.length, 1);
@@ -36,11 +41,24 @@ test('fig2b calibration: over 100 seeds of a correct run its 95% claims fail abo
 test('fig2cd: SGD-like noise lowers the trace, isotropic noise log det, and each moves the other quantity the way theory says', async () => {
   const { params } = planRun('fig2cd', 'small', []);
   const { outputs, analysis } = await runStudyLocally(fig2cdStudy, params, 1);
-  assert.deepEqual(verdicts(analysis), {
-    'sgd-noise-lowers-trace': 'pass', 'isotropic-noise-lowers-logdet': 'pass', 'sgd-logdet-direction': 'pass', 'isotropic-trace-direction': 'pass',
-  }, JSON.stringify(analysis.claims, null, 1));
-  assert.ok(analysis.claims[2]!.side === 'positive' && analysis.claims[3]!.side === 'positive', 'at the default start the two quantities move apart');
+  assert.deepEqual(
+    verdicts(analysis),
+    {
+      'sgd-noise-lowers-trace': 'pass',
+      'isotropic-noise-lowers-logdet': 'pass',
+      'sgd-logdet-direction': 'pass',
+      'isotropic-trace-direction': 'pass',
+    },
+    JSON.stringify(analysis.claims, null, 1),
+  );
+  assert.ok(
+    analysis.claims[2]!.side === 'positive' && analysis.claims[3]!.side === 'positive',
+    'at the default start the two quantities move apart',
+  );
   // a wrong result: the two noise structures swapped
   const swapped = fig2cdStudy.analyze(params, { sgd: outputs.isotropic, isotropic: outputs.sgd }, 1);
-  assert.ok(swapped.claims.every((c) => c.verdict === 'fail'), JSON.stringify(swapped.claims.map((c) => [c.id, c.verdict])));
+  assert.ok(
+    swapped.claims.every((c) => c.verdict === 'fail'),
+    JSON.stringify(swapped.claims.map((c) => [c.id, c.verdict])),
+  );
 });

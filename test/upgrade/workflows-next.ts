@@ -11,7 +11,12 @@ import type { RunResult } from '../../src/results/run-result';
 import { SA } from '../../workflows/search-attributes';
 
 export { childrenQuery, progressQuery } from '../../workflows/progress';
-export { pathSegmentWorkflow, pathTraceWorkflow, projectedPathWorkflow, seedPathWorkflow } from '../../workflows/projected-path-workflow';
+export {
+  pathSegmentWorkflow,
+  pathTraceWorkflow,
+  projectedPathWorkflow,
+  seedPathWorkflow,
+} from '../../workflows/projected-path-workflow';
 export { studyWorkflow } from '../../workflows/study-workflow';
 
 export async function fig7Workflow(input: RunInput): Promise<RunResult> {

@@ -6,7 +6,8 @@ import { configFrom, print, printJson, type GlobalArgs } from '../context';
 export const cancelCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: string }> = {
   command: 'cancel <run-id>',
   describe: 'Cancel a run; its running activities write a final checkpoint first',
-  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
+  builder: (y) =>
+    y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
   handler: async (argv) => {
     const { client, connection } = await connectTemporal(configFrom(argv));
     try {

@@ -10,15 +10,24 @@ interface CodecServerArgs extends GlobalArgs {
 export const codecServerCommand: CommandModule<GlobalArgs, CodecServerArgs> = {
   command: 'codec-server',
   describe: 'Serve the payload codec to the Web UI, so it shows encrypted payloads decrypted (needs codec.key)',
-  builder: (y) => y.option('port', { type: 'number', describe: 'port (default codec.serverPort)' }) as unknown as Argv<CodecServerArgs>,
+  builder: (y) =>
+    y.option('port', {
+      type: 'number',
+      describe: 'port (default codec.serverPort)',
+    }) as unknown as Argv<CodecServerArgs>,
   handler: async (argv) => {
     const config = configFrom(argv);
     const codec = codecFor(config);
-    if (!codec) throw new UsageError('codec.key is empty: set REPRO_CODEC_KEY (openssl rand -base64 32) to the key the workers use');
+    if (!codec)
+      throw new UsageError(
+        'codec.key is empty: set REPRO_CODEC_KEY (openssl rand -base64 32) to the key the workers use',
+      );
     const port = argv.port ?? config.codec.serverPort;
     await startCodecServer(codec, port, config.codec.uiOrigin);
-    print(`codec server for key ${codec.keyId} on http://127.0.0.1:${port} (answering ${config.codec.uiOrigin}); `
-      + 'in the Web UI: Settings > Codec Server > this address. Ctrl-C stops it.');
+    print(
+      `codec server for key ${codec.keyId} on http://127.0.0.1:${port} (answering ${config.codec.uiOrigin}); ` +
+        'in the Web UI: Settings > Codec Server > this address. Ctrl-C stops it.',
+    );
     await new Promise(() => {});
   },
 };

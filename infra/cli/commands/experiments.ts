@@ -7,7 +7,16 @@ export const experimentsCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'List the experiments that can be run, with their parameters and defaults',
   handler: (argv) => {
     if (argv.json) {
-      return printJson(EXPERIMENTS.map((e) => ({ name: e.name, title: e.title, paper: e.paper, description: e.description, presets: e.presets, params: e.params })));
+      return printJson(
+        EXPERIMENTS.map((e) => ({
+          name: e.name,
+          title: e.title,
+          paper: e.paper,
+          description: e.description,
+          presets: e.presets,
+          params: e.params,
+        })),
+      );
     }
     for (const e of EXPERIMENTS) {
       print(`${e.name}: ${e.title}`);

@@ -20,11 +20,13 @@ interface ExportArgs extends GlobalArgs {
  */
 export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
   command: 'export <run-id> <dir>',
-  describe: 'Copy a run\'s result, report, artifacts and workflow histories into a folder',
-  builder: (y) => (y
-    .positional('run-id', { type: 'string', demandOption: true })
-    .positional('dir', { type: 'string', demandOption: true, describe: 'a folder that does not exist yet' })
-  ) as unknown as Argv<ExportArgs>,
+  describe: "Copy a run's result, report, artifacts and workflow histories into a folder",
+  builder: (y) =>
+    y.positional('run-id', { type: 'string', demandOption: true }).positional('dir', {
+      type: 'string',
+      demandOption: true,
+      describe: 'a folder that does not exist yet',
+    }) as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
     const out = path.resolve(argv.dir);
     if (existsSync(out)) throw new UsageError(`${argv.dir} exists already; name a new folder`);

@@ -10,18 +10,32 @@ interface GcArgs extends GlobalArgs {
 }
 
 function size(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+  return bytes >= 2 ** 30
+    ? `${(bytes / 2 ** 30).toFixed(1)} GiB`
+    : bytes >= 2 ** 20
+      ? `${(bytes / 2 ** 20).toFixed(1)} MiB`
+      : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
   command: 'gc',
   describe: 'Delete checkpoints and cache entries no kept run needs (a dry run unless --apply)',
-  builder: (y) => y
-    .option('older-than', { type: 'string', default: '7d', describe: 'only runs closed, and cache entries written, longer ago than this (90s, 12h, 7d)' })
-    .option('apply', { type: 'boolean', default: false, describe: 'delete (without it: print what would be deleted and its size)' }) as unknown as Argv<GcArgs>,
+  builder: (y) =>
+    y
+      .option('older-than', {
+        type: 'string',
+        default: '7d',
+        describe: 'only runs closed, and cache entries written, longer ago than this (90s, 12h, 7d)',
+      })
+      .option('apply', {
+        type: 'boolean',
+        default: false,
+        describe: 'delete (without it: print what would be deleted and its size)',
+      }) as unknown as Argv<GcArgs>,
   handler: async (argv) => {
     const olderThanMs = parseDuration(argv.olderThan);
-    if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new UsageError(`--older-than ${argv.olderThan}: give a duration such as 90s, 12h or 7d`);
+    if (!Number.isFinite(olderThanMs) || olderThanMs < 0)
+      throw new UsageError(`--older-than ${argv.olderThan}: give a duration such as 90s, 12h or 7d`);
     const config = configFrom(argv);
     const store = makeObjectStore(config);
     const { client, connection } = await connectTemporal(config);
@@ -39,19 +53,30 @@ export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
     const plan = await planGc(store, runs, olderThanMs);
     const deleted = argv.apply ? await applyGc(store, plan) : 0;
     if (argv.json) {
-      return printJson({ applied: argv.apply, deleted, objects: plan.delete.length, bytes: plan.bytes, kept: plan.kept, running: plan.running, keys: plan.delete.map((o) => o.key) });
+      return printJson({
+        applied: argv.apply,
+        deleted,
+        objects: plan.delete.length,
+        bytes: plan.bytes,
+        kept: plan.kept,
+        running: plan.running,
+        keys: plan.delete.map((o) => o.key),
+      });
     }
     const byArea = new Map<string, { n: number; bytes: number }>();
     for (const o of plan.delete) {
       const area = o.key.split('/').slice(0, 2).join('/');
       const a = byArea.get(area) ?? { n: 0, bytes: 0 };
-      a.n++; a.bytes += o.size;
+      a.n++;
+      a.bytes += o.size;
       byArea.set(area, a);
     }
     for (const [area, a] of [...byArea].sort()) print(`  ${area}/: ${a.n} objects, ${size(a.bytes)}`);
     if (plan.running.length) print(`  cache kept: runs in flight (${plan.running.join(', ')})`);
-    print(argv.apply
-      ? `deleted ${deleted} objects, ${size(plan.bytes)}`
-      : `would delete ${plan.delete.length} objects, ${size(plan.bytes)}; run again with --apply to delete them`);
+    print(
+      argv.apply
+        ? `deleted ${deleted} objects, ${size(plan.bytes)}`
+        : `would delete ${plan.delete.length} objects, ${size(plan.bytes)}; run again with --apply to delete them`,
+    );
   },
 };

@@ -22,13 +22,17 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
   try {
     result = JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult;
   } catch (err) {
-    if (err instanceof ObjectNotFoundError) throw new Error(`run '${runId}' has no report yet: it is still running, failed, or does not exist (\`repro status ${runId}\`)`);
+    if (err instanceof ObjectNotFoundError)
+      throw new Error(
+        `run '${runId}' has no report yet: it is still running, failed, or does not exist (\`repro status ${runId}\`)`,
+      );
     throw err;
   }
   const target = path.join(dir, runId);
   mkdirSync(target, { recursive: true });
   const prefix = keys.artifact(runId, '');
-  for (const key of await store.list(prefix)) writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
+  for (const key of await store.list(prefix))
+    writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
   writeFileSync(path.join(target, 'result.json'), JSON.stringify(result, null, 2));
   return path.join(target, 'report.html');
 }
@@ -58,14 +62,20 @@ function openInBrowser(file: string): void {
 
 export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
   command: 'report [run-id]',
-  describe: 'Write a run\'s HTML report (figures inline, no scripts) to a folder, or with --index the index of all runs',
-  builder: (y) => (y
-    .positional('run-id', { type: 'string', describe: 'a finished run (see `repro list`)' })
-    .option('out', { type: 'string', describe: 'folder to write into (default: <dataDir>/reports)' })
-    .option('open', { type: 'boolean', default: false, describe: 'open the page in the default browser' })
-    .option('index', { type: 'boolean', default: false, describe: 'write index.html of every finished run, with their reports' })) as unknown as Argv<ReportArgs>,
+  describe: "Write a run's HTML report (figures inline, no scripts) to a folder, or with --index the index of all runs",
+  builder: (y) =>
+    y
+      .positional('run-id', { type: 'string', describe: 'a finished run (see `repro list`)' })
+      .option('out', { type: 'string', describe: 'folder to write into (default: <dataDir>/reports)' })
+      .option('open', { type: 'boolean', default: false, describe: 'open the page in the default browser' })
+      .option('index', {
+        type: 'boolean',
+        default: false,
+        describe: 'write index.html of every finished run, with their reports',
+      }) as unknown as Argv<ReportArgs>,
   handler: async (argv) => {
-    if (!argv.index && !argv.runId) throw new UsageError('name a run (`repro report <run-id>`) or ask for the index (`repro report --index`)');
+    if (!argv.index && !argv.runId)
+      throw new UsageError('name a run (`repro report <run-id>`) or ask for the index (`repro report --index`)');
     const config = configFrom(argv);
     await checkS3(config);
     const store = makeObjectStore(config);

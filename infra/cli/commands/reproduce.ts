@@ -21,18 +21,30 @@ interface ReproduceArgs extends GlobalArgs {
 /** Exit status when every run finished but a claim did not pass (it failed, or was inconclusive). */
 export const CLAIMS_FAILED_EXIT = 3;
 
-const seconds = (ms: number): string => (ms < 60_000 ? `${(ms / 1000).toFixed(0)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+const seconds = (ms: number): string =>
+  ms < 60_000 ? `${(ms / 1000).toFixed(0)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 
 export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
   command: 'reproduce',
-  describe: 'The main job: start the embedded stack and a worker, run the small preset of every experiment, write reports and their index',
-  builder: (y) => y
-    .option('experiments', { type: 'string', array: true, describe: `experiments to run (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})` })
-    .option('preset', { type: 'string', describe: 'preset for every experiment (default: the suite\'s, `small`)' })
-    .option('seed', { type: 'number', default: 1 }),
+  describe:
+    'The main job: start the embedded stack and a worker, run the small preset of every experiment, write reports and their index',
+  builder: (y) =>
+    y
+      .option('experiments', {
+        type: 'string',
+        array: true,
+        describe: `experiments to run (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})`,
+      })
+      .option('preset', { type: 'string', describe: "preset for every experiment (default: the suite's, `small`)" })
+      .option('seed', { type: 'number', default: 1 }),
   handler: async (argv) => {
-    const suite = argv.experiments?.length ? argv.experiments.map((experiment) => ({ experiment, preset: 'small' })) : DEFAULT_SUITE;
-    const plans = suite.map((s) => ({ ...planRun(s.experiment, argv.preset ?? s.preset, []), preset: argv.preset ?? s.preset }));
+    const suite = argv.experiments?.length
+      ? argv.experiments.map((experiment) => ({ experiment, preset: 'small' }))
+      : DEFAULT_SUITE;
+    const plans = suite.map((s) => ({
+      ...planRun(s.experiment, argv.preset ?? s.preset, []),
+      preset: argv.preset ?? s.preset,
+    }));
     const config = configFrom(argv);
     const stack = await stackUp(config, (line) => process.stderr.write(line + '\n'));
     process.stderr.write(`stack up: Temporal ${stack.temporal}, Web UI ${stack.webUi}, S3 ${stack.s3}\n`);
@@ -40,7 +52,11 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     mkdirSync(config.dataDir, { recursive: true });
     const workerLog = createWriteStream(path.join(config.dataDir, 'worker.log'), { flags: 'a' });
     const stopWorker = new AbortController();
-    const worker = runWorker(config, { queues: ['cpu', 'gpu'], stop: stopWorker.signal, log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n') });
+    const worker = runWorker(config, {
+      queues: ['cpu', 'gpu'],
+      stop: stopWorker.signal,
+      log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n'),
+    });
     const { client, connection } = await connectTemporal(config);
     const store = makeObjectStore(config);
     const reports = path.join(config.dataDir, 'reports');
@@ -53,7 +69,12 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
         const started = Date.now();
         const handle = await startRun(client, config, experiment, preset, params, argv.seed);
         view.begin(label);
-        const ticker = setInterval(() => { void runProgress(client, handle).then(({ progress }) => view.update(label, progress), () => {}); }, 1000);
+        const ticker = setInterval(() => {
+          void runProgress(client, handle).then(
+            ({ progress }) => view.update(label, progress),
+            () => {},
+          );
+        }, 1000);
         let result: RunResult;
         try {
           result = await awaitResult(handle, store);
@@ -61,7 +82,10 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
           clearInterval(ticker);
         }
         const t = tally(result.claims);
-        view.end(label, `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(Date.now() - started)}`);
+        view.end(
+          label,
+          `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(Date.now() - started)}`,
+        );
         const report = await downloadReport(store, result.runId, reports);
         done.push({ result, ms: Date.now() - started, report });
         if (!argv.json) print(formatResult(result) + `\n  local report: ${report}\n`);
@@ -73,9 +97,13 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       workerLog.end();
     }
     const index = await writeReportIndex(store, reports);
-    if (argv.json) printJson({ results: done.map((d) => d.result), index: index.path, wallSeconds: (Date.now() - t0) / 1000 });
+    if (argv.json)
+      printJson({ results: done.map((d) => d.result), index: index.path, wallSeconds: (Date.now() - t0) / 1000 });
     else {
-      const rows = done.map(({ result: r, ms }) => { const t = tally(r.claims); return [r.experiment, r.preset, String(t.pass), String(t.fail), String(t.inconclusive), seconds(ms)]; });
+      const rows = done.map(({ result: r, ms }) => {
+        const t = tally(r.claims);
+        return [r.experiment, r.preset, String(t.pass), String(t.fail), String(t.inconclusive), seconds(ms)];
+      });
       const head = ['experiment', 'preset', 'pass', 'fail', 'inconclusive', 'wall time'];
       const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
       const line = (cells: string[]): string => cells.map((x, c) => x.padEnd(widths[c]!)).join('  ');

@@ -25,8 +25,9 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       const runId = handle.workflowId.replace(/^run\//, '');
       if (status === 'RUNNING') throw new UsageError(`run ${runId} is running: nothing to resume`);
       if (status === 'COMPLETED') {
-        throw new UsageError(`run ${runId} completed: \`repro results ${runId}\` shows it `
-          + '(`repro run` starts a new one)');
+        throw new UsageError(
+          `run ${runId} completed: \`repro results ${runId}\` shows it ` + '(`repro run` starts a new one)',
+        );
       }
       const history = await handle.fetchHistory();
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
@@ -37,13 +38,15 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       const input = defaultPayloadConverter.fromPayload<RunInput>(payload);
       const d = await handle.describe();
       const name = started.workflowType.name;
-      await withSearchAttributesHint(config, () => client.workflow.start(name, {
-        workflowId: handle.workflowId,
-        taskQueue: started.taskQueue?.name ?? config.taskQueues.cpu,
-        args: [input],
-        memo: d.memo,
-        ...runStartOptions(config, { ...input, runId: input.runId || runId }),
-      }));
+      await withSearchAttributesHint(config, () =>
+        client.workflow.start(name, {
+          workflowId: handle.workflowId,
+          taskQueue: started.taskQueue?.name ?? config.taskQueues.cpu,
+          args: [input],
+          memo: d.memo,
+          ...runStartOptions(config, { ...input, runId: input.runId || runId }),
+        }),
+      );
       if (argv.json) printJson({ runId, resumed: true, previousStatus: status });
       else print(`resumed ${runId} (was ${status}); \`repro status ${runId}\` follows it`);
     } finally {

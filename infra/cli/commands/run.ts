@@ -17,17 +17,33 @@ interface RunArgs extends GlobalArgs {
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <experiment>',
   describe: 'Start a reproduction (prints its run id; with --wait, its result)',
-  builder: (y) => y
-    .positional('experiment', { type: 'string', demandOption: true, describe: 'experiment name (see `repro experiments`)' })
-    .option('preset', { type: 'string', default: 'default', describe: 'named parameter set of the experiment' })
-    .option('set', { type: 'string', array: true, default: [], describe: 'override a parameter: --set key=value (repeatable)' })
-    .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream of the run' })
-    .option('wait', { type: 'boolean', default: false, describe: 'wait for the run to finish and print its result' })
-    .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' })
-    .option('cache', { type: 'boolean', default: true, describe: 'reuse cached stage results (--no-cache recomputes them)' }),
+  builder: (y) =>
+    y
+      .positional('experiment', {
+        type: 'string',
+        demandOption: true,
+        describe: 'experiment name (see `repro experiments`)',
+      })
+      .option('preset', { type: 'string', default: 'default', describe: 'named parameter set of the experiment' })
+      .option('set', {
+        type: 'string',
+        array: true,
+        default: [],
+        describe: 'override a parameter: --set key=value (repeatable)',
+      })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream of the run' })
+      .option('wait', { type: 'boolean', default: false, describe: 'wait for the run to finish and print its result' })
+      .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' })
+      .option('cache', {
+        type: 'boolean',
+        default: true,
+        describe: 'reuse cached stage results (--no-cache recomputes them)',
+      }),
   handler: async (argv) => {
-    if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
-    if (argv.id !== undefined && !/^[A-Za-z0-9._-]+$/.test(argv.id)) throw new UsageError(`--id ${argv.id}: use letters, digits, '.', '_' and '-' only`);
+    if (!Number.isSafeInteger(argv.seed) || argv.seed < 0)
+      throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+    if (argv.id !== undefined && !/^[A-Za-z0-9._-]+$/.test(argv.id))
+      throw new UsageError(`--id ${argv.id}: use letters, digits, '.', '_' and '-' only`);
     const { experiment, params } = planRun(argv.experiment, argv.preset, argv.set);
     const config = configFrom(argv);
     // Both services are checked before anything starts, so a failure leaves nothing half-begun.

@@ -1,6 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import {
-  ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { planRun } from '../../../src/experiments/registry';
@@ -13,7 +16,8 @@ const OVERLAP = {
   skip: ScheduleOverlapPolicy.SKIP,
   'buffer-one': ScheduleOverlapPolicy.BUFFER_ONE,
   'buffer-all': ScheduleOverlapPolicy.BUFFER_ALL,
-  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER, 'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
+  'cancel-other': ScheduleOverlapPolicy.CANCEL_OTHER,
+  'allow-all': ScheduleOverlapPolicy.ALLOW_ALL,
 } as const;
 type Overlap = keyof typeof OVERLAP;
 const ACTIONS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
@@ -36,7 +40,12 @@ interface ScheduleArgs extends GlobalArgs {
 
 /** An interval in the largest whole unit: 86400000 → '1d'. */
 function duration(msValue: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (msValue % size === 0) return `${msValue / size}${unit}`;
   }
   return `${msValue}ms`;
@@ -46,14 +55,22 @@ function duration(msValue: number): string {
 function view(d: ScheduleDescription) {
   const memo = (d.memo ?? {}) as { experiment?: string; preset?: string; seed?: number; cron?: string };
   return {
-    scheduleId: d.scheduleId, experiment: memo.experiment, preset: memo.preset, seed: memo.seed,
+    scheduleId: d.scheduleId,
+    experiment: memo.experiment,
+    preset: memo.preset,
+    seed: memo.seed,
     // The server keeps a cron expression as calendars: the memo keeps it as written.
-    cron: memo.cron ? [memo.cron] : [], every: (d.spec.intervals ?? []).map((i) => duration(msToNumber(i.every))),
-    overlap: d.policies.overlap, paused: d.state.paused, note: d.state.note,
-    actionsTaken: d.info.numActionsTaken, skippedOverlap: d.info.numActionsSkippedOverlap,
+    cron: memo.cron ? [memo.cron] : [],
+    every: (d.spec.intervals ?? []).map((i) => duration(msToNumber(i.every))),
+    overlap: d.policies.overlap,
+    paused: d.state.paused,
+    note: d.state.note,
+    actionsTaken: d.info.numActionsTaken,
+    skippedOverlap: d.info.numActionsSkippedOverlap,
     running: d.info.runningActions.map((a) => a.workflow.workflowId.replace(/^run\//, '')),
     recent: d.info.recentActions.map((a) => ({
-      at: a.takenAt.toISOString(), runId: a.action.workflow.workflowId.replace(/^run\//, ''),
+      at: a.takenAt.toISOString(),
+      runId: a.action.workflow.workflowId.replace(/^run\//, ''),
     })),
     next: d.info.nextActionTimes.map((t) => t.toISOString()),
   };
@@ -77,8 +94,9 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
     throw new UsageError(`--every ${argv.every}: give a duration of at least 1s such as 30m, 6h or 1d`);
   }
   if (argv.cron !== undefined && argv.cron.trim().split(/\s+/).length !== 5) {
-    throw new UsageError(`--cron '${argv.cron}': give five fields `
-      + '(minute hour day-of-month month day-of-week), e.g. \'0 3 * * *\'');
+    throw new UsageError(
+      `--cron '${argv.cron}': give five fields ` + "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'",
+    );
   }
   if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) {
     throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
@@ -89,24 +107,28 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
   const config = configFrom(argv);
   await checkS3(config);
   const input = runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache);
-  const handle = await withSearchAttributesHint(config, () => client.schedule.create({
-    scheduleId: id,
-    spec: every !== undefined ? { intervals: [{ every }] } : { cronExpressions: [argv.cron!] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: experiment.workflowType,
-      workflowId: scheduledRunWorkflowId(id),
-      taskQueue: config.taskQueues.cpu,
-      args: [input],
-      memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, schedule: id },
-      ...runStartOptions(config, input),
-    },
-    policies: { overlap: OVERLAP[argv.overlap] },
-    memo: {
-      experiment: experiment.name, preset: argv.preset, seed: argv.seed,
-      ...(argv.cron !== undefined ? { cron: argv.cron } : {}),
-    },
-  }));
+  const handle = await withSearchAttributesHint(config, () =>
+    client.schedule.create({
+      scheduleId: id,
+      spec: every !== undefined ? { intervals: [{ every }] } : { cronExpressions: [argv.cron!] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: experiment.workflowType,
+        workflowId: scheduledRunWorkflowId(id),
+        taskQueue: config.taskQueues.cpu,
+        args: [input],
+        memo: { experiment: experiment.name, preset: argv.preset, seed: argv.seed, schedule: id },
+        ...runStartOptions(config, input),
+      },
+      policies: { overlap: OVERLAP[argv.overlap] },
+      memo: {
+        experiment: experiment.name,
+        preset: argv.preset,
+        seed: argv.seed,
+        ...(argv.cron !== undefined ? { cron: argv.cron } : {}),
+      },
+    }),
+  );
   const d = view(await handle.describe());
   if (argv.json) printJson(d);
   else {
@@ -117,27 +139,33 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
 
 export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
   command: 'schedule <action> [target]',
-  describe: 'Re-run experiments on a schedule (Temporal Schedules): '
-    + 'create, list, describe, pause, unpause, trigger, backfill, delete',
-  builder: (y) => (y
-    .positional('action', { type: 'string', choices: ACTIONS })
-    .positional('target', { type: 'string', describe: 'the experiment (create) or the schedule id (the others)' })
-    .option('cron', { type: 'string', describe: "create: a cron expression, e.g. '0 3 * * *' (UTC)" })
-    .option('every', { type: 'string', describe: 'create: an interval, e.g. 30m, 6h, 1d' })
-    .option('preset', { type: 'string', default: 'default', describe: 'create: preset of the experiment' })
-    .option('set', { type: 'string', array: true, default: [], describe: 'create: --set key=value (repeatable)' })
-    .option('seed', { type: 'number', default: 1, describe: 'create: seed of every run' })
-    .option('overlap', {
-      type: 'string', choices: Object.keys(OVERLAP), default: 'skip',
-      describe: 'create: what to do when a run is due while the last one still runs',
-    })
-    .option('id', { type: 'string', describe: 'create: schedule id (default: <experiment>-<preset>)' })
-    .option('cache', {
-      type: 'boolean', default: true, describe: 'create: reuse cached stages (--no-cache recomputes in every run)',
-    })
-    .option('note', { type: 'string', describe: 'pause/unpause: why' })
-    .option('from', { type: 'string', describe: 'backfill: start time' })
-    .option('to', { type: 'string', describe: 'backfill: end time' })) as unknown as Argv<ScheduleArgs>,
+  describe:
+    'Re-run experiments on a schedule (Temporal Schedules): ' +
+    'create, list, describe, pause, unpause, trigger, backfill, delete',
+  builder: (y) =>
+    y
+      .positional('action', { type: 'string', choices: ACTIONS })
+      .positional('target', { type: 'string', describe: 'the experiment (create) or the schedule id (the others)' })
+      .option('cron', { type: 'string', describe: "create: a cron expression, e.g. '0 3 * * *' (UTC)" })
+      .option('every', { type: 'string', describe: 'create: an interval, e.g. 30m, 6h, 1d' })
+      .option('preset', { type: 'string', default: 'default', describe: 'create: preset of the experiment' })
+      .option('set', { type: 'string', array: true, default: [], describe: 'create: --set key=value (repeatable)' })
+      .option('seed', { type: 'number', default: 1, describe: 'create: seed of every run' })
+      .option('overlap', {
+        type: 'string',
+        choices: Object.keys(OVERLAP),
+        default: 'skip',
+        describe: 'create: what to do when a run is due while the last one still runs',
+      })
+      .option('id', { type: 'string', describe: 'create: schedule id (default: <experiment>-<preset>)' })
+      .option('cache', {
+        type: 'boolean',
+        default: true,
+        describe: 'create: reuse cached stages (--no-cache recomputes in every run)',
+      })
+      .option('note', { type: 'string', describe: 'pause/unpause: why' })
+      .option('from', { type: 'string', describe: 'backfill: start time' })
+      .option('to', { type: 'string', describe: 'backfill: end time' }) as unknown as Argv<ScheduleArgs>,
   handler: async (argv) => {
     const { client, connection } = await connectTemporal(configFrom(argv));
     try {
@@ -162,10 +190,17 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
       const handle = client.schedule.getHandle(argv.target);
       try {
         switch (argv.action) {
-          case 'describe': break;
-          case 'pause': await handle.pause(argv.note); break;
-          case 'unpause': await handle.unpause(argv.note); break;
-          case 'trigger': await handle.trigger(); break;
+          case 'describe':
+            break;
+          case 'pause':
+            await handle.pause(argv.note);
+            break;
+          case 'unpause':
+            await handle.unpause(argv.note);
+            break;
+          case 'trigger':
+            await handle.trigger();
+            break;
           case 'backfill':
             await handle.backfill({ start: parseDate('from', argv.from), end: parseDate('to', argv.to) });
             break;

@@ -7,7 +7,13 @@ import { configFrom, print, printJson, type GlobalArgs } from '../context';
 import { etaOf, StatusBars } from '../progress-view';
 
 /** Live bars until the run closes (or Ctrl-C), then its final state. */
-async function watch(client: Client, handle: WorkflowHandle, runId: string, startedAt: Date, webUi: string): Promise<void> {
+async function watch(
+  client: Client,
+  handle: WorkflowHandle,
+  runId: string,
+  startedAt: Date,
+  webUi: string,
+): Promise<void> {
   print(`${runId}: RUNNING; ${webUi}`);
   const bars = new StatusBars(startedAt);
   let status = 'RUNNING';
@@ -30,9 +36,15 @@ interface StatusArgs extends GlobalArgs {
 
 export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
   command: 'status <run-id>',
-  describe: 'Show a run\'s state, progress and pending activities (live bars on a terminal)',
-  builder: (y) => y.positional('run-id', { type: 'string', demandOption: true, describe: 'id printed by `repro run`' })
-    .option('once', { type: 'boolean', default: false, describe: 'on a terminal: print one snapshot instead of live bars' }) as unknown as Argv<StatusArgs>,
+  describe: "Show a run's state, progress and pending activities (live bars on a terminal)",
+  builder: (y) =>
+    y
+      .positional('run-id', { type: 'string', demandOption: true, describe: 'id printed by `repro run`' })
+      .option('once', {
+        type: 'boolean',
+        default: false,
+        describe: 'on a terminal: print one snapshot instead of live bars',
+      }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -43,22 +55,40 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       let problems: string[] = [];
       if (status === 'RUNNING') ({ progress, problems } = await runProgress(client, handle));
       const pending = (d.raw.pendingActivities ?? []).map((a) => ({
-        activity: a.activityType?.name, attempt: a.attempt, state: a.state,
-        heartbeat: a.heartbeatDetails?.payloads?.length ? JSON.parse(Buffer.from(a.heartbeatDetails.payloads[0]!.data!).toString()) : undefined,
+        activity: a.activityType?.name,
+        attempt: a.attempt,
+        state: a.state,
+        heartbeat: a.heartbeatDetails?.payloads?.length
+          ? JSON.parse(Buffer.from(a.heartbeatDetails.payloads[0]!.data!).toString())
+          : undefined,
         lastFailure: a.lastFailure?.message || undefined,
       }));
       const out = {
-        runId: argv.runId, status, experiment: d.memo?.experiment, preset: d.memo?.preset,
-        startTime: d.startTime.toISOString(), closeTime: d.closeTime?.toISOString(), progress, progressProblems: problems, pendingActivities: pending,
+        runId: argv.runId,
+        status,
+        experiment: d.memo?.experiment,
+        preset: d.memo?.preset,
+        startTime: d.startTime.toISOString(),
+        closeTime: d.closeTime?.toISOString(),
+        progress,
+        progressProblems: problems,
+        pendingActivities: pending,
         webUi: `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
       };
       if (argv.json) return printJson(out);
-      if (process.stdout.isTTY && !argv.once && status === 'RUNNING') return await watch(client, handle, out.runId, d.startTime, out.webUi);
-      print(`${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`);
+      if (process.stdout.isTTY && !argv.once && status === 'RUNNING')
+        return await watch(client, handle, out.runId, d.startTime, out.webUi);
+      print(
+        `${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`,
+      );
       const elapsed = (Date.now() - d.startTime.getTime()) / 1000;
-      if (progress) for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of} (ETA ${etaOf(v, elapsed)})`);
+      if (progress)
+        for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of} (ETA ${etaOf(v, elapsed)})`);
       for (const p of problems) print(`  progress unavailable (${p})`);
-      for (const p of pending) print(`  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`);
+      for (const p of pending)
+        print(
+          `  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
+        );
       print(`  ${out.webUi}`);
     } finally {
       await connection.close();

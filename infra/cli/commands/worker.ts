@@ -11,10 +11,22 @@ interface WorkerArgs extends GlobalArgs {
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   command: 'worker',
   describe: 'Run a worker (JSON-lines log on stdout); SIGTERM/SIGINT checkpoint running activities and stop',
-  builder: (y) => y
-    .option('queue', { type: 'string', array: true, choices: ['cpu', 'gpu'] as const, describe: 'task queues to serve (repeatable; default both)' })
-    .option('concurrency', { type: 'number', describe: 'concurrent activities on the cpu queue (default: worker.concurrency)' })
-    .option('gpu-slots', { type: 'number', describe: 'concurrent activities on the gpu queue, one model each (default: worker.gpuSlots)' }),
+  builder: (y) =>
+    y
+      .option('queue', {
+        type: 'string',
+        array: true,
+        choices: ['cpu', 'gpu'] as const,
+        describe: 'task queues to serve (repeatable; default both)',
+      })
+      .option('concurrency', {
+        type: 'number',
+        describe: 'concurrent activities on the cpu queue (default: worker.concurrency)',
+      })
+      .option('gpu-slots', {
+        type: 'number',
+        describe: 'concurrent activities on the gpu queue, one model each (default: worker.gpuSlots)',
+      }),
   handler: async (argv) => {
     const conf = [...(argv.conf ?? [])];
     if (argv.concurrency !== undefined) conf.push(`worker.concurrency=${argv.concurrency}`);

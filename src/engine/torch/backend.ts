@@ -55,7 +55,13 @@ export interface TorchInfo {
   version: string;
 }
 
-export const DEFAULT_TORCH_OPTIONS: TorchOptions = { device: 'auto', threads: 0, deterministic: true, cudnnBenchmark: false, tf32: false };
+export const DEFAULT_TORCH_OPTIONS: TorchOptions = {
+  device: 'auto',
+  threads: 0,
+  deterministic: true,
+  cudnnBenchmark: false,
+  tf32: false,
+};
 
 const DTYPES: DType[] = ['float32', 'int32', 'bool'];
 const CODE: Record<DType, number> = { float32: 0, int32: 1, bool: 2 };
@@ -65,7 +71,11 @@ export function addonPath(): string {
   if (process.env.REPRO_TORCH_ADDON) return path.resolve(process.env.REPRO_TORCH_ADDON);
   // dist/src/engine/torch -> repository root
   const root = path.resolve(__dirname, '..', '..', '..', '..');
-  return path.join(process.env.REPRO_TOOLS_DIR ? path.resolve(process.env.REPRO_TOOLS_DIR) : path.join(root, '.tools'), 'torch', 'repro_torch.node');
+  return path.join(
+    process.env.REPRO_TOOLS_DIR ? path.resolve(process.env.REPRO_TOOLS_DIR) : path.join(root, '.tools'),
+    'torch',
+    'repro_torch.node',
+  );
 }
 
 let loaded: { addon: TorchAddon } | { reason: string } | undefined;
@@ -75,7 +85,9 @@ export function loadTorchAddon(): { addon: TorchAddon } | { reason: string } {
   if (loaded) return loaded;
   const file = addonPath();
   if (!fs.existsSync(file)) {
-    loaded = { reason: `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch) and run bash infra/scripts/build-torch.sh` };
+    loaded = {
+      reason: `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch) and run bash infra/scripts/build-torch.sh`,
+    };
   } else {
     try {
       loaded = { addon: require(file) as TorchAddon };
@@ -94,7 +106,12 @@ interface Entry {
 }
 
 function typed(values: unknown, dtype: DType, size: number): Values {
-  if (values == null) return dtype === 'float32' ? new Float32Array(size) : dtype === 'int32' ? new Int32Array(size) : new Uint8Array(size);
+  if (values == null)
+    return dtype === 'float32'
+      ? new Float32Array(size)
+      : dtype === 'int32'
+        ? new Int32Array(size)
+        : new Uint8Array(size);
   const v = values as ArrayLike<number>;
   if (dtype === 'float32') return v instanceof Float32Array ? v : Float32Array.from(v);
   if (dtype === 'int32') return v instanceof Int32Array ? v : Int32Array.from(v);
@@ -106,7 +123,10 @@ export class TorchBackend extends tf.KernelBackend {
   private count = 0;
   private nextId = 0;
 
-  constructor(readonly addon: TorchAddon, readonly info: TorchInfo) {
+  constructor(
+    readonly addon: TorchAddon,
+    readonly info: TorchInfo,
+  ) {
     super();
   }
 
@@ -137,21 +157,37 @@ export class TorchBackend extends tf.KernelBackend {
     return dataId;
   }
 
-  override move(dataId: DataId, values: tf.backend_util.BackendValues | null, shape: number[], dtype: tf.DataType, refCount: number): void {
+  override move(
+    dataId: DataId,
+    values: tf.backend_util.BackendValues | null,
+    shape: number[],
+    dtype: tf.DataType,
+    refCount: number,
+  ): void {
     if (dtype === 'string') {
       this.data.set(dataId, { strings: (values ?? []) as Uint8Array[], dtype, refCount });
     } else if (dtype === 'complex64') {
       throw new Error('torch backend: complex64 tensors are not supported (use the cpu backend for them)');
     } else {
       const size = shape.reduce((a, b) => a * b, 1);
-      this.data.set(dataId, { handle: this.addon.upload(typed(values, dtype, size), CODE[dtype], shape), dtype, refCount });
+      this.data.set(dataId, {
+        handle: this.addon.upload(typed(values, dtype, size), CODE[dtype], shape),
+        dtype,
+        refCount,
+      });
     }
     this.count++;
   }
 
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues | string[]): tf.TensorInfo {
-    const v = dtype === 'string' && values && values.length > 0 && typeof values[0] === 'string'
-      ? (values as string[]).map((s) => tf.util.encodeString(s)) : values as tf.backend_util.BackendValues | undefined;
+  makeTensorInfo(
+    shape: number[],
+    dtype: tf.DataType,
+    values?: tf.backend_util.BackendValues | string[],
+  ): tf.TensorInfo {
+    const v =
+      dtype === 'string' && values && values.length > 0 && typeof values[0] === 'string'
+        ? (values as string[]).map((s) => tf.util.encodeString(s))
+        : (values as tf.backend_util.BackendValues | undefined);
     return { dataId: this.write(v ?? null, shape, dtype), shape, dtype };
   }
 
@@ -244,17 +280,25 @@ let cpuBackend: MathBackendCPU | undefined;
 
 function cpu(): MathBackendCPU {
   if (!cpuBackend) {
-    const { MathBackendCPU: Cpu } = require('@tensorflow/tfjs-backend-cpu') as typeof import('@tensorflow/tfjs-backend-cpu');
+    const { MathBackendCPU: Cpu } =
+      require('@tensorflow/tfjs-backend-cpu') as typeof import('@tensorflow/tfjs-backend-cpu');
     cpuBackend = new Cpu();
   }
   return cpuBackend;
 }
 
 /** Runs the cpu backend's kernel on copies of the inputs and moves its outputs to torch. */
-function fallback(kernelName: string, inputs: Inputs, attrs: Attrs, backend: TorchBackend): tf.TensorInfo | tf.TensorInfo[] {
+function fallback(
+  kernelName: string,
+  inputs: Inputs,
+  attrs: Attrs,
+  backend: TorchBackend,
+): tf.TensorInfo | tf.TensorInfo[] {
   const config = tf.getKernel(kernelName, 'cpu');
-  if (!config) throw new Error(`torch backend: kernel ${kernelName} is implemented neither natively nor by the cpu backend`);
-  if (process.env.REPRO_TORCH_FALLBACK === 'error') throw new Error(`torch backend: kernel ${kernelName} would run through the cpu fallback`);
+  if (!config)
+    throw new Error(`torch backend: kernel ${kernelName} is implemented neither natively nor by the cpu backend`);
+  if (process.env.REPRO_TORCH_FALLBACK === 'error')
+    throw new Error(`torch backend: kernel ${kernelName} would run through the cpu fallback`);
   fallbackCounts.set(kernelName, (fallbackCounts.get(kernelName) ?? 0) + 1);
   const c = cpu();
   // Concat, Pack and AddN take an array of inputs, the others a map by name: keep the form.
@@ -284,7 +328,12 @@ const size = (t: tf.TensorInfo): number => t.shape.reduce((a, b) => a * b, 1);
 const natural = (t: tf.TensorInfo): boolean => t.dtype === 'float32' || t.dtype === 'int32' || t.dtype === 'bool';
 
 function run(backend: TorchBackend, kernel: string, inputs: tf.TensorInfo[], nums: number[]): tf.TensorInfo[] {
-  const out = backend.addon.run(kernel, inputs.map((t) => backend.handle(t.dataId)), inputs.map((t) => t.shape), Float64Array.from(nums));
+  const out = backend.addon.run(
+    kernel,
+    inputs.map((t) => backend.handle(t.dataId)),
+    inputs.map((t) => t.shape),
+    Float64Array.from(nums),
+  );
   return out.map(([h, shape, code]) => ({ dataId: backend.adopt(h, DTYPES[code]!), shape, dtype: DTYPES[code]! }));
 }
 
@@ -294,33 +343,108 @@ function axesOf(axis: unknown, shape: number[]): number[] {
 
 function convNums(info: tf.backend_util.Conv2DInfo): number[] {
   const p = info.padInfo;
-  return [info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, p.top, p.bottom, p.left, p.right];
+  return [
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.bottom,
+    p.left,
+    p.right,
+  ];
 }
 
 const x1: Prepare = (i) => ({ inputs: [i.x!], nums: [] });
 const ab: Prepare = (i) => ({ inputs: [i.a!, i.b!], nums: [] });
-const reduce = (axisAttr: string): Prepare => (i, a) => {
-  const axes = axesOf(a[axisAttr], i.x!.shape);
-  if (axes.length === 0) return null; // identity, with tfjs's dtype rules: left to the cpu kernel
-  return { inputs: [i.x!], nums: [a.keepDims ? 1 : 0, ...axes] };
+const reduce =
+  (axisAttr: string): Prepare =>
+  (i, a) => {
+    const axes = axesOf(a[axisAttr], i.x!.shape);
+    if (axes.length === 0) return null; // identity, with tfjs's dtype rules: left to the cpu kernel
+    return { inputs: [i.x!], nums: [a.keepDims ? 1 : 0, ...axes] };
+  };
+const ACTIVATIONS: Record<string, number> = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  leakyrelu: 4,
+  sigmoid: 5,
+  prelu: 6,
 };
-const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5, prelu: 6 };
 
 /** Kernels the addon runs, with how their tfjs inputs and attributes map onto it. */
 const NATIVE: Record<string, Prepare> = {
-  ...Object.fromEntries(['Abs', 'Neg', 'Exp', 'Log', 'Log1p', 'Expm1', 'Sqrt', 'Rsqrt', 'Square', 'Reciprocal', 'Relu', 'Relu6',
-    'Elu', 'Selu', 'Sigmoid', 'Tanh', 'Softplus', 'Sin', 'Cos', 'Erf', 'Floor', 'Ceil', 'Round', 'Sign', 'IsNan', 'IsInf',
-    'LogicalNot', 'ZerosLike', 'OnesLike'].map((k) => [k, x1])),
-  ...Object.fromEntries(['Add', 'Sub', 'Multiply', 'RealDiv', 'FloorDiv', 'Mod', 'Maximum', 'Minimum', 'Pow', 'Atan2',
-    'SquaredDifference', 'Equal', 'NotEqual', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'LogicalAnd', 'LogicalOr'].map((k) => [k, ab])),
+  ...Object.fromEntries(
+    [
+      'Abs',
+      'Neg',
+      'Exp',
+      'Log',
+      'Log1p',
+      'Expm1',
+      'Sqrt',
+      'Rsqrt',
+      'Square',
+      'Reciprocal',
+      'Relu',
+      'Relu6',
+      'Elu',
+      'Selu',
+      'Sigmoid',
+      'Tanh',
+      'Softplus',
+      'Sin',
+      'Cos',
+      'Erf',
+      'Floor',
+      'Ceil',
+      'Round',
+      'Sign',
+      'IsNan',
+      'IsInf',
+      'LogicalNot',
+      'ZerosLike',
+      'OnesLike',
+    ].map((k) => [k, x1]),
+  ),
+  ...Object.fromEntries(
+    [
+      'Add',
+      'Sub',
+      'Multiply',
+      'RealDiv',
+      'FloorDiv',
+      'Mod',
+      'Maximum',
+      'Minimum',
+      'Pow',
+      'Atan2',
+      'SquaredDifference',
+      'Equal',
+      'NotEqual',
+      'Greater',
+      'GreaterEqual',
+      'Less',
+      'LessEqual',
+      'LogicalAnd',
+      'LogicalOr',
+    ].map((k) => [k, ab]),
+  ),
   Step: (i, a) => ({ inputs: [i.x!], nums: [Number(a.alpha ?? 0)] }),
   LeakyRelu: (i, a) => ({ inputs: [i.x!], nums: [Number(a.alpha)] }),
   Prelu: (i) => ({ inputs: [i.x!, i.alpha!], nums: [] }),
   ClipByValue: (i, a) => ({ inputs: [i.x!], nums: [Number(a.clipValueMin), Number(a.clipValueMax)] }),
-  Cast: (i, a) => (a.dtype as string) in CODE ? { inputs: [i.x!], nums: [CODE[a.dtype as DType]] } : null,
+  Cast: (i, a) => ((a.dtype as string) in CODE ? { inputs: [i.x!], nums: [CODE[a.dtype as DType]] } : null),
   Select: (i) => ({ inputs: [i.condition!, i.t!, i.e!], nums: [] }),
-  Sum: reduce('axis'), Mean: reduce('axis'), Max: reduce('reductionIndices'), Min: reduce('axis'), Prod: reduce('axis'),
-  All: reduce('axis'), Any: reduce('axis'),
+  Sum: reduce('axis'),
+  Mean: reduce('axis'),
+  Max: reduce('reductionIndices'),
+  Min: reduce('axis'),
+  Prod: reduce('axis'),
+  All: reduce('axis'),
+  Any: reduce('axis'),
   ArgMax: (i, a) => ({ inputs: [i.x!], nums: [axesOf(a.axis, i.x!.shape)[0]!] }),
   ArgMin: (i, a) => ({ inputs: [i.x!], nums: [axesOf(a.axis, i.x!.shape)[0]!] }),
   Softmax: (i, a) => (a.dim === -1 || a.dim === i.logits!.shape.length - 1 ? { inputs: [i.logits!], nums: [] } : null),
@@ -346,10 +470,16 @@ const NATIVE: Record<string, Prepare> = {
   },
   Tile: (i, a) => ({ inputs: [i.x!], nums: a.reps as number[] }),
   Reverse: (i, a) => ({ inputs: [i.x!], nums: axesOf(a.dims, i.x!.shape) }),
-  PadV2: (i, a) => ({ inputs: [i.x!], nums: [Number(a.constantValue), ...(a.paddings as Array<[number, number]>).flat()] }),
-  GatherV2: (i, a) => (Number(a.batchDims ?? 0) === 0 ? { inputs: [i.x!, i.indices!], nums: [axesOf(a.axis, i.x!.shape)[0]!] } : null),
-  OneHot: (i, a) => ((a.dtype as string) in CODE
-    ? { inputs: [i.indices!], nums: [Number(a.depth), Number(a.onValue), Number(a.offValue), CODE[a.dtype as DType]] } : null),
+  PadV2: (i, a) => ({
+    inputs: [i.x!],
+    nums: [Number(a.constantValue), ...(a.paddings as Array<[number, number]>).flat()],
+  }),
+  GatherV2: (i, a) =>
+    Number(a.batchDims ?? 0) === 0 ? { inputs: [i.x!, i.indices!], nums: [axesOf(a.axis, i.x!.shape)[0]!] } : null,
+  OneHot: (i, a) =>
+    (a.dtype as string) in CODE
+      ? { inputs: [i.indices!], nums: [Number(a.depth), Number(a.onValue), Number(a.offValue), CODE[a.dtype as DType]] }
+      : null,
   // No inputs: the output's dtype and shape come from attributes (an empty one takes the cpu kernel).
   Fill: (_i, a) => {
     const dtype = (a.dtype as DType) ?? 'float32';
@@ -364,26 +494,53 @@ const NATIVE: Record<string, Prepare> = {
     const inputs = [i.a!, i.b!];
     if (i.bias) inputs.push(i.bias);
     if (act === 6) inputs.push(i.preluActivationWeights!);
-    return { inputs, nums: [a.transposeA ? 1 : 0, a.transposeB ? 1 : 0, i.bias ? 1 : 0, act, Number(a.leakyreluAlpha ?? 0.2)] };
+    return {
+      inputs,
+      nums: [a.transposeA ? 1 : 0, a.transposeB ? 1 : 0, i.bias ? 1 : 0, act, Number(a.leakyreluAlpha ?? 0.2)],
+    };
   },
   Conv2D: (i, a) => {
     if (a.dataFormat === 'NCHW') return null;
-    const info = tf.backend_util.computeConv2DInfo(i.x!.shape as [number, number, number, number], i.filter!.shape as [number, number, number, number],
-      a.strides as number, a.dilations as number, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      i.x!.shape as [number, number, number, number],
+      i.filter!.shape as [number, number, number, number],
+      a.strides as number,
+      a.dilations as number,
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor',
+      false,
+      'channelsLast',
+    );
     return { inputs: [i.x!, i.filter!], nums: convNums(info) };
   },
   Conv2DBackpropInput: (i, a) => {
     if (a.dataFormat === 'NCHW') return null;
     const xShape = a.inputShape as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(xShape, i.filter!.shape as [number, number, number, number],
-      a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      xShape,
+      i.filter!.shape as [number, number, number, number],
+      a.strides as number,
+      1,
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor',
+      false,
+      'channelsLast',
+    );
     return { inputs: [i.dy!, i.filter!], nums: [...convNums(info), ...xShape] };
   },
   Conv2DBackpropFilter: (i, a) => {
     if (a.dataFormat === 'NCHW') return null;
     const fShape = a.filterShape as [number, number, number, number];
-    const info = tf.backend_util.computeConv2DInfo(i.x!.shape as [number, number, number, number], fShape,
-      a.strides as number, 1, a.pad as 'same', a.dimRoundingMode as 'floor', false, 'channelsLast');
+    const info = tf.backend_util.computeConv2DInfo(
+      i.x!.shape as [number, number, number, number],
+      fShape,
+      a.strides as number,
+      1,
+      a.pad as 'same',
+      a.dimRoundingMode as 'floor',
+      false,
+      'channelsLast',
+    );
     return { inputs: [i.x!, i.dy!], nums: [...convNums(info), ...fShape] };
   },
   FusedBatchNorm: (i, a) => {
@@ -404,7 +561,8 @@ const VIEWS: Record<string, (inputs: Inputs, attrs: Attrs, backend: TorchBackend
   Identity: (i, _a, b) => relabel(b, i.x!, i.x!.shape),
   Reshape: (i, a, b) => {
     const shape = tf.util.inferFromImplicitShape(a.shape as number[], size(i.x!));
-    if (shape.reduce((p, q) => p * q, 1) !== size(i.x!)) throw new Error(`cannot reshape [${i.x!.shape}] into [${a.shape as number[]}]`);
+    if (shape.reduce((p, q) => p * q, 1) !== size(i.x!))
+      throw new Error(`cannot reshape [${i.x!.shape}] into [${a.shape as number[]}]`);
     return relabel(b, i.x!, shape);
   },
   ExpandDims: (i, a, b) => {
@@ -429,7 +587,8 @@ function registerKernels(native: Set<string>): void {
     const prepare = native.has(kernelName) ? NATIVE[kernelName] : undefined;
     const view = VIEWS[kernelName];
     tf.registerKernel({
-      kernelName, backendName: 'torch',
+      kernelName,
+      backendName: 'torch',
       kernelFunc: ({ inputs, attrs, backend }) => {
         const b = backend as TorchBackend;
         const a = attrs as Attrs;
@@ -463,7 +622,13 @@ export function registerTorchBackend(options: TorchOptions = DEFAULT_TORCH_OPTIO
   const threads = options.threads > 0 ? options.threads : os.availableParallelism();
   // cuBLAS is deterministic only with a fixed workspace; without it ATen refuses matmuls.
   if (device === 'cuda' && options.deterministic) process.env.CUBLAS_WORKSPACE_CONFIG ??= ':4096:8';
-  const info = l.addon.configure({ device, threads, deterministic: options.deterministic, cudnnBenchmark: options.cudnnBenchmark, tf32: options.tf32 });
+  const info = l.addon.configure({
+    device,
+    threads,
+    deterministic: options.deterministic,
+    cudnnBenchmark: options.cudnnBenchmark,
+    tf32: options.tf32,
+  });
   if (!tf.findBackendFactory('torch')) {
     registerKernels(new Set(l.addon.kernels()));
     tf.registerBackend('torch', () => new TorchBackend(l.addon, info), 0);

@@ -9,7 +9,8 @@ const CONFIDENCE = 0.95;
 
 /** The smallest label-smoothed cross entropy over K classes: the entropy of the smoothed target. */
 export function lsceFloor(smoothing: number, classes = 10): number {
-  const top = 1 - smoothing + smoothing / classes, rest = smoothing / classes;
+  const top = 1 - smoothing + smoothing / classes,
+    rest = smoothing / classes;
   return -(top * Math.log(top)) - (rest > 0 ? (classes - 1) * rest * Math.log(rest) : 0);
 }
 
@@ -24,44 +25,82 @@ export function lsceFloor(smoothing: number, classes = 10): number {
 export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnalysis {
   const floor = lsceFloor(p.smoothing);
   const rows = points.map((o) => ({ ...o, excess: o.trainLoss - floor }));
-  const fitOf = (rs: typeof rows) => linearFit(rs.map((r) => r.excess), rs.map((r) => r.negativeSum));
+  const fitOf = (rs: typeof rows) =>
+    linearFit(
+      rs.map((r) => r.excess),
+      rs.map((r) => r.negativeSum),
+    );
   const fit = fitOf(rows);
   const slope = bootstrapInterval(rows, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 1 });
   const intercept = bootstrapInterval(rows, (rs) => fitOf(rs).intercept, { confidence: CONFIDENCE, seed: 2 });
   const few = rows.length < 3 ? `${rows.length} points: a line needs at least 3` : undefined;
   // Until the slope is resolved there is no line whose intercept could be tested.
-  const noLine = few ?? (slope.lo <= 0 && slope.hi >= 0 ? 'the slope\'s interval contains 0: no line is established, so its intercept tests nothing' : undefined);
+  const noLine =
+    few ??
+    (slope.lo <= 0 && slope.hi >= 0
+      ? "the slope's interval contains 0: no line is established, so its intercept tests nothing"
+      : undefined);
   const half = Math.max(intercept.hi - intercept.estimate, intercept.estimate - intercept.lo);
   const claims = [
     signClaim({
       id: 'negative-sum-falls-with-loss',
-      description: `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: least-squares slope against the loss above its floor ${floor.toFixed(4)}, `
-        + `${rows.length} (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval over points`,
-      paper: 'section 4.1, fig. 2(a)', side: 'negative', measured: fit.slope, interval: slope, inconclusiveBecause: few,
+      description:
+        `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: least-squares slope against the loss above its floor ${floor.toFixed(4)}, ` +
+        `${rows.length} (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval over points`,
+      paper: 'section 4.1, fig. 2(a)',
+      side: 'negative',
+      measured: fit.slope,
+      interval: slope,
+      inconclusiveBecause: few,
     }),
     withinClaim({
       id: 'negative-sum-proportional-to-loss',
-      description: 'the fit goes through the origin: no negative eigenvalues at the minimum itself (intercept of the same fit; the paper: 1.22e-5)',
-      paper: 'appendix A.3, fig. 2(a)', predicted: 0, measured: fit.intercept, statistical: half, neglected: 0,
+      description:
+        'the fit goes through the origin: no negative eigenvalues at the minimum itself (intercept of the same fit; the paper: 1.22e-5)',
+      paper: 'appendix A.3, fig. 2(a)',
+      predicted: 0,
+      measured: fit.intercept,
+      statistical: half,
+      neglected: 0,
       basis: `${Math.round(CONFIDENCE * 100)}% bootstrap half-width over points (each point's quadrature error is inside the spread)`,
-      interval: intercept, inconclusiveBecause: noLine,
+      interval: intercept,
+      inconclusiveBecause: noLine,
     }),
     fitClaim({
       id: 'slope-matches-paper',
       description: `the slope equals the paper's w = ${p.paperSlope} (an empirical number of the paper's own run: it must lie in our interval)`,
-      paper: 'fig. 2(a): y = −40.07x + 1.22e-5', paperValue: p.paperSlope, measured: fit.slope, interval: slope, tolerance: 0,
-      basis: 'none beyond the interval', inconclusiveBecause: few,
+      paper: 'fig. 2(a): y = −40.07x + 1.22e-5',
+      paperValue: p.paperSlope,
+      measured: fit.slope,
+      interval: slope,
+      tolerance: 0,
+      basis: 'none beyond the interval',
+      inconclusiveBecause: few,
     }),
   ];
   return {
     claims,
-    figures: [scatterFigure({
-      id: 'fig2a-negative-sum', title: 'Sum of negative eigenvalues against training loss (fig. 2a)',
-      caption: `Each point one (batch, lr) run after ${p.equilibrateSteps} SGD steps from the GD minimum; bars: ±2 quadrature standard errors; dashed: our fit and the paper's.`,
-      data: rows.map((r) => ({ excess: r.excess, negativeSum: r.negativeSum, lo: r.negativeSum - 2 * r.negativeSumStderr, hi: r.negativeSum + 2 * r.negativeSumStderr, point: `b=${r.batch}, η=${r.lr}` })),
-      x: { field: 'excess', title: 'training loss above its floor' }, y: { field: 'negativeSum', title: 'Σ negative eigenvalues' }, err: { lo: 'lo', hi: 'hi' },
-      lines: [{ label: 'fit', slope: fit.slope, intercept: fit.intercept }, { label: 'paper', slope: p.paperSlope, intercept: 1.22e-5 }],
-    })],
+    figures: [
+      scatterFigure({
+        id: 'fig2a-negative-sum',
+        title: 'Sum of negative eigenvalues against training loss (fig. 2a)',
+        caption: `Each point one (batch, lr) run after ${p.equilibrateSteps} SGD steps from the GD minimum; bars: ±2 quadrature standard errors; dashed: our fit and the paper's.`,
+        data: rows.map((r) => ({
+          excess: r.excess,
+          negativeSum: r.negativeSum,
+          lo: r.negativeSum - 2 * r.negativeSumStderr,
+          hi: r.negativeSum + 2 * r.negativeSumStderr,
+          point: `b=${r.batch}, η=${r.lr}`,
+        })),
+        x: { field: 'excess', title: 'training loss above its floor' },
+        y: { field: 'negativeSum', title: 'Σ negative eigenvalues' },
+        err: { lo: 'lo', hi: 'hi' },
+        lines: [
+          { label: 'fit', slope: fit.slope, intercept: fit.intercept },
+          { label: 'paper', slope: p.paperSlope, intercept: 1.22e-5 },
+        ],
+      }),
+    ],
     summary: { floor, fit: { slope: fit.slope, intercept: fit.intercept, r2: fit.r2 }, points: rows },
   };
 }

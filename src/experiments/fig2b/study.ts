@@ -55,9 +55,15 @@ const program = (lr: number): UnitProgram<Fig2bParams, State> => ({
 
 export const fig2bStudy = defineStudy<Fig2bParams>({
   definition: fig2b,
-  units: (p) => p.lrs.map((lr) => ({
-    id: `lr=${lr}`, phase: 0, steps: p.repeats, checkpointEvery: Math.max(1, Math.floor(p.repeats / 4)), queue: 'cpu', args: { lr },
-  })),
+  units: (p) =>
+    p.lrs.map((lr) => ({
+      id: `lr=${lr}`,
+      phase: 0,
+      steps: p.repeats,
+      checkpointEvery: Math.max(1, Math.floor(p.repeats / 4)),
+      queue: 'cpu',
+      args: { lr },
+    })),
   program: (unit) => program(Number(unit.args.lr)) as UnitProgram<Fig2bParams, unknown>,
   analyze: (p, outputs) => fig2bAnalysis(p, Object.values(outputs) as Fig2bOutput[]),
 });

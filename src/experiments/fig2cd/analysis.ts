@@ -23,31 +23,96 @@ export function theoryChange(p: Fig2cdParams, kind: ToyNoise): { trace: number; 
  * of Theorem 2's drift), which at the default start is up: the two quantities move apart.
  */
 export function fig2cdAnalysis(p: Fig2cdParams, outputs: Record<'sgd' | 'isotropic', Fig2cdOutput>): StudyAnalysis {
-  const sgd = outputs.sgd, iso = outputs.isotropic;
+  const sgd = outputs.sgd,
+    iso = outputs.isotropic;
   const change = (xs: number[]) => meanInterval(xs, CONFIDENCE);
   const theory = { sgd: theoryChange(p, 'sgd'), isotropic: theoryChange(p, 'isotropic') };
   const side = (v: number): 'negative' | 'positive' => (v < 0 ? 'negative' : 'positive');
   const claim = (id: string, description: string, paper: string, xs: number[], predicted: number, lowered: boolean) => {
     const m = change(xs);
     return signClaim({
-      id, description: `${description} (mean change over ${p.steps} steps, ${xs.length} runs; theory along the mean-field path: ${predicted.toPrecision(3)})`,
-      paper, side: lowered ? 'negative' : side(predicted), measured: m.mean, interval: m.interval,
-      inconclusiveBecause: !lowered && Math.abs(predicted) < 1e-9 ? 'theory predicts no change of this quantity here: choose another theta0' : undefined,
+      id,
+      description: `${description} (mean change over ${p.steps} steps, ${xs.length} runs; theory along the mean-field path: ${predicted.toPrecision(3)})`,
+      paper,
+      side: lowered ? 'negative' : side(predicted),
+      measured: m.mean,
+      interval: m.interval,
+      inconclusiveBecause:
+        !lowered && Math.abs(predicted) < 1e-9
+          ? 'theory predicts no change of this quantity here: choose another theta0'
+          : undefined,
     });
   };
   const claims = [
-    claim('sgd-noise-lowers-trace', 'with noise c·H the Hessian trace falls', 'fig. 2(c); Theorem 1', sgd.dTrace, theory.sgd.trace, true),
-    claim('isotropic-noise-lowers-logdet', 'with noise c·I the log-determinant of the non-degenerate Hessian falls', 'fig. 2(d); Corollary 2.1', iso.dLogdet, theory.isotropic.logdet, true),
-    claim('sgd-logdet-direction', `with noise c·H log det moves ${theory.sgd.logdet > 0 ? 'up' : 'down'}, as theory predicts here`, 'fig. 2(c, d); Theorem 2', sgd.dLogdet, theory.sgd.logdet, false),
-    claim('isotropic-trace-direction', `with noise c·I the trace moves ${theory.isotropic.trace > 0 ? 'up' : 'down'}, as theory predicts here`, 'fig. 2(c, d); Theorem 2', iso.dTrace, theory.isotropic.trace, false),
+    claim(
+      'sgd-noise-lowers-trace',
+      'with noise c·H the Hessian trace falls',
+      'fig. 2(c); Theorem 1',
+      sgd.dTrace,
+      theory.sgd.trace,
+      true,
+    ),
+    claim(
+      'isotropic-noise-lowers-logdet',
+      'with noise c·I the log-determinant of the non-degenerate Hessian falls',
+      'fig. 2(d); Corollary 2.1',
+      iso.dLogdet,
+      theory.isotropic.logdet,
+      true,
+    ),
+    claim(
+      'sgd-logdet-direction',
+      `with noise c·H log det moves ${theory.sgd.logdet > 0 ? 'up' : 'down'}, as theory predicts here`,
+      'fig. 2(c, d); Theorem 2',
+      sgd.dLogdet,
+      theory.sgd.logdet,
+      false,
+    ),
+    claim(
+      'isotropic-trace-direction',
+      `with noise c·I the trace moves ${theory.isotropic.trace > 0 ? 'up' : 'down'}, as theory predicts here`,
+      'fig. 2(c, d); Theorem 2',
+      iso.dTrace,
+      theory.isotropic.trace,
+      false,
+    ),
   ];
-  const rows = (q: 'trace' | 'logdet') => [sgd, iso].flatMap((o) => o.at.map((step, i) => ({ step, value: o[q][i]!, noise: o.kind === 'sgd' ? 'c·H (SGD-like)' : 'c·I (isotropic)' })));
+  const rows = (q: 'trace' | 'logdet') =>
+    [sgd, iso].flatMap((o) =>
+      o.at.map((step, i) => ({
+        step,
+        value: o[q][i]!,
+        noise: o.kind === 'sgd' ? 'c·H (SGD-like)' : 'c·I (isotropic)',
+      })),
+    );
   return {
     claims,
     figures: [
-      lineFigure({ id: 'fig2c-trace', title: 'Hessian trace against step (fig. 2c)', caption: `Mean over ${p.repeats} runs from θ3, θ4 = ${p.theta0.join(', ')}.`, data: rows('trace'), x: { field: 'step', title: 'step' }, y: { field: 'value', title: 'trace' }, series: 'noise' }),
-      lineFigure({ id: 'fig2d-logdet', title: 'log det of the non-degenerate Hessian against step (fig. 2d)', caption: `Mean over ${p.repeats} runs.`, data: rows('logdet'), x: { field: 'step', title: 'step' }, y: { field: 'value', title: 'log det' }, series: 'noise' }),
+      lineFigure({
+        id: 'fig2c-trace',
+        title: 'Hessian trace against step (fig. 2c)',
+        caption: `Mean over ${p.repeats} runs from θ3, θ4 = ${p.theta0.join(', ')}.`,
+        data: rows('trace'),
+        x: { field: 'step', title: 'step' },
+        y: { field: 'value', title: 'trace' },
+        series: 'noise',
+      }),
+      lineFigure({
+        id: 'fig2d-logdet',
+        title: 'log det of the non-degenerate Hessian against step (fig. 2d)',
+        caption: `Mean over ${p.repeats} runs.`,
+        data: rows('logdet'),
+        x: { field: 'step', title: 'step' },
+        y: { field: 'value', title: 'log det' },
+        series: 'noise',
+      }),
     ],
-    summary: { theory, measured: { sgd: { trace: change(sgd.dTrace).mean, logdet: change(sgd.dLogdet).mean }, isotropic: { trace: change(iso.dTrace).mean, logdet: change(iso.dLogdet).mean } } },
+    summary: {
+      theory,
+      measured: {
+        sgd: { trace: change(sgd.dTrace).mean, logdet: change(sgd.dLogdet).mean },
+        isotropic: { trace: change(iso.dTrace).mean, logdet: change(iso.dLogdet).mean },
+      },
+    },
   };
 }

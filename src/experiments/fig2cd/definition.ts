@@ -17,12 +17,19 @@ export const fig2cd: ExperimentDefinition = {
   name: 'fig2cd',
   title: 'SGD-like noise lowers the trace, isotropic noise the determinant (fig. 2c, 2d)',
   paper: 'section 4.2, fig. 2(c), 2(d); Theorem 2, Corollary 2.1',
-  description: 'L = (4 − 2e^{−θ3²−θ4²})θ1² + e^{−(θ3−θ4)²}θ2² from one initial point, with noise c·H and with noise c·I on θ1, θ2: the trace falls under the first, log det under the second, and the other quantity moves the way theory says.',
+  description:
+    'L = (4 − 2e^{−θ3²−θ4²})θ1² + e^{−(θ3−θ4)²}θ2² from one initial point, with noise c·H and with noise c·I on θ1, θ2: the trace falls under the first, log det under the second, and the other quantity moves the way theory says.',
   workflowType: 'studyWorkflow',
   params: [
     { name: 'lr', kind: 'number', default: 0.05, description: 'learning rate η', above: 0 },
     { name: 'noise', kind: 'number', default: 0.05, description: 'noise strength c', above: 0 },
-    { name: 'theta0', kind: 'vector', default: [0.5, -0.5], description: 'initial (θ3, θ4); θ1, θ2 start in equilibrium', length: 2 },
+    {
+      name: 'theta0',
+      kind: 'vector',
+      default: [0.5, -0.5],
+      description: 'initial (θ3, θ4); θ1, θ2 start in equilibrium',
+      length: 2,
+    },
     { name: 'steps', kind: 'int', default: 2000, description: 'steps per run', min: 2 },
     { name: 'repeats', kind: 'int', default: 20, description: 'independent runs per noise structure', min: 2 },
   ],

@@ -27,11 +27,18 @@ export interface Fig2cdOutput {
   logdet: number[];
 }
 
-const recordSteps = (p: Fig2cdParams): number[] => Array.from({ length: RECORDS + 1 }, (_, i) => Math.round((i * p.steps) / RECORDS));
+const recordSteps = (p: Fig2cdParams): number[] =>
+  Array.from({ length: RECORDS + 1 }, (_, i) => Math.round((i * p.steps) / RECORDS));
 
 const program = (kind: ToyNoise): UnitProgram<Fig2cdParams, State> => ({
   numerics: 'float64-js',
-  init: () => ({ step: 0, dTrace: [], dLogdet: [], traceSum: new Array(RECORDS + 1).fill(0), logdetSum: new Array(RECORDS + 1).fill(0) }),
+  init: () => ({
+    step: 0,
+    dTrace: [],
+    dLogdet: [],
+    traceSum: new Array(RECORDS + 1).fill(0),
+    logdetSum: new Array(RECORDS + 1).fill(0),
+  }),
   async advance(ctx, s, untilStep, hooks) {
     const p = ctx.params;
     const opts = { lr: p.lr, noise: p.noise, kind };
@@ -69,20 +76,33 @@ const program = (kind: ToyNoise): UnitProgram<Fig2cdParams, State> => ({
     logdet_sum: { dtype: 'F64', shape: [s.logdetSum.length], data: Float64Array.from(s.logdetSum) },
   }),
   load: (t) => ({
-    step: t.step!.data[0]!, dTrace: Array.from(t.d_trace!.data), dLogdet: Array.from(t.d_logdet!.data),
-    traceSum: Array.from(t.trace_sum!.data), logdetSum: Array.from(t.logdet_sum!.data),
+    step: t.step!.data[0]!,
+    dTrace: Array.from(t.d_trace!.data),
+    dLogdet: Array.from(t.d_logdet!.data),
+    traceSum: Array.from(t.trace_sum!.data),
+    logdetSum: Array.from(t.logdet_sum!.data),
   }),
   output: (ctx, s): Fig2cdOutput => ({
-    kind, dTrace: s.dTrace, dLogdet: s.dLogdet, at: recordSteps(ctx.params),
-    trace: s.traceSum.map((v) => v / s.step), logdet: s.logdetSum.map((v) => v / s.step),
+    kind,
+    dTrace: s.dTrace,
+    dLogdet: s.dLogdet,
+    at: recordSteps(ctx.params),
+    trace: s.traceSum.map((v) => v / s.step),
+    logdet: s.logdetSum.map((v) => v / s.step),
   }),
 });
 
 export const fig2cdStudy = defineStudy<Fig2cdParams>({
   definition: fig2cd,
-  units: (p) => (['sgd', 'isotropic'] as const).map((kind) => ({
-    id: kind, phase: 0, steps: p.repeats, checkpointEvery: Math.max(1, Math.floor(p.repeats / 4)), queue: 'cpu', args: { kind },
-  })),
+  units: (p) =>
+    (['sgd', 'isotropic'] as const).map((kind) => ({
+      id: kind,
+      phase: 0,
+      steps: p.repeats,
+      checkpointEvery: Math.max(1, Math.floor(p.repeats / 4)),
+      queue: 'cpu',
+      args: { kind },
+    })),
   program: (unit) => program(unit.args.kind as ToyNoise) as UnitProgram<Fig2cdParams, unknown>,
   analyze: (p, outputs) => fig2cdAnalysis(p, outputs as Record<'sgd' | 'isotropic', Fig2cdOutput>),
 });

@@ -16,21 +16,35 @@ export function fig5Analysis(p: Fig5Params, outputs: Record<Fig5Loss, Fig5Output
     const o = outputs[loss];
     const lr = loss === 'lsce' ? p.lrLsce : p.lrMse;
     return boundClaim({
-      id: `cs-above-${p.threshold}-${loss}`, kind: 'above', bound: p.threshold,
-      description: `after ${p.epochs} epochs of SGD (${LABEL[loss]}, lr ${lr}, batch ${p.batch}), CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) `
-        + `is above ${p.threshold} (${o.final.method === 'exact' ? 'exact: every sample and every Hessian column' : 'four randomized estimates'})`,
-      paper: 'fig. 5', measured: o.final.cs, interval: o.final.interval,
+      id: `cs-above-${p.threshold}-${loss}`,
+      kind: 'above',
+      bound: p.threshold,
+      description:
+        `after ${p.epochs} epochs of SGD (${LABEL[loss]}, lr ${lr}, batch ${p.batch}), CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) ` +
+        `is above ${p.threshold} (${o.final.method === 'exact' ? 'exact: every sample and every Hessian column' : 'four randomized estimates'})`,
+      paper: 'fig. 5',
+      measured: o.final.cs,
+      interval: o.final.interval,
     });
   });
-  const rows = (['lsce', 'mse'] as const).flatMap((loss) => outputs[loss].records.map((r) => ({ epoch: r.epoch, cs: r.cs, loss: LABEL[loss] })));
+  const rows = (['lsce', 'mse'] as const).flatMap((loss) =>
+    outputs[loss].records.map((r) => ({ epoch: r.epoch, cs: r.cs, loss: LABEL[loss] })),
+  );
   return {
     claims,
-    figures: [lineFigure({
-      id: 'fig5-cs', title: 'CS(H, C) during training (fig. 5)',
-      caption: `Randomized estimates (${p.csSamples} per-sample gradients, ${p.csProbes} probes) each epoch; dashed: the paper's ${p.threshold}.`,
-      data: rows, x: { field: 'epoch', title: 'epoch' }, y: { field: 'cs', title: 'CS(H, C)' }, series: 'loss', points: true,
-      rules: [{ y: p.threshold, label: String(p.threshold) }],
-    })],
+    figures: [
+      lineFigure({
+        id: 'fig5-cs',
+        title: 'CS(H, C) during training (fig. 5)',
+        caption: `Randomized estimates (${p.csSamples} per-sample gradients, ${p.csProbes} probes) each epoch; dashed: the paper's ${p.threshold}.`,
+        data: rows,
+        x: { field: 'epoch', title: 'epoch' },
+        y: { field: 'cs', title: 'CS(H, C)' },
+        series: 'loss',
+        points: true,
+        rules: [{ y: p.threshold, label: String(p.threshold) }],
+      }),
+    ],
     summary: { final: { lsce: outputs.lsce.final, mse: outputs.mse.final } },
   };
 }

@@ -21,48 +21,78 @@ export interface Fig5Output {
 const modelSpec = (p: Fig5Params): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
 const data = (p: Fig5Params) => mnistSubset('train', p.samples, p.side, 0);
 /** One batch of every sample: per-sample gradients slice it. */
-const objective = (p: Fig5Params, loss: Fig5Loss) => fullBatchObjective(buildModel(modelSpec(p)), data(p), loss, p.smoothing, p.samples);
+const objective = (p: Fig5Params, loss: Fig5Loss) =>
+  fullBatchObjective(buildModel(modelSpec(p)), data(p), loss, p.smoothing, p.samples);
 
-const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, unknown> => trainingUnit<Fig5Params>({
-  trainer: (ctx) => ({
-    model: buildModel(modelSpec(ctx.params)), data: data(ctx.params), loss, smoothing: ctx.params.smoothing, batchSize: ctx.params.batch, seed: ctx.seed,
-    sgd: { lr: loss === 'lsce' ? ctx.params.lrLsce : ctx.params.lrMse, momentum: 0, dampening: 0, weightDecay: 0 },
-  }),
-  start: async (ctx) => ({ step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }),
-  measureEvery,
-  async measure(ctx: UnitContext<Fig5Params>, s) {
-    const p = ctx.params;
-    const obj = objective(p, loss);
-    const cs = await covarianceAlignment(obj, s.theta, { exact: false, samples: p.csSamples, probes: p.csProbes, seed: ctx.seed + s.step });
-    const flat = tf.tensor1d(s.theta);
-    try {
-      return { epoch: s.step / Math.floor(p.samples / p.batch), cs: cs.cs, trainLoss: lossAt(obj, flat) };
-    } finally {
-      flat.dispose();
-    }
-  },
-  async output(ctx, s): Promise<Fig5Output> {
-    const p = ctx.params;
-    const obj = objective(p, loss);
-    let final: Fig5Output['final'];
-    if (p.exactFinal) {
-      final = { cs: (await covarianceAlignment(obj, s.train.theta, { exact: true, seed: ctx.seed })).cs, method: 'exact' };
-    } else {
-      const draws: number[] = [];
-      for (let k = 0; k < 4; k++) draws.push((await covarianceAlignment(obj, s.train.theta, { exact: false, samples: p.csSamples, probes: p.csProbes, seed: 1000 + k })).cs);
-      const m = meanInterval(draws, 0.95);
-      final = { cs: m.mean, method: 'randomized', interval: m.interval };
-    }
-    return { loss, records: s.records as Fig5Output['records'], final };
-  },
-}) as UnitProgram<Fig5Params, unknown>;
+const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, unknown> =>
+  trainingUnit<Fig5Params>({
+    trainer: (ctx) => ({
+      model: buildModel(modelSpec(ctx.params)),
+      data: data(ctx.params),
+      loss,
+      smoothing: ctx.params.smoothing,
+      batchSize: ctx.params.batch,
+      seed: ctx.seed,
+      sgd: { lr: loss === 'lsce' ? ctx.params.lrLsce : ctx.params.lrMse, momentum: 0, dampening: 0, weightDecay: 0 },
+    }),
+    start: async (ctx) => ({ step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }),
+    measureEvery,
+    async measure(ctx: UnitContext<Fig5Params>, s) {
+      const p = ctx.params;
+      const obj = objective(p, loss);
+      const cs = await covarianceAlignment(obj, s.theta, {
+        exact: false,
+        samples: p.csSamples,
+        probes: p.csProbes,
+        seed: ctx.seed + s.step,
+      });
+      const flat = tf.tensor1d(s.theta);
+      try {
+        return { epoch: s.step / Math.floor(p.samples / p.batch), cs: cs.cs, trainLoss: lossAt(obj, flat) };
+      } finally {
+        flat.dispose();
+      }
+    },
+    async output(ctx, s): Promise<Fig5Output> {
+      const p = ctx.params;
+      const obj = objective(p, loss);
+      let final: Fig5Output['final'];
+      if (p.exactFinal) {
+        final = {
+          cs: (await covarianceAlignment(obj, s.train.theta, { exact: true, seed: ctx.seed })).cs,
+          method: 'exact',
+        };
+      } else {
+        const draws: number[] = [];
+        for (let k = 0; k < 4; k++)
+          draws.push(
+            (
+              await covarianceAlignment(obj, s.train.theta, {
+                exact: false,
+                samples: p.csSamples,
+                probes: p.csProbes,
+                seed: 1000 + k,
+              })
+            ).cs,
+          );
+        const m = meanInterval(draws, 0.95);
+        final = { cs: m.mean, method: 'randomized', interval: m.interval };
+      }
+      return { loss, records: s.records as Fig5Output['records'], final };
+    },
+  }) as UnitProgram<Fig5Params, unknown>;
 
 export const fig5Study = defineStudy<Fig5Params>({
   definition: fig5,
   units: (p) => {
     const spe = Math.floor(p.samples / p.batch);
     return (['lsce', 'mse'] as const).map((loss) => ({
-      id: loss, phase: 0, steps: p.epochs * spe, checkpointEvery: spe, queue: 'gpu', args: { loss, measureEvery: spe * p.measureEpochs },
+      id: loss,
+      phase: 0,
+      steps: p.epochs * spe,
+      checkpointEvery: spe,
+      queue: 'gpu',
+      args: { loss, measureEvery: spe * p.measureEpochs },
     }));
   },
   program: (unit) => program(unit.args.loss as Fig5Loss, Number(unit.args.measureEvery)),

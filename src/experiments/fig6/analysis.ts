@@ -24,31 +24,45 @@ function deviationInterval(r: Ratio): ClaimInterval {
 export function fig6Analysis(p: Fig6Params, out: Fig6Output): StudyAnalysis {
   const last = out.epochs.at(-1);
   const none = last ? undefined : 'no epoch finished';
-  const window = `averages over the latter half of epoch ${last?.epoch ?? '?'}, ${Math.round(CONFIDENCE * 100)}% interval `
-    + `from the spread of ${last?.full.batches ?? 0} batches' boundary terms`;
+  const window =
+    `averages over the latter half of epoch ${last?.epoch ?? '?'}, ${Math.round(CONFIDENCE * 100)}% interval ` +
+    `from the spread of ${last?.full.batches ?? 0} batches' boundary terms`;
   const gap = last ? last.full.deviation - last.projected.deviation : NaN;
   const t = last ? tQuantile((1 + CONFIDENCE) / 2, Math.max(1, last.full.batches - 1)) : NaN;
   const gapHalf = last ? t * Math.hypot(last.full.stderr, last.projected.stderr) : NaN;
   const claims = [
     boundClaim({
-      id: 'fdr-top1-stationary', kind: 'below', bound: p.bound,
+      id: 'fdr-top1-stationary',
+      kind: 'below',
+      bound: p.bound,
       description: `along the top-1 Hessian eigenvector, |⟨O_L⟩/⟨O_R⟩ − 1| is below ${p.bound} after ${p.epochs} epochs (${window})`,
-      paper: 'fig. 6', measured: last?.projected.deviation ?? NaN,
-      interval: last ? deviationInterval(last.projected) : undefined, inconclusiveBecause: none,
+      paper: 'fig. 6',
+      measured: last?.projected.deviation ?? NaN,
+      interval: last ? deviationInterval(last.projected) : undefined,
+      inconclusiveBecause: none,
     }),
     boundClaim({
-      id: 'fdr-full-not-stationary', kind: 'above', bound: p.bound,
-      description: `in the full parameter space, |⟨O_L⟩/⟨O_R⟩ − 1| stays above ${p.bound} over the same steps: `
-        + 'the slow directions have not equilibrated',
-      paper: 'fig. 6', measured: last?.full.deviation ?? NaN,
-      interval: last ? deviationInterval(last.full) : undefined, inconclusiveBecause: none,
+      id: 'fdr-full-not-stationary',
+      kind: 'above',
+      bound: p.bound,
+      description:
+        `in the full parameter space, |⟨O_L⟩/⟨O_R⟩ − 1| stays above ${p.bound} over the same steps: ` +
+        'the slow directions have not equilibrated',
+      paper: 'fig. 6',
+      measured: last?.full.deviation ?? NaN,
+      interval: last ? deviationInterval(last.full) : undefined,
+      inconclusiveBecause: none,
     }),
     signClaim({
-      id: 'fdr-timescale-separation', side: 'positive',
-      description: 'the full-space deviation exceeds the top-1 one: the top Hessian direction is the nearer to stationarity '
-        + `(difference, ${window}; errors combined as if independent)`,
-      paper: 'fig. 6, section 2.1.2', measured: gap,
-      interval: { lo: gap - gapHalf, hi: gap + gapHalf, confidence: CONFIDENCE }, inconclusiveBecause: none,
+      id: 'fdr-timescale-separation',
+      side: 'positive',
+      description:
+        'the full-space deviation exceeds the top-1 one: the top Hessian direction is the nearer to stationarity ' +
+        `(difference, ${window}; errors combined as if independent)`,
+      paper: 'fig. 6, section 2.1.2',
+      measured: gap,
+      interval: { lo: gap - gapHalf, hi: gap + gapHalf, confidence: CONFIDENCE },
+      inconclusiveBecause: none,
     }),
   ];
   const rows = out.epochs.flatMap((e) => [
@@ -57,13 +71,19 @@ export function fig6Analysis(p: Fig6Params, out: Fig6Output): StudyAnalysis {
   ]);
   return {
     claims,
-    figures: [lineFigure({
-      id: 'fig6-fdr', title: '|⟨O_L⟩/⟨O_R⟩ − 1| by epoch (fig. 6)',
-      caption: `Yaida's FDR per epoch; dashed: the bound ${p.bound}. Logarithmic scale.`,
-      data: rows, x: { field: 'epoch', title: 'epoch' },
-      y: { field: 'deviation', title: '|O_L/O_R − 1|', scale: { type: 'log' } }, series: 'space', points: true,
-      rules: [{ y: p.bound, label: String(p.bound) }],
-    })],
+    figures: [
+      lineFigure({
+        id: 'fig6-fdr',
+        title: '|⟨O_L⟩/⟨O_R⟩ − 1| by epoch (fig. 6)',
+        caption: `Yaida's FDR per epoch; dashed: the bound ${p.bound}. Logarithmic scale.`,
+        data: rows,
+        x: { field: 'epoch', title: 'epoch' },
+        y: { field: 'deviation', title: '|O_L/O_R − 1|', scale: { type: 'log' } },
+        series: 'space',
+        points: true,
+        rules: [{ y: p.bound, label: String(p.bound) }],
+      }),
+    ],
     summary: { epochs: out.epochs },
   };
 }

@@ -20,23 +20,37 @@ export interface Fig6Params {
 /** fig6: timescale separation by Yaida's fluctuation-dissipation relation, full space and top-1 subspace. */
 export const fig6: ExperimentDefinition = {
   name: 'fig6',
-  title: 'Fast equilibration in the top Hessian direction by Yaida\'s FDR (fig. 6)',
+  title: "Fast equilibration in the top Hessian direction by Yaida's FDR (fig. 6)",
   paper: 'appendix, fig. 6; Yaida (2019)',
-  description: 'The small CNN (3 conv layers, 15/20/10 channels) trained with SGD and momentum: |⟨O_L⟩/⟨O_R⟩ − 1| projected on the top-1 Hessian eigenvector drops below 1e-2 within a few epochs while the full-space one stays far from it.',
+  description:
+    'The small CNN (3 conv layers, 15/20/10 channels) trained with SGD and momentum: |⟨O_L⟩/⟨O_R⟩ − 1| projected on the top-1 Hessian eigenvector drops below 1e-2 within a few epochs while the full-space one stays far from it.',
   workflowType: 'studyWorkflow',
   params: [
     { name: 'samples', kind: 'int', default: 50000, description: 'training images', min: 10 },
-    { name: 'side', kind: 'int', default: 32, description: 'image side (grey MNIST resized; the paper: 32×32 colour CIFAR-10)', min: 4 },
+    {
+      name: 'side',
+      kind: 'int',
+      default: 32,
+      description: 'image side (grey MNIST resized; the paper: 32×32 colour CIFAR-10)',
+      min: 4,
+    },
     { name: 'epochs', kind: 'int', default: 30, description: 'training epochs', min: 1 },
     { name: 'batch', kind: 'int', default: 100, description: 'mini-batch size', min: 1 },
     { name: 'lr', kind: 'number', default: 0.05, description: 'learning rate η', above: 0 },
     { name: 'momentum', kind: 'number', default: 0.9, description: 'momentum μ', min: 0 },
-    { name: 'hessianSamples', kind: 'int', default: 1000, description: 'samples of the Hessian for the top eigenvector', min: 1 },
+    {
+      name: 'hessianSamples',
+      kind: 'int',
+      default: 1000,
+      description: 'samples of the Hessian for the top eigenvector',
+      min: 1,
+    },
     { name: 'lanczosSteps', kind: 'int', default: 20, description: 'Lanczos steps for the top eigenvector', min: 2 },
-    { name: 'bound', kind: 'number', default: 0.01, description: 'the paper\'s bound on |O_L/O_R − 1|', above: 0 },
+    { name: 'bound', kind: 'number', default: 0.01, description: "the paper's bound on |O_L/O_R − 1|", above: 0 },
   ],
   presets: {
-    default: {}, paper: {},
+    default: {},
+    paper: {},
     // 8×8 grey images, 10,000 samples, batch 10: 500 steps in each epoch's averaging window, in under a minute on WASM.
     small: { samples: 10000, side: 8, epochs: 4, batch: 10, hessianSamples: 256 },
   },
@@ -47,6 +61,8 @@ export const fig6: ExperimentDefinition = {
   },
   substitutions: (params: Params) => {
     const p = params as unknown as Fig6Params;
-    return [`MNIST in grey at ${p.side}×${p.side} in place of CIFAR-10 in colour at 32×32${p.samples < 50000 ? `, ${p.samples} samples, ${p.epochs} epochs` : ''}: what the CPU affords`];
+    return [
+      `MNIST in grey at ${p.side}×${p.side} in place of CIFAR-10 in colour at 32×32${p.samples < 50000 ? `, ${p.samples} samples, ${p.epochs} epochs` : ''}: what the CPU affords`,
+    ];
   },
 };

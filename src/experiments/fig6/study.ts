@@ -33,12 +33,23 @@ const stepsPerEpoch = (p: Fig6Params): number => Math.floor(p.samples / p.batch)
 
 const program: UnitProgram<Fig6Params, State> = {
   numerics: 'tfjs',
-  init: (ctx) => ({ train: { step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }, epochs: [] }),
+  init: (ctx) => ({
+    train: { step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null },
+    epochs: [],
+  }),
   async advance(ctx, s, untilStep, hooks) {
     const p = ctx.params;
     const model = buildModel(modelSpec(p));
     const sgd = { lr: p.lr, momentum: p.momentum, dampening: 0, weightDecay: 0 };
-    const trainer = new Trainer({ model, data: data(p), loss: 'lsce', smoothing: 0.1, batchSize: p.batch, seed: ctx.seed, sgd });
+    const trainer = new Trainer({
+      model,
+      data: data(p),
+      loss: 'lsce',
+      smoothing: 0.1,
+      batchSize: p.batch,
+      seed: ctx.seed,
+      sgd,
+    });
     const spe = stepsPerEpoch(p);
     const hessian = fullBatchObjective(model, mnistSubset('train', p.hessianSamples, p.side, 4, false), 'lsce', 0.1);
     while (s.train.step < untilStep && !hooks.shouldStop()) {
@@ -53,12 +64,18 @@ const program: UnitProgram<Fig6Params, State> = {
       const monitor = new FdrMonitor(sgd, top.vectors);
       const end = (Math.floor(s.train.step / spe) + 1) * spe;
       s.train = await trainer.run(s.train, end, {
-        yieldEvery: 1, onStep: (step) => hooks.onStep?.(step),
+        yieldEvery: 1,
+        onStep: (step) => hooks.onStep?.(step),
         onGradient: (_step, theta, grad, v) => monitor.record(theta, grad, v),
       });
       if (s.train.step < end) break; // stopped mid-epoch: that window is recomputed on resume
       const f = monitor.summary(10);
-      s.epochs.push({ epoch: s.train.step / spe, full: f.full, projected: f.projected!, topEigenvalue: top.values[0]! });
+      s.epochs.push({
+        epoch: s.train.step / spe,
+        full: f.full,
+        projected: f.projected!,
+        topEigenvalue: top.values[0]!,
+      });
     }
     return s;
   },
@@ -67,13 +84,25 @@ const program: UnitProgram<Fig6Params, State> = {
     const bytes = new Uint8Array(Buffer.from(JSON.stringify(s.epochs), 'utf8'));
     return { ...stateToTensors(s.train), epochs_json: { dtype: 'U8', shape: [bytes.length], data: bytes } };
   },
-  load: (t) => ({ train: tensorsToState(t), epochs: JSON.parse(Buffer.from(t.epochs_json!.data as Uint8Array).toString('utf8')) }),
+  load: (t) => ({
+    train: tensorsToState(t),
+    epochs: JSON.parse(Buffer.from(t.epochs_json!.data as Uint8Array).toString('utf8')),
+  }),
   output: (_ctx, s): Fig6Output => ({ epochs: s.epochs }),
 };
 
 export const fig6Study = defineStudy<Fig6Params>({
   definition: fig6,
-  units: (p) => [{ id: 'sgd', phase: 0, steps: p.epochs * stepsPerEpoch(p), checkpointEvery: stepsPerEpoch(p), queue: 'gpu', args: {} }],
+  units: (p) => [
+    {
+      id: 'sgd',
+      phase: 0,
+      steps: p.epochs * stepsPerEpoch(p),
+      checkpointEvery: stepsPerEpoch(p),
+      queue: 'gpu',
+      args: {},
+    },
+  ],
   program: () => program as UnitProgram<Fig6Params, unknown>,
   analyze: (p, outputs) => fig6Analysis(p, outputs.sgd as Fig6Output),
 });

@@ -13,9 +13,17 @@ export const CONFIDENCE = 0.99;
  * ⟨θ2 θ1²⟩ = −α, then gives ⟨θ2⟩ = −α / (v(1 − 2vρ²/(λ1(2 − ηλ1)))), with λ1 = 1 + ⟨θ2⟩²
  * solved by fixed point. What is still neglected is second order in (ηλ1, v/λ1).
  */
-export function noisyEquilibrium(p: Fig7Params): { theta2: number; theta1sq: number; lambda1: number; paper: number; neglected: number } {
+export function noisyEquilibrium(p: Fig7Params): {
+  theta2: number;
+  theta1sq: number;
+  lambda1: number;
+  paper: number;
+  neglected: number;
+} {
   const paper = (-2 * p.alpha) / (p.lr * p.noise);
-  let theta2 = paper, lambda1 = 1, v = 0;
+  let theta2 = paper,
+    lambda1 = 1,
+    v = 0;
   for (let i = 0; i < 50; i++) {
     lambda1 = 1 + theta2 * theta2;
     const rho = 1 - p.lr * lambda1;
@@ -41,7 +49,10 @@ export function equilibriumEstimates(p: Fig7Params, noisy: Samples): { theta2: S
   return {
     // θ2's integrated autocorrelation time is twice its relaxation time 2/(η²c).
     theta2: seriesMean(eq.theta2, { confidence: CONFIDENCE, tauHint: (2 * relaxationSteps(p)) / every }),
-    theta1sq: seriesMean(eq.theta1.map((t) => t * t), { confidence: CONFIDENCE, tauHint: 1 / (p.lr * lambda1) / every }),
+    theta1sq: seriesMean(
+      eq.theta1.map((t) => t * t),
+      { confidence: CONFIDENCE, tauHint: 1 / (p.lr * lambda1) / every },
+    ),
   };
 }
 
@@ -61,29 +72,34 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
   const { theta2, theta1sq } = equilibriumEstimates(p, noisy);
   // θ2 relaxes in 2/(η²c) steps if the theory holds; a series far slower than that never settled.
   const tauTheory = (2 * relaxationSteps(p)) / recordEvery(p);
-  const unsettled = theta2.tauMeasured > 3 * tauTheory
-    ? `θ2 did not settle: its autocorrelation time, ${theta2.tauMeasured.toFixed(0)} samples, is over 3× the predicted `
-      + `${tauTheory.toFixed(0)} (a drift, not an equilibrium)`
-    : undefined;
-  const tooShort = (s: typeof theta2): string | undefined => s.batchesIndependent ? undefined
-    : `the equilibrium series (${eq.theta2.length} samples) holds fewer than 5 batches of 5 autocorrelation times `
-      + `(τ ≈ ${s.tau.toFixed(1)} samples); raise --set steps`;
-  const errorBasis = (s: typeof theta2): string => `${pct(CONFIDENCE)} Student-t half-width over ${s.batches} batch means of `
-    + `${s.batchLength} samples (≥ 5 autocorrelation times, τ = ${s.tau.toFixed(1)} samples)`;
+  const unsettled =
+    theta2.tauMeasured > 3 * tauTheory
+      ? `θ2 did not settle: its autocorrelation time, ${theta2.tauMeasured.toFixed(0)} samples, is over 3× the predicted ` +
+        `${tauTheory.toFixed(0)} (a drift, not an equilibrium)`
+      : undefined;
+  const tooShort = (s: typeof theta2): string | undefined =>
+    s.batchesIndependent
+      ? undefined
+      : `the equilibrium series (${eq.theta2.length} samples) holds fewer than 5 batches of 5 autocorrelation times ` +
+        `(τ ≈ ${s.tau.toFixed(1)} samples); raise --set steps`;
+  const errorBasis = (s: typeof theta2): string =>
+    `${pct(CONFIDENCE)} Student-t half-width over ${s.batches} batch means of ` +
+    `${s.batchLength} samples (≥ 5 autocorrelation times, τ = ${s.tau.toFixed(1)} samples)`;
 
   const tail = after(gd, Math.floor(0.9 * p.steps));
   const gdFit = linearFit(tail.step, tail.theta2);
   const gdPredicted = -p.lr * p.alpha;
   // θ1 decays as (1 − η)^t under GD: by 90% of the run its pull on θ2, η·θ2·θ1², is below rounding.
-  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * (p.theta0[0] ** 2) * (1 - p.lr) ** (2 * tail.step[0]!);
+  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * p.theta0[0] ** 2 * (1 - p.lr) ** (2 * tail.step[0]!);
 
   return [
     withinClaim({
       id: 'noisy-theta2-equilibrium',
-      description: `with gradient noise of covariance c·H on θ1, θ2 settles where the entropic force balances the slope: `
-        + `⟨θ2⟩ = −2α/(ηc) = ${theory.paper.toPrecision(4)} in the paper, ${theory.theta2.toPrecision(6)} with the first-order `
-        + `terms it drops (mean over steps ≥ ${burnIn(p)}). At these parameters λ1 = 1 + θ2² ≈ ${theory.lambda1.toPrecision(5)}, `
-        + `so c·H and c·I noise are indistinguishable here: this checks the balance, not the noise's shape`,
+      description:
+        `with gradient noise of covariance c·H on θ1, θ2 settles where the entropic force balances the slope: ` +
+        `⟨θ2⟩ = −2α/(ηc) = ${theory.paper.toPrecision(4)} in the paper, ${theory.theta2.toPrecision(6)} with the first-order ` +
+        `terms it drops (mean over steps ≥ ${burnIn(p)}). At these parameters λ1 = 1 + θ2² ≈ ${theory.lambda1.toPrecision(5)}, ` +
+        `so c·H and c·I noise are indistinguishable here: this checks the balance, not the noise's shape`,
       paper: 'appendix A.6, fig. 7',
       predicted: theory.theta2,
       measured: theta2.mean,
@@ -103,18 +119,23 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
       statistical: theta1sq.halfWidth,
       neglected: theory.theta1sq * (p.lr * theory.lambda1) ** 2,
       basis: `${errorBasis(theta1sq)}, plus the O((ηλ1)²) effect of θ2's fluctuations on λ1`,
-      interval: { lo: theta1sq.mean - theta1sq.halfWidth, hi: theta1sq.mean + theta1sq.halfWidth, confidence: CONFIDENCE },
+      interval: {
+        lo: theta1sq.mean - theta1sq.halfWidth,
+        hi: theta1sq.mean + theta1sq.halfWidth,
+        confidence: CONFIDENCE,
+      },
       inconclusiveBecause: tooShort(theta1sq),
     }),
     withinClaim({
       id: 'gd-theta2-falling',
-      description: 'plain GD: θ1 → 0 and θ2 keeps falling at rate ηα per step (least-squares slope over the last 10% of steps)',
+      description:
+        'plain GD: θ1 → 0 and θ2 keeps falling at rate ηα per step (least-squares slope over the last 10% of steps)',
       paper: 'appendix A.6, fig. 7',
       predicted: gdPredicted,
       measured: gdFit.slope,
       statistical: 1e-6 * Math.abs(gdPredicted),
       neglected: gdNeglected,
-      basis: 'float64 rounding of the fit (1e-6 relative) plus θ1\'s remaining pull η·|θ2|·θ1² on θ2',
+      basis: "float64 rounding of the fit (1e-6 relative) plus θ1's remaining pull η·|θ2|·θ1² on θ2",
     }),
   ];
 }

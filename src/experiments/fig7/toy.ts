@@ -45,7 +45,6 @@ export interface ToyState {
   samples: Samples;
 }
 
-
 export function recordEvery(p: Fig7Params): number {
   return p.recordEvery > 0 ? p.recordEvery : Math.max(1, Math.ceil(p.steps / 2000));
 }
@@ -92,7 +91,9 @@ export function advance(state: ToyState, p: Fig7Params, variant: Variant, seed: 
     }
   }
   if (!Number.isFinite(t1) || !Number.isFinite(t2)) {
-    throw new DivergenceError(`fig7 ${variant} diverged before step ${step} (θ = ${t1}, ${t2}); lower lr (now ${lr}) or noise (now ${noise})`);
+    throw new DivergenceError(
+      `fig7 ${variant} diverged before step ${step} (θ = ${t1}, ${t2}); lower lr (now ${lr}) or noise (now ${noise})`,
+    );
   }
   state.step = step;
   state.theta1 = t1;

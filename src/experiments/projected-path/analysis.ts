@@ -14,7 +14,10 @@ type Value = (r: TracedPoint) => number | null | undefined;
 const traceOf: Value = (r) => r.trace;
 
 /** Per seed, the mean of a quantity over its path points in each epoch bin (points within ±½ epoch of it). */
-export function perSeedEpochMeans(rows: readonly TracedPoint[], value: Value = traceOf): Map<number, Map<number, number>> {
+export function perSeedEpochMeans(
+  rows: readonly TracedPoint[],
+  value: Value = traceOf,
+): Map<number, Map<number, number>> {
   const sums = new Map<number, Map<number, { s: number; n: number }>>();
   for (const r of rows) {
     const v = value(r);
@@ -33,7 +36,9 @@ export function perSeedEpochMeans(rows: readonly TracedPoint[], value: Value = t
  * first (bisection crowds points where a seed's path bends, which must not weigh that seed
  * more), then the seeds' means are averaged; `std` is over seeds, null with a single seed.
  */
-export function traceByEpoch(rows: readonly TracedPoint[]): Array<{ epoch: number; mean: number; std: number | null; seeds: number }> {
+export function traceByEpoch(
+  rows: readonly TracedPoint[],
+): Array<{ epoch: number; mean: number; std: number | null; seeds: number }> {
   const perSeed = perSeedEpochMeans(rows);
   const epochs = [...new Set([...perSeed.values()].flatMap((bins) => [...bins.keys()]))].sort((a, b) => a - b);
   return epochs.map((epoch) => {
@@ -43,11 +48,23 @@ export function traceByEpoch(rows: readonly TracedPoint[]): Array<{ epoch: numbe
 }
 
 /** Each seed's least-squares slope of its epoch-mean trace against epoch (seeds with fewer than 2 epochs left out). */
-export function seedTraceSlopes(rows: readonly TracedPoint[], value: Value = traceOf): Array<{ seed: number; slope: number; epochs: number }> {
+export function seedTraceSlopes(
+  rows: readonly TracedPoint[],
+  value: Value = traceOf,
+): Array<{ seed: number; slope: number; epochs: number }> {
   return [...perSeedEpochMeans(rows, value)].flatMap(([seed, bins]) => {
     const epochs = [...bins.keys()].sort((a, b) => a - b);
     if (epochs.length < 2) return [];
-    return [{ seed, slope: linearFit(epochs, epochs.map((e) => bins.get(e)!)).slope, epochs: epochs.length }];
+    return [
+      {
+        seed,
+        slope: linearFit(
+          epochs,
+          epochs.map((e) => bins.get(e)!),
+        ).slope,
+        epochs: epochs.length,
+      },
+    ];
   });
 }
 
@@ -74,51 +91,75 @@ export const TREND_CONFIDENCE = 0.95;
  *   a random-slope mixed model); passes only when the whole interval is below zero, fails when
  *   it is above, and is inconclusive with fewer than two seeds or an interval across zero.
  */
-export function projectedPathClaims(p: PipelineParams, rows: readonly TracedPoint[], seeds: readonly SeedConnectivity[]): Claim[] {
+export function projectedPathClaims(
+  p: PipelineParams,
+  rows: readonly TracedPoint[],
+  seeds: readonly SeedConnectivity[],
+): Claim[] {
   const unconnected = seeds.reduce((a, s) => a + s.unconnectedAfterSettle, 0);
   const early = seeds.reduce((a, s) => a + s.unconnectedPairs - s.unconnectedAfterSettle, 0);
   const pairs = seeds.reduce((a, s) => a + s.unconnectedPairs + s.connectedPairs, 0);
   const checked = seeds.reduce((a, s) => a + s.pairsAfterSettle, 0);
   const slopes = seedTraceSlopes(rows);
-  const trend = meanInterval(slopes.map((s) => s.slope), TREND_CONFIDENCE);
+  const trend = meanInterval(
+    slopes.map((s) => s.slope),
+    TREND_CONFIDENCE,
+  );
   const claims = [
     withinClaim({
       id: 'path-connected',
-      description: `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima `
-        + `has training loss below the threshold ${p.threshold} at all ${p.linePoints} evenly spaced points of its segment `
-        + `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ${pairs} pairs over ${seeds.length} seeds in all, `
-        + `${early} unconnected before; projections stop below ${p.threshold} − ${p.margin})`,
+      description:
+        `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima ` +
+        `has training loss below the threshold ${p.threshold} at all ${p.linePoints} evenly spaced points of its segment ` +
+        `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ${pairs} pairs over ${seeds.length} seeds in all, ` +
+        `${early} unconnected before; projections stop below ${p.threshold} − ${p.margin})`,
       paper: 'section 2.1.1, fig. 1',
       predicted: 0,
       measured: unconnected,
       statistical: 0,
       neglected: 0,
       basis: 'a count: exact',
-      inconclusiveBecause: checked === 0 ? `no pair of minima lies after epoch ${p.settleEpochs}: lower --set settleEpochs or raise --set epochs` : undefined,
+      inconclusiveBecause:
+        checked === 0
+          ? `no pair of minima lies after epoch ${p.settleEpochs}: lower --set settleEpochs or raise --set epochs`
+          : undefined,
     }),
     signClaim({
       id: 'trace-decreases',
-      description: `the Hessian trace along the projected paths falls with epoch: per-seed least-squares slope of the `
-        + `epoch-mean trace, averaged over ${slopes.length} seeds, with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t `
-        + `interval over seeds (trace per epoch)`,
+      description:
+        `the Hessian trace along the projected paths falls with epoch: per-seed least-squares slope of the ` +
+        `epoch-mean trace, averaged over ${slopes.length} seeds, with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t ` +
+        `interval over seeds (trace per epoch)`,
       paper: 'fig. 3, Theorem 1',
       side: 'negative',
       measured: trend.mean,
       interval: trend.interval,
-      inconclusiveBecause: slopes.length < 2 ? `${slopes.length} seed(s) with at least two traced epochs: an interval needs two` : undefined,
+      inconclusiveBecause:
+        slopes.length < 2
+          ? `${slopes.length} seed(s) with at least two traced epochs: an interval needs two`
+          : undefined,
     }),
   ];
   if (p.start === 'bad-minimum') {
     // fig4b/c: from a minimum that memorized shuffled labels, SGD on the clean data moves along the valley to better generalization.
     const val = seedTraceSlopes(rows, (r) => r.valLoss);
-    const fall = meanInterval(val.map((s) => s.slope), TREND_CONFIDENCE);
-    claims.push(signClaim({
-      id: 'validation-loss-falls',
-      description: `starting at a minimum that also fit ${p.corruptSamples} samples with shuffled labels, the validation loss along the projected path falls: `
-        + `per-seed slope of the epoch-mean validation loss, averaged over ${val.length} seeds, ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval`,
-      paper: 'appendix A.2, fig. 4(b), 4(c)', side: 'negative', measured: fall.mean, interval: fall.interval,
-      inconclusiveBecause: val.length < 2 ? 'an interval over seeds needs two seeds' : undefined,
-    }));
+    const fall = meanInterval(
+      val.map((s) => s.slope),
+      TREND_CONFIDENCE,
+    );
+    claims.push(
+      signClaim({
+        id: 'validation-loss-falls',
+        description:
+          `starting at a minimum that also fit ${p.corruptSamples} samples with shuffled labels, the validation loss along the projected path falls: ` +
+          `per-seed slope of the epoch-mean validation loss, averaged over ${val.length} seeds, ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval`,
+        paper: 'appendix A.2, fig. 4(b), 4(c)',
+        side: 'negative',
+        measured: fall.mean,
+        interval: fall.interval,
+        inconclusiveBecause: val.length < 2 ? 'an interval over seeds needs two seeds' : undefined,
+      }),
+    );
   }
   return claims;
 }

@@ -64,12 +64,21 @@ export function pathSubstitutions(experiment: string, params: Params): string[] 
   const out: string[] = [];
   const cifar = p.dataset.startsWith('cifar');
   if (paper.dataset !== p.dataset) {
-    out.push(`${p.dataset === 'mnist' ? 'MNIST' : p.dataset.toUpperCase()} in place of ${paper.dataset.toUpperCase()}`
-      + (cifar || paper.dataset === 'mnist' ? '' : ': CIFAR is not on this machine (import it with `repro data import`)'));
+    out.push(
+      `${p.dataset === 'mnist' ? 'MNIST' : p.dataset.toUpperCase()} in place of ${paper.dataset.toUpperCase()}` +
+        (cifar || paper.dataset === 'mnist'
+          ? ''
+          : ': CIFAR is not on this machine (import it with `repro data import`)'),
+    );
   }
-  if (!p.model.startsWith(paper.model) || p.model !== paper.model) out.push(`model ${p.model} in place of ${paper.model}`);
-  if (p.threshold !== paper.threshold) out.push(`minima below loss ${p.threshold} in place of ${paper.threshold} (what this size of training reaches)`);
-  if (p.samples !== 0) out.push(`${p.samples} training samples, ${p.epochs} epochs, ${p.seeds} seeds (a size that runs in minutes on a CPU)`);
+  if (!p.model.startsWith(paper.model) || p.model !== paper.model)
+    out.push(`model ${p.model} in place of ${paper.model}`);
+  if (p.threshold !== paper.threshold)
+    out.push(`minima below loss ${p.threshold} in place of ${paper.threshold} (what this size of training reaches)`);
+  if (p.samples !== 0)
+    out.push(
+      `${p.samples} training samples, ${p.epochs} epochs, ${p.seeds} seeds (a size that runs in minutes on a CPU)`,
+    );
   return out;
 }
 
@@ -82,7 +91,8 @@ export const projectedPath: ExperimentDefinition = {
   name: 'projected-path',
   title: 'SGD paths projected onto minima, with the Hessian trace along them (fig1, fig3)',
   paper: 'section 2.1.1, fig. 1 and 3',
-  description: 'Train with SGD; project epoch-boundary states to minima by full-batch GD; bisect until consecutive minima are line-connected; estimate the trace along the path for each seed.',
+  description:
+    'Train with SGD; project epoch-boundary states to minima by full-batch GD; bisect until consecutive minima are line-connected; estimate the trace along the path for each seed.',
   workflowType: 'projectedPathWorkflow',
   params: [
     { name: 'model', kind: 'string', default: 'mlp:196-30-10', description: 'model (see repro hessian --help)' },
@@ -98,26 +108,97 @@ export const projectedPath: ExperimentDefinition = {
     { name: 'batch', kind: 'int', default: 50, description: 'mini-batch size', min: 1 },
     { name: 'smoothing', kind: 'number', default: 0.1, description: 'label smoothing', min: 0 },
     { name: 'augment', kind: 'bool', default: false, description: 'standard CIFAR augmentation' },
-    { name: 'threshold', kind: 'number', default: 0.6, description: 'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)', above: 0 },
-    { name: 'margin', kind: 'number', default: 0.02, description: 'projections stop below threshold − margin; line checks test the threshold (0 leaves both ends of a segment on the sublevel set\'s boundary, and the path breaks)', min: 0 },
-    { name: 'settleEpochs', kind: 'int', default: 1, description: 'the path-connected claim counts pairs from this epoch on (the paper: "after a few epochs"); earlier breaks are still reported per seed', min: 0 },
+    {
+      name: 'threshold',
+      kind: 'number',
+      default: 0.6,
+      description:
+        'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)',
+      above: 0,
+    },
+    {
+      name: 'margin',
+      kind: 'number',
+      default: 0.02,
+      description:
+        "projections stop below threshold − margin; line checks test the threshold (0 leaves both ends of a segment on the sublevel set's boundary, and the path breaks)",
+      min: 0,
+    },
+    {
+      name: 'settleEpochs',
+      kind: 'int',
+      default: 1,
+      description:
+        'the path-connected claim counts pairs from this epoch on (the paper: "after a few epochs"); earlier breaks are still reported per seed',
+      min: 0,
+    },
     { name: 'projectionSteps', kind: 'int', default: 3000, description: 'cap on GD steps per projection', min: 1 },
-    { name: 'projectionCheckpointEvery', kind: 'int', default: 100, description: 'checkpoint a projection in progress every K GD steps', min: 1 },
+    {
+      name: 'projectionCheckpointEvery',
+      kind: 'int',
+      default: 100,
+      description: 'checkpoint a projection in progress every K GD steps',
+      min: 1,
+    },
     { name: 'linePoints', kind: 'int', default: 10, description: 'points of the line-connectedness check', min: 2 },
     { name: 'probes', kind: 'int', default: 30, description: 'HVPs per trace estimate (XTrace)', min: 4 },
     { name: 'traceStride', kind: 'int', default: 1, description: 'trace at every k-th path point', min: 1 },
-    { name: 'checkpointEvery', kind: 'int', default: 0, description: 'extra checkpoints every K iterations (0: epochs only)', min: 0 },
-    { name: 'start', kind: 'string', default: 'init', description: 'init, or bad-minimum (fig4bc: start at a minimum that memorized shuffled labels)' },
-    { name: 'corruptSamples', kind: 'int', default: 0, description: 'bad-minimum: extra training samples with shuffled labels (the paper\'s set B)', min: 0 },
-    { name: 'badEpochs', kind: 'int', default: 30, description: 'bad-minimum: SGD epochs on the clean and corrupt samples together', min: 1 },
-    { name: 'badGdSteps', kind: 'int', default: 500, description: 'bad-minimum: then GD steps on the clean samples alone', min: 0 },
+    {
+      name: 'checkpointEvery',
+      kind: 'int',
+      default: 0,
+      description: 'extra checkpoints every K iterations (0: epochs only)',
+      min: 0,
+    },
+    {
+      name: 'start',
+      kind: 'string',
+      default: 'init',
+      description: 'init, or bad-minimum (fig4bc: start at a minimum that memorized shuffled labels)',
+    },
+    {
+      name: 'corruptSamples',
+      kind: 'int',
+      default: 0,
+      description: "bad-minimum: extra training samples with shuffled labels (the paper's set B)",
+      min: 0,
+    },
+    {
+      name: 'badEpochs',
+      kind: 'int',
+      default: 30,
+      description: 'bad-minimum: SGD epochs on the clean and corrupt samples together',
+      min: 1,
+    },
+    {
+      name: 'badGdSteps',
+      kind: 'int',
+      default: 500,
+      description: 'bad-minimum: then GD steps on the clean samples alone',
+      min: 0,
+    },
   ],
   presets: {
     default: {},
     small: { seeds: 4 },
     paper: {
-      model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
-      batch: 500, augment: true, threshold: 0.55, margin: 0.01, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
+      model: 'preact-resnet18',
+      dataset: 'cifar10',
+      samples: 0,
+      valSamples: 0,
+      epochs: 150,
+      seeds: 10,
+      lr: 0.1,
+      momentum: 0.9,
+      batch: 500,
+      augment: true,
+      threshold: 0.55,
+      margin: 0.01,
+      projectionSteps: 20000,
+      projectionCheckpointEvery: 20,
+      probes: 100,
+      traceStride: 10,
+      checkpointEvery: 25,
     },
   },
   substitutions: (params) => pathSubstitutions('projected-path', params),
@@ -128,45 +209,133 @@ export const projectedPath: ExperimentDefinition = {
     } catch (err) {
       throw new ParamError(`--set model=${p.model}: ${(err as Error).message}`);
     }
-    if (!['mnist', 'cifar10', 'cifar100'].includes(p.dataset)) throw new ParamError(`--set dataset=${p.dataset}: use mnist, cifar10 or cifar100`);
-    if (!['init', 'bad-minimum'].includes(p.start)) throw new ParamError(`--set start=${p.start}: use init or bad-minimum`);
-    if (p.start === 'bad-minimum' && p.corruptSamples < 1) throw new ParamError('--set start=bad-minimum needs --set corruptSamples=N (N > 0 samples with shuffled labels)');
-    if (p.margin >= p.threshold) throw new ParamError(`--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`);
-    if (p.samples !== 0 && p.batch > p.samples) throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
+    if (!['mnist', 'cifar10', 'cifar100'].includes(p.dataset))
+      throw new ParamError(`--set dataset=${p.dataset}: use mnist, cifar10 or cifar100`);
+    if (!['init', 'bad-minimum'].includes(p.start))
+      throw new ParamError(`--set start=${p.start}: use init or bad-minimum`);
+    if (p.start === 'bad-minimum' && p.corruptSamples < 1)
+      throw new ParamError('--set start=bad-minimum needs --set corruptSamples=N (N > 0 samples with shuffled labels)');
+    if (p.margin >= p.threshold)
+      throw new ParamError(
+        `--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`,
+      );
+    if (p.samples !== 0 && p.batch > p.samples)
+      throw new ParamError(`--set batch=${p.batch} is larger than samples=${p.samples}`);
   },
 };
 
 /** The figures the projected-path engine reproduces, each one command with the paper's presets. */
 const family = (name: string, title: string, paper: string, presets: Record<string, Params>): ExperimentDefinition => ({
-  ...projectedPath, name, title, paper, presets: { default: presets.small!, ...presets },
+  ...projectedPath,
+  name,
+  title,
+  paper,
+  presets: { default: presets.small!, ...presets },
   substitutions: (params) => pathSubstitutions(name, params),
 });
 
 const CIFAR_RESNET: Params = {
-  model: 'preact-resnet18', dataset: 'cifar10', samples: 0, valSamples: 0, epochs: 150, seeds: 10, lr: 0.1, momentum: 0.9,
-  batch: 500, augment: true, threshold: 0.55, margin: 0.01, projectionSteps: 20000, projectionCheckpointEvery: 20, probes: 100, traceStride: 10, checkpointEvery: 25,
+  model: 'preact-resnet18',
+  dataset: 'cifar10',
+  samples: 0,
+  valSamples: 0,
+  epochs: 150,
+  seeds: 10,
+  lr: 0.1,
+  momentum: 0.9,
+  batch: 500,
+  augment: true,
+  threshold: 0.55,
+  margin: 0.01,
+  projectionSteps: 20000,
+  projectionCheckpointEvery: 20,
+  probes: 100,
+  traceStride: 10,
+  checkpointEvery: 25,
 };
 
 export const fig1 = family('fig1', 'Projected SGD paths stay in one minimal valley (fig. 1)', 'section 2.1.1, fig. 1', {
-  small: { seeds: 4 }, paper: CIFAR_RESNET, 'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
+  small: { seeds: 4 },
+  paper: CIFAR_RESNET,
+  'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
 });
 
-export const fig3 = family('fig3', 'The Hessian trace decreases along projected SGD paths (fig. 3)', 'section 4.3, fig. 3', {
-  small: { seeds: 4 }, paper: CIFAR_RESNET, 'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
-});
-
-export const fig4a = family('fig4a', 'Projected paths and trace on DenseNet-BC, CIFAR-100 (fig. 4a)', 'appendix A.2, fig. 4(a)', {
-  // A shallow, narrow DenseNet-BC (growth 4, blocks of 1-2-4-3 layers) on 64 grey 8×8 MNIST
-  // images: the full one's projections took over 15 minutes on two cores even on 128 images.
-  small: {
-    model: 'densenet-bc:4:1-2-4-3@8x8x1', dataset: 'mnist', samples: 64, valSamples: 64, epochs: 4, seeds: 4, batch: 16, lr: 0.1,
-    threshold: 1.9, margin: 0.05, settleEpochs: 2, probes: 4, linePoints: 10,
+export const fig3 = family(
+  'fig3',
+  'The Hessian trace decreases along projected SGD paths (fig. 3)',
+  'section 4.3, fig. 3',
+  {
+    small: { seeds: 4 },
+    paper: CIFAR_RESNET,
+    'paper-vgg16': { ...CIFAR_RESNET, model: 'vgg16-bn' },
   },
-  paper: { ...CIFAR_RESNET, model: 'densenet-bc', dataset: 'cifar100', batch: 512, threshold: 0.8, margin: 0.02 },
-});
+);
 
-export const fig4bc = family('fig4bc', 'SGD escapes a badly generalizing minimum along a connected valley (fig. 4b, 4c)', 'appendix A.2, fig. 4(b), 4(c)', {
-  small: { start: 'bad-minimum', samples: 500, corruptSamples: 250, valSamples: 500, epochs: 5, seeds: 4, badEpochs: 30, badGdSteps: 500 },
-  paper: { start: 'bad-minimum', model: 'convnet4', dataset: 'mnist', samples: 40000, corruptSamples: 20000, valSamples: 0, epochs: 100, seeds: 10, lr: 0.1, momentum: 0.9, batch: 500, threshold: 0.55, margin: 0.01, badEpochs: 150, badGdSteps: 5000 },
-  'paper-resnet18': { ...CIFAR_RESNET, start: 'bad-minimum', samples: 40000, corruptSamples: 10000, badEpochs: 150, badGdSteps: 5000 },
-});
+export const fig4a = family(
+  'fig4a',
+  'Projected paths and trace on DenseNet-BC, CIFAR-100 (fig. 4a)',
+  'appendix A.2, fig. 4(a)',
+  {
+    // A shallow, narrow DenseNet-BC (growth 4, blocks of 1-2-4-3 layers) on 64 grey 8×8 MNIST
+    // images: the full one's projections took over 15 minutes on two cores even on 128 images.
+    small: {
+      model: 'densenet-bc:4:1-2-4-3@8x8x1',
+      dataset: 'mnist',
+      samples: 64,
+      valSamples: 64,
+      epochs: 4,
+      seeds: 4,
+      batch: 16,
+      lr: 0.1,
+      threshold: 1.9,
+      margin: 0.05,
+      settleEpochs: 2,
+      probes: 4,
+      linePoints: 10,
+    },
+    paper: { ...CIFAR_RESNET, model: 'densenet-bc', dataset: 'cifar100', batch: 512, threshold: 0.8, margin: 0.02 },
+  },
+);
+
+export const fig4bc = family(
+  'fig4bc',
+  'SGD escapes a badly generalizing minimum along a connected valley (fig. 4b, 4c)',
+  'appendix A.2, fig. 4(b), 4(c)',
+  {
+    small: {
+      start: 'bad-minimum',
+      samples: 500,
+      corruptSamples: 250,
+      valSamples: 500,
+      epochs: 5,
+      seeds: 4,
+      badEpochs: 30,
+      badGdSteps: 500,
+    },
+    paper: {
+      start: 'bad-minimum',
+      model: 'convnet4',
+      dataset: 'mnist',
+      samples: 40000,
+      corruptSamples: 20000,
+      valSamples: 0,
+      epochs: 100,
+      seeds: 10,
+      lr: 0.1,
+      momentum: 0.9,
+      batch: 500,
+      threshold: 0.55,
+      margin: 0.01,
+      badEpochs: 150,
+      badGdSteps: 5000,
+    },
+    'paper-resnet18': {
+      ...CIFAR_RESNET,
+      start: 'bad-minimum',
+      samples: 40000,
+      corruptSamples: 10000,
+      badEpochs: 150,
+      badGdSteps: 5000,
+    },
+  },
+);

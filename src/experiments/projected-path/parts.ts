@@ -7,7 +7,13 @@ import type { PipelineParams } from './definition';
  */
 export interface PipelineParts {
   /** The data and loss every evaluation uses. */
-  objective: { model: string; dataset: PipelineParams['dataset']; samples: number; valSamples: number; smoothing: number };
+  objective: {
+    model: string;
+    dataset: PipelineParams['dataset'];
+    samples: number;
+    valSamples: number;
+    smoothing: number;
+  };
   /** The optimizer shared by SGD training, replays and GD projections. */
   sgd: { lr: number; momentum: number; dampening: number; weightDecay: number };
   /** What makes SGD stochastic: mini-batches and augmentation (pure functions of seed and step). */
@@ -24,13 +30,26 @@ export interface PipelineParts {
 
 export function pipelineParts(p: PipelineParams): PipelineParts {
   return {
-    objective: { model: p.model, dataset: p.dataset, samples: p.samples, valSamples: p.valSamples, smoothing: p.smoothing },
+    objective: {
+      model: p.model,
+      dataset: p.dataset,
+      samples: p.samples,
+      valSamples: p.valSamples,
+      smoothing: p.smoothing,
+    },
     sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay },
     sampling: { batch: p.batch, augment: p.augment },
-    projection: { target: p.threshold - p.margin, cap: p.projectionSteps, checkpointEvery: p.projectionCheckpointEvery },
+    projection: {
+      target: p.threshold - p.margin,
+      cap: p.projectionSteps,
+      checkpointEvery: p.projectionCheckpointEvery,
+    },
     line: { threshold: p.threshold, points: p.linePoints },
     trace: { probes: p.probes },
-    badStart: p.start === 'bad-minimum' ? { corruptSamples: p.corruptSamples, epochs: p.badEpochs, gdSteps: p.badGdSteps } : null,
+    badStart:
+      p.start === 'bad-minimum'
+        ? { corruptSamples: p.corruptSamples, epochs: p.badEpochs, gdSteps: p.badGdSteps }
+        : null,
   };
 }
 
@@ -53,12 +72,17 @@ const DEPENDS: Record<PipelineStage, ReadonlyArray<keyof PipelineParts>> = {
  * to ~1e-5, and a trajectory replayed on another backend leaves the original one).
  */
 export function stageIdentity(
-  stage: PipelineStage, parts: PipelineParts, inputs: Record<string, unknown>, env: { code: string; backend: string },
+  stage: PipelineStage,
+  parts: PipelineParts,
+  inputs: Record<string, unknown>,
+  env: { code: string; backend: string },
 ): unknown {
-  const used = Object.fromEntries(DEPENDS[stage].map((k) => {
-    const part = parts[k];
-    // Checkpoint spacing changes where a projection can resume, never its answer.
-    return [k, k === 'projection' ? { target: parts.projection.target, cap: parts.projection.cap } : part];
-  }));
+  const used = Object.fromEntries(
+    DEPENDS[stage].map((k) => {
+      const part = parts[k];
+      // Checkpoint spacing changes where a projection can resume, never its answer.
+      return [k, k === 'projection' ? { target: parts.projection.target, cap: parts.projection.cap } : part];
+    }),
+  );
   return { stage, ...used, inputs, code: env.code, backend: env.backend };
 }

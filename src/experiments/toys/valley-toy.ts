@@ -17,8 +17,10 @@ export interface ValleyToy {
 export const fig2bToy: ValleyToy = {
   name: 'L = ½|θ3+θ4|θ1² + ½|θ3+2θ4|θ2²',
   curvatures(t3, t4) {
-    const a = t3 + t4, b = t3 + 2 * t4;
-    const s1 = Math.sign(a), s2 = Math.sign(b);
+    const a = t3 + t4,
+      b = t3 + 2 * t4;
+    const s1 = Math.sign(a),
+      s2 = Math.sign(b);
     return { l1: Math.abs(a), l2: Math.abs(b), g1: [s1, s1], g2: [s2, 2 * s2] };
   },
 };
@@ -58,7 +60,13 @@ export function noiseVariance(kind: ToyNoise, c: number, lambda: number): number
  * θ1, θ2 drawn from their stationary distribution under the noise at the current φ,
  * N(0, ηC_ii/(λ_i(2 − ηλ_i))): a run that starts "in equilibrium in the non-degenerate space".
  */
-export function equilibrate(toy: ValleyToy, s: ValleyState, p: { lr: number; noise: number; kind: ToyNoise }, rng: CounterRng, draw: number): void {
+export function equilibrate(
+  toy: ValleyToy,
+  s: ValleyState,
+  p: { lr: number; noise: number; kind: ToyNoise },
+  rng: CounterRng,
+  draw: number,
+): void {
   const { l1, l2 } = toy.curvatures(s.theta[2], s.theta[3]);
   const sd = (l: number): number => Math.sqrt((p.lr * noiseVariance(p.kind, p.noise, l)) / (l * (2 - p.lr * l)));
   const [z1, z2] = rng.normalPair(draw, 0);
@@ -71,7 +79,11 @@ export function equilibrate(toy: ValleyToy, s: ValleyState, p: { lr: number; noi
  * (seed, stream, t), so any range replays exactly. Calls `record` after every step.
  */
 export function advanceToy(
-  toy: ValleyToy, s: ValleyState, p: { lr: number; noise: number; kind: ToyNoise }, rng: CounterRng, untilStep: number,
+  toy: ValleyToy,
+  s: ValleyState,
+  p: { lr: number; noise: number; kind: ToyNoise },
+  rng: CounterRng,
+  untilStep: number,
   record?: (s: ValleyState) => void,
 ): void {
   const { lr, noise, kind } = p;
@@ -79,18 +91,27 @@ export function advanceToy(
   let step = s.step;
   while (step < untilStep) {
     const c = toy.curvatures(t3, t4);
-    let g1 = c.l1 * t1, g2 = c.l2 * t2;
+    let g1 = c.l1 * t1,
+      g2 = c.l2 * t2;
     if (kind !== 'none') {
       const [z1, z2] = rng.normalPair(step, 1);
       g1 += Math.sqrt(noiseVariance(kind, noise, c.l1)) * z1;
       g2 += Math.sqrt(noiseVariance(kind, noise, c.l2)) * z2;
     }
-    const h1 = 0.5 * t1 * t1, h2 = 0.5 * t2 * t2;
+    const h1 = 0.5 * t1 * t1,
+      h2 = 0.5 * t2 * t2;
     const g3 = h1 * c.g1[0] + h2 * c.g2[0];
     const g4 = h1 * c.g1[1] + h2 * c.g2[1];
-    t1 -= lr * g1; t2 -= lr * g2; t3 -= lr * g3; t4 -= lr * g4;
+    t1 -= lr * g1;
+    t2 -= lr * g2;
+    t3 -= lr * g3;
+    t4 -= lr * g4;
     step++;
-    if (record) { s.theta = [t1, t2, t3, t4]; s.step = step; record(s); }
+    if (record) {
+      s.theta = [t1, t2, t3, t4];
+      s.step = step;
+      record(s);
+    }
   }
   if (![t1, t2, t3, t4].every(Number.isFinite)) {
     throw new DivergenceError(`${toy.name} diverged before step ${step}; lower lr (now ${lr}) or noise (now ${noise})`);
@@ -105,12 +126,19 @@ export function advanceToy(
  * with ⟨θ_i²⟩ = v_i = ηC_ii/(λ_i(2 − ηλ_i)), so ⟨Δf⟩ = Σ_k ∂f/∂λ_k ∇λ_k·⟨Δφ⟩.
  */
 export function predictedDrift(
-  toy: ValleyToy, s: ValleyState, p: { lr: number; noise: number; kind: ToyNoise }, dfdl: (l1: number, l2: number) => [number, number],
+  toy: ValleyToy,
+  s: ValleyState,
+  p: { lr: number; noise: number; kind: ToyNoise },
+  dfdl: (l1: number, l2: number) => [number, number],
 ): number {
   const c = toy.curvatures(s.theta[2], s.theta[3]);
   const v = (l: number): number => (p.lr * noiseVariance(p.kind, p.noise, l)) / (l * (2 - p.lr * l));
-  const v1 = v(c.l1), v2 = v(c.l2);
-  const dphi: [number, number] = [-(p.lr / 2) * (v1 * c.g1[0] + v2 * c.g2[0]), -(p.lr / 2) * (v1 * c.g1[1] + v2 * c.g2[1])];
+  const v1 = v(c.l1),
+    v2 = v(c.l2);
+  const dphi: [number, number] = [
+    -(p.lr / 2) * (v1 * c.g1[0] + v2 * c.g2[0]),
+    -(p.lr / 2) * (v1 * c.g1[1] + v2 * c.g2[1]),
+  ];
   const [f1, f2] = dfdl(c.l1, c.l2);
   const grad: [number, number] = [f1 * c.g1[0] + f2 * c.g2[0], f1 * c.g1[1] + f2 * c.g2[1]];
   return grad[0] * dphi[0] + grad[1] * dphi[1];
@@ -124,7 +152,12 @@ export const logdetDerivative = (l1: number, l2: number): [number, number] => [1
  * ⟨Δφ⟩ = −(η/2)Σ_i v_i∇λ_i at the current φ (θ1, θ2 in equilibrium at every step). Returns the
  * state after `steps` steps; what it drops is the fluctuation of φ around that path.
  */
-export function meanFieldPath(toy: ValleyToy, phi0: [number, number], p: { lr: number; noise: number; kind: ToyNoise }, steps: number): ValleyState {
+export function meanFieldPath(
+  toy: ValleyToy,
+  phi0: [number, number],
+  p: { lr: number; noise: number; kind: ToyNoise },
+  steps: number,
+): ValleyState {
   let [t3, t4] = phi0;
   for (let t = 0; t < steps; t++) {
     const c = toy.curvatures(t3, t4);
