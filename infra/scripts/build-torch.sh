@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the `torch` tfjs backend's native addon (src/engine/torch/addon.cc) into .tools/torch/,
+# Builds the `torch` tfjs backend's native addon (src/engine/torch/*.cc: the tfjs kernels and the
+# native programs) into .tools/torch/,
 # without downloads: Node-API headers from npm (node-api-headers, node-addon-api), the system
 # C++ compiler, and libtorch from wherever this machine has it, in this order:
 #   $LIBTORCH            a directory with include/ and lib/ (a libtorch zip, or torch's own)
@@ -18,16 +19,23 @@ if [ "${1:-}" = --install ] && [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/ATe
     || echo "could not install libtorch-dev; continuing without the torch backend" >&2
 fi
 out=.tools/torch
-src=src/engine/torch/addon.cc
+srcs=(src/engine/torch/addon.cc src/engine/torch/program.cc)
+# The addon's build identity (in the backend label and the code version): its sources' SHA-256.
+build=$(cat "${srcs[@]}" src/engine/torch/store.h | sha256sum | cut -c1-16)
 include=() libdir='' source=''
 if [ -n "${LIBTORCH:-}" ]; then
-  include=("$LIBTORCH/include" "$LIBTORCH/include/torch/csrc/api/include") libdir="$LIBTORCH/lib" source="LIBTORCH=$LIBTORCH"
-elif dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) && [ -d "$dir/include" ]; then
-  include=("$dir/include" "$dir/include/torch/csrc/api/include") libdir="$dir/lib" source="python3 torch at $dir"
+  include=("$LIBTORCH/include" "$LIBTORCH/include/torch/csrc/api/include")
+  libdir="$LIBTORCH/lib" source="LIBTORCH=$LIBTORCH"
+elif dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null) \
+  && [ -d "$dir/include" ]; then
+  include=("$dir/include" "$dir/include/torch/csrc/api/include") libdir="$dir/lib"
+  source="python3 torch at $dir"
 elif [ -f /usr/include/ATen/ATen.h ]; then
-  include=(/usr/include /usr/include/torch/csrc/api/include) libdir=/usr/lib/x86_64-linux-gnu source='Debian libtorch-dev'
+  include=(/usr/include /usr/include/torch/csrc/api/include) libdir=/usr/lib/x86_64-linux-gnu
+  source='Debian libtorch-dev'
 else
-  echo "torch backend not built: no libtorch found (apt-get install libtorch-dev, pip install torch, or set LIBTORCH)" >&2
+  echo "torch backend not built: no libtorch found" \
+    "(apt-get install libtorch-dev, pip install torch, or set LIBTORCH)" >&2
   exit 0
 fi
 abi=1
@@ -38,17 +46,18 @@ libs=(-ltorch -ltorch_cpu -lc10)
 [ -e "$libdir/libtorch_cuda.so" ] && libs+=(-ltorch_cuda)
 [ -e "$libdir/libc10_cuda.so" ] && libs+=(-lc10_cuda)
 flags=(-O2 -std=c++17 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED
+  -DREPRO_ADDON_BUILD="\"$build\""
   -DNAPI_CPP_EXCEPTIONS -Inode_modules/node-api-headers/include -Inode_modules/node-addon-api)
 for i in "${include[@]}"; do flags+=("-I$i"); done
 link=(-L"$libdir" -Wl,-rpath,"$libdir" -Wl,--no-as-needed "${libs[@]}" -Wl,--as-needed)
-stamp="$(sha256sum "$src" | cut -d' ' -f1) ${flags[*]} ${link[*]}"
+stamp="$build ${flags[*]} ${link[*]}"
 if [ -f "$out/repro_torch.node" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then exit 0; fi
 mkdir -p "$out"
 echo "building the torch backend addon against $source..." >&2
 tmp=$(mktemp "$out/build.XXXXXX")
 # C++17 builds against libtorch 1.13 through 2.x; a libtorch whose headers want C++20 gets a second try.
-if ! "${CXX:-g++}" "${flags[@]}" "$src" -o "$tmp" "${link[@]}" 2> "$out/build.log" \
-  && ! "${CXX:-g++}" "${flags[@]}" -std=c++20 "$src" -o "$tmp" "${link[@]}" 2>> "$out/build.log"; then
+if ! "${CXX:-g++}" "${flags[@]}" "${srcs[@]}" -o "$tmp" "${link[@]}" 2> "$out/build.log" \
+  && ! "${CXX:-g++}" "${flags[@]}" -std=c++20 "${srcs[@]}" -o "$tmp" "${link[@]}" 2>> "$out/build.log"; then
   rm -f "$tmp"
   echo "torch backend not built: the compiler failed against $source (see $out/build.log)" >&2
   exit 1
@@ -56,5 +65,6 @@ fi
 chmod 0755 "$tmp" # mktemp made it 0600: another user (an image's uid 10001) could not load it
 mv "$tmp" "$out/repro_torch.node"
 printf '%s' "$stamp" > "$out/stamp"
-printf '{"libtorch": "%s", "built": "%s"}\n' "$source" "$(date -u +%FT%TZ)" > "$out/build-info.json"
+printf '{"libtorch": "%s", "build": "%s", "built": "%s"}\n' "$source" "$build" "$(date -u +%FT%TZ)" \
+  > "$out/build-info.json"
 echo "torch backend addon: $out/repro_torch.node" >&2

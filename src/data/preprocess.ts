@@ -107,6 +107,23 @@ export function shuffleLabels(d: Dataset, seed: number): Dataset {
 }
 
 /**
+ * The draws of {@link augment} for the `n` samples of `step`'s batch: [n, 3] int32 (row shift,
+ * column shift, flip 0 or 1), so a device can apply the same crops and flips (the torch
+ * addon's native training does).
+ */
+export function augmentParams(n: number, seed: number, step: number, padding = 4): Int32Array {
+  const rng = new CounterRng(seed, 'data/augment');
+  const out = new Int32Array(3 * n);
+  for (let s = 0; s < n; s++) {
+    const words = rng.words(step, s);
+    out[3 * s] = (words[0]! % (2 * padding + 1)) - padding;
+    out[3 * s + 1] = (words[1]! % (2 * padding + 1)) - padding;
+    out[3 * s + 2] = words[2]! & 1;
+  }
+  return out;
+}
+
+/**
  * Standard CIFAR augmentation: zero-pad 4, random 32×32 crop, horizontal flip with probability
  * ½; a pure function of (seed, step, sample index) so any replay sees the same images.
  */
@@ -119,13 +136,12 @@ export function augment(
   padding = 4,
 ): Float32Array {
   const [h, w, c] = shape as [number, number, number];
-  const rng = new CounterRng(seed, 'data/augment');
+  const draws = augmentParams(n, seed, step, padding);
   const out = new Float32Array(x.length);
   for (let s = 0; s < n; s++) {
-    const words = rng.words(step, s);
-    const dy = (words[0]! % (2 * padding + 1)) - padding;
-    const dx = (words[1]! % (2 * padding + 1)) - padding;
-    const flip = (words[2]! & 1) === 1;
+    const dy = draws[3 * s]!,
+      dx = draws[3 * s + 1]!;
+    const flip = draws[3 * s + 2] === 1;
     for (let y = 0; y < h; y++)
       for (let xx = 0; xx < w; xx++) {
         const sy = y + dy,

@@ -1,8 +1,9 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- optional backends must be loaded lazily, and only if installed */
+/* eslint-disable @typescript-eslint/no-require-imports -- optional backends load lazily, and only if installed */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
-import { DEFAULT_TORCH_OPTIONS, registerTorchBackend, type TorchOptions } from './torch/backend';
+import { DEFAULT_TORCH_OPTIONS, registerTorchBackend, type TorchInfo, type TorchOptions } from './torch/backend';
+import { nativeMode } from './torch/native-mode';
 
 /**
  * TensorFlow.js backend selection. Order for `auto`: torch on CUDA (our libtorch addon),
@@ -116,7 +117,7 @@ export async function selectBackend(
       throw new Error(`no CUDA in this libtorch (${info.version}); tried again after the GPU backends`);
     const tf = require('@tensorflow/tfjs') as Tf;
     if (!(await tf.setBackend('torch'))) throw new Error('torch backend failed to initialize');
-    torchLabel = `libtorch ${info.version} ${info.device}${info.tf32 ? ' tf32' : ''}${info.deterministic ? '' : ' nondeterministic'}`;
+    torchLabel = torchPackageLabel(info);
     return tf;
   };
   if (preference === 'auto' && torch.device !== 'cpu') attempts.push(['torch (CUDA)', useTorch(true)]);
@@ -165,6 +166,23 @@ export async function selectBackend(
   throw new Error(
     preference === 'torch' ? skipped.join('; ') : `no tfjs backend could be initialized: ${skipped.join('; ')}`,
   );
+}
+
+/**
+ * The torch backend's identity in results and cache keys: libtorch's version, the device and
+ * the switches that change numbers, the addon's build (its sources' hash) and, when native
+ * programs are on, `native` (`native-auto` under `auto`, where a model that cannot run natively
+ * runs on tfjs kernels).
+ */
+export function torchPackageLabel(info: TorchInfo): string {
+  const mode = nativeMode();
+  return [
+    `libtorch ${info.version} ${info.device}`,
+    info.tf32 ? ' tf32' : '',
+    info.deterministic ? '' : ' nondeterministic',
+    ` addon ${info.build ?? 'unversioned'}`,
+    mode === 'on' ? ' native' : mode === 'auto' ? ' native-auto' : '',
+  ].join('');
 }
 
 /** How results and cache keys name a backend: tfjs name and the package (with version) behind it. */

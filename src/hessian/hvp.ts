@@ -1,6 +1,7 @@
 import { cooperate } from '../engine/cooperate';
 import * as tf from '@tensorflow/tfjs';
 import { installSecondOrderGradients } from '../engine/second-order';
+import { nativeProgram } from '../engine/torch/native';
 import { loss, type LossName } from '../losses/losses';
 import type { LinearOperator } from '../linalg/linear-operator';
 import type { ForwardOptions, Model } from '../models/model';
@@ -32,15 +33,29 @@ function batchLoss(obj: Objective, b: Batch, flat: tf.Tensor1D): tf.Scalar {
   return loss(obj.loss, obj.model.logits(flat, b.x, obj.forward), b.y, obj.smoothing);
 }
 
-/** Mean loss at `flat`. */
+/**
+ * Mean loss at `flat`. Here and below, on the torch backend with native programs on
+ * (`torch.native`), one native call computes over every chunk (src/engine/torch/native.ts).
+ */
 export function lossAt(obj: Objective, flat: tf.Tensor1D): number {
   const w = weights(obj);
+  const program = nativeProgram(obj.model, obj.forward);
+  if (program) {
+    const losses = program.losses(flat, obj.batches, obj.loss, obj.smoothing);
+    return obj.batches.reduce((s, _b, i) => s + w[i]! * losses[i]!, 0);
+  }
   return obj.batches.reduce((s, b, i) => s + w[i]! * tf.tidy(() => batchLoss(obj, b, flat).arraySync()), 0);
 }
 
 /** Gradient of the mean loss at `flat` (a new tensor; the caller disposes it). */
 export function gradientAt(obj: Objective, flat: tf.Tensor1D): tf.Tensor1D {
   const w = weights(obj);
+  const program = nativeProgram(obj.model, obj.forward);
+  if (program) {
+    const { grad, losses } = program.gradient(flat, obj.batches, w, obj.loss, obj.smoothing);
+    losses.dispose();
+    return grad;
+  }
   return tf.tidy(
     () =>
       obj.batches
@@ -56,6 +71,8 @@ export function gradientAt(obj: Objective, flat: tf.Tensor1D): tf.Tensor1D {
 export function hvpAt(obj: Objective, flat: tf.Tensor1D, v: tf.Tensor1D): tf.Tensor1D {
   installSecondOrderGradients();
   const w = weights(obj);
+  const program = nativeProgram(obj.model, obj.forward);
+  if (program) return program.hvp(flat, v, obj.batches, w, obj.loss, obj.smoothing);
   return tf.tidy(
     () =>
       obj.batches

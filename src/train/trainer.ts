@@ -1,52 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { setImmediate as yieldToEventLoop } from 'timers/promises';
 import { augment, permutation } from '../data/preprocess';
-import { sampleSize, type Dataset } from '../data/dataset';
+import { sampleSize } from '../data/dataset';
 import { lanczosTopEigenpairs } from '../hessian/lanczos';
 import { hessianOperator } from '../hessian/hvp';
-import { loss, type LossName } from '../losses/losses';
-import type { ForwardOptions, Model } from '../models/model';
-import { sampleNoise, type NoiseSpec } from '../optim/noise';
-import { sgdStep, type SgdConfig } from '../optim/sgd';
-import { DivergenceError } from './divergence';
+import { loss } from '../losses/losses';
+import { sampleNoise } from '../optim/noise';
+import { sgdStep } from '../optim/sgd';
+import { nativeProgram } from '../engine/torch/native';
+import { LossLog } from './loss-log';
+import { trainNative } from './native-training';
+import { DEFAULT_LOSS_EVERY, type StepSource, type TrainConfig, type TrainHooks, type TrainState } from './train-types';
 
-/** Everything that determines a training trajectory besides its state. */
-export interface TrainConfig {
-  model: Model;
-  data: Dataset;
-  loss: LossName;
-  smoothing: number;
-  /** Mini-batch size; the data set size gives full-batch GD. */
-  batchSize: number;
-  sgd: SgdConfig;
-  seed: number;
-  /** Standard CIFAR augmentation, seeded by (seed, step). */
-  augment?: boolean;
-  forward?: ForwardOptions;
-  /**
-   * Designed gradient noise in the top-k Hessian eigenbasis. The basis used at step s is the one
-   * at θ of step ⌊s / refreshEvery⌋·refreshEvery (the anchor), so the noise is a pure function of
-   * (seed, step, trajectory), wherever a run was resumed.
-   */
-  noise?: { spec: NoiseSpec; k: number; lanczosSteps: number; refreshEvery: number };
-}
+export type { TrainConfig, TrainHooks, TrainState } from './train-types';
 
-/** A resumable training state: with the config, it determines every later step exactly. */
-export interface TrainState {
-  step: number;
-  theta: Float32Array;
-  velocity: Float32Array | null;
-  /**
-   * With designed noise, θ at the last refresh step when `step` is not itself one: the noise
-   * basis of the steps up to the next refresh is computed from it.
-   */
-  noiseAnchor?: { step: number; theta: Float32Array };
-}
-
-export class Trainer {
+export class Trainer implements StepSource {
   readonly stepsPerEpoch: number;
   /** The last basis computed, with the anchor it was computed at (a cache: never decides a value). */
   private eigen?: { values: number[]; vectors: Float64Array[]; anchor: { step: number; theta: Float32Array } };
+  /** The last epoch's sample order (a cache of a pure function of seed and epoch). */
+  private order?: { epoch: number; perm: Int32Array };
 
   constructor(readonly cfg: TrainConfig) {
     const n = cfg.data.y.length;
@@ -55,10 +28,16 @@ export class Trainer {
     this.stepsPerEpoch = Math.floor(n / cfg.batchSize); // the last partial batch is dropped, as PyTorch's drop_last
   }
 
+  /** The order in which `epoch` visits the samples: a permutation from (seed, epoch). */
+  epochOrder(epoch: number): Int32Array {
+    if (this.order?.epoch !== epoch)
+      this.order = { epoch, perm: permutation(this.cfg.data.y.length, this.cfg.seed, 'data/order', epoch) };
+    return this.order.perm;
+  }
+
   /** Sample indices of the mini-batch of `step`: epoch-wise permutation from (seed, epoch). */
   batchIndices(step: number): Int32Array {
-    const epoch = Math.floor(step / this.stepsPerEpoch);
-    const perm = permutation(this.cfg.data.y.length, this.cfg.seed, 'data/order', epoch);
+    const perm = this.epochOrder(Math.floor(step / this.stepsPerEpoch));
     const at = (step % this.stepsPerEpoch) * this.cfg.batchSize;
     return perm.subarray(at, at + this.cfg.batchSize);
   }
@@ -82,23 +61,18 @@ export class Trainer {
 
   /**
    * Advance `state` to `untilStep`. Yields to the event loop every `yieldEvery` steps (so
-   * heartbeats and cancellation get through) and stops early when `shouldStop` says so.
+   * heartbeats and cancellation get through) and stops early when `shouldStop` says so. On the
+   * torch backend with native programs on (`torch.native`), the steps run as native programs
+   * (./native-training.ts); elsewhere as tfjs kernels.
    */
-  async run(
-    state: TrainState,
-    untilStep: number,
-    hooks: {
-      onStep?: (step: number, loss: number) => void;
-      shouldStop?: () => boolean;
-      yieldEvery?: number;
-      /** Sees each step's parameters, mini-batch gradient and velocity before the update (fig6's FDR observables). */
-      onGradient?: (step: number, theta: Float32Array, grad: Float32Array, velocityBefore: Float32Array | null) => void;
-    } = {},
-  ): Promise<TrainState> {
+  async run(state: TrainState, untilStep: number, hooks: TrainHooks = {}): Promise<TrainState> {
+    const program = nativeProgram(this.cfg.model, this.cfg.forward);
+    if (program) return trainNative(this, program, state, untilStep, hooks);
     let theta = tf.tensor1d(state.theta);
     let velocity = state.velocity ? tf.tensor1d(state.velocity) : null;
     let step = state.step;
     let anchor = state.noiseAnchor;
+    const losses = new LossLog(hooks.lossEvery ?? DEFAULT_LOSS_EVERY, this.cfg.sgd.lr, hooks.onStep);
     try {
       while (step < untilStep) {
         if (this.cfg.noise && step % this.cfg.noise.refreshEvery === 0)
@@ -131,17 +105,18 @@ export class Trainer {
         velocity?.dispose();
         theta = next.theta;
         velocity = next.velocity;
-        const l = (await lossValue.data())[0]!;
-        lossValue.dispose();
-        if (!Number.isFinite(l))
-          throw new DivergenceError(
-            `training loss became ${l} at step ${step}; lower the learning rate (now ${this.cfg.sgd.lr})`,
-          );
+        losses.add(
+          step,
+          1,
+          () => lossValue.data(),
+          () => lossValue.dispose(),
+        );
         step++;
-        hooks.onStep?.(step, l);
+        await losses.settle();
         if (hooks.yieldEvery && step % hooks.yieldEvery === 0) await yieldToEventLoop();
         if (hooks.shouldStop?.()) break;
       }
+      await losses.settle(true);
       const out: TrainState = {
         step,
         theta: Float32Array.from(await theta.data()),
@@ -150,18 +125,23 @@ export class Trainer {
       if (this.cfg.noise && step % this.cfg.noise.refreshEvery !== 0 && anchor) out.noiseAnchor = anchor;
       return out;
     } finally {
+      losses.dispose();
       theta.dispose();
       velocity?.dispose();
     }
   }
 
-  /** Noise for `step` in the eigenbasis at the step's anchor (computed on the full batch, or reused if already known). */
-  private async noise(anchor: TrainState['noiseAnchor'], step: number): Promise<Float64Array> {
+  /**
+   * Noise for `step` in the eigenbasis at the step's anchor (computed on the full batch, or
+   * reused if already known).
+   */
+  async noise(anchor: TrainState['noiseAnchor'], step: number): Promise<Float64Array> {
     const n = this.cfg.noise!;
     const at = step - (step % n.refreshEvery);
     if (!anchor || anchor.step !== at) {
       throw new Error(
-        `designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); resume from a state saved with it`,
+        `designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor);` +
+          ' resume from a state saved with it',
       );
     }
     const known = this.eigen?.anchor;

@@ -5,9 +5,10 @@
 // tfjs TensorInfo gives (tfjs shares one dataId between a tensor and its reshapes). `run` applies
 // one kernel: named inputs by handle and shape, numeric attributes in a flat array, and returns
 // the new handles with their shapes and dtypes. Layouts are tfjs's (NHWC images, HWIO filters);
-// convolutions permute to ATen's NCHW views, which ATen handles as channels-last memory.
-#include <napi.h>
-#include <ATen/ATen.h>
+// convolutions permute to ATen's NCHW views, which ATen handles as channels-last memory. The
+// native programs (program.cc) share this table (store.h).
+#include "store.h"
+
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
@@ -19,16 +20,60 @@
 #include <unordered_map>
 #include <vector>
 
-namespace {
+#ifndef REPRO_ADDON_BUILD
+#define REPRO_ADDON_BUILD "unversioned"
+#endif
 
-using Tensors = std::vector<at::Tensor>;
-using Nums = std::vector<double>;
-using Kernel = std::function<Tensors(const Tensors&, const Nums&)>;
+namespace {
 
 std::unordered_map<int64_t, at::Tensor> store;
 int64_t nextHandle = 1;
 int64_t liveBytes = 0;
 c10::Device device(c10::kCPU);
+
+}  // namespace
+
+namespace repro {
+
+int64_t put(at::Tensor t) {
+  // tfjs dtypes only: ATen's int64 and double results are narrowed here, once.
+  if (t.scalar_type() == at::kLong) t = t.to(at::kInt);
+  if (t.scalar_type() == at::kDouble) t = t.to(at::kFloat);
+  t = t.contiguous();
+  int64_t h = nextHandle++;
+  liveBytes += static_cast<int64_t>(t.nbytes());
+  store.emplace(h, std::move(t));
+  return h;
+}
+
+const at::Tensor& get(int64_t h) {
+  auto it = store.find(h);
+  if (it == store.end()) throw std::runtime_error("unknown tensor handle " + std::to_string(h));
+  return it->second;
+}
+
+void replace(int64_t h, at::Tensor t) {
+  auto it = store.find(h);
+  if (it == store.end()) throw std::runtime_error("unknown tensor handle " + std::to_string(h));
+  t = t.contiguous();
+  liveBytes += static_cast<int64_t>(t.nbytes()) - static_cast<int64_t>(it->second.nbytes());
+  it->second = std::move(t);
+}
+
+c10::Device currentDevice() { return device; }
+
+std::string buildId() { return REPRO_ADDON_BUILD; }
+
+}  // namespace repro
+
+namespace {
+
+using repro::get;
+using repro::guarded;
+using repro::put;
+using Tensors = std::vector<at::Tensor>;
+using Nums = std::vector<double>;
+using Kernel = std::function<Tensors(const Tensors&, const Nums&)>;
 
 // dtype codes shared with the TypeScript side: 0 float32, 1 int32, 2 bool.
 at::ScalarType scalarType(int code) {
@@ -47,23 +92,6 @@ int dtypeCode(at::ScalarType t) {
     case at::kBool: return 2;
     default: throw std::runtime_error(std::string("kernel produced an unsupported dtype ") + c10::toString(t));
   }
-}
-
-int64_t put(at::Tensor t) {
-  // tfjs dtypes only: ATen's int64 and double results are narrowed here, once.
-  if (t.scalar_type() == at::kLong) t = t.to(at::kInt);
-  if (t.scalar_type() == at::kDouble) t = t.to(at::kFloat);
-  t = t.contiguous();
-  int64_t h = nextHandle++;
-  liveBytes += static_cast<int64_t>(t.nbytes());
-  store.emplace(h, std::move(t));
-  return h;
-}
-
-const at::Tensor& get(int64_t h) {
-  auto it = store.find(h);
-  if (it == store.end()) throw std::runtime_error("unknown tensor handle " + std::to_string(h));
-  return it->second;
 }
 
 std::vector<int64_t> intList(const Nums& n, size_t from, size_t count) {
@@ -231,9 +259,13 @@ std::unordered_map<std::string, Kernel> kernels() {
     return {in[0].to(scalarType(static_cast<int>(n.at(0))))};
   };
   // Elementwise, two broadcast inputs of one dtype (tfjs matches dtypes before a kernel runs).
-  k["Add"] = binary([](const at::Tensor& a, const at::Tensor& b) { return a.scalar_type() == at::kBool ? at::logical_or(a, b) : at::add(a, b); });
+  k["Add"] = binary([](const at::Tensor& a, const at::Tensor& b) {
+    return a.scalar_type() == at::kBool ? at::logical_or(a, b) : at::add(a, b);
+  });
   k["Sub"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::sub(a, b); });
-  k["Multiply"] = binary([](const at::Tensor& a, const at::Tensor& b) { return a.scalar_type() == at::kBool ? at::logical_and(a, b) : at::mul(a, b); });
+  k["Multiply"] = binary([](const at::Tensor& a, const at::Tensor& b) {
+    return a.scalar_type() == at::kBool ? at::logical_and(a, b) : at::mul(a, b);
+  });
   k["RealDiv"] = binary([](const at::Tensor& a, const at::Tensor& b) {
     return a.is_floating_point() ? at::div(a, b) : at::div(a.to(at::kFloat), b.to(at::kFloat)).to(a.scalar_type());
   });
@@ -255,23 +287,37 @@ std::unordered_map<std::string, Kernel> kernels() {
   k["LogicalAnd"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::logical_and(a, b); });
   k["LogicalOr"] = binary([](const at::Tensor& a, const at::Tensor& b) { return at::logical_or(a, b); });
   k["Prelu"] = binary([](const at::Tensor& x, const at::Tensor& alpha) { return at::where(x < 0, x * alpha, x); });
-  k["Select"] = [](const Tensors& in, const Nums&) -> Tensors { return {at::where(in[0].to(at::kBool), in[1], in[2])}; };
+  k["Select"] = [](const Tensors& in, const Nums&) -> Tensors {
+    return {at::where(in[0].to(at::kBool), in[1], in[2])};
+  };
   // Reductions.
   k["Sum"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return sumAsTfjs(x, a, keep); });
-  k["Mean"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::mean(floatOf(x), a, keep); });
+  k["Mean"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) {
+    return at::mean(floatOf(x), a, keep);
+  });
   k["Max"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amax(x, a, keep); });
   k["Min"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return at::amin(x, a, keep); });
   k["Prod"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return prodOver(x, a, keep); });
   k["All"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return allOrAny(x, a, keep, true); });
   k["Any"] = reduction([](const at::Tensor& x, at::IntArrayRef a, bool keep) { return allOrAny(x, a, keep, false); });
-  k["ArgMax"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::argmax(in[0], static_cast<int64_t>(n.at(0)))}; };
-  k["ArgMin"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::argmin(in[0], static_cast<int64_t>(n.at(0)))}; };
+  k["ArgMax"] = [](const Tensors& in, const Nums& n) -> Tensors {
+    return {at::argmax(in[0], static_cast<int64_t>(n.at(0)))};
+  };
+  k["ArgMin"] = [](const Tensors& in, const Nums& n) -> Tensors {
+    return {at::argmin(in[0], static_cast<int64_t>(n.at(0)))};
+  };
   k["Softmax"] = [](const Tensors& in, const Nums&) -> Tensors { return {at::softmax(in[0], -1)}; };
   // Shapes and data movement.
   k["Transpose"] = [](const Tensors& in, const Nums& n) -> Tensors { return {in[0].permute(intList(n, 0, n.size()))}; };
-  k["Concat"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::cat(in, static_cast<int64_t>(n.at(0)))}; };
-  k["Pack"] = [](const Tensors& in, const Nums& n) -> Tensors { return {at::stack(in, static_cast<int64_t>(n.at(0)))}; };
-  k["Unpack"] = [](const Tensors& in, const Nums& n) -> Tensors { return at::unbind(in[0], static_cast<int64_t>(n.at(0))); };
+  k["Concat"] = [](const Tensors& in, const Nums& n) -> Tensors {
+    return {at::cat(in, static_cast<int64_t>(n.at(0)))};
+  };
+  k["Pack"] = [](const Tensors& in, const Nums& n) -> Tensors {
+    return {at::stack(in, static_cast<int64_t>(n.at(0)))};
+  };
+  k["Unpack"] = [](const Tensors& in, const Nums& n) -> Tensors {
+    return at::unbind(in[0], static_cast<int64_t>(n.at(0)));
+  };
   k["SplitV"] = [](const Tensors& in, const Nums& n) -> Tensors {
     return at::split_with_sizes(in[0], intList(n, 1, n.size() - 1), static_cast<int64_t>(n.at(0)));
   };
@@ -311,7 +357,8 @@ std::unordered_map<std::string, Kernel> kernels() {
     at::Tensor classes = at::arange(static_cast<int64_t>(n.at(0)), in[0].options().dtype(at::kLong));
     at::Tensor hot = at::eq(in[0].to(at::kLong).unsqueeze(-1), classes);
     at::ScalarType t = scalarType(static_cast<int>(n.at(3)));
-    at::Tensor on = at::full({}, n.at(1), in[0].options().dtype(t)), off = at::full({}, n.at(2), in[0].options().dtype(t));
+    at::Tensor on = at::full({}, n.at(1), in[0].options().dtype(t));
+    at::Tensor off = at::full({}, n.at(2), in[0].options().dtype(t));
     return {at::where(hot, on, off)};
   };
   // nums: dtype code, value, then the shape.
@@ -368,20 +415,6 @@ Napi::Array shapeToJs(Napi::Env env, at::IntArrayRef sizes) {
   return a;
 }
 
-// Runs `f`, turning ATen's and our errors into one-line JavaScript errors.
-template <typename F>
-Napi::Value guarded(Napi::Env env, F f) {
-  try {
-    return f();
-  } catch (const c10::Error& e) {
-    std::string msg = e.what_without_backtrace();
-    Napi::Error::New(env, "torch: " + msg.substr(0, msg.find('\n'))).ThrowAsJavaScriptException();
-  } catch (const std::exception& e) {
-    Napi::Error::New(env, std::string("torch: ") + e.what()).ThrowAsJavaScriptException();
-  }
-  return env.Undefined();
-}
-
 // upload(typedArray, dtypeCode, shape) -> handle
 Napi::Value Upload(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
@@ -392,8 +425,10 @@ Napi::Value Upload(const Napi::CallbackInfo& info) {
     at::Tensor host = at::from_blob(data, shape, at::TensorOptions().dtype(t));
     // One value (the scalars every `x * 0.5` makes) becomes a fill on the device: a copy from
     // pageable memory would wait for all queued GPU work on every scalar.
+    // Others go through pinned memory and a copy that does not wait for the device (the caching
+    // host allocator keeps the pinned block until the copy has run).
     at::Tensor owned = host.numel() == 1 ? at::full(shape, host.item(), at::TensorOptions().dtype(t).device(device))
-      : device.is_cpu() ? host.clone() : host.to(device);
+      : device.is_cpu() ? host.clone() : host.pin_memory().to(device, /*non_blocking=*/true);
     return Napi::Number::New(info.Env(), static_cast<double>(put(owned)));
   });
 }
@@ -484,7 +519,8 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     if (o.Has("device")) {
       std::string d = o.Get("device").As<Napi::String>().Utf8Value();
       c10::Device next(d);
-      if (next.is_cuda() && !at::hasCUDA()) throw std::runtime_error("device " + d + " requested but this libtorch has no CUDA");
+      if (next.is_cuda() && !at::hasCUDA())
+        throw std::runtime_error("device " + d + " requested but this libtorch has no CUDA");
       if (!store.empty() && next != device) throw std::runtime_error("cannot change device with live tensors");
       device = next;
     }
@@ -509,6 +545,7 @@ Napi::Value Configure(const Napi::CallbackInfo& info) {
     r.Set("cudnnBenchmark", Napi::Boolean::New(env, ctx.benchmarkCuDNN()));
     r.Set("tf32", Napi::Boolean::New(env, ctx.allowTF32CuBLAS()));
     r.Set("version", Napi::String::New(env, TORCH_VERSION));
+    r.Set("build", Napi::String::New(env, repro::buildId()));
     return r;
   });
 }
@@ -528,6 +565,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("synchronize", Napi::Function::New(env, Synchronize));
+  repro::registerPrograms(env, exports);
   return exports;
 }
 

@@ -14,6 +14,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { ProgramSpec } from '../../models/program';
+import { setNativeMode, type NativeMode } from './native-mode';
 
 type DataId = object;
 type DType = 'float32' | 'int32' | 'bool';
@@ -27,9 +29,36 @@ export interface TorchAddon {
   run(kernel: string, handles: number[], shapes: number[][], nums: Float64Array): Array<[number, number[], number]>;
   kernels(): string[];
   stats(): { tensors: number; bytes: number };
-  configure(options: Partial<TorchOptions> & { device?: string }): TorchInfo;
+  configure(options: Partial<Omit<TorchOptions, 'native'>> & { device?: string }): TorchInfo;
   synchronize(): void;
+  /** Native programs (program.cc; src/engine/torch/native.ts is their TypeScript side). */
+  programCompile(spec: ProgramSpec): number;
+  programFree(id: number): void;
+  programLosses(id: number, theta: number, batches: NativeBatch[], loss: number, smoothing: number): number;
+  programGradient(id: number, theta: number, batches: NativeBatch[], loss: number, smoothing: number): [number, number];
+  programHvp(id: number, theta: number, v: number, batches: NativeBatch[], loss: number, smoothing: number): number;
+  programTrain(
+    id: number,
+    theta: number,
+    velocity: number,
+    hasVelocity: boolean,
+    dataX: number,
+    dataY: number,
+    order: number,
+    start: number,
+    batch: number,
+    steps: number,
+    augment: number,
+    padding: number,
+    sgd: Float64Array,
+    loss: number,
+    smoothing: number,
+  ): number;
+  sgdUpdate(theta: number, grad: number, velocity: number, hasVelocity: boolean, sgd: Float64Array): void;
 }
+
+/** One chunk of data for a native program: x and y handles and the chunk's weight in the mean. */
+export type NativeBatch = [x: number, y: number, weight: number];
 
 /** Speed and reproducibility switches (config keys `torch.*`). */
 export interface TorchOptions {
@@ -43,6 +72,13 @@ export interface TorchOptions {
   cudnnBenchmark: boolean;
   /** TF32 matmuls and convolutions on Ampere and later (10-bit mantissa inputs). */
   tf32: boolean;
+  /**
+   * Native programs (src/engine/torch/native.ts): training steps, losses, gradients and HVPs as
+   * one libtorch call each instead of tfjs kernels. `off` (the default): tfjs kernels only;
+   * `auto`: native where the model and options compile, else tfjs kernels with a logged reason;
+   * `on`: native or an error. REPRO_TORCH_NATIVE overrides it (tests).
+   */
+  native?: NativeMode;
 }
 
 export interface TorchInfo {
@@ -53,6 +89,8 @@ export interface TorchInfo {
   cudnnBenchmark: boolean;
   tf32: boolean;
   version: string;
+  /** The addon's build identity: the SHA-256 prefix of its sources (infra/scripts/build-torch.sh). */
+  build: string;
 }
 
 export const DEFAULT_TORCH_OPTIONS: TorchOptions = {
@@ -61,6 +99,7 @@ export const DEFAULT_TORCH_OPTIONS: TorchOptions = {
   deterministic: true,
   cudnnBenchmark: false,
   tf32: false,
+  native: 'off',
 };
 
 const DTYPES: DType[] = ['float32', 'int32', 'bool'];
@@ -86,7 +125,9 @@ export function loadTorchAddon(): { addon: TorchAddon } | { reason: string } {
   const file = addonPath();
   if (!fs.existsSync(file)) {
     loaded = {
-      reason: `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch) and run bash infra/scripts/build-torch.sh`,
+      reason:
+        `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch)` +
+        ' and run bash infra/scripts/build-torch.sh',
     };
   } else {
     try {
@@ -149,6 +190,16 @@ export class TorchBackend extends tf.KernelBackend {
     this.data.set(dataId, { handle, dtype, refCount: 1 });
     this.count++;
     return dataId;
+  }
+
+  /** Whether a dataId's data lives here (tfjs moves a tensor's data between backends lazily). */
+  holds(dataId: DataId): boolean {
+    return this.data.has(dataId);
+  }
+
+  /** A tfjs tensor owning an addon handle (disposing it frees the handle). */
+  wrap(handle: number, shape: number[], dtype: tf.DataType = 'float32'): tf.Tensor {
+    return tf.engine().makeTensorFromTensorInfo({ dataId: this.adopt(handle, dtype), shape, dtype }, this);
   }
 
   override write(values: tf.backend_util.BackendValues | null, shape: number[], dtype: tf.DataType): DataId {
@@ -629,6 +680,7 @@ export function registerTorchBackend(options: TorchOptions = DEFAULT_TORCH_OPTIO
     cudnnBenchmark: options.cudnnBenchmark,
     tf32: options.tf32,
   });
+  setNativeMode(options.native ?? 'off');
   if (!tf.findBackendFactory('torch')) {
     registerKernels(new Set(l.addon.kernels()));
     tf.registerBackend('torch', () => new TorchBackend(l.addon, info), 0);

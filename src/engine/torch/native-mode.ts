@@ -1,0 +1,25 @@
+/**
+ * Whether the torch backend runs models as native programs (src/engine/torch/native.ts): the
+ * `torch.native` option as registerTorchBackend last set it, or REPRO_TORCH_NATIVE where set (the
+ * tests run the same suites on both paths with it, as REPRO_TORCH_FALLBACK=error proves the
+ * kernel path native).
+ */
+export type NativeMode = 'off' | 'auto' | 'on';
+
+export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'on'];
+
+let configured: NativeMode = 'off';
+
+export function setNativeMode(mode: NativeMode): void {
+  if (!NATIVE_MODES.includes(mode))
+    throw new Error(`torch.native must be one of ${NATIVE_MODES.join(', ')}, got ${mode}`);
+  configured = mode;
+}
+
+export function nativeMode(): NativeMode {
+  const env = process.env.REPRO_TORCH_NATIVE;
+  if (env === undefined || env === '') return configured;
+  if (!(NATIVE_MODES as readonly string[]).includes(env))
+    throw new Error(`REPRO_TORCH_NATIVE must be one of ${NATIVE_MODES.join(', ')}, got '${env}'`);
+  return env as NativeMode;
+}

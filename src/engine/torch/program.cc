@@ -1,0 +1,402 @@
+// Native programs: a network recorded by the recording builder (src/models/program.ts) is
+// compiled here once and run with libtorch's own operators and C++ autograd. One call trains K
+// steps (batch gathered on the device from a data set uploaded once, forward, loss, backward,
+// SGD update in place on the flat parameter and velocity buffers, the losses kept on the device
+// until JavaScript reads them), or evaluates losses, gradients and Hessian-vector products (by
+// double backward) over chunks of data. Parameters are one flat tensor in the tfjs layouts
+// (dense [in, out], convolutions HWIO); the program splits it into views, so gradients arrive
+// flat too. Images are NHWC in the data and NCHW inside, as PyTorch runs them.
+#include "store.h"
+
+#include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace repro {
+namespace {
+
+enum class Code { Dense, Conv, BatchNorm, Relu, Softplus, MaxPool2, AvgPool, GlobalAvgPool, Flatten, Add, Concat };
+
+const std::unordered_map<std::string, Code> CODES = {
+    {"dense", Code::Dense},     {"conv", Code::Conv},       {"batchNorm", Code::BatchNorm},
+    {"relu", Code::Relu},       {"softplus", Code::Softplus}, {"maxPool2", Code::MaxPool2},
+    {"avgPool", Code::AvgPool}, {"globalAvgPool", Code::GlobalAvgPool}, {"flatten", Code::Flatten},
+    {"add", Code::Add},         {"concat", Code::Concat}};
+
+struct Op {
+  Code code;
+  std::vector<int> in;
+  std::vector<int64_t> n;
+};
+
+struct Program {
+  std::vector<int64_t> inputShape;  // per sample, tfjs layout
+  int64_t classes = 0;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<int64_t> sizes;
+  int64_t count = 0;
+  std::vector<Op> ops;
+  int output = 0;
+  std::vector<size_t> lastUse;  // per value, the last op that reads it
+  bool image() const { return inputShape.size() == 3; }
+};
+
+std::unordered_map<int64_t, std::shared_ptr<Program>> programs;
+int64_t nextProgram = 1;
+
+const double BN_EPSILON = 1e-5;  // src/models/builder.ts
+
+struct Sgd {
+  double lr, momentum, dampening, weightDecay;
+  bool nesterov;
+};
+
+struct Loss {
+  int code;  // 0: label-smoothed cross entropy, 1: mean squared error against one-hot targets
+  double smoothing;
+};
+
+struct Batch {
+  at::Tensor x, y;
+  double weight;
+};
+
+const Program& program(int64_t id) {
+  auto it = programs.find(id);
+  if (it == programs.end()) throw std::runtime_error("unknown program " + std::to_string(id));
+  return *it->second;
+}
+
+std::vector<int64_t> ints(const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<int64_t> out(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++) out[i] = a.Get(i).As<Napi::Number>().Int64Value();
+  return out;
+}
+
+// The logits [batch, classes] of inputs x [batch, ...inputShape] at the flat parameters theta.
+at::Tensor forward(const Program& p, const at::Tensor& theta, const at::Tensor& x) {
+  std::vector<at::Tensor> parts = theta.split_with_sizes(p.sizes);
+  auto param = [&](int64_t i) { return parts[i].view(p.shapes[i]); };
+  std::vector<at::Tensor> v(p.ops.size() + 1);
+  v[0] = p.image() ? x.permute({0, 3, 1, 2}).contiguous() : x;
+  for (size_t k = 0; k < p.ops.size(); k++) {
+    const Op& op = p.ops[k];
+    const at::Tensor& a = v[op.in[0]];
+    at::Tensor out;
+    switch (op.code) {
+      case Code::Dense:
+        out = op.n[1] >= 0 ? at::addmm(param(op.n[1]), a, param(op.n[0])) : at::mm(a, param(op.n[0]));
+        break;
+      case Code::Conv: {
+        c10::optional<at::Tensor> bias;
+        if (op.n[1] >= 0) bias = param(op.n[1]);
+        int64_t stride = op.n[2], top = op.n[3], bottom = op.n[4], left = op.n[5], right = op.n[6];
+        at::Tensor in = a;
+        std::vector<int64_t> padding = {top, left};
+        if (top != bottom || left != right) {
+          // tfjs's `same` under stride 2 pads one more row and column after than before.
+          in = at::constant_pad_nd(a, {left, right, top, bottom}, 0);
+          padding = {0, 0};
+        }
+        out = at::conv2d(in, param(op.n[0]).permute({3, 2, 0, 1}), bias, {stride, stride}, padding);
+        break;
+      }
+      case Code::BatchNorm:
+        out = at::batch_norm(a, param(op.n[0]), param(op.n[1]), {}, {}, true, 0.0, BN_EPSILON, true);
+        break;
+      case Code::Relu:
+        out = at::relu(a);
+        break;
+      case Code::Softplus:
+        out = at::softplus(a, 1, 20);
+        break;
+      case Code::MaxPool2:
+        out = at::max_pool2d(a, {2, 2}, {2, 2});
+        break;
+      case Code::AvgPool:
+        out = at::avg_pool2d(a, {op.n[0], op.n[0]}, {op.n[0], op.n[0]});
+        break;
+      case Code::GlobalAvgPool:
+        out = a.mean({2, 3});
+        break;
+      case Code::Flatten:
+        // tfjs flattens NHWC: the dense weights after it are in HWC order.
+        out = a.dim() == 4 ? a.permute({0, 2, 3, 1}).reshape({a.size(0), -1}) : a;
+        break;
+      case Code::Add:
+        out = at::add(a, v[op.in[1]]);
+        break;
+      case Code::Concat: {
+        std::vector<at::Tensor> xs;
+        for (int i : op.in) xs.push_back(v[i]);
+        out = at::cat(xs, 1);
+        break;
+      }
+    }
+    v[k + 1] = std::move(out);
+    for (int i : op.in)
+      if (p.lastUse[i] == k && i != p.output) v[i].reset();
+  }
+  return v[p.output];
+}
+
+// The mean loss of logits z [batch, classes] against labels [batch] (src/losses/losses.ts).
+at::Tensor lossOf(const Loss& l, const at::Tensor& z, const at::Tensor& labels) {
+  int64_t k = z.size(1);
+  at::Tensor classes = at::arange(k, labels.options().dtype(at::kLong));
+  at::Tensor hot = at::eq(labels.to(at::kLong).unsqueeze(1), classes).to(z.scalar_type());
+  if (l.code == 1) return at::mse_loss(z, hot);
+  at::Tensor t = hot * (1 - l.smoothing) + l.smoothing / static_cast<double>(k);
+  return -(t * at::log_softmax(z, 1)).sum(1).mean();
+}
+
+// A leaf that shares the stored parameters' memory: autograd differentiates with respect to it.
+at::Tensor leafOf(const at::Tensor& flat) {
+  at::Tensor t = flat.detach();
+  t.set_requires_grad(true);
+  return t;
+}
+
+at::Tensor gradient(const at::Tensor& loss, const at::Tensor& leaf, bool createGraph) {
+  return torch::autograd::grad({loss}, {leaf}, {}, createGraph, createGraph)[0];
+}
+
+// torch.optim.SGD in place, op for op as src/optim/sgd.ts computes it (so the same rounding).
+void sgdUpdate(at::Tensor& theta, const at::Tensor& grad, at::Tensor& velocity, bool& hasVelocity, const Sgd& s) {
+  at::NoGradGuard noGrad;
+  at::Tensor d = s.weightDecay != 0 ? at::add(grad, at::mul(theta, s.weightDecay)) : grad;
+  if (s.momentum != 0) {
+    if (!velocity.defined()) throw std::runtime_error("SGD with momentum needs a velocity buffer");
+    if (hasVelocity) {
+      velocity.mul_(s.momentum).add_(at::mul(d, 1 - s.dampening));
+    } else {
+      velocity.copy_(d);
+      hasVelocity = true;
+    }
+    d = s.nesterov ? at::add(d, at::mul(velocity, s.momentum)) : velocity;
+  }
+  theta.sub_(at::mul(d, s.lr));
+}
+
+// Standard CIFAR augmentation on the device, the same copies as src/data/preprocess.ts's augment:
+// params [batch, 3] int32 (row shift, column shift, flip) from augmentParams.
+at::Tensor augment(const at::Tensor& x, const at::Tensor& params, int64_t pad) {
+  int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  int64_t h2 = h + 2 * pad, w2 = w + 2 * pad;
+  at::Tensor padded = at::constant_pad_nd(x, {0, 0, pad, pad, pad, pad}, 0);  // [b, h2, w2, c]
+  at::Tensor prm = params.to(at::kLong);
+  auto opts = prm.options();
+  at::Tensor dy = prm.select(1, 0).unsqueeze(1), dx = prm.select(1, 1).unsqueeze(1);
+  at::Tensor flip = prm.select(1, 2).unsqueeze(1).ne(0);
+  at::Tensor rows = at::arange(h, opts).unsqueeze(0) + dy + pad;  // [b, h]
+  at::Tensor from = at::arange(w, opts).unsqueeze(0) + dx;        // [b, w]
+  at::Tensor cols = at::where(flip, from.neg() + (w - 1), from) + pad;
+  at::Tensor base = (at::arange(b, opts).unsqueeze(1) * h2 + rows) * w2;  // [b, h]
+  at::Tensor idx = base.unsqueeze(2) + cols.unsqueeze(1);                // [b, h, w]
+  return padded.reshape({b * h2 * w2, c}).index_select(0, idx.reshape({-1})).view({b, h, w, c});
+}
+
+std::vector<int64_t> batchShape(const Program& p) {
+  std::vector<int64_t> s = {-1};
+  s.insert(s.end(), p.inputShape.begin(), p.inputShape.end());
+  return s;
+}
+
+// batches: [[x handle, y handle, weight], ...]
+std::vector<Batch> batchesOf(const Program& p, const Napi::Value& v) {
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<Batch> out;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Array e = a.Get(i).As<Napi::Array>();
+    at::Tensor x = get(e.Get(0u).As<Napi::Number>().Int64Value()).view(batchShape(p));
+    at::Tensor y = get(e.Get(1u).As<Napi::Number>().Int64Value()).view({-1});
+    out.push_back({x, y, e.Get(2u).As<Napi::Number>().DoubleValue()});
+  }
+  if (out.empty()) throw std::runtime_error("no data");
+  return out;
+}
+
+Loss lossFrom(const Napi::CallbackInfo& info, size_t at) {
+  return {info[at].As<Napi::Number>().Int32Value(), info[at + 1].As<Napi::Number>().DoubleValue()};
+}
+
+at::Tensor flatOf(const Napi::Value& v) { return get(v.As<Napi::Number>().Int64Value()).view({-1}); }
+
+Napi::Number handle(Napi::Env env, at::Tensor t) {
+  return Napi::Number::New(env, static_cast<double>(put(std::move(t))));
+}
+
+// programCompile({ inputShape, classes, params, ops: [{ op, inputs, nums }], output }) -> id
+Napi::Value Compile(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Object spec = info[0].As<Napi::Object>();
+    auto p = std::make_shared<Program>();
+    p->inputShape = ints(spec.Get("inputShape"));
+    p->classes = spec.Get("classes").As<Napi::Number>().Int64Value();
+    Napi::Array params = spec.Get("params").As<Napi::Array>();
+    for (uint32_t i = 0; i < params.Length(); i++) {
+      p->shapes.push_back(ints(params.Get(i)));
+      int64_t size = 1;
+      for (int64_t d : p->shapes.back()) size *= d;
+      p->sizes.push_back(size);
+      p->count += size;
+    }
+    Napi::Array ops = spec.Get("ops").As<Napi::Array>();
+    for (uint32_t k = 0; k < ops.Length(); k++) {
+      Napi::Object o = ops.Get(k).As<Napi::Object>();
+      std::string name = o.Get("op").As<Napi::String>().Utf8Value();
+      auto code = CODES.find(name);
+      if (code == CODES.end()) throw std::runtime_error("program op " + name + " is not implemented natively");
+      Op op{code->second, {}, ints(o.Get("nums"))};
+      for (int64_t i : ints(o.Get("inputs"))) {
+        if (i < 0 || i > static_cast<int64_t>(k)) throw std::runtime_error("op " + name + " reads a later value");
+        op.in.push_back(static_cast<int>(i));
+      }
+      if (op.in.empty()) throw std::runtime_error("op " + name + " has no input");
+      p->ops.push_back(std::move(op));
+    }
+    p->output = spec.Get("output").As<Napi::Number>().Int32Value();
+    if (p->output < 1 || p->output > static_cast<int>(p->ops.size())) throw std::runtime_error("bad program output");
+    p->lastUse.assign(p->ops.size() + 1, 0);
+    for (size_t k = 0; k < p->ops.size(); k++)
+      for (int i : p->ops[k].in) p->lastUse[i] = k;
+    int64_t id = nextProgram++;
+    programs.emplace(id, std::move(p));
+    return Napi::Number::New(info.Env(), static_cast<double>(id));
+  });
+}
+
+Napi::Value Free(const Napi::CallbackInfo& info) {
+  programs.erase(info[0].As<Napi::Number>().Int64Value());
+  return info.Env().Undefined();
+}
+
+// programLosses(id, theta, batches, lossCode, smoothing) -> handle of the batches' losses [batches]
+Napi::Value Losses(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Program& p = program(info[0].As<Napi::Number>().Int64Value());
+    at::Tensor theta = flatOf(info[1]);
+    Loss l = lossFrom(info, 3);
+    at::NoGradGuard noGrad;
+    std::vector<at::Tensor> out;
+    for (const Batch& b : batchesOf(p, info[2])) out.push_back(lossOf(l, forward(p, theta, b.x), b.y));
+    return handle(info.Env(), at::stack(out));
+  });
+}
+
+// programGradient(id, theta, batches, lossCode, smoothing) -> [losses handle, gradient handle]:
+// the batches' losses and the weighted sum of their gradients.
+Napi::Value Gradient(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Program& p = program(info[0].As<Napi::Number>().Int64Value());
+    at::Tensor theta = flatOf(info[1]);
+    Loss l = lossFrom(info, 3);
+    std::vector<at::Tensor> losses;
+    at::Tensor total;
+    for (const Batch& b : batchesOf(p, info[2])) {
+      at::Tensor leaf = leafOf(theta);
+      at::Tensor loss = lossOf(l, forward(p, leaf, b.x), b.y);
+      at::Tensor g = at::mul(gradient(loss, leaf, false), b.weight);
+      total = total.defined() ? at::add(total, g) : g;
+      losses.push_back(loss.detach());
+    }
+    Napi::Array r = Napi::Array::New(info.Env(), 2);
+    r.Set(0u, handle(info.Env(), at::stack(losses)));
+    r.Set(1u, handle(info.Env(), total));
+    return r;
+  });
+}
+
+// programHvp(id, theta, v, batches, lossCode, smoothing) -> handle of H·v, the weighted sum over
+// the batches of the gradient of <∇L, v> (double backward).
+Napi::Value Hvp(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Program& p = program(info[0].As<Napi::Number>().Int64Value());
+    at::Tensor theta = flatOf(info[1]), v = flatOf(info[2]);
+    Loss l = lossFrom(info, 4);
+    at::Tensor total;
+    for (const Batch& b : batchesOf(p, info[3])) {
+      at::Tensor leaf = leafOf(theta);
+      at::Tensor g = gradient(lossOf(l, forward(p, leaf, b.x), b.y), leaf, true);
+      at::Tensor hv = at::mul(gradient(at::dot(g, v), leaf, false), b.weight);
+      total = total.defined() ? at::add(total, hv) : hv;
+    }
+    return handle(info.Env(), total);
+  });
+}
+
+Sgd sgdFrom(const Napi::Value& v) {
+  Napi::Float64Array a = v.As<Napi::Float64Array>();
+  if (a.ElementLength() != 5)
+    throw std::runtime_error("sgd: expected [lr, momentum, dampening, weightDecay, nesterov]");
+  return {a[0], a[1], a[2], a[3], a[4] != 0};
+}
+
+// sgdUpdate(theta, grad, velocity | -1, hasVelocity, sgd) updates theta and velocity in place.
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    at::Tensor theta = flatOf(info[0]), grad = flatOf(info[1]);
+    int64_t vh = info[2].As<Napi::Number>().Int64Value();
+    at::Tensor velocity = vh >= 0 ? flatOf(info[2]) : at::Tensor();
+    bool has = info[3].As<Napi::Boolean>().Value();
+    sgdUpdate(theta, grad, velocity, has, sgdFrom(info[4]));
+    return info.Env().Undefined();
+  });
+}
+
+// programTrain(id, theta, velocity | -1, hasVelocity, dataX, dataY, order, start, batch, steps,
+//              augment | -1, padding, sgd, lossCode, smoothing) -> handle of the steps' losses
+// Step k trains on the samples order[start + k·batch, start + (k + 1)·batch) of the data set
+// (augmented by augment[k] when given) and updates theta and velocity in place.
+Napi::Value Train(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Program& p = program(info[0].As<Napi::Number>().Int64Value());
+    at::Tensor theta = flatOf(info[1]);
+    int64_t vh = info[2].As<Napi::Number>().Int64Value();
+    at::Tensor velocity = vh >= 0 ? flatOf(info[2]) : at::Tensor();
+    bool has = info[3].As<Napi::Boolean>().Value();
+    at::Tensor xs = get(info[4].As<Napi::Number>().Int64Value());
+    xs = xs.view(batchShape(p));
+    at::Tensor ys = flatOf(info[5]), order = flatOf(info[6]);
+    int64_t start = info[7].As<Napi::Number>().Int64Value(), batch = info[8].As<Napi::Number>().Int64Value();
+    int64_t steps = info[9].As<Napi::Number>().Int64Value();
+    int64_t ah = info[10].As<Napi::Number>().Int64Value();
+    at::Tensor aug = ah >= 0 ? get(ah).view({steps, batch, 3}) : at::Tensor();
+    int64_t padding = info[11].As<Napi::Number>().Int64Value();
+    Sgd sgd = sgdFrom(info[12]);
+    Loss l = lossFrom(info, 13);
+    if (start < 0 || start + steps * batch > order.size(0)) throw std::runtime_error("train: steps beyond the order");
+    std::vector<at::Tensor> losses;
+    for (int64_t k = 0; k < steps; k++) {
+      at::Tensor idx = order.narrow(0, start + k * batch, batch);
+      at::Tensor x = xs.index_select(0, idx), y = ys.index_select(0, idx);
+      if (aug.defined()) x = augment(x, aug[k], padding);
+      at::Tensor leaf = leafOf(theta);
+      at::Tensor loss = lossOf(l, forward(p, leaf, x), y);
+      at::Tensor g = gradient(loss, leaf, false);
+      sgdUpdate(theta, g, velocity, has, sgd);
+      losses.push_back(loss.detach());
+    }
+    return handle(info.Env(), at::stack(losses));
+  });
+}
+
+}  // namespace
+
+void registerPrograms(Napi::Env env, Napi::Object exports) {
+  exports.Set("programCompile", Napi::Function::New(env, Compile));
+  exports.Set("programFree", Napi::Function::New(env, Free));
+  exports.Set("programLosses", Napi::Function::New(env, Losses));
+  exports.Set("programGradient", Napi::Function::New(env, Gradient));
+  exports.Set("programHvp", Napi::Function::New(env, Hvp));
+  exports.Set("programTrain", Napi::Function::New(env, Train));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate));
+}
+
+}  // namespace repro
