@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure is measured side by side in this one run and printed as a ratio
  * to a baseline measured in the same run. The machines here are shared and noisy: medians over
- * repeats, never a timed test. Sections: engine (cpu, wasm and torch backends), numerics (per backend), trace estimators, fig7 toy,
+ * repeats, never a timed test. Sections: engine (the torch backend's native programs and tfjs kernels against
+ * PyTorch; flags --json, --js, --rounds=N), numerics (per backend), trace estimators, fig7 toy,
  * checkpoint I/O against the local S3 server, the projected-path pipeline (small preset, then
  * cached), orchestration overhead (private stack on ports 37233/38233/39000).
  * `npm run bench -- storage` runs only the sections named.
@@ -18,9 +19,11 @@ function line(name: string, value: string): void {
 }
 
 async function main(): Promise<void> {
-  const only = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const flags = args.filter((a) => a.startsWith('--'));
+  const only = args.filter((a) => !a.startsWith('--'));
   const want = (s: string): boolean => only.length === 0 || only.includes(s);
-  if (want('engine')) await benchEngine(line);
+  if (want('engine')) await benchEngine(line, flags);
   if (want('throughput')) await benchThroughput(line);
   if (want('estimators')) await benchTraceEstimators(line);
   if (want('toy')) await benchToy(line);

@@ -55,6 +55,8 @@ export interface TorchAddon {
     smoothing: number,
   ): number;
   sgdUpdate(theta: number, grad: number, velocity: number, hasVelocity: boolean, sgd: Float64Array): void;
+  /** src/data/preprocess.ts's permutation(n, seed, stream, step) as an int32 tensor, from the key and stream id. */
+  permutation(n: number, key0: number, key1: number, stream: number, step: number): number;
 }
 
 /** One chunk of data for a native program: x and y handles and the chunk's weight in the mean. */

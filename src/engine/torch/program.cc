@@ -11,6 +11,8 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <cmath>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -387,9 +389,53 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
   });
 }
 
+// Philox4x32-10 as src/rng/philox.ts computes it (exact uint32 arithmetic, IEEE doubles), so the
+// epoch order below is the trainer's permutation() bit for bit, without its cost in JavaScript.
+void philox(uint32_t c[4], uint32_t k0, uint32_t k1) {
+  const uint32_t M0 = 0xd2511f53u, M1 = 0xcd9e8d57u, W0 = 0x9e3779b9u, W1 = 0xbb67ae85u;
+  for (int round = 0; round < 10; round++) {
+    uint64_t p0 = static_cast<uint64_t>(M0) * c[0], p1 = static_cast<uint64_t>(M1) * c[2];
+    uint32_t hi0 = static_cast<uint32_t>(p0 >> 32), lo0 = static_cast<uint32_t>(p0);
+    uint32_t hi1 = static_cast<uint32_t>(p1 >> 32), lo1 = static_cast<uint32_t>(p1);
+    uint32_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+    c[0] = n0;
+    c[1] = lo1;
+    c[2] = n2;
+    c[3] = lo0;
+    k0 += W0;
+    k1 += W1;
+  }
+}
+
+// permutation(n, key0, key1, stream, step) -> handle of an int32 [n] tensor on the device:
+// Fisher-Yates with the uniform of (step, index i) for position i, as src/data/preprocess.ts.
+Napi::Value Permutation(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    int64_t n = info[0].As<Napi::Number>().Int64Value();
+    uint32_t k0 = info[1].As<Napi::Number>().Uint32Value(), k1 = info[2].As<Napi::Number>().Uint32Value();
+    uint32_t stream = info[3].As<Napi::Number>().Uint32Value();
+    double step = info[4].As<Napi::Number>().DoubleValue();
+    uint32_t stepLo = static_cast<uint32_t>(std::fmod(step, 4294967296.0));
+    uint32_t stepHi = static_cast<uint32_t>(std::floor(step / 4294967296.0));
+    at::Tensor out = at::arange(n, at::TensorOptions().dtype(at::kInt));
+    int32_t* p = out.data_ptr<int32_t>();
+    for (int64_t i = n - 1; i > 0; i--) {
+      uint32_t c[4] = {static_cast<uint32_t>(i), stepLo, stepHi, stream};
+      philox(c, k0, k1);
+      double u = (static_cast<double>(c[0] >> 5) * 67108864.0 + static_cast<double>(c[1] >> 6) + 0.5) /
+                 9007199254740992.0;
+      int64_t j = static_cast<int64_t>(std::floor(u * static_cast<double>(i + 1)));
+      std::swap(p[i], p[j]);
+    }
+    c10::Device device = currentDevice();
+    return handle(info.Env(), device.is_cpu() ? out : out.pin_memory().to(device, /*non_blocking=*/true));
+  });
+}
+
 }  // namespace
 
 void registerPrograms(Napi::Env env, Napi::Object exports) {
+  exports.Set("permutation", Napi::Function::New(env, Permutation));
   exports.Set("programCompile", Napi::Function::New(env, Compile));
   exports.Set("programFree", Napi::Function::New(env, Free));
   exports.Set("programLosses", Napi::Function::New(env, Losses));
