@@ -46,6 +46,11 @@ export interface ProgramSpec {
   ops: ProgramOp[];
   /** The value holding the logits [batch, classes]. */
   output: number;
+  /**
+   * Run with libtorch's autograd even where the addon has hand-written kernels (MLPs): tests
+   * compare the two.
+   */
+  autograd?: boolean;
 }
 
 /** A value during recording: its number and per-sample tfjs shape. */

@@ -6,6 +6,7 @@
 // double backward) over chunks of data. Parameters are one flat tensor in the tfjs layouts
 // (dense [in, out], convolutions HWIO); the program splits it into views, so gradients arrive
 // flat too. Images are NHWC in the data and NCHW inside, as PyTorch runs them.
+#include "program.h"
 #include "store.h"
 
 #include <ATen/core/grad_mode.h>
@@ -22,31 +23,11 @@
 namespace repro {
 namespace {
 
-enum class Code { Dense, Conv, BatchNorm, Relu, Softplus, MaxPool2, AvgPool, GlobalAvgPool, Flatten, Add, Concat };
-
 const std::unordered_map<std::string, Code> CODES = {
     {"dense", Code::Dense},     {"conv", Code::Conv},       {"batchNorm", Code::BatchNorm},
     {"relu", Code::Relu},       {"softplus", Code::Softplus}, {"maxPool2", Code::MaxPool2},
     {"avgPool", Code::AvgPool}, {"globalAvgPool", Code::GlobalAvgPool}, {"flatten", Code::Flatten},
     {"add", Code::Add},         {"concat", Code::Concat}};
-
-struct Op {
-  Code code;
-  std::vector<int> in;
-  std::vector<int64_t> n;
-};
-
-struct Program {
-  std::vector<int64_t> inputShape;  // per sample, tfjs layout
-  int64_t classes = 0;
-  std::vector<std::vector<int64_t>> shapes;
-  std::vector<int64_t> sizes;
-  int64_t count = 0;
-  std::vector<Op> ops;
-  int output = 0;
-  std::vector<size_t> lastUse;  // per value, the last op that reads it
-  bool image() const { return inputShape.size() == 3; }
-};
 
 std::unordered_map<int64_t, std::shared_ptr<Program>> programs;
 int64_t nextProgram = 1;
@@ -56,11 +37,6 @@ const double BN_EPSILON = 1e-5;  // src/models/builder.ts
 struct Sgd {
   double lr, momentum, dampening, weightDecay;
   bool nesterov;
-};
-
-struct Loss {
-  int code;  // 0: label-smoothed cross entropy, 1: mean squared error against one-hot targets
-  double smoothing;
 };
 
 struct Batch {
@@ -151,12 +127,20 @@ at::Tensor forward(const Program& p, const at::Tensor& theta, const at::Tensor& 
 // The mean loss of logits z [batch, classes] against labels [batch] (src/losses/losses.ts).
 at::Tensor lossOf(const Loss& l, const at::Tensor& z, const at::Tensor& labels) {
   int64_t k = z.size(1);
-  at::Tensor classes = at::arange(k, labels.options().dtype(at::kLong));
-  at::Tensor hot = at::eq(labels.to(at::kLong).unsqueeze(1), classes).to(z.scalar_type());
+  at::Tensor hot = oneHot(labels, k, z.scalar_type());
   if (l.code == 1) return at::mse_loss(z, hot);
   at::Tensor t = hot * (1 - l.smoothing) + l.smoothing / static_cast<double>(k);
   return -(t * at::log_softmax(z, 1)).sum(1).mean();
 }
+
+}  // namespace
+
+at::Tensor oneHot(const at::Tensor& labels, int64_t classes, at::ScalarType type) {
+  at::Tensor range = at::arange(classes, labels.options().dtype(at::kLong));
+  return at::eq(labels.to(at::kLong).unsqueeze(1), range).to(type);
+}
+
+namespace {
 
 // A leaf that shares the stored parameters' memory: autograd differentiates with respect to it.
 at::Tensor leafOf(const at::Tensor& flat) {
@@ -247,6 +231,7 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
       int64_t size = 1;
       for (int64_t d : p->shapes.back()) size *= d;
       p->sizes.push_back(size);
+      p->offsets.push_back(p->count);
       p->count += size;
     }
     Napi::Array ops = spec.Get("ops").As<Napi::Array>();
@@ -268,6 +253,9 @@ Napi::Value Compile(const Napi::CallbackInfo& info) {
     p->lastUse.assign(p->ops.size() + 1, 0);
     for (size_t k = 0; k < p->ops.size(); k++)
       for (int i : p->ops[k].in) p->lastUse[i] = k;
+    // `autograd: true` keeps an MLP on the autograd path (tests compare the two).
+    bool autograd = spec.Has("autograd") && spec.Get("autograd").As<Napi::Boolean>().Value();
+    p->denseChain = !autograd && isDenseChain(*p);
     int64_t id = nextProgram++;
     programs.emplace(id, std::move(p));
     return Napi::Number::New(info.Env(), static_cast<double>(id));
@@ -302,9 +290,16 @@ Napi::Value Gradient(const Napi::CallbackInfo& info) {
     std::vector<at::Tensor> losses;
     at::Tensor total;
     for (const Batch& b : batchesOf(p, info[2])) {
-      at::Tensor leaf = leafOf(theta);
-      at::Tensor loss = lossOf(l, forward(p, leaf, b.x), b.y);
-      at::Tensor g = at::mul(gradient(loss, leaf, false), b.weight);
+      at::Tensor loss, g;
+      if (p.denseChain) {
+        g = at::empty({p.count}, theta.options());
+        loss = denseLossAndGradient(p, theta, b.x, b.y, l, g);
+      } else {
+        at::Tensor leaf = leafOf(theta);
+        loss = lossOf(l, forward(p, leaf, b.x), b.y);
+        g = gradient(loss, leaf, false);
+      }
+      g = at::mul(g, b.weight);
       total = total.defined() ? at::add(total, g) : g;
       losses.push_back(loss.detach());
     }
@@ -324,9 +319,15 @@ Napi::Value Hvp(const Napi::CallbackInfo& info) {
     Loss l = lossFrom(info, 4);
     at::Tensor total;
     for (const Batch& b : batchesOf(p, info[3])) {
-      at::Tensor leaf = leafOf(theta);
-      at::Tensor g = gradient(lossOf(l, forward(p, leaf, b.x), b.y), leaf, true);
-      at::Tensor hv = at::mul(gradient(at::dot(g, v), leaf, false), b.weight);
+      at::Tensor hv;
+      if (p.denseChain) {
+        hv = denseHvp(p, theta, v, b.x, b.y, l);
+      } else {
+        at::Tensor leaf = leafOf(theta);
+        at::Tensor g = gradient(lossOf(l, forward(p, leaf, b.x), b.y), leaf, true);
+        hv = gradient(at::dot(g, v), leaf, false);
+      }
+      hv = at::mul(hv, b.weight);
       total = total.defined() ? at::add(total, hv) : hv;
     }
     return handle(info.Env(), total);
@@ -375,13 +376,19 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
     Loss l = lossFrom(info, 13);
     if (start < 0 || start + steps * batch > order.size(0)) throw std::runtime_error("train: steps beyond the order");
     std::vector<at::Tensor> losses;
+    at::Tensor g = p.denseChain ? at::empty({p.count}, theta.options()) : at::Tensor();
     for (int64_t k = 0; k < steps; k++) {
       at::Tensor idx = order.narrow(0, start + k * batch, batch);
       at::Tensor x = xs.index_select(0, idx), y = ys.index_select(0, idx);
       if (aug.defined()) x = augment(x, aug[k], padding);
-      at::Tensor leaf = leafOf(theta);
-      at::Tensor loss = lossOf(l, forward(p, leaf, x), y);
-      at::Tensor g = gradient(loss, leaf, false);
+      at::Tensor loss;
+      if (p.denseChain) {
+        loss = denseLossAndGradient(p, theta, x, y, l, g);
+      } else {
+        at::Tensor leaf = leafOf(theta);
+        loss = lossOf(l, forward(p, leaf, x), y);
+        g = gradient(loss, leaf, false);
+      }
       sgdUpdate(theta, g, velocity, has, sgd);
       losses.push_back(loss.detach());
     }
