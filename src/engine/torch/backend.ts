@@ -57,6 +57,8 @@ export interface TorchAddon {
   sgdUpdate(theta: number, grad: number, velocity: number, hasVelocity: boolean, sgd: Float64Array): void;
   /** src/data/preprocess.ts's permutation(n, seed, stream, step) as an int32 tensor, from the key and stream id. */
   permutation(n: number, key0: number, key1: number, stream: number, step: number): number;
+  /** The native trainer's augmentation of images x [n, h, w, c] by augmentParams draws [n, 3]. */
+  augmentImages(x: number, params: number, padding: number): number;
 }
 
 /** One chunk of data for a native program: x and y handles and the chunk's weight in the mean. */
@@ -174,7 +176,13 @@ export class TorchBackend extends tf.KernelBackend {
   }
 
   entry(dataId: DataId): Entry {
-    const e = this.data.get(dataId);
+    let e = this.data.get(dataId);
+    // A tensor made while another backend was current: tfjs moves its data on first use (as its
+    // DataStorage does for the cpu backend).
+    if (!e && tf.engine().state.tensorInfo.has(dataId)) {
+      tf.engine().moveData(this, dataId);
+      e = this.data.get(dataId);
+    }
     if (!e) throw new Error('torch backend: tensor data not found (disposed?)');
     return e;
   }
@@ -192,11 +200,6 @@ export class TorchBackend extends tf.KernelBackend {
     this.data.set(dataId, { handle, dtype, refCount: 1 });
     this.count++;
     return dataId;
-  }
-
-  /** Whether a dataId's data lives here (tfjs moves a tensor's data between backends lazily). */
-  holds(dataId: DataId): boolean {
-    return this.data.has(dataId);
   }
 
   /** A tfjs tensor owning an addon handle (disposing it frees the handle). */

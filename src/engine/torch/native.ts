@@ -37,27 +37,13 @@ export function onNativeFallback(f: (message: string) => void): void {
   listener = f;
 }
 
-/** Handles of tensors for one native call: the torch backend's own, or uploaded copies freed after. */
-class Handles {
-  private readonly temporary: number[] = [];
-  constructor(private readonly backend: TorchBackend) {}
-
-  of(t: tf.Tensor | number): number {
-    if (typeof t === 'number') return t;
-    if (this.backend.holds(t.dataId)) return this.backend.handle(t.dataId);
-    const values = t.dataSync() as Float32Array | Int32Array;
-    const h = this.backend.addon.upload(values, t.dtype === 'int32' ? 1 : 0, t.shape);
-    this.temporary.push(h);
-    return h;
-  }
-
-  free(): void {
-    for (const h of this.temporary.splice(0)) this.backend.addon.free(h);
-  }
-}
-
 /** A tensor argument: a tfjs tensor, or an addon handle. */
 type Arg = tf.Tensor | number;
+
+/** The addon handle of an argument (a tensor made under another backend moves to torch first). */
+function handleOf(backend: TorchBackend, t: Arg): number {
+  return typeof t === 'number' ? t : backend.handle(t.dataId);
+}
 
 /** A compiled program of one model (or its smooth twin). */
 export class NativeProgram {
@@ -71,42 +57,32 @@ export class NativeProgram {
     return this.backend.addon;
   }
 
-  private call<T>(f: (h: Handles) => T): T {
-    const h = new Handles(this.backend);
-    try {
-      return f(h);
-    } finally {
-      h.free();
-    }
+  private h(t: Arg): number {
+    return handleOf(this.backend, t);
   }
 
-  private batches(h: Handles, chunks: NativeChunk[], weights: number[]): NativeBatch[] {
-    return chunks.map((c, i) => [h.of(c.x), h.of(c.y), weights[i]!]);
+  private batches(chunks: NativeChunk[], weights: number[]): NativeBatch[] {
+    return chunks.map((c, i) => [this.h(c.x), this.h(c.y), weights[i]!]);
   }
 
   /** Each chunk's mean loss at `theta` (float32 values). */
   losses(theta: Arg, chunks: NativeChunk[], loss: LossName, smoothing: number): Float32Array {
-    return this.call((h) => {
-      const out = this.addon.programLosses(
-        this.id,
-        h.of(theta),
-        this.batches(
-          h,
-          chunks,
-          chunks.map(() => 1),
-        ),
-        LOSS_CODES[loss],
-        smoothing,
-      );
-      try {
-        return this.addon.download(out) as Float32Array;
-      } finally {
-        this.addon.free(out);
-      }
-    });
+    const ones = chunks.map(() => 1);
+    const out = this.addon.programLosses(
+      this.id,
+      this.h(theta),
+      this.batches(chunks, ones),
+      LOSS_CODES[loss],
+      smoothing,
+    );
+    try {
+      return this.addon.download(out) as Float32Array;
+    } finally {
+      this.addon.free(out);
+    }
   }
 
-  /** Σ weights[i]·∇L_i(theta) and the chunks' losses (a tensor [chunks], unread). */
+  /** Σ weights[i]·∇L_i(theta), and the chunks' losses (a tensor [chunks], unread). */
   gradient(
     theta: Arg,
     chunks: NativeChunk[],
@@ -114,34 +90,22 @@ export class NativeProgram {
     loss: LossName,
     smoothing: number,
   ): { grad: tf.Tensor1D; losses: tf.Tensor1D } {
-    return this.call((h) => {
-      const [l, g] = this.addon.programGradient(
-        this.id,
-        h.of(theta),
-        this.batches(h, chunks, weights),
-        LOSS_CODES[loss],
-        smoothing,
-      );
-      return {
-        grad: this.backend.wrap(g, [this.model.paramCount]) as tf.Tensor1D,
-        losses: this.backend.wrap(l, [chunks.length]) as tf.Tensor1D,
-      };
-    });
+    const batches = this.batches(chunks, weights);
+    const [l, g] = this.addon.programGradient(this.id, this.h(theta), batches, LOSS_CODES[loss], smoothing);
+    return {
+      grad: this.backend.wrap(g, [this.model.paramCount]) as tf.Tensor1D,
+      losses: this.backend.wrap(l, [chunks.length]) as tf.Tensor1D,
+    };
   }
 
-  /** Σ weights[i]·H_i(theta)·v by double backward. */
+  /**
+   * Σ weights[i]·H_i(theta)·v: by double backward through libtorch's autograd, or by the
+   * R-operator for MLPs (dense.cc).
+   */
   hvp(theta: Arg, v: Arg, chunks: NativeChunk[], weights: number[], loss: LossName, smoothing: number): tf.Tensor1D {
-    return this.call((h) => {
-      const out = this.addon.programHvp(
-        this.id,
-        h.of(theta),
-        h.of(v),
-        this.batches(h, chunks, weights),
-        LOSS_CODES[loss],
-        smoothing,
-      );
-      return this.backend.wrap(out, [this.model.paramCount]) as tf.Tensor1D;
-    });
+    const batches = this.batches(chunks, weights);
+    const out = this.addon.programHvp(this.id, this.h(theta), this.h(v), batches, LOSS_CODES[loss], smoothing);
+    return this.backend.wrap(out, [this.model.paramCount]) as tf.Tensor1D;
   }
 }
 

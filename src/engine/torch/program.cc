@@ -439,9 +439,20 @@ Napi::Value Permutation(const Napi::CallbackInfo& info) {
   });
 }
 
+// augmentImages(x [n, h, w, c], params [n, 3] int32, padding) -> handle: the device augmentation
+// alone, so tests can hold it to src/data/preprocess.ts's augment bit for bit.
+Napi::Value AugmentImages(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    at::Tensor x = get(info[0].As<Napi::Number>().Int64Value());
+    at::Tensor params = get(info[1].As<Napi::Number>().Int64Value()).view({x.size(0), 3});
+    return handle(info.Env(), augment(x, params, info[2].As<Napi::Number>().Int64Value()));
+  });
+}
+
 }  // namespace
 
 void registerPrograms(Napi::Env env, Napi::Object exports) {
+  exports.Set("augmentImages", Napi::Function::New(env, AugmentImages));
   exports.Set("permutation", Napi::Function::New(env, Permutation));
   exports.Set("programCompile", Napi::Function::New(env, Compile));
   exports.Set("programFree", Napi::Function::New(env, Free));
