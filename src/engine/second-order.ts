@@ -56,6 +56,14 @@ export function installSecondOrderGradients(): void {
       gradFunc: (_dy, [a, b]) => ({ a: () => tf.zerosLike(a!), b: () => tf.zerosLike(b!) }),
     });
   }
+  // OneHot's stock gradient is zeros(indices.shape), built in JavaScript and uploaded: max
+  // pooling's constant mask sends one through each pool on every backward pass. A Fill kernel
+  // makes the same +0s on the device.
+  register({
+    kernelName: 'OneHot',
+    inputsToSave: ['indices'],
+    gradFunc: (_dy, [indices]) => ({ indices: () => tf.fill(indices!.shape, 0, 'float32') }),
+  });
   // Sum's and Mean's stock gradients multiply by ones(x.shape), an array built in JavaScript and
   // uploaded on every backward pass (on torch-cuda, most of a VGG training step's time); onesLike
   // is a kernel on the device, and the values are the same (a product with 1 is exact).
