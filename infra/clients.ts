@@ -128,11 +128,37 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
+ * The torch addon's build identity (the SHA-256 prefix of its C++ sources, which
+ * infra/scripts/build-torch.sh records beside it), a hash of the binary for a build that predates
+ * it, or `absent`. Where it is looked for: REPRO_TORCH_ADDON, else REPRO_TOOLS_DIR or the
+ * install's .tools, as the torch backend loads it.
+ */
+export function torchAddonBuild(root: string): string {
+  const addon = process.env.REPRO_TORCH_ADDON
+    ? path.resolve(process.env.REPRO_TORCH_ADDON)
+    : path.join(
+        process.env.REPRO_TOOLS_DIR ? path.resolve(process.env.REPRO_TOOLS_DIR) : path.join(root, '.tools'),
+        'torch',
+        'repro_torch.node',
+      );
+  try {
+    const info = JSON.parse(readFileSync(path.join(path.dirname(addon), 'build-info.json'), 'utf8')) as {
+      build?: string;
+    };
+    if (info.build) return info.build;
+  } catch {
+    // no build record: the binary itself, below
+  }
+  if (!existsSync(addon)) return 'absent';
+  return `binary-${createHash('sha256').update(readFileSync(addon)).digest('hex').slice(0, 16)}`;
+}
+
+/**
  * The identity of the code that computes, recorded with every result and part of every cache
  * key: the package version and a SHA-256 over the built code of src/, activities/ and
- * workflows/ and the versions of the installed runtime dependencies (tfjs and its backends
- * among them). Any change to what computes changes it, committed or not, with or without git;
- * a change to the CLI or the tests does not.
+ * workflows/, the torch addon's build (its native programs compute too) and the versions of the
+ * installed runtime dependencies (tfjs and its backends among them). Any change to what computes
+ * changes it, committed or not, with or without git; a change to the CLI or the tests does not.
  */
 export function codeVersion(distRoot = path.resolve(__dirname, '..')): string {
   if (cachedVersion && distRoot === path.resolve(__dirname, '..')) return cachedVersion;
@@ -146,6 +172,7 @@ export function codeVersion(distRoot = path.resolve(__dirname, '..')): string {
   for (const file of ['src', 'activities', 'workflows'].flatMap((d) => filesUnder(path.join(distRoot, d))).sort()) {
     hash.update(path.relative(distRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
+  hash.update(`torch-addon@${torchAddonBuild(root)}\n`);
   for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies }).sort()) {
     let version = 'absent';
     try {

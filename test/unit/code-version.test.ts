@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, mkdirSync, appendFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { codeVersion } from '../../infra/clients';
+import { codeVersion, torchAddonBuild } from '../../infra/clients';
 
 const DIST = path.resolve(__dirname, '..', '..');
 const ROOT = path.resolve(DIST, '..');
@@ -18,6 +28,12 @@ test('the code identity in cache keys comes from the content of the code that co
     symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
     for (const d of ['src', 'activities', 'workflows', 'infra'])
       cpSync(path.join(DIST, d), path.join(copy, 'dist', d), { recursive: true });
+    // An install carries its torch addon's build record (the image copies .tools/torch).
+    const addonInfo = path.join(ROOT, '.tools', 'torch', 'build-info.json');
+    if (existsSync(addonInfo)) {
+      mkdirSync(path.join(copy, '.tools', 'torch'), { recursive: true });
+      copyFileSync(addonInfo, path.join(copy, '.tools', 'torch', 'build-info.json'));
+    }
     const dist = path.join(copy, 'dist');
     assert.equal(codeVersion(dist), here, 'no .git, same identity');
     appendFileSync(path.join(dist, 'infra', 'cli', 'main.js'), '\n// a CLI change computes nothing\n');
@@ -29,7 +45,16 @@ test('the code identity in cache keys comes from the content of the code that co
     assert.notEqual(codeVersion(dist), changed, 'and every further change another (not one "-dirty" for all)');
     mkdirSync(path.join(dist, 'activities', 'extra'));
     appendFileSync(path.join(dist, 'activities', 'extra', 'new-stage.js'), 'module.exports = {};\n');
-    assert.notEqual(codeVersion(dist), changed, 'a new file counts too');
+    const withStage = codeVersion(dist);
+    assert.notEqual(withStage, changed, 'a new file counts too');
+    // The torch addon's native code computes too: another build of it is another identity.
+    mkdirSync(path.join(copy, '.tools', 'torch'), { recursive: true });
+    writeFileSync(
+      path.join(copy, '.tools', 'torch', 'build-info.json'),
+      JSON.stringify({ libtorch: 'test', build: '0123456789abcdef' }),
+    );
+    assert.equal(torchAddonBuild(copy), '0123456789abcdef');
+    assert.notEqual(codeVersion(dist), withStage, 'a rebuilt addon is a new identity');
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
