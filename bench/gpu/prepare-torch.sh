@@ -10,8 +10,12 @@ mkdir -p .gpu
 node -e "
 const Module = require('module'); const path = require('path'); const seen = new Set();
 const orig = Module._resolveFilename;
-Module._resolveFilename = function (...a) { const f = orig.apply(this, a); if (f.includes('node_modules')) seen.add(f); return f; };
-for (const m of ['src/engine/torch/backend', 'src/engine/backend', 'src/models/model', 'src/hessian/hvp', 'src/hessian/probes', 'src/rng/philox', 'bench/gpu/vgg-like', 'bench/gpu/tfjs-gpu']) require('./dist/' + m);
+Module._resolveFilename = function (...a) {
+  const f = orig.apply(this, a); if (f.includes('node_modules')) seen.add(f); return f;
+};
+for (const m of ['src/engine/torch/backend', 'src/engine/torch/native', 'src/engine/backend', 'src/models/model',
+  'src/hessian/hvp', 'src/hessian/probes', 'src/rng/philox', 'src/train/trainer', 'bench/gpu/vgg-like',
+  'bench/gpu/tfjs-gpu']) require('./dist/' + m);
 require('@tensorflow/tfjs-backend-cpu');
 const out = new Set(['node-addon-api', 'node-api-headers']);
 for (const f of seen) {
