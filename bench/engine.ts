@@ -7,7 +7,7 @@
  * (batch 16), PreAct-ResNet18 and VGG16-BN at width 8 (batch 32); the same data, label-smoothed
  * cross entropy (0.1) and SGD (lr 0.01, momentum 0.9, weight decay 5e-4) on both sides. Each
  * figure is the median over repeats after a warm-up; each column's best of `--rounds` rounds
- * (default 2). `--json` prints one JSON object per line (model, batch, backend,
+ * (default 3). `--json` prints one JSON object per line (model, batch, backend,
  * trainImagesPerSecond, hvpsPerSecond); `--js` adds the pure-JS cpu and WASM backends on the
  * first three workloads.
  */
@@ -40,23 +40,28 @@ function synthetic(shape: number[], n: number): Dataset {
   };
 }
 
-/** `batch` samples: each training step's mini-batch (the whole synthetic set) and each HVP's data. */
+/**
+ * `batch` samples: each training step's mini-batch (the whole synthetic set) and each HVP's data.
+ * A repeat times `steps` steps and `hvps` HVPs (tens of milliseconds at least, so a busy neighbour
+ * on a shared machine moves a median less).
+ */
 interface Workload {
   label: string;
   model: string;
   batch: number;
   steps: number;
+  hvps: number;
   reps: number;
   /** Also on the pure-JS backends with --js. */
   js: boolean;
 }
 
 const WORKLOADS: Workload[] = [
-  { label: 'MLP 196-30-10', model: 'mlp:196-30-10', batch: 500, steps: 20, reps: 5, js: true },
-  { label: 'small CNN 32x32x3', model: 'small-cnn', batch: 50, steps: 4, reps: 5, js: true },
-  { label: 'MNIST ConvNet 28x28', model: 'convnet4', batch: 16, steps: 4, reps: 5, js: true },
-  { label: 'PreAct-ResNet18 width 8', model: 'preact-resnet18:8', batch: 32, steps: 2, reps: 3, js: false },
-  { label: 'VGG16-BN width 8', model: 'vgg16-bn:8', batch: 32, steps: 2, reps: 3, js: false },
+  { label: 'MLP 196-30-10', model: 'mlp:196-30-10', batch: 500, steps: 50, hvps: 40, reps: 7, js: true },
+  { label: 'small CNN 32x32x3', model: 'small-cnn', batch: 50, steps: 4, hvps: 2, reps: 5, js: true },
+  { label: 'MNIST ConvNet 28x28', model: 'convnet4', batch: 16, steps: 4, hvps: 2, reps: 5, js: true },
+  { label: 'PreAct-ResNet18 width 8', model: 'preact-resnet18:8', batch: 32, steps: 2, hvps: 1, reps: 3, js: false },
+  { label: 'VGG16-BN width 8', model: 'vgg16-bn:8', batch: 32, steps: 2, hvps: 1, reps: 3, js: false },
 ];
 
 const SGD = { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
@@ -83,11 +88,13 @@ async function measure(w: Workload): Promise<Figures> {
   const theta = tf.tensor1d(state.theta),
     v = tf.onesLike(theta);
   const hvp =
-    1 /
+    w.hvps /
     (await median(async () => {
-      const h = hvpAt(obj, theta, v);
-      await h.data();
-      h.dispose();
+      for (let i = 0; i < w.hvps; i++) {
+        const h = hvpAt(obj, theta, v);
+        await h.data();
+        h.dispose();
+      }
     }, w.reps));
   tf.dispose([theta, v, x, y]);
   releaseDeviceDataset();
@@ -99,7 +106,7 @@ type Column = 'torch-native' | 'tfjs-torch' | 'pytorch-cpu' | 'cpu' | 'wasm';
 export async function benchEngine(line: Line, flags: string[] = []): Promise<void> {
   const json = flags.includes('--json');
   const roundsFlag = flags.find((f) => f.startsWith('--rounds='));
-  const rounds = roundsFlag ? Number(roundsFlag.split('=')[1]) : 2;
+  const rounds = roundsFlag ? Number(roundsFlag.split('=')[1]) : 3;
   const say = json ? (): void => {} : line;
   let torch = false;
   try {
@@ -145,7 +152,7 @@ export async function benchEngine(line: Line, flags: string[] = []): Promise<voi
           columns.push([
             'pytorch-cpu',
             async () => {
-              const r = await p.measure({ model: w.model, batch: w.batch, steps: w.steps, reps: w.reps, threads: 1 });
+              const r = await p.measure({ ...w, threads: 1 });
               return { train: r.trainImagesPerSecond, hvp: r.hvpsPerSecond };
             },
           ]);

@@ -21,7 +21,9 @@ export interface PyTorchRow {
 export interface PyTorchRequest {
   model: string;
   batch: number;
+  /** Steps and HVPs timed together in one repeat. */
   steps: number;
+  hvps: number;
   reps: number;
   threads: number;
 }

@@ -1,14 +1,14 @@
 """PyTorch's column of `npm run bench -- engine`: the same workloads as bench/engine.ts, timed the
 same way, in a process that bench/engine.ts starts once and questions workload by workload, so
 both sides are measured in one run's timeline. One JSON request per stdin line,
-  {"model": "mlp:196-30-10", "batch": 500, "steps": 20, "reps": 5, "threads": 1}
+  {"model": "mlp:196-30-10", "batch": 500, "steps": 50, "hvps": 40, "reps": 7, "threads": 1}
 one JSON answer per stdout line,
   {"model": ..., "batch": ..., "backend": "pytorch-cpu", "trainImagesPerSecond": ..., "hvpsPerSecond": ...}.
 Train step: the batch gathered from the data set by a fresh permutation, forward, label-smoothed
 cross entropy (0.1), backward, torch.optim.SGD (lr 0.01, momentum 0.9, weight decay 5e-4), the
 loss kept as a tensor (never read back, as our trainer reads it once every few steps). HVP: the
-exact Hessian-vector product by double backprop over the same batch. Medians over `reps` after
-one warm-up, as bench/engine.ts does."""
+exact Hessian-vector product by double backprop over the same batch. A repeat times `steps` steps
+and `hvps` HVPs; medians over `reps` repeats after one warm-up, as bench/engine.ts does."""
 import json
 import math
 import os
@@ -71,7 +71,13 @@ def measure(req):
         dot = sum((g * u).sum() for g, u in zip(grads, v))
         return torch.autograd.grad(dot, params)
 
-    hvps = 1 / median_seconds(hvp, reps)
+    calls = int(req.get("hvps", 1))
+
+    def hvps_in_a_repeat():
+        for _ in range(calls):
+            hvp()
+
+    hvps = calls / median_seconds(hvps_in_a_repeat, reps)
     return {"model": req["model"], "batch": batch, "backend": "pytorch-cpu", "trainImagesPerSecond": train_ips,
             "hvpsPerSecond": hvps, "torch": torch.__version__, "params": sum(p.numel() for p in params)}
 
