@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../src/data/dataset';
 import { useBackend } from '../src/engine/backend';
-import { registerTorchBackend } from '../src/engine/torch/backend';
+import { registerTorchBackend, type TorchOptions } from '../src/engine/torch/backend';
 import { nativeFallbacks, releaseDeviceDataset } from '../src/engine/torch/native';
 import { hvpAt, type Objective } from '../src/hessian/hvp';
 import { buildModel } from '../src/models/model';
@@ -69,10 +69,14 @@ const SGD = { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
 interface Figures {
   train: number;
   hvp: number;
+  /** Process CPU time over wall time while measuring: 1 for one busy thread. */
+  cores?: number;
 }
 
 /** images/s of training and HVPs/s of one workload on the current tfjs backend. */
 async function measure(w: Workload): Promise<Figures> {
+  const cpu0 = process.cpuUsage(),
+    t0 = performance.now();
   const model = buildModel(w.model);
   const inputShape = model.inputShape;
   const data = synthetic(inputShape, w.batch);
@@ -98,8 +102,12 @@ async function measure(w: Workload): Promise<Figures> {
     }, w.reps));
   tf.dispose([theta, v, x, y]);
   releaseDeviceDataset();
-  return { train, hvp };
+  const cpu = process.cpuUsage(cpu0);
+  return { train, hvp, cores: (cpu.user + cpu.system) / 1000 / (performance.now() - t0) };
 }
+
+/** The torch backend as the bench runs it: on the CPU, one thread (PyTorch gets one too). */
+const ONE_THREAD: TorchOptions = { device: 'cpu', threads: 1, deterministic: true, cudnnBenchmark: false, tf32: false };
 
 type Column = 'torch-native' | 'tfjs-torch' | 'pytorch-cpu' | 'cpu' | 'wasm';
 
@@ -110,15 +118,9 @@ export async function benchEngine(line: Line, flags: string[] = []): Promise<voi
   const say = json ? (): void => {} : line;
   let torch = false;
   try {
-    const info = registerTorchBackend({
-      device: 'cpu',
-      threads: 1,
-      deterministic: true,
-      cudnnBenchmark: false,
-      tf32: false,
-    });
+    const info = registerTorchBackend(ONE_THREAD);
     torch = true;
-    say('torch backend', `libtorch ${info.version} on ${info.device}, addon ${info.build}, ${info.threads} thread`);
+    say('torch backend', `libtorch ${info.version} on ${info.device}, addon ${info.build}`);
   } catch (err) {
     say('torch backend', `absent: ${(err as Error).message}`);
   }
@@ -131,12 +133,14 @@ export async function benchEngine(line: Line, flags: string[] = []): Promise<voi
     if (!results.has(w.model)) results.set(w.model, new Map());
     const byColumn = results.get(w.model)!;
     const old = byColumn.get(c);
-    byColumn.set(c, old ? { train: Math.max(old.train, f.train), hvp: Math.max(old.hvp, f.hvp) } : f);
+    const cores = Math.max(old?.cores ?? 0, f.cores ?? 0);
+    byColumn.set(c, old ? { train: Math.max(old.train, f.train), hvp: Math.max(old.hvp, f.hvp), cores } : f);
   };
   const ours = async (w: Workload, native: boolean): Promise<Figures> => {
     process.env.REPRO_TORCH_NATIVE = native ? 'on' : 'off';
     try {
-      await useBackend('torch');
+      // useBackend configures the addon again: with these options, or it would take every core.
+      await useBackend('torch', ONE_THREAD);
       return await measure(w);
     } finally {
       delete process.env.REPRO_TORCH_NATIVE;
@@ -153,7 +157,7 @@ export async function benchEngine(line: Line, flags: string[] = []): Promise<voi
             'pytorch-cpu',
             async () => {
               const r = await p.measure({ ...w, threads: 1 });
-              return { train: r.trainImagesPerSecond, hvp: r.hvpsPerSecond };
+              return { train: r.trainImagesPerSecond, hvp: r.hvpsPerSecond, cores: r.cores };
             },
           ]);
         }
@@ -203,6 +207,13 @@ export async function benchEngine(line: Line, flags: string[] = []): Promise<voi
       line(`${w.label} ${what}`, cells.join('  '));
     }
   }
+  const busiest = [...results.values()].flatMap((m) => [...m].map(([c, f]) => [c, f.cores ?? 0] as const));
+  const cores = new Map<string, number>();
+  for (const [c, n] of busiest) cores.set(c, Math.max(cores.get(c) ?? 0, n));
+  say(
+    'cores used (CPU time / wall time, most of any workload)',
+    [...cores].map(([c, n]) => `${c} ${n.toFixed(2)}`).join('  '),
+  );
   const fell = Object.entries(nativeFallbacks());
   say('native fallbacks', fell.length === 0 ? 'none' : fell.map(([k, n]) => `${k} (${n}x)`).join('; '));
 }

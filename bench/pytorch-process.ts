@@ -14,6 +14,8 @@ export interface PyTorchRow {
   backend: 'pytorch-cpu';
   trainImagesPerSecond: number;
   hvpsPerSecond: number;
+  /** Process CPU time over wall time while measuring. */
+  cores: number;
   torch: string;
   params: number;
 }

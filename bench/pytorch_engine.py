@@ -42,6 +42,7 @@ def synthetic(shape, n):
 
 
 def measure(req):
+    cpu0, t0 = time.process_time(), time.perf_counter()
     torch.set_num_threads(int(req.get("threads", 1)))
     torch.manual_seed(0)
     model, shape = build(req["model"])
@@ -79,7 +80,8 @@ def measure(req):
 
     hvps = calls / median_seconds(hvps_in_a_repeat, reps)
     return {"model": req["model"], "batch": batch, "backend": "pytorch-cpu", "trainImagesPerSecond": train_ips,
-            "hvpsPerSecond": hvps, "torch": torch.__version__, "params": sum(p.numel() for p in params)}
+            "hvpsPerSecond": hvps, "torch": torch.__version__, "params": sum(p.numel() for p in params),
+            "cores": (time.process_time() - cpu0) / (time.perf_counter() - t0)}
 
 
 def main():

@@ -19,7 +19,7 @@ if [ "${1:-}" = --install ] && [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/ATe
     || echo "could not install libtorch-dev; continuing without the torch backend" >&2
 fi
 out=.tools/torch
-srcs=(src/engine/torch/addon.cc src/engine/torch/program.cc src/engine/torch/dense.cc)
+srcs=(src/engine/torch/addon.cc src/engine/torch/program.cc src/engine/torch/dense.cc src/engine/torch/conv.cc)
 # The addon's build identity (in the backend label and the code version): its sources' SHA-256.
 build=$(cat "${srcs[@]}" src/engine/torch/store.h src/engine/torch/program.h | sha256sum | cut -c1-16)
 include=() libdir='' source=''

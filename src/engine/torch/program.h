@@ -48,4 +48,9 @@ at::Tensor denseLossAndGradient(const Program& p, const at::Tensor& theta, const
 at::Tensor denseHvp(const Program& p, const at::Tensor& theta, const at::Tensor& v, const at::Tensor& x,
                     const at::Tensor& y, const Loss& l);
 
+// at::conv2d (symmetric padding) whose double backward runs convolutions and their
+// backward passes only (conv.cc), never libtorch's slow transposed convolution on the CPU.
+at::Tensor conv2dTwice(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b, int64_t stride,
+                       int64_t padding);
+
 }  // namespace repro
