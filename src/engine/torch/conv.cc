@@ -67,11 +67,53 @@ struct BackwardWeight : torch::autograd::Function<BackwardWeight> {
   }
 };
 
+// (gx, gw) of a convolution together, as a differentiable function of (gy, x, w): one
+// convolution_backward call forms both, and its own backward one convolution (of [ggx, x] by
+// [w, ggw], concatenated along input channels) and one more convolution_backward call.
+struct BackwardBoth : torch::autograd::Function<BackwardBoth> {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
+                               int64_t s, int64_t p) {
+    ctx->save_for_backward({gy, x, w});
+    ctx->saved_data["s"] = s;
+    ctx->saved_data["p"] = p;
+    ctx->set_materialize_grads(false);
+    auto both = at::convolution_backward(gy, x, w, c10::nullopt, {s, s}, {p, p}, {1, 1}, false, {0, 0}, 1,
+                                         {true, true, false});
+    return {std::get<0>(both), std::get<1>(both)};
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    variable_list saved = ctx->get_saved_variables();
+    const at::Tensor &gy = saved[0], &x = saved[1], &w = saved[2], &ggx = grads[0], &ggw = grads[1];
+    int64_t s = ctx->saved_data["s"].toInt(), p = ctx->saved_data["p"].toInt();
+    at::Tensor dgy, dx, dw;
+    if (ctx->needs_input_grad(0)) {
+      if (ggx.defined() && ggw.defined())
+        dgy = at::conv2d(at::cat({ggx, x}, 1), at::cat({w, ggw}, 1), {}, {s, s}, {p, p});
+      else if (ggx.defined())
+        dgy = at::conv2d(ggx, w, {}, {s, s}, {p, p});
+      else if (ggw.defined())
+        dgy = at::conv2d(x, ggw, {}, {s, s}, {p, p});
+    }
+    bool wantX = ctx->needs_input_grad(1) && ggw.defined(), wantW = ctx->needs_input_grad(2) && ggx.defined();
+    if (wantX || wantW) {
+      // grad_input with ggw as the weight is dx; grad_weight with ggx as the input is dw.
+      at::Tensor input = ggx.defined() ? ggx : at::empty(x.sizes(), gy.options());
+      at::Tensor weight = ggw.defined() ? ggw : at::empty(w.sizes(), gy.options());
+      auto both = at::convolution_backward(gy, input, weight, c10::nullopt, {s, s}, {p, p}, {1, 1}, false, {0, 0}, 1,
+                                           {wantX, wantW, false});
+      dx = std::get<0>(both);
+      dw = std::get<1>(both);
+    }
+    return {dgy, dx, dw, at::Tensor(), at::Tensor()};
+  }
+};
+
 // Shared by the convolutions with and without bias: gx and gw as the functions above.
 variable_list convolutionBackward(AutogradContext* ctx, const at::Tensor& gy) {
   variable_list saved = ctx->get_saved_variables();
   const at::Tensor &x = saved[0], &w = saved[1];
   int64_t s = ctx->saved_data["s"].toInt(), p = ctx->saved_data["p"].toInt();
+  if (ctx->needs_input_grad(0) && ctx->needs_input_grad(1)) return BackwardBoth::apply(gy, x, w, s, p);
   at::Tensor gx = ctx->needs_input_grad(0) ? BackwardData::apply(gy, w, x.sizes().vec(), s, p) : at::Tensor();
   at::Tensor gw = ctx->needs_input_grad(1) ? BackwardWeight::apply(x, gy, w.sizes().vec(), s, p) : at::Tensor();
   return {gx, gw};
