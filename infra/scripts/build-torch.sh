@@ -45,7 +45,8 @@ fi
 libs=(-ltorch -ltorch_cpu -lc10)
 [ -e "$libdir/libtorch_cuda.so" ] && libs+=(-ltorch_cuda)
 [ -e "$libdir/libc10_cuda.so" ] && libs+=(-lc10_cuda)
-flags=(-O2 -std=c++17 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED
+# -ffp-contract=off: no fused multiply-adds, so the native SGD step rounds as src/optim/sgd.ts does.
+flags=(-O2 -ffp-contract=off -std=c++17 -fPIC -shared -D_GLIBCXX_USE_CXX11_ABI="$abi" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED
   -DREPRO_ADDON_BUILD="\"$build\""
   -DNAPI_CPP_EXCEPTIONS -Inode_modules/node-api-headers/include -Inode_modules/node-addon-api)
 for i in "${include[@]}"; do flags+=("-I$i"); done

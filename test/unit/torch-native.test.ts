@@ -28,6 +28,7 @@ import { gaussian } from '../../src/hessian/probes';
 import type { LossName } from '../../src/losses/losses';
 import { buildModel, type Model } from '../../src/models/model';
 import { recordProgram } from '../../src/models/program';
+import { sgdStep } from '../../src/optim/sgd';
 import { CounterRng, streamId } from '../../src/rng/philox';
 import { DivergenceError } from '../../src/train/divergence';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
@@ -405,6 +406,45 @@ test(
       tfjs.map((s) => [s.step, s.v === null]),
     );
     native.forEach((s, i) => assert.ok(relErr(s.grad, tfjs[i]!.grad) < 1e-5, `gradient at step ${s.step}`));
+  },
+);
+
+test(
+  "the native SGD step is src/optim/sgd.ts's, bit for bit (as the tfjs kernels on torch compute it)",
+  { skip },
+  async () => {
+    await useBackend('torch');
+    const l = loadTorchAddon();
+    assert.ok('addon' in l);
+    const addon = l.addon;
+    const n = 50_000;
+    const rng = new CounterRng(4, 'test/sgd');
+    const draw = (stream: number) => Float32Array.from({ length: n }, (_, i) => rng.normal(stream, i));
+    const [theta, grad, velocity] = [draw(0), draw(1), draw(2)];
+    for (const cfg of [
+      { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 5e-4 },
+      { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0, nesterov: true },
+      { lr: 0.3, momentum: 0, dampening: 0, weightDecay: 1e-3 },
+    ])
+      for (const first of [true, false]) {
+        if (first && cfg.momentum === 0) continue;
+        const want = sgdStep(tf.tensor1d(theta), tf.tensor1d(grad), first ? null : tf.tensor1d(velocity), cfg);
+        const th = addon.upload(theta, 0, [n]),
+          g = addon.upload(grad, 0, [n]),
+          v = addon.upload(velocity, 0, [n]);
+        const sgd = Float64Array.of(cfg.lr, cfg.momentum, cfg.dampening, cfg.weightDecay, cfg.nesterov ? 1 : 0);
+        addon.sgdUpdate(th, g, cfg.momentum ? v : -1, !first, sgd);
+        const what = `${JSON.stringify(cfg)}${first ? ', first step' : ''}`;
+        assert.deepEqual(bytes(addon.download(th) as Float32Array), bytes(want.theta.dataSync() as Float32Array), what);
+        if (cfg.momentum)
+          assert.deepEqual(
+            bytes(addon.download(v) as Float32Array),
+            bytes(want.velocity!.dataSync() as Float32Array),
+            what,
+          );
+        [th, g, v].forEach((h) => addon.free(h));
+        tf.dispose([want.theta, want.velocity ?? []]);
+      }
   },
 );
 

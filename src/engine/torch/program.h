@@ -26,6 +26,7 @@ struct Program {
   std::vector<Op> ops;
   int output = 0;
   std::vector<size_t> lastUse;  // per value, the last op that reads it
+  std::vector<bool> reluInPlace;  // per op: a ReLU that may overwrite its input
   // A chain of dense layers and activations on flat inputs (an MLP): runs on dense.cc's kernels.
   bool denseChain = false;
   bool image() const { return inputShape.size() == 3; }
