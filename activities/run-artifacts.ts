@@ -1,9 +1,10 @@
-import type { Figure } from '../src/experiments/study';
+import type { Figure } from '../src/report/figures';
 import { renderHtmlReport } from '../src/report/html-report';
 import { renderSvg } from '../src/report/render-svg';
 import type { RunResult } from '../src/results/run-result';
-import { scheduleOfRun } from '../workflows/run-input';
-import { keys, type ActivityDeps } from './deps';
+import { scheduledRunsPrefix, scheduleOfRun } from '../src/runs/ids';
+import { layout } from '../src/storage/layout';
+import type { ActivityDeps } from './deps';
 
 /** An artifact to store beside the report (raw series, paths, unit outputs). */
 export interface ExtraArtifact {
@@ -31,35 +32,35 @@ export async function writeRunArtifacts(
   const schedule = scheduleOfRun(runId);
   if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
   const artifacts: Record<string, string> = {
-    result: deps.store.url(keys.result(runId)),
-    report: deps.store.url(keys.artifact(runId, 'report.html')),
+    result: deps.store.url(layout.result(runId)),
+    report: deps.store.url(layout.artifact(runId, 'report.html')),
   };
   const rendered = [];
   for (const f of figures) {
     const svg = await renderSvg(f.spec);
-    await deps.store.put(keys.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
-    artifacts[`figure:${f.id}`] = deps.store.url(keys.artifact(runId, `${f.id}.svg`));
+    await deps.store.put(layout.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
+    artifacts[`figure:${f.id}`] = deps.store.url(layout.artifact(runId, `${f.id}.svg`));
     // The Vega-Lite spec with its data inlined: re-plot or restyle a figure without re-running.
     const spec = Buffer.from(JSON.stringify(f.spec, null, 1));
-    await deps.store.put(keys.artifact(runId, `${f.id}.vl.json`), spec, 'application/json');
+    await deps.store.put(layout.artifact(runId, `${f.id}.vl.json`), spec, 'application/json');
     rendered.push({ id: f.id, title: f.title, caption: f.caption, svg });
   }
   for (const e of extras) {
-    await deps.store.put(keys.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
-    artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(keys.artifact(runId, e.name));
+    await deps.store.put(layout.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
+    artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(layout.artifact(runId, e.name));
   }
   await deps.store.put(
-    keys.artifact(runId, 'report.html'),
+    layout.artifact(runId, 'report.html'),
     Buffer.from(renderHtmlReport(base, title, rendered)),
     'text/html; charset=utf-8',
   );
   const result: RunResult = { ...base, artifacts };
   await deps.store.put(
-    keys.result(runId),
+    layout.result(runId),
     Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)),
     'application/json',
   );
-  await deps.store.put(keys.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
+  await deps.store.put(layout.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
   return result;
 }
 
@@ -73,13 +74,15 @@ async function regressionsSince(
   runId: string,
   claims: RunResult['claims'],
 ): Promise<string[] | undefined> {
-  const earlier = (await deps.store.list(`${keys.indexPrefix}sched-${schedule}-`))
-    .map((k) => k.slice(keys.indexPrefix.length).replace(/\.json$/, ''))
+  const earlier = (await deps.store.list(layout.indexEntries(scheduledRunsPrefix(schedule))))
+    .map(layout.runOfIndexEntry)
     .filter((id) => scheduleOfRun(id) === schedule && id < runId)
     .sort();
   const previous = earlier.at(-1);
   if (!previous) return undefined;
-  const before = JSON.parse(Buffer.from(await deps.store.get(keys.indexEntry(previous))).toString('utf8')) as RunResult;
+  const before = JSON.parse(
+    Buffer.from(await deps.store.get(layout.indexEntry(previous))).toString('utf8'),
+  ) as RunResult;
   const passed = new Set(before.claims.filter((c) => c.verdict === 'pass').map((c) => c.id));
   return claims.filter((c) => c.verdict !== 'pass' && passed.has(c.id)).map((c) => c.id);
 }

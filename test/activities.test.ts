@@ -4,22 +4,23 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities, keys, type LogEvent } from '../activities';
+import { createActivities, type LogEvent } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
-import type { Fig7Params } from '../src/experiments/fig7/toy';
+import { fig7Params } from '../src/experiments/fig7/definition';
+import { advance, initialState } from '../src/experiments/fig7/toy';
 import * as tf from '@tensorflow/tfjs';
 import { backendLabel, selectBackend, useBackend } from '../src/engine/backend';
 import { mnistSubset } from '../src/experiments/mnist-data';
 import { buildModel } from '../src/models/model';
 import { Trainer } from '../src/train/trainer';
-import { planRun } from '../src/experiments/registry';
-import { PipelineWorkspace } from '../activities/pipeline/workspace';
-import type { PipelineParams } from '../src/experiments/projected-path/definition';
-import { pipelineParts } from '../src/experiments/projected-path/parts';
-import { stageKeyInputs } from '../activities/pipeline/path-stages';
+import { findStudy, planRun } from '../src/experiments/registry';
+import { layout } from '../src/storage/layout';
+import { PathWorkspace } from '../activities/projected-path/workspace';
+import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
+import { pathParts } from '../src/experiments/projected-path/parts';
+import { stageKeyInputs } from '../activities/projected-path/stage';
 import { contentKey } from '../activities/stage-cache';
-import type { AdvanceToyTrajectoryInput, AdvanceToyTrajectoryResult } from '../activities/types';
 import { testConfig } from './helpers';
 
 const config = testConfig();
@@ -38,60 +39,64 @@ function setup(stopping = new AbortController()) {
   return { acts, events, stopping };
 }
 
-/** Run the real activity in a mock activity context (typed: the SDK's helper infers unknown). */
-function advanceIn(
+type UnitOut = Awaited<ReturnType<ReturnType<typeof createActivities>['advanceUnit']>>;
+
+/** fig7's `gd` or `noisy` unit, run by the study runtime in a mock activity context under --no-cache. */
+async function fig7Unit(
   env: MockActivityEnvironment,
   acts: ReturnType<typeof createActivities>,
-  input: AdvanceToyTrajectoryInput,
-): Promise<AdvanceToyTrajectoryResult> {
-  return env.run(acts.advanceToyTrajectory, input) as Promise<AdvanceToyTrajectoryResult>;
+  runId: string,
+  variant: 'gd' | 'noisy',
+  sets: string[],
+  seed = 1,
+): Promise<UnitOut> {
+  const { params } = planRun('fig7', 'default', sets);
+  const unit = (await findStudy('fig7').open(params)).units.find((u) => u.id === variant)!;
+  const input = { runId, experiment: 'fig7', params, seed, unit, upstream: [], noCache: true };
+  return (await env.run(acts.advanceUnit, input)) as UnitOut;
 }
 
-const params = (sets: string[]): Fig7Params => planRun('fig7', 'default', sets).params as unknown as Fig7Params;
+const unitRoot = (runId: string, variant: string): string => layout.runUnit(runId, variant);
 
-test('a segment commits checkpoints every checkpointEvery steps and ends committed', async () => {
-  const { acts } = setup();
+test('a unit commits a checkpoint every checkpointEvery steps, keeps the newest two, and ends with its output', async () => {
+  const { acts, events } = setup();
   const runId = `act-${randomUUID()}`;
-  const p = params(['steps=100000', 'checkpointEvery=20000', 'segmentSteps=50000']);
-  const r = await advanceIn(new MockActivityEnvironment(), acts, {
+  const r = await fig7Unit(
+    new MockActivityEnvironment(),
+    acts,
     runId,
-    variant: 'noisy' as const,
-    params: p,
-    seed: 3,
-    untilStep: 50_000,
-  });
-  assert.equal(r.step, 50_000);
-  assert.equal(r.resumedFrom, 0);
-  assert.equal(r.preempted, false);
-  const steps = (await checkpoints.committedSteps(keys.checkpoints(runId, 'noisy'))).map((c) => c.step);
-  assert.deepEqual(steps, [50_000, 40_000, 20_000]);
-  const again = await advanceIn(new MockActivityEnvironment(), acts, {
-    runId,
-    variant: 'noisy' as const,
-    params: p,
-    seed: 3,
-    untilStep: 100_000,
-  });
-  assert.equal(again.resumedFrom, 50_000);
-  assert.equal(again.step, 100_000);
+    'noisy',
+    ['steps=100000', 'checkpointEvery=20000'],
+    3,
+  );
+  assert.ok(r.done && !r.preempted && r.step === 100_000);
+  const logged = events.filter((e) => e.event === 'checkpoint' && e.runId === runId).map((e) => e.step);
+  assert.deepEqual(logged, [20_000, 40_000, 60_000, 80_000, 100_000]);
+  const steps = (await checkpoints.committedSteps(unitRoot(runId, 'noisy'))).map((c) => c.step);
+  assert.deepEqual(steps, [100_000, 80_000]);
+  const out = JSON.parse(Buffer.from(await store.get(`${unitRoot(runId, 'noisy')}output.json`)).toString());
+  const { params } = planRun('fig7', 'default', ['steps=100000', 'checkpointEvery=20000']);
+  const p = fig7Params.check('fig7', params);
+  const s = initialState(p);
+  advance(s, p, 'noisy', 3, 100_000);
+  assert.deepEqual(out.theta, [s.theta1, s.theta2], 'the output is the uninterrupted trajectory, bit for bit');
 });
 
 test('cancellation commits a final checkpoint and rethrows the cancellation', async () => {
   const { acts, events } = setup();
   const runId = `act-${randomUUID()}`;
-  const p = params(['steps=500000000', 'checkpointEvery=100000000', 'segmentSteps=500000000']);
   const env = new MockActivityEnvironment();
   let beats = 0;
   env.on('heartbeat', () => {
     if (++beats === 20) env.cancel();
   });
   await assert.rejects(
-    advanceIn(env, acts, { runId, variant: 'gd' as const, params: p, seed: 1, untilStep: 500_000_000 }),
+    fig7Unit(env, acts, runId, 'gd', ['steps=500000000', 'checkpointEvery=100000000']),
     CancelledFailure,
   );
   const cancelled = events.find((e) => e.event === 'cancelled');
   assert.ok(cancelled, 'logged the cancellation');
-  const latest = await checkpoints.loadLatest(keys.checkpoints(runId, 'gd'));
+  const latest = await checkpoints.loadLatest(unitRoot(runId, 'gd'));
   assert.equal(latest?.manifest.step, cancelled.step, 'the final checkpoint is at the step reached');
   assert.ok((cancelled.step as number) > 0 && (cancelled.step as number) < 100_000_000);
 });
@@ -100,60 +105,47 @@ test('worker shutdown (preemption) commits and returns early without failing', a
   const stopping = new AbortController();
   const { acts } = setup(stopping);
   const runId = `act-${randomUUID()}`;
-  const p = params(['steps=500000000', 'checkpointEvery=100000000', 'segmentSteps=500000000']);
   const env = new MockActivityEnvironment();
   let beats = 0;
   env.on('heartbeat', () => {
     if (++beats === 20) stopping.abort();
   });
-  const r = await advanceIn(env, acts, {
-    runId,
-    variant: 'noisy' as const,
-    params: p,
-    seed: 1,
-    untilStep: 500_000_000,
-  });
-  assert.equal(r.preempted, true);
+  const r = await fig7Unit(env, acts, runId, 'noisy', ['steps=500000000', 'checkpointEvery=100000000']);
+  assert.ok(r.preempted && !r.done);
   assert.ok(r.step > 0 && r.step < 500_000_000);
-  assert.equal((await checkpoints.loadLatest(keys.checkpoints(runId, 'noisy')))?.manifest.step, r.step);
+  assert.equal((await checkpoints.loadLatest(unitRoot(runId, 'noisy')))?.manifest.step, r.step);
 });
 
-test('a corrupted latest checkpoint is skipped: the activity resumes from the one before', async () => {
-  const { acts, events } = setup();
+test('a corrupted latest checkpoint is skipped: the unit resumes from the one before', async () => {
+  const stopping = new AbortController();
+  const { acts } = setup(stopping);
   const runId = `act-${randomUUID()}`;
-  const p = params(['steps=60000', 'checkpointEvery=20000']);
-  await advanceIn(new MockActivityEnvironment(), acts, {
-    runId,
-    variant: 'gd' as const,
-    params: p,
-    seed: 1,
-    untilStep: 40_000,
+  const sets = ['steps=60000', 'checkpointEvery=20000'];
+  const env = new MockActivityEnvironment();
+  env.on('heartbeat', (d: { step?: number }) => {
+    if ((d.step ?? 0) >= 40_000) stopping.abort();
   });
-  const [newest] = await checkpoints.committedSteps(keys.checkpoints(runId, 'gd'));
+  const stopped = await fig7Unit(env, acts, runId, 'gd', sets);
+  assert.equal(stopped.step, 40_000, 'stopped at the second checkpoint');
+  const [newest] = await checkpoints.committedSteps(unitRoot(runId, 'gd'));
   const manifest = JSON.parse(Buffer.from(await store.get(newest!.manifestKey)).toString());
   await store.put(manifest.data.key, Buffer.from('corrupted bytes'));
-  const r = await advanceIn(new MockActivityEnvironment(), acts, {
-    runId,
-    variant: 'gd' as const,
-    params: p,
-    seed: 1,
-    untilStep: 60_000,
-  });
-  assert.equal(r.resumedFrom, 20_000);
-  assert.ok(events.some((e) => e.event === 'checkpoint-skipped' && /sha256 mismatch/.test(String(e.reason))));
+  const resumed = setup();
+  const r = await fig7Unit(new MockActivityEnvironment(), resumed.acts, runId, 'gd', sets);
+  assert.ok(r.done);
+  assert.equal(resumed.events.find((e) => e.event === 'resume')?.step, 20_000);
+  assert.ok(resumed.events.some((e) => e.event === 'checkpoint-skipped' && /sha256 mismatch/.test(String(e.reason))));
 });
 
 test('divergence is a non-retryable failure named Divergence', async () => {
   const { acts } = setup();
-  const p = params(['lr=1.9', 'noise=100', 'steps=20000']);
   await assert.rejects(
-    advanceIn(new MockActivityEnvironment(), acts, {
-      runId: `act-${randomUUID()}`,
-      variant: 'noisy' as const,
-      params: p,
-      seed: 1,
-      untilStep: 20_000,
-    }),
+    fig7Unit(new MockActivityEnvironment(), acts, `act-${randomUUID()}`, 'noisy', [
+      'lr=1.9',
+      'noise=100',
+      'steps=20000',
+      'checkpointEvery=20000',
+    ]),
     (e: Error) =>
       e instanceof ApplicationFailure &&
       e.type === 'Divergence' &&
@@ -163,24 +155,27 @@ test('divergence is a non-retryable failure named Divergence', async () => {
 });
 
 // --- projected-path stages ---
-const pipeline = (sets: string[]): PipelineParams =>
-  planRun('projected-path', 'small', [
-    'model=mlp:49-20-10',
-    'samples=200',
-    'valSamples=100',
-    'batch=20',
-    'lr=0.5',
-    'threshold=0.75',
-    'projectionCheckpointEvery=5',
-    ...sets,
-  ]).params as unknown as PipelineParams;
+const pipeline = (sets: string[]): PathParams =>
+  pathParams.check(
+    'projected-path',
+    planRun('projected-path', 'small', [
+      'model=mlp:49-20-10',
+      'samples=200',
+      'valSamples=100',
+      'batch=20',
+      'lr=0.5',
+      'threshold=0.75',
+      'projectionCheckpointEvery=5',
+      ...sets,
+    ]).params,
+  );
 type TrainOut = Awaited<ReturnType<ReturnType<typeof createActivities>['trainSeed']>>;
 type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projectState']>>;
 
 test('trainSeed: committed epochs come back from manifests alone, with no numerics; only epochs after knownIteration', async () => {
   const { acts, events } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
-  const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pipelineParts(p), checkpointEvery: 0, noCache: false };
+  const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pathParts(p), checkpointEvery: 0, noCache: false };
   const first = (await new MockActivityEnvironment().run(acts.trainSeed, {
     ...base,
     untilEpoch: 2,
@@ -209,13 +204,13 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
   const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
     runId: `act-${randomUUID()}`,
     seed: 1,
-    parts: pipelineParts(p),
+    parts: pathParts(p),
     checkpointEvery: 0,
     noCache: false,
     untilEpoch: 1,
     knownIteration: -1,
   })) as TrainOut;
-  const input = { runId: `act-${randomUUID()}`, parts: pipelineParts(p), state: trained.epochs[0]!, noCache: true };
+  const input = { runId: `act-${randomUUID()}`, parts: pathParts(p), state: trained.epochs[0]!, noCache: true };
   const env = new MockActivityEnvironment();
   env.on('heartbeat', () => {
     if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort();
@@ -241,7 +236,7 @@ test('projectState: a stopping worker gets "preempted" with the GD committed; th
 test('replayState: a corrupt checkpoint of a replay in progress is skipped and logged, and the replay starts from its input', async () => {
   const { acts, events } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'checkpointEvery=3']);
-  const parts = pipelineParts(p);
+  const parts = pathParts(p);
   const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
     runId: `act-${randomUUID()}`,
     seed: 1,
@@ -252,7 +247,7 @@ test('replayState: a corrupt checkpoint of a replay in progress is skipped and l
     knownIteration: -1,
   })) as TrainOut;
   const from = trained.epochs[0]!;
-  const label = await new PipelineWorkspace(store, config).backend();
+  const label = await new PathWorkspace(store, config).backend();
   const key = contentKey(
     'replay',
     stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label),
@@ -294,7 +289,7 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
     runId: `act-${randomUUID()}`,
     seed: 2,
-    parts: pipelineParts(p),
+    parts: pathParts(p),
     checkpointEvery: 0,
     noCache: true,
     untilEpoch: 1,
@@ -304,7 +299,7 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   await assert.rejects(
     new MockActivityEnvironment().run(acts.projectState, {
       runId: 'x',
-      parts: pipelineParts(p),
+      parts: pathParts(p),
       state: forged,
       noCache: true,
     }),
@@ -323,13 +318,13 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
     runId: `act-${randomUUID()}`,
     seed: 1,
-    parts: pipelineParts(p),
+    parts: pathParts(p),
     checkpointEvery: 0,
     noCache: false,
     untilEpoch: 1,
     knownIteration: -1,
   })) as TrainOut;
-  const input = { parts: pipelineParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
+  const input = { parts: pathParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
   const env = new MockActivityEnvironment();
   env.on('heartbeat', () => stopping.abort());
   type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
@@ -338,7 +333,7 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
   assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
   assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
   // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
-  const label = await new PipelineWorkspace(store, config).backend();
+  const label = await new PathWorkspace(store, config).backend();
   assert.equal(full.backend, label);
   const lookup = (backend: string) =>
     new MockActivityEnvironment().run(acts.lookupTraces, {
@@ -352,7 +347,7 @@ test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing
 });
 
 test('a convolutional model trains on the preferred backend, WASM included (its filter gradient is a forward convolution)', async () => {
-  const ws = new PipelineWorkspace(store, config);
+  const ws = new PathWorkspace(store, config);
   const preferred = await selectBackend(config.backend);
   await useBackend('cpu');
   assert.equal(await ws.backend(), backendLabel(preferred.info), 'a process left on another backend is switched back');
@@ -373,7 +368,6 @@ test('a convolutional model trains on the preferred backend, WASM included (its 
 });
 
 // --- studies ---
-type UnitOut = Awaited<ReturnType<ReturnType<typeof createActivities>['advanceUnit']>>;
 
 test('advanceUnit: a stopping worker gets "preempted" with the unit committed; the next attempt resumes there and the output equals an uninterrupted run', async () => {
   const { params } = planRun('fig2b', 'small', ['repeats=8', `noise=${0.04 + Math.random() / 100}`]);
@@ -399,7 +393,7 @@ test('advanceUnit: a stopping worker gets "preempted" with the unit committed; t
   const done = (await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input)) as UnitOut;
   assert.ok(done.done && !done.preempted && !done.cacheHit);
   assert.equal(
-    resumed.events.find((e) => e.event === 'unit-resume')!.step,
+    resumed.events.find((e) => e.event === 'resume')!.step,
     stopped.step,
     'resumed where the stopped attempt committed',
   );

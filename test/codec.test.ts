@@ -70,7 +70,7 @@ test('an encrypted run completes; the stored history holds no plaintext paramete
     const text = JSON.stringify(history, (_k, v: unknown) =>
       v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
     );
-    for (const secret of ['0.0123457', 'segmentSteps', 'checkpointEvery'])
+    for (const secret of ['0.0123457', 'recordEvery', 'checkpointEvery'])
       assert.ok(!text.includes(secret), `the history holds "${secret}" in the clear`);
     const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
     assert.equal(Buffer.from(input.metadata!.encoding!).toString(), 'binary/encrypted');

@@ -95,10 +95,11 @@ test("repro gc: a dry run by default; --apply deletes a finished run's checkpoin
       plan.params,
       1,
       `gc-${randomUUID().slice(0, 8)}`,
+      true, // --no-cache: its units checkpoint under the run's own prefix
     ),
     store,
   );
-  const checkpoints = await store.list(`runs/${result.runId}/checkpoints/`);
+  const checkpoints = await store.list(`runs/${result.runId}/units/`);
   assert.ok(checkpoints.length > 0, 'the run checkpointed');
   const bad = runCli(['gc', '--older-than', 'soon', ...confArgs(conf)]);
   assert.equal(bad.status, 2);
@@ -113,14 +114,14 @@ test("repro gc: a dry run by default; --apply deletes a finished run's checkpoin
     !planned.keys.some((k) => /\/(result\.json|artifacts\/)/.test(k) || k.startsWith('index/')),
     'never results or the index',
   );
-  assert.deepEqual(await store.list(`runs/${result.runId}/checkpoints/`), checkpoints, 'a dry run deletes nothing');
+  assert.deepEqual(await store.list(`runs/${result.runId}/units/`), checkpoints, 'a dry run deletes nothing');
   const text = runCli(['gc', '--older-than', '0s', ...confArgs(conf)]);
   assert.match(text.stdout, /would delete \d+ objects, [\d.]+ [KMG]iB; run again with --apply/);
 
   const applied = runCli(['gc', '--older-than', '0s', '--apply', ...confArgs(conf)]);
   assert.equal(applied.status, 0, applied.stderr);
   assert.match(applied.stdout, /deleted \d+ objects/);
-  assert.deepEqual(await store.list(`runs/${result.runId}/checkpoints/`), []);
+  assert.deepEqual(await store.list(`runs/${result.runId}/units/`), []);
   const results = runCli(['results', result.runId, '--json', ...confArgs(conf)]);
   assert.equal(results.status, 0, results.stderr);
   assert.equal((JSON.parse(results.stdout) as { runId: string }).runId, result.runId, 'the results are intact');

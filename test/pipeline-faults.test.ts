@@ -14,11 +14,11 @@ import { loadConfig } from '../infra/load-config';
 import { stackUp } from '../infra/stack/embedded-stack';
 import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
 import { sleep, stopDaemon } from '../infra/stack/processes';
-import { trainRoot } from '../activities/pipeline/train-seed';
+import { trainRoot } from '../activities/projected-path/train-seed';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import { planRun } from '../src/experiments/registry';
-import type { PipelineParams } from '../src/experiments/projected-path/definition';
-import { pipelineParts } from '../src/experiments/projected-path/parts';
+import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
+import { pathParts } from '../src/experiments/projected-path/parts';
 import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
@@ -59,7 +59,7 @@ async function start(
   sets = SETS,
 ): Promise<{
   runId: string;
-  params: PipelineParams;
+  params: PathParams;
   result: () => Promise<{ path: Row[]; counts: Record<string, number> }>;
 }> {
   const { experiment, params } = planRun('projected-path', 'small', sets);
@@ -68,7 +68,7 @@ async function start(
   const handle = await startRun(temporal.client, config, experiment, 'small', params, 1, runId, noCache);
   return {
     runId,
-    params: params as unknown as PipelineParams,
+    params: pathParams.check('projected-path', params),
     result: async () => (await awaitResult(handle, makeObjectStore(config))) as never,
   };
 }
@@ -140,7 +140,7 @@ test('S3 unreachable for 20 s mid-run: activities retry, nothing half-written is
     const skipped: string[] = [];
     const checkpoints = new CheckpointStore(makeObjectStore(config));
     const latest = await checkpoints.loadLatest(
-      trainRoot({ runId: run.runId, seed: 1, parts: pipelineParts(run.params), noCache: true }, '', ''),
+      trainRoot({ runId: run.runId, seed: 1, parts: pathParts(run.params), noCache: true }, '', ''),
       (s) => skipped.push(s.reason),
     );
     assert.equal(latest?.manifest.step, TOTAL_STEPS);

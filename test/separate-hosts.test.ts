@@ -13,6 +13,7 @@ import { awaitResult, startRun } from '../infra/cli/runs';
 import { loadConfig } from '../infra/load-config';
 import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
 import { planRun } from '../src/experiments/registry';
+import { runIdOfWorkflow } from '../src/runs/ids';
 import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 import { createNetHosts, netnsUnavailable, type NetHosts } from './net-hosts';
@@ -68,7 +69,7 @@ async function run(noCache: boolean): Promise<{ runId: string; result: () => Pro
     `hosts-${randomUUID()}`,
     noCache,
   );
-  const runId = handle.workflowId.replace(/^run\//, '');
+  const runId = runIdOfWorkflow(handle.workflowId);
   return {
     runId,
     result: async () => ((await awaitResult(handle, makeObjectStore(config))) as unknown as { path: Path }).path,

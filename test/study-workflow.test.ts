@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { keys } from '../activities';
 import { makeObjectStore } from '../infra/clients';
 import { awaitResult, runProgress, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
-import { runStudyLocally } from '../src/experiments/study';
-import { findStudy } from '../src/experiments/studies';
+import { runStudyLocally } from '../src/experiments/run-locally';
 import type { RunResult } from '../src/results/run-result';
+import { layout } from '../src/storage/layout';
 import { inProcessWorkers } from './in-process-workers';
 import { testConfig, uniqueQueues } from './helpers';
 
@@ -49,15 +48,15 @@ const run = async (
 test('fig2b as a durable study: claims equal an in-process run, the report holds the claims table and an SVG figure, a re-run is all cache', async () => {
   const sets = ['repeats=12'];
   const first = await run('fig2b', sets);
-  const local = await runStudyLocally(findStudy('fig2b'), planRun('fig2b', 'small', sets).params, 3);
+  const local = await runStudyLocally('fig2b', planRun('fig2b', 'small', sets).params, 3);
   assert.deepEqual(first.claims, local.analysis.claims, 'the durable runtime computes what the program computes');
   assert.deepEqual(first.backends, ['float64-js']);
   assert.deepEqual(first.substitutions, []);
-  const html = Buffer.from(await store.get(keys.artifact(first.runId, 'report.html'))).toString();
+  const html = Buffer.from(await store.get(layout.artifact(first.runId, 'report.html'))).toString();
   assert.match(html, /<table id="claims">[\s\S]*trace-decrease-slope[\s\S]*proportional-to-eta-squared/);
   assert.match(html, /<figure id="figure-fig2b-trace-vs-eta2" class="plot"><svg[\s\S]*<\/svg>/);
   assert.doesNotMatch(html, /<script/i, 'no scripts in the report');
-  const svg = Buffer.from(await store.get(keys.artifact(first.runId, 'fig2b-trace-vs-eta2.svg'))).toString();
+  const svg = Buffer.from(await store.get(layout.artifact(first.runId, 'fig2b-trace-vs-eta2.svg'))).toString();
   assert.match(svg, /^<svg[\s\S]*<\/svg>$/);
   const again = await run('fig2b', sets);
   assert.deepEqual(again.claims, first.claims);

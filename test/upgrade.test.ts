@@ -1,6 +1,6 @@
 /**
  * Rolling upgrade: a run starts on workers of version N; workers of version N+1 (a changed
- * workflow, patched) start beside them; the old ones stop (their running segments checkpoint and
+ * workflow, patched) start beside them; the old ones stop (their running units checkpoint and
  * hand back); the run completes on N+1 with the same result as a run that never saw an upgrade.
  * The recorded-history replay test (workflows.test.ts) keeps guarding every workflow's
  * determinism across such changes.
@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type LogEvent } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
 import { awaitResult, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
@@ -19,6 +19,8 @@ import { testConfig, uniqueQueues } from './helpers';
 
 const config = testConfig(uniqueQueues());
 const store = makeObjectStore(config);
+
+const events: LogEvent[] = [];
 
 async function workers(
   env: TestWorkflowEnvironment,
@@ -30,7 +32,7 @@ async function workers(
     store,
     config,
     stopping: stopping.signal,
-    log: () => {},
+    log: (e) => events.push(e),
     codeVersion: codeVersion(),
   });
   const ws = await Promise.all(
@@ -63,25 +65,20 @@ test('a run started on version N completes on N+1 workers with the result of an 
     namespace: config.temporal.namespace,
   });
   try {
-    const plan = planRun('fig7', 'default', ['steps=24000000', 'segmentSteps=4000000', 'checkpointEvery=2000000']);
+    const plan = planRun('fig7', 'default', ['steps=24000000', 'checkpointEvery=2000000']);
     const n = await workers(env, require.resolve('../workflows'), 'repro-N');
-    const handle = await startRun(
-      env.client,
-      config,
-      plan.experiment,
-      'default',
-      plan.params,
-      5,
-      `upgrade-${randomUUID().slice(0, 8)}`,
-    );
-    for (;;) {
-      // until a segment of each trajectory has committed
-      const p = await handle
-        .query<Record<string, { step: number }>>('progress')
-        .catch(() => ({}) as Record<string, { step: number }>);
-      if ((p.gd?.step ?? 0) >= 4_000_000 && (p.noisy?.step ?? 0) >= 4_000_000) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const runId = `upgrade-${randomUUID().slice(0, 8)}`;
+    // --no-cache: the reference run below must compute, not find this run's units in the cache.
+    const handle = await startRun(env.client, config, plan.experiment, 'default', plan.params, 5, runId, true);
+    const committed = (unit: string): number =>
+      Math.max(
+        0,
+        ...events
+          .filter((e) => e.event === 'checkpoint' && e.runId === runId && e.unit === unit)
+          .map((e) => Number(e.step)),
+      );
+    // until each trajectory has committed a few checkpoints on version N
+    while (committed('gd') < 4_000_000 || committed('noisy') < 4_000_000) await new Promise((r) => setTimeout(r, 200));
     const next = await workers(env, require.resolve('./upgrade/workflows-next'), 'repro-N+1');
     await n.stop();
     const upgraded = await awaitResult(handle, store);
@@ -100,6 +97,7 @@ test('a run started on version N completes on N+1 workers with the result of an 
         plan.params,
         5,
         `upgrade-ref-${randomUUID().slice(0, 8)}`,
+        true,
       ),
       store,
     );

@@ -1,18 +1,18 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import type { Tensor } from '../../src/checkpoint/safetensors';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
-import { findExperiment } from '../../src/experiments/registry';
+import type { UnitEnv, UnitSpec } from '../../src/experiments/experiment';
 import type { Params } from '../../src/experiments/params';
-import { findStudy } from '../../src/experiments/studies';
-import type { UnitContext, UnitSpec } from '../../src/experiments/study';
+import { findStudy } from '../../src/experiments/registry';
 import type { RunResult } from '../../src/results/run-result';
+import { layout } from '../../src/storage/layout';
 import { ObjectNotFoundError } from '../../src/storage/object-store';
-import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
+import { nonRetryable, rethrowAsFailure } from '../failures';
 import { writeRunArtifacts } from '../run-artifacts';
 import { contentKey, Stopwatch } from '../stage-cache';
-import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 
 export interface AdvanceUnitInput {
   runId: string;
@@ -60,8 +60,9 @@ export function unitRoot(
   code: string,
   backend: string,
 ): string {
-  if (i.noCache) return `runs/${i.runId}/units/${encodeURIComponent(unit.id)}/`;
-  return `cache/units/${contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend })}/`;
+  if (i.noCache) return layout.runUnit(i.runId, unit.id);
+  const key = contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend });
+  return layout.cacheFolder('units', key);
 }
 
 /** The study runtime: plan, advance one unit durably, summarize. */
@@ -86,7 +87,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
   return {
     /** The units of a study run, in phases. */
     async planStudy(input: { experiment: string; params: Params }): Promise<UnitSpec[]> {
-      return findStudy(input.experiment).units(input.params);
+      return (await findStudy(input.experiment).open(input.params)).units;
     },
 
     /**
@@ -97,15 +98,14 @@ export function makeStudyActivities(deps: ActivityDeps) {
     async advanceUnit(input: AdvanceUnitInput): Promise<AdvanceUnitResult> {
       const ctx = Context.current();
       const { unit } = input;
-      const study = findStudy(input.experiment);
+      const study = await findStudy(input.experiment).open(input.params);
       const program = study.program(unit);
       const backend = await backendFor(program.numerics);
       const root = unitRoot(input, unit, deps.codeVersion, backend);
       if ((await readOutput(root)) !== undefined) {
         return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend };
       }
-      const unitCtx: UnitContext<Params> = {
-        params: input.params,
+      const unitCtx: UnitEnv = {
         seed: input.seed,
         unit,
         async upstream(id: string): Promise<Record<string, Tensor>> {
@@ -116,10 +116,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
             deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
           );
           if (!latest || latest.manifest.step !== up.steps)
-            throw ApplicationFailure.nonRetryable(
-              `unit '${id}' has no final state at step ${up.steps}`,
-              'MissingCheckpoint',
-            );
+            throw nonRetryable(`unit '${id}' has no final state at step ${up.steps}`, 'MissingCheckpoint');
           return latest.tensors;
         },
       };
@@ -131,7 +128,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
       );
       let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
       deps.log({
-        event: 'unit-resume',
+        event: 'resume',
         runId: input.runId,
         unit: unit.id,
         step: program.step(state),
@@ -159,10 +156,15 @@ export function makeStudyActivities(deps: ActivityDeps) {
             }),
           );
           await checkpoints.commit(root, program.step(state), program.save(state), meta);
-          await checkpoints.prune(root, program.step(state));
+          deps.log({ event: 'checkpoint', runId: input.runId, unit: unit.id, step: program.step(state), root });
+          // The newest two are kept: a newest that fails to verify falls back to the one before.
+          await checkpoints.prune(root, at);
           ctx.heartbeat({ unit: unit.id, step: program.step(state) });
           if (stopping()) {
-            if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
+            if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) {
+              deps.log({ event: 'cancelled', runId: input.runId, unit: unit.id, step: program.step(state) });
+              throw ctx.cancellationSignal.reason;
+            }
             deps.log({ event: 'preempted', runId: input.runId, unit: unit.id, step: program.step(state) });
             return {
               step: program.step(state),
@@ -175,8 +177,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
           }
         }
       } catch (err) {
-        if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
-        throw err;
+        rethrowAsFailure(err);
       }
       // The final measurements (an exact CS, a trace) can take minutes: keep heartbeating through
       // them, or the server would time the attempt out and start a second one beside it.
@@ -193,20 +194,17 @@ export function makeStudyActivities(deps: ActivityDeps) {
 
     /** Read every unit's output, check the claims, write the figures, report and result. */
     async summarizeStudy(input: SummarizeStudyInput): Promise<RunResult> {
-      const study = findStudy(input.experiment);
+      const experiment = findStudy(input.experiment);
+      const study = await experiment.open(input.params);
       const outputs: Record<string, unknown> = {};
       for (const unit of input.units) {
         const root = unitRoot(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
         const out = await readOutput(root);
         if (out === undefined)
-          throw ApplicationFailure.nonRetryable(
-            `unit '${unit.id}' of run ${input.runId} has no output at ${root}`,
-            'MissingCheckpoint',
-          );
+          throw nonRetryable(`unit '${unit.id}' of run ${input.runId} has no output at ${root}`, 'MissingCheckpoint');
         outputs[unit.id] = out;
       }
-      const analysis = study.analyze(input.params, outputs, input.seed);
-      const definition = findExperiment(input.experiment);
+      const analysis = study.analyze(outputs, input.seed);
       const base = {
         runId: input.runId,
         experiment: input.experiment,
@@ -216,7 +214,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
         seed: input.seed,
         backends: [...new Set(Object.values(input.unitBackends))].sort(),
         claims: analysis.claims,
-        substitutions: definition.substitutions?.(input.params) ?? [],
+        substitutions: experiment.substitutions(input.params),
         codeVersion: deps.codeVersion,
         finishedAt: new Date().toISOString(),
         summary: {
@@ -225,7 +223,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
           time: { wallSeconds: Math.round(input.wallMs) / 1000, computeSeconds: Math.round(input.computeMs) / 1000 },
         },
       };
-      const result = await writeRunArtifacts(deps, base, definition.title, analysis.figures, [
+      const result = await writeRunArtifacts(deps, base, experiment.title, analysis.figures, [
         { name: 'outputs.json', body: JSON.stringify(outputs), contentType: 'application/json' },
       ]);
       deps.log({

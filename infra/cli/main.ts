@@ -2,7 +2,7 @@
 /**
  * `repro`: the command line. Each verb lives in its own file under commands/; this file wires
  * them to yargs and is the one place errors become `Error: <message>` and an exit status
- * (2 for usage mistakes: bad flags, parameters or config; 1 for everything else).
+ * (exit-codes.ts: 2 for usage mistakes, 1 for everything else).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -26,6 +26,7 @@ import { statusCommand } from './commands/status';
 import { upCommand } from './commands/up';
 import { workerCommand } from './commands/worker';
 import { UsageError } from './context';
+import { exitStatusOf } from './exit-codes';
 
 export async function main(args: string[]): Promise<void> {
   await yargs(args)
@@ -92,13 +93,6 @@ export async function main(args: string[]): Promise<void> {
 if (require.main === module) {
   main(hideBin(process.argv)).catch((err: Error) => {
     process.stderr.write(`Error: ${err.message.split('\n')[0]}\n`);
-    process.exit(
-      err instanceof UsageError ||
-        ['YError', 'ParamError', 'ConfigError', 'WeightsError', 'DataFormatError', 'SafetensorsError'].includes(
-          err.name,
-        )
-        ? 2
-        : 1,
-    );
+    process.exit(exitStatusOf(err));
   });
 }

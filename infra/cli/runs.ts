@@ -1,19 +1,20 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
-import type { TypedSearchAttributes } from '@temporalio/common';
+import type { QueryDefinition, TypedSearchAttributes } from '@temporalio/common';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import type { Progress } from '../../workflows/progress';
+import { childrenQuery, progressQuery, type Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
-import { keys } from '../../activities/deps';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/storage/object-store';
 import type { Params } from '../../src/experiments/params';
-import type { ExperimentDefinition } from '../../src/experiments/registry';
+import type { Experiment } from '../../src/experiments/experiment';
 import { measurementText, predictionText } from '../../src/report/claim-text';
 import type { RunResult } from '../../src/results/run-result';
-import { runWorkflowId, type RunInput } from '../../workflows/run-input';
+import { isRunWorkflowId, runIdOfWorkflow, runWorkflowId } from '../../src/runs/ids';
+import { layout } from '../../src/storage/layout';
+import type { RunInput } from '../../workflows/run-input';
 import { registerCommand, runSummary, startAttributes } from '../../workflows/search-attributes';
 import { codeVersion } from '../clients';
 
@@ -29,7 +30,7 @@ export function newRunId(experiment: string): string {
  */
 export function runInput(
   config: ReproConfig,
-  experiment: ExperimentDefinition,
+  experiment: Experiment,
   preset: string,
   params: Params,
   seed: number,
@@ -83,7 +84,7 @@ export async function withSearchAttributesHint<T>(config: ReproConfig, start: ()
 export async function startRun(
   client: Client,
   config: ReproConfig,
-  experiment: ExperimentDefinition,
+  experiment: Experiment,
   preset: string,
   params: Params,
   seed: number,
@@ -104,7 +105,7 @@ export async function startRun(
 
 /** The handle of an existing run, or a one-line error saying how to find runs. */
 export async function findRun(client: Client, runId: string): Promise<{ handle: WorkflowHandle; status: string }> {
-  const id = runId.startsWith('run/') ? runId : runWorkflowId(runId);
+  const id = runWorkflowId(runIdOfWorkflow(runId));
   const handle = client.workflow.getHandle(id);
   try {
     const d = await handle.describe();
@@ -126,7 +127,7 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
     const summary = (await handle.result()) as RunResult;
     if (!store) return summary;
     try {
-      return JSON.parse(Buffer.from(await store.get(keys.result(summary.runId))).toString('utf8')) as RunResult;
+      return JSON.parse(Buffer.from(await store.get(layout.result(summary.runId))).toString('utf8')) as RunResult;
     } catch (err) {
       if (err instanceof ObjectNotFoundError) return summary;
       throw err;
@@ -134,7 +135,7 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
   } catch (err) {
     let cause: unknown = err;
     while ((cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
-    throw new Error(`run ${handle.workflowId.replace(/^run\//, '')} did not complete: ${(cause as Error).message}`);
+    throw new Error(`run ${runIdOfWorkflow(handle.workflowId)} did not complete: ${(cause as Error).message}`);
   }
 }
 
@@ -164,19 +165,19 @@ export async function runProgress(
   handle: WorkflowHandle,
 ): Promise<{ progress?: Progress; problems: string[] }> {
   const problems: string[] = [];
-  const ask = async <T>(h: WorkflowHandle, query: string, what: string): Promise<T | undefined> => {
+  const ask = async <T>(h: WorkflowHandle, query: QueryDefinition<T>, what: string): Promise<T | undefined> => {
     try {
-      return await h.query<T>(query);
+      return await h.query(query);
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
       return undefined;
     }
   };
-  const own = await ask<Progress>(handle, 'progress', 'progress query');
-  const children = (await ask<string[]>(handle, 'children', 'children query')) ?? [];
+  const own = await ask(handle, progressQuery, 'progress query');
+  const children = (await ask(handle, childrenQuery, 'children query')) ?? [];
   const out: Progress = { ...own };
   for (const id of children) {
-    const child = await ask<Progress>(client.workflow.getHandle(id), 'progress', `progress query of ${id}`);
+    const child = await ask(client.workflow.getHandle(id), progressQuery, `progress query of ${id}`);
     for (const [k, v] of Object.entries(child ?? {})) out[`${id.slice(handle.workflowId.length + 1)} ${k}`] = v;
   }
   // A study's units report their step in heartbeats: show it before the unit's activity returns.
@@ -223,7 +224,7 @@ export async function* listRuns(client: Client, query?: string): AsyncGenerator<
     });
     for (const e of page.executions ?? []) {
       const workflowId = e.execution?.workflowId ?? '';
-      if (!workflowId.startsWith('run/') || workflowId.indexOf('/', 4) !== -1) continue;
+      if (!isRunWorkflowId(workflowId)) continue;
       let memo: Record<string, unknown> | undefined;
       try {
         memo = await decodeMapFromPayloads(client.options.loadedDataConverter, e.memo?.fields ?? {});

@@ -1,3 +1,4 @@
+import { layout } from './layout';
 import type { ObjectInfo, ObjectStore } from './object-store';
 
 /** What gc knows of a run from Temporal: running or not, and when it closed. */
@@ -17,13 +18,10 @@ export interface GcPlan {
   running: string[];
 }
 
-/** A run's results (kept forever): result, report and artifacts, path rows. The rest of a run is working state. */
-const RESULT = /^runs\/[^/]+\/(result\.json|artifacts\/|path\/)/;
-
 /** Object keys and key prefixes a JSON document names (StateRef `key`s, any `cache/` or `runs/` string). */
 function references(doc: unknown, out: Set<string>): void {
   if (typeof doc === 'string') {
-    if (/^(cache|runs)\//.test(doc)) out.add(doc);
+    if (layout.namesObject(doc)) out.add(doc);
   } else if (Array.isArray(doc)) {
     for (const d of doc) references(d, out);
   } else if (doc && typeof doc === 'object') {
@@ -56,19 +54,19 @@ export async function planGc(
     .sort();
   const newestOfRun = new Map<string, number>();
   for (const o of objects) {
-    const run = /^runs\/([^/]+)\//.exec(o.key)?.[1];
+    const run = layout.runOfKey(o.key);
     if (run) newestOfRun.set(run, Math.max(newestOfRun.get(run) ?? 0, o.modified.getTime()));
   }
   const candidates: ObjectInfo[] = [];
   for (const o of objects) {
-    const run = /^runs\/([^/]+)\//.exec(o.key)?.[1];
+    const run = layout.runOfKey(o.key);
     if (run !== undefined) {
       const state = runs.get(run);
-      if (RESULT.test(o.key)) keep('run results');
+      if (layout.isRunResult(o.key)) keep('run results');
       else if (state?.running) keep('running runs');
       else if ((state?.closed?.getTime() ?? newestOfRun.get(run)!) > cutoff) keep('runs closed within the cutoff');
       else candidates.push(o);
-    } else if (o.key.startsWith('cache/')) {
+    } else if (o.key.startsWith(layout.cachePrefix)) {
       if (running.length) keep('cache (runs in flight)');
       else if (o.modified.getTime() > cutoff) keep('cache written within the cutoff');
       else candidates.push(o);
@@ -80,7 +78,7 @@ export async function planGc(
   const candidateKeys = new Set(candidates.map((c) => c.key));
   const named = new Set<string>();
   for (const o of objects) {
-    if (!o.key.endsWith('.json') || candidateKeys.has(o.key) || o.key.startsWith('index/')) continue;
+    if (!o.key.endsWith('.json') || candidateKeys.has(o.key) || o.key.startsWith(layout.indexFolder)) continue;
     try {
       references(JSON.parse(Buffer.from(await store.get(o.key)).toString('utf8')), named);
     } catch {

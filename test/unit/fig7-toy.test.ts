@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromTensors, toTensors } from '../../activities/advance-toy-trajectory';
 import { decodeSafetensors, encodeSafetensors } from '../../src/checkpoint/safetensors';
 import { CONFIDENCE, equilibriumEstimates, fig7Claims, noisyEquilibrium } from '../../src/experiments/fig7/analysis';
-import { advance, initialState, type Fig7Params } from '../../src/experiments/fig7/toy';
+import { fig7Params, type Fig7Params } from '../../src/experiments/fig7/definition';
+import { advance, fromTensors, initialState, toTensors } from '../../src/experiments/fig7/toy';
 import { DivergenceError } from '../../src/train/divergence';
 import { planRun } from '../../src/experiments/registry';
 import { mean, std } from '../../src/stats/statistics';
 
-const params = (sets: string[] = []): Fig7Params => planRun('fig7', 'default', sets).params as unknown as Fig7Params;
+const params = (sets: string[] = []): Fig7Params => fig7Params.check('fig7', planRun('fig7', 'default', sets).params);
 
 test('replaying [a, b) from a serialized checkpoint reproduces the trajectory bit for bit', () => {
   const p = params(['steps=30000']);

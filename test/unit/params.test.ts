@@ -46,7 +46,7 @@ test('projected-path parameters are checked with the fix; a convolutional model 
   );
   assert.throws(
     () => planRun('projected-path', 'small', ['model=mlp:196-30', 'dataset=svhn']),
-    /--set dataset=svhn: use mnist, cifar10 or cifar100/,
+    /--set dataset=svhn: dataset of projected-path must be one of mnist, cifar10, cifar100 \(e\.g\. --set dataset=mnist\)/,
   );
   assert.throws(
     () => planRun('fig4bc', 'small', ['corruptSamples=0']),
@@ -57,14 +57,14 @@ test('projected-path parameters are checked with the fix; a convolutional model 
     /--set margin=0.7 must be below threshold=0.6/,
   );
   const { experiment, params } = planRun('fig1', 'small', ['model=small-cnn@8x8x1']);
-  assert.deepEqual(experiment.substitutions!(params), [
+  assert.deepEqual(experiment.substitutions(params), [
     'MNIST in place of CIFAR10: CIFAR is not on this machine (import it with `repro data import`)',
     'model small-cnn@8x8x1 in place of preact-resnet18',
     'minima below loss 0.6 in place of 0.55 (what this size of training reaches)',
     '500 training samples, 5 epochs, 4 seeds (a size that runs in minutes on a CPU)',
   ]);
   assert.deepEqual(
-    planRun('fig1', 'paper', []).experiment.substitutions!(planRun('fig1', 'paper', []).params),
+    planRun('fig1', 'paper', []).experiment.substitutions(planRun('fig1', 'paper', []).params),
     [],
     'the paper preset is the paper',
   );

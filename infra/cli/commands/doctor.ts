@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes';
 import { randomUUID } from 'crypto';
 import { temporal } from '@temporalio/proto';
 import type { Argv, CommandModule } from 'yargs';
@@ -156,6 +157,6 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     else
       for (const c of checks)
         print(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}${c.fix ? `\n     fix: ${c.fix}` : ''}`);
-    if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    if (checks.some((c) => !c.ok)) process.exitCode = EXIT.error;
   },
 };

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { keys } from '../../../activities';
+import { runIdOfWorkflow } from '../../../src/runs/ids';
+import { layout } from '../../../src/storage/layout';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { findRun } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
@@ -36,7 +37,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
     try {
       await checkS3(config);
       const { handle, status } = await findRun(client, argv.runId);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (status === 'RUNNING') {
         throw new UsageError(`run ${runId} is still running; export it when it has ended (\`repro status ${runId}\`)`);
       }
@@ -49,8 +50,8 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
         writeFileSync(file, body);
         files.push(rel);
       };
-      for (const key of await store.list(keys.run(runId))) {
-        const rel = key.slice(keys.run(runId).length);
+      for (const key of await store.list(layout.run(runId))) {
+        const rel = key.slice(layout.run(runId).length);
         if (rel === 'result.json' || rel.startsWith('artifacts/')) write(rel, await store.get(key));
       }
       // The run and every child workflow (`run/<id>/...`): found by id prefix in visibility.

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { RUN_WORKFLOWS_QUERY } from '../../../src/runs/ids';
 import { applyGc, planGc, type RunState } from '../../../src/storage/gc';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { configFrom, parseDuration, print, printJson, UsageError, type GlobalArgs } from '../context';
@@ -41,7 +42,7 @@ export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
     const { client, connection } = await connectTemporal(config);
     const runs = new Map<string, RunState>();
     try {
-      for await (const w of listRuns(client, 'WorkflowId STARTS_WITH "run/"')) {
+      for await (const w of listRuns(client, RUN_WORKFLOWS_QUERY)) {
         const id = w.workflowId.slice(4);
         // A running execution of an id decides (a resumed run runs again under its id).
         if (runs.has(id) && runs.get(id)!.running) continue;

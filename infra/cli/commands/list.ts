@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { keys } from '../../../activities/deps';
+import { layout } from '../../../src/storage/layout';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
@@ -73,7 +73,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     /** A scheduled run's regressions against the schedule's previous run, from its index entry. */
     const regressions = async (runId: string): Promise<string[] | undefined> => {
       try {
-        return (JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult)
+        return (JSON.parse(Buffer.from(await store.get(layout.indexEntry(runId))).toString('utf8')) as RunResult)
           .regressions;
       } catch (err) {
         if (err instanceof ObjectNotFoundError) return undefined;

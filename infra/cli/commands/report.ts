@@ -2,7 +2,7 @@ import { spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
-import { keys } from '../../../activities';
+import { layout } from '../../../src/storage/layout';
 import { renderIndexHtml } from '../../../src/report/html-report';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError, type ObjectStore } from '../../../src/storage/object-store';
@@ -20,7 +20,7 @@ interface ReportArgs extends GlobalArgs {
 export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
   let result: RunResult;
   try {
-    result = JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult;
+    result = JSON.parse(Buffer.from(await store.get(layout.indexEntry(runId))).toString('utf8')) as RunResult;
   } catch (err) {
     if (err instanceof ObjectNotFoundError)
       throw new Error(
@@ -30,7 +30,7 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
   }
   const target = path.join(dir, runId);
   mkdirSync(target, { recursive: true });
-  const prefix = keys.artifact(runId, '');
+  const prefix = layout.artifactsPrefix(runId);
   for (const key of await store.list(prefix))
     writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
   writeFileSync(path.join(target, 'result.json'), JSON.stringify(result, null, 2));
@@ -40,7 +40,7 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
 /** Write the index of every finished run (and their reports) into `dir`; also stored in S3 as `index/index.html`. */
 export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
   const entries: RunResult[] = [];
-  for (const key of await store.list(keys.indexPrefix)) {
+  for (const key of await store.list(layout.indexPrefix)) {
     if (!key.endsWith('.json')) continue;
     const r = JSON.parse(Buffer.from(await store.get(key)).toString('utf8')) as RunResult;
     entries.push(r);
@@ -49,7 +49,7 @@ export async function writeReportIndex(store: ObjectStore, dir: string): Promise
   const html = renderIndexHtml(entries);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'index.html'), html);
-  await store.put('index/index.html', Buffer.from(html), 'text/html; charset=utf-8');
+  await store.put(layout.indexPage, Buffer.from(html), 'text/html; charset=utf-8');
   return { path: path.join(dir, 'index.html'), runs: entries.length };
 }
 

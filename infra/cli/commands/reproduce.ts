@@ -10,6 +10,7 @@ import { runWorker } from '../../worker/start-worker';
 import { ProgressView } from '../progress-view';
 import { awaitResult, formatResult, runProgress, startRun } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { EXIT } from '../exit-codes';
 import { downloadReport, writeReportIndex } from './report';
 
 interface ReproduceArgs extends GlobalArgs {
@@ -17,9 +18,6 @@ interface ReproduceArgs extends GlobalArgs {
   preset?: string;
   seed: number;
 }
-
-/** Exit status when every run finished but a claim did not pass (it failed, or was inconclusive). */
-export const CLAIMS_FAILED_EXIT = 3;
 
 const seconds = (ms: number): string =>
   ms < 60_000 ? `${(ms / 1000).toFixed(0)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
@@ -113,6 +111,6 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       print(`report index: ${index.path}`);
       print(`Web UI: ${stack.webUi}   (stop the servers with \`npx repro down\`)`);
     }
-    if (done.some((d) => d.result.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = CLAIMS_FAILED_EXIT;
+    if (done.some((d) => d.result.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = EXIT.claimsNotPassed;
   },
 };

@@ -1,3 +1,4 @@
+import { runIdOfWorkflow } from '../../../src/runs/ids';
 import type { Argv, CommandModule } from 'yargs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunInput } from '../../../workflows/run-input';
@@ -22,7 +23,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     try {
       await checkS3(config);
       const { handle, status } = await findRun(client, argv.runId);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (status === 'RUNNING') throw new UsageError(`run ${runId} is running: nothing to resume`);
       if (status === 'COMPLETED') {
         throw new UsageError(

@@ -1,3 +1,4 @@
+import { runIdOfWorkflow } from '../../../src/runs/ids';
 import type { CommandModule } from 'yargs';
 import { planRun } from '../../../src/experiments/registry';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
@@ -51,7 +52,7 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
     try {
       await checkS3(config);
       const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed, argv.id, !argv.cache);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (!argv.wait) {
         if (argv.json) printJson({ runId });
         else print(runId);

@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { planRun } from '../../../src/experiments/registry';
-import { scheduledRunWorkflowId } from '../../../workflows/run-input';
+import { runIdOfWorkflow, scheduledRunWorkflowId } from '../../../src/runs/ids';
 import { checkS3, connectTemporal } from '../../clients';
 import { runInput, runStartOptions, withSearchAttributesHint } from '../runs';
 import { configFrom, print, printJson, UsageError, type GlobalArgs, parseDuration } from '../context';
@@ -67,10 +67,10 @@ function view(d: ScheduleDescription) {
     note: d.state.note,
     actionsTaken: d.info.numActionsTaken,
     skippedOverlap: d.info.numActionsSkippedOverlap,
-    running: d.info.runningActions.map((a) => a.workflow.workflowId.replace(/^run\//, '')),
+    running: d.info.runningActions.map((a) => runIdOfWorkflow(a.workflow.workflowId)),
     recent: d.info.recentActions.map((a) => ({
       at: a.takenAt.toISOString(),
-      runId: a.action.workflow.workflowId.replace(/^run\//, ''),
+      runId: runIdOfWorkflow(a.action.workflow.workflowId),
     })),
     next: d.info.nextActionTimes.map((t) => t.toISOString()),
   };

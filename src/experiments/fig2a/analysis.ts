@@ -1,9 +1,18 @@
 import { fitClaim, signClaim, withinClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { bootstrapInterval, linearFit } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import type { Fig2aParams } from './definition';
-import type { Fig2aOutput } from './study';
+
+/** What an equilibrating run reports. */
+export interface Fig2aOutput {
+  batch: number;
+  lr: number;
+  trainLoss: number;
+  negativeSum: number;
+  /** Standard error of the quadrature over its probes. */
+  negativeSumStderr: number;
+}
 
 const CONFIDENCE = 0.95;
 
@@ -22,7 +31,7 @@ export function lsceFloor(smoothing: number, classes = 10): number {
  * floor (the paper's fit has intercept ≈ 0, which only that reading allows). Intervals by a
  * bootstrap over the (batch, lr) points.
  */
-export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnalysis {
+export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
   const floor = lsceFloor(p.smoothing);
   const rows = points.map((o) => ({ ...o, excess: o.trainLoss - floor }));
   const fitOf = (rs: typeof rows) =>

@@ -1,10 +1,17 @@
 import { withinClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { groupedLinearFit, linearFit, mean, std } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import { fig2bToy, meanFieldPath, spectrumAt } from '../toys/valley-toy';
 import type { Fig2bParams } from './definition';
-import type { Fig2bOutput } from './study';
+
+/** What a unit (one η) reports: the measured ΔT of every run. */
+export interface Fig2bOutput {
+  lr: number;
+  deltas: number[];
+  /** Runs in which θ3+θ4 or θ3+2θ4 changed sign (the toy's premise broke). */
+  flips: number;
+}
 
 const CONFIDENCE = 0.95;
 
@@ -46,7 +53,7 @@ export function theory(
  * predicted ΔT(η)), and the intercept theory gives (≈ 0: ΔT ∝ η², not a constant offset).
  * Intervals from the runs' spread at each η (Student t, Welch-Satterthwaite).
  */
-export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): StudyAnalysis {
+export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): Analysis {
   const units = [...outputs].sort((a, b) => a.lr - b.lr).map((u) => ({ ...u, ...theory(p, u.lr) }));
   const fit = groupedLinearFit(
     units.map((u) => ({ x: u.lr * u.lr, ys: u.deltas })),

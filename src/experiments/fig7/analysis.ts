@@ -1,6 +1,15 @@
 import { withinClaim, type Claim } from '../../results/claims';
 import { linearFit, seriesMean, type SeriesMean } from '../../stats/statistics';
-import { burnIn, recordEvery, relaxationSteps, type Fig7Params, type Samples } from './toy';
+import { lineFigure } from '../../report/figures';
+import type { Analysis } from '../experiment';
+import type { Fig7Params } from './definition';
+import { burnIn, recordEvery, relaxationSteps, type Samples } from './toy';
+
+/** What a trajectory unit (`gd`, `noisy`) reports: its final θ and its recorded samples. */
+export interface TrajectoryOutput {
+  theta: [number, number];
+  samples: Samples;
+}
 
 /** Confidence of the statistical part of the equilibrium claims' tolerances. */
 export const CONFIDENCE = 0.99;
@@ -90,7 +99,7 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
   const gdFit = linearFit(tail.step, tail.theta2);
   const gdPredicted = -p.lr * p.alpha;
   // θ1 decays as (1 − η)^t under GD: by 90% of the run its pull on θ2, η·θ2·θ1², is below rounding.
-  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * p.theta0[0] ** 2 * (1 - p.lr) ** (2 * tail.step[0]!);
+  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * p.theta0[0]! ** 2 * (1 - p.lr) ** (2 * tail.step[0]!);
 
   return [
     withinClaim({
@@ -138,4 +147,32 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
       basis: "float64 rounding of the fit (1e-6 relative) plus θ1's remaining pull η·|θ2|·θ1² on θ2",
     }),
   ];
+}
+
+/** fig7's claims, its figure (θ2 of both runs against the predicted equilibrium) and final states. */
+export function fig7Analysis(p: Fig7Params, gd: TrajectoryOutput, noisy: TrajectoryOutput): Analysis {
+  const theory = noisyEquilibrium(p);
+  const stride = Math.max(1, Math.ceil(gd.samples.step.length / 1000));
+  const rows = (['gd', 'noisy'] as const).flatMap((v) => {
+    const t = (v === 'gd' ? gd : noisy).samples;
+    return t.step
+      .filter((_, i) => i % stride === 0)
+      .map((step, k) => ({ step, theta2: t.theta2[k * stride]!, run: v === 'gd' ? 'GD' : 'GD + noise c·H' }));
+  });
+  const figure = lineFigure({
+    id: 'fig7-theta2',
+    title: `θ2 under GD and GD + noise c·H (α=${p.alpha}, η=${p.lr}, c=${p.noise})`,
+    caption:
+      'θ2 against step; the noisy run settles at the predicted equilibrium (dashed), GD keeps sliding down the slope.',
+    data: rows,
+    x: { field: 'step', title: 'step' },
+    y: { field: 'theta2', title: 'θ2' },
+    series: 'run',
+    rules: [{ y: theory.theta2, label: `predicted ${theory.theta2.toPrecision(3)}` }],
+  });
+  return {
+    claims: fig7Claims(p, gd.samples, noisy.samples),
+    figures: [figure],
+    summary: { final: { gd: gd.theta, noisy: noisy.theta } },
+  };
 }

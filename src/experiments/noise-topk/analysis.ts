@@ -1,9 +1,25 @@
 import { signClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { mean, meanInterval, std } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import type { NoiseTopkParams } from './definition';
-import { VARIANTS, type NoiseTopkOutput, type Variant } from './study';
+
+export const VARIANTS: readonly Variant[] = ['sgd', 'sgd+topk', 'gd'];
+
+/** What one (variant, seed) run reports at its end. */
+export interface NoiseTopkOutput {
+  variant: Variant;
+  seed: number;
+  trainLoss: number;
+  valLoss: number;
+  trace: number;
+  traceStderr: number;
+  /** Top-k eigenvalues, descending, and Σ log of the positive ones. */
+  topk: number[];
+  logdetTopk: number;
+}
+
+export type Variant = 'sgd' | 'sgd+topk' | 'gd';
 
 const CONFIDENCE = 0.95;
 
@@ -14,7 +30,7 @@ const CONFIDENCE = 0.95;
  * noise lowers the trace against GD (Theorem 1). Validation loss is reported, not claimed: the
  * paper itself notes the trace does not decide generalization.
  */
-export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]): StudyAnalysis {
+export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]): Analysis {
   const by = (v: Variant) => new Map(outputs.filter((o) => o.variant === v).map((o) => [o.seed, o]));
   const maps = Object.fromEntries(VARIANTS.map((v) => [v, by(v)])) as Record<Variant, Map<number, NoiseTopkOutput>>;
   const seeds = [...maps.sgd.keys()].filter((s) => maps['sgd+topk'].has(s) && maps.gd.has(s)).sort((a, b) => a - b);

@@ -1,18 +1,19 @@
 import { performance } from 'perf_hooks';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
 import type { CheckpointManifest, CheckpointStore } from '../../src/checkpoint/checkpoint-store';
-import { stageIdentity, type PipelineParts } from '../../src/experiments/projected-path/parts';
-import { DivergenceError } from '../../src/train/divergence';
+import { stageIdentity, type PathParts } from '../../src/experiments/projected-path/parts';
+import { layout } from '../../src/storage/layout';
 import type { ActivityDeps } from '../deps';
+import { rethrowAsFailure } from '../failures';
 import { contentKey } from '../stage-cache';
 import { tensorsToState } from '../../src/train/state-tensors';
-import type { PipelineWorkspace, StateRef } from './workspace';
+import type { PathWorkspace, StateRef } from './workspace';
 
 export interface TrainSeedInput {
   runId: string;
   seed: number;
-  parts: PipelineParts;
+  parts: PathParts;
   untilEpoch: number;
   /** Extra checkpoints every K iterations inside an epoch (0: epoch boundaries only). */
   checkpointEvery: number;
@@ -48,14 +49,16 @@ type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
  * what is committed there. `--no-cache` trains afresh under the run's own prefix.
  */
 export function trainRoot(
-  input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean; start?: StateRef | null },
+  input: { runId: string; seed: number; parts: PathParts; noCache: boolean; start?: StateRef | null },
   codeVersion: string,
   backend: string,
 ): string {
   const inputs = { seed: input.seed, ...(input.start ? { start: input.start.sha256 } : {}) };
-  return input.noCache
-    ? `runs/${input.runId}/seed-${input.seed}/train/`
-    : `cache/train/${contentKey('train', stageIdentity('train', input.parts, inputs, { code: codeVersion, backend }))}/`;
+  if (input.noCache) return layout.runTraining(input.runId, input.seed);
+  return layout.cacheFolder(
+    'train',
+    contentKey('train', stageIdentity('train', input.parts, inputs, { code: codeVersion, backend })),
+  );
 }
 
 /**
@@ -64,7 +67,7 @@ export function trainRoot(
  * shutdown or cancellation commit where it stands first. When the epochs asked for are already
  * committed it reads manifests only: no data, no model, no numerics.
  */
-export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
+export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
   const readManifest = async (key: string): Promise<CheckpointManifest> =>
     JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
 
@@ -167,8 +170,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
           shouldStop: () => (stop = deps.stopping.aborted || ctx.cancellationSignal.aborted),
         });
       } catch (err) {
-        if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
-        throw err;
+        rethrowAsFailure(err);
       } finally {
         computeMs += performance.now() - t0;
       }

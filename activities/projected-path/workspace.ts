@@ -10,7 +10,7 @@ import { loadMnist } from '../../src/data/mnist';
 import { shuffleLabels, subset } from '../../src/data/preprocess';
 import { select } from '../../src/data/dataset';
 import { fitToModel } from '../../src/data/tensor-data';
-import type { PipelineParts } from '../../src/experiments/projected-path/parts';
+import type { PathParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
@@ -29,7 +29,7 @@ export interface StateRef {
  * What the pipeline's activities share inside one worker: data sets and their tensors, loaded
  * once per process and parameter set (a worker runs many activities of the same run).
  */
-export class PipelineWorkspace {
+export class PathWorkspace {
   private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
   private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
   readonly checkpoints: CheckpointStore;
@@ -45,7 +45,7 @@ export class PipelineWorkspace {
     return buildModel(name);
   }
 
-  async datasets(p: PipelineParts['objective']): Promise<{ train: Dataset; val: Dataset }> {
+  async datasets(p: PathParts['objective']): Promise<{ train: Dataset; val: Dataset }> {
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
     let d = this.data.get(id);
     if (!d) {
@@ -77,7 +77,7 @@ export class PipelineWorkspace {
    * fig4bc's corrupt set B: `n` more training samples, disjoint from the clean set (the next ones
    * of the same seeded draw), with their labels shuffled among them.
    */
-  async corruptSet(p: PipelineParts['objective'], n: number): Promise<Dataset> {
+  async corruptSet(p: PathParts['objective'], n: number): Promise<Dataset> {
     const all = p.dataset === 'mnist' ? loadMnist('train') : await this.cifar(p.dataset, 'train');
     const clean = p.samples || all.y.length - n;
     if (clean + n > all.y.length)
@@ -103,7 +103,7 @@ export class PipelineWorkspace {
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
-  async objectives(p: PipelineParts['objective']): Promise<{ train: Objective; val: Objective }> {
+  async objectives(p: PathParts['objective']): Promise<{ train: Objective; val: Objective }> {
     await this.backend();
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
     let o = this.objectiveCache.get(id);
@@ -131,7 +131,7 @@ export class PipelineWorkspace {
     return o;
   }
 
-  async trainer(p: Pick<PipelineParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
+  async trainer(p: Pick<PathParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
     await this.backend();
     const { train } = await this.datasets(p.objective);
     return new Trainer({
