@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import { stageIdentity, type PathParts, type PathStage } from '../../src/experiments/projected-path/parts';
 import { layout } from '../../src/storage/layout';
 import type { ActivityDeps } from '../deps';
-import { cachedStage, contentKey, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
+import { cachedStage, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
 import type { PathWorkspace, StateRef } from './workspace';
 
 /** Every stage answer says whether it came from the cache, how long its numerics took and what ran them. */
@@ -62,15 +62,6 @@ export const segmentInputs = (seed: number, a: StateRef, b: StateRef): Record<st
   b: b.sha256,
   seed,
 });
-
-/** The content key of a stage's answer, for lookups that batch several stages. */
-export const stageKey = (
-  stage: PathStage,
-  parts: PathParts,
-  inputs: Record<string, unknown>,
-  code: string,
-  backend: string,
-): string => contentKey(stage, stageKeyInputs(stage, parts, inputs, code, backend));
 
 /** The tools every stage activity uses: its context, its work-in-progress folders, its cache. */
 export class StageKit {

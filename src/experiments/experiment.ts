@@ -180,7 +180,7 @@ export function studyExperiment<P extends Params>(
 }
 
 /** Bind a study to its parameters. */
-export function bindStudy<P>(study: Study<P>, params: P): StudyRun {
+function bindStudy<P>(study: Study<P>, params: P): StudyRun {
   return {
     units: study.units(params),
     program(unit) {
