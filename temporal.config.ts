@@ -59,7 +59,9 @@ export interface ReproConfig {
   worker: {
     /** Concurrent activity executions on the cpu task queue of one worker. */
     concurrency: number;
-    /** Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway). */
+    /**
+     * Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway).
+     */
     gpuSlots: number;
     /** Time a stopping worker gives running activities to write their final checkpoint. */
     shutdownGraceMs: number;

@@ -48,10 +48,13 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
       );
     if (status === 403)
       throw new UnreachableError(
-        `S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`,
+        `S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; ` +
+          `set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`,
       );
     throw new UnreachableError(
-      `cannot reach S3 at ${config.s3.endpoint || 'AWS'} (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set s3.endpoint`,
+      `cannot reach S3 at ${config.s3.endpoint || 'AWS'} ` +
+        `(${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); ` +
+        `start the embedded stack with \`repro up\` or set s3.endpoint`,
     );
   } finally {
     client.destroy();
@@ -69,13 +72,15 @@ export function connectionOptions(config: ReproConfig): { address: string; tls?:
       return readFileSync(file);
     } catch (err) {
       throw new UnreachableError(
-        `config key 'temporal.tls.${key}': cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        `config key 'temporal.tls.${key}': ` +
+          `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       );
     }
   };
   if (Boolean(t.certPath) !== Boolean(t.keyPath)) {
     throw new UnreachableError(
-      `mTLS needs both temporal.tls.certPath and temporal.tls.keyPath (${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
+      `mTLS needs both temporal.tls.certPath and temporal.tls.keyPath ` +
+        `(${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
     );
   }
   const tlsOn = t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
@@ -109,10 +114,12 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
     const why = (err as Error).message.split('\n')[0];
     if (options.tls)
       throw new UnreachableError(
-        `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
+        `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); ` +
+          `check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
       );
     throw new UnreachableError(
-      `cannot reach Temporal at ${config.temporal.address} (${why}); start the embedded stack with \`repro up\` or set temporal.address`,
+      `cannot reach Temporal at ${config.temporal.address} (${why}); ` +
+        `start the embedded stack with \`repro up\` or set temporal.address`,
     );
   }
 }

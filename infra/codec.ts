@@ -51,7 +51,8 @@ export class AesGcmCodec implements PayloadCodec {
       const id = Buffer.from(p.metadata?.['encryption-key-id'] ?? []).toString();
       if (id !== this.keyId)
         throw new CodecError(
-          `payload encrypted with key ${id}, this codec holds key ${this.keyId}: set codec.key to the key the run was started with`,
+          `payload encrypted with key ${id}, this codec holds key ${this.keyId}: ` +
+            `set codec.key to the key the run was started with`,
         );
       const data = Buffer.from(p.data ?? []);
       try {

@@ -58,29 +58,32 @@ async function fig7Unit(
 
 const unitRoot = (runId: string, variant: string): string => layout.runUnit(runId, variant);
 
-test('a unit commits a checkpoint every checkpointEvery steps, keeps the newest two, and ends with its output', async () => {
-  const { acts, events } = setup();
-  const runId = `act-${randomUUID()}`;
-  const r = await fig7Unit(
-    new MockActivityEnvironment(),
-    acts,
-    runId,
-    'noisy',
-    ['steps=100000', 'checkpointEvery=20000'],
-    3,
-  );
-  assert.ok(r.done && !r.preempted && r.step === 100_000);
-  const logged = events.filter((e) => e.event === 'checkpoint' && e.runId === runId).map((e) => e.step);
-  assert.deepEqual(logged, [20_000, 40_000, 60_000, 80_000, 100_000]);
-  const steps = (await checkpoints.committedSteps(unitRoot(runId, 'noisy'))).map((c) => c.step);
-  assert.deepEqual(steps, [100_000, 80_000]);
-  const out = JSON.parse(Buffer.from(await store.get(`${unitRoot(runId, 'noisy')}output.json`)).toString());
-  const { params } = planRun('fig7', 'default', ['steps=100000', 'checkpointEvery=20000']);
-  const p = fig7Params.check('fig7', params);
-  const s = initialState(p);
-  advance(s, p, 'noisy', 3, 100_000);
-  assert.deepEqual(out.theta, [s.theta1, s.theta2], 'the output is the uninterrupted trajectory, bit for bit');
-});
+test(
+  'a unit commits a checkpoint every checkpointEvery steps, ' + 'keeps the newest two, and ends with its output',
+  async () => {
+    const { acts, events } = setup();
+    const runId = `act-${randomUUID()}`;
+    const r = await fig7Unit(
+      new MockActivityEnvironment(),
+      acts,
+      runId,
+      'noisy',
+      ['steps=100000', 'checkpointEvery=20000'],
+      3,
+    );
+    assert.ok(r.done && !r.preempted && r.step === 100_000);
+    const logged = events.filter((e) => e.event === 'checkpoint' && e.runId === runId).map((e) => e.step);
+    assert.deepEqual(logged, [20_000, 40_000, 60_000, 80_000, 100_000]);
+    const steps = (await checkpoints.committedSteps(unitRoot(runId, 'noisy'))).map((c) => c.step);
+    assert.deepEqual(steps, [100_000, 80_000]);
+    const out = JSON.parse(Buffer.from(await store.get(`${unitRoot(runId, 'noisy')}output.json`)).toString());
+    const { params } = planRun('fig7', 'default', ['steps=100000', 'checkpointEvery=20000']);
+    const p = fig7Params.check('fig7', params);
+    const s = initialState(p);
+    advance(s, p, 'noisy', 3, 100_000);
+    assert.deepEqual(out.theta, [s.theta1, s.theta2], 'the output is the uninterrupted trajectory, bit for bit');
+  },
+);
 
 test('cancellation commits a final checkpoint and rethrows the cancellation', async () => {
   const { acts, events } = setup();
@@ -172,116 +175,127 @@ const pipeline = (sets: string[]): PathParams =>
 type TrainOut = Awaited<ReturnType<ReturnType<typeof createActivities>['trainSeed']>>;
 type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projectState']>>;
 
-test('trainSeed: committed epochs come back from manifests alone, with no numerics; only epochs after knownIteration', async () => {
-  const { acts, events } = setup();
-  const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
-  const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pathParts(p), checkpointEvery: 0, noCache: false };
-  const first = (await new MockActivityEnvironment().run(acts.trainSeed, {
-    ...base,
-    untilEpoch: 2,
-    knownIteration: -1,
-  })) as TrainOut;
-  assert.deepEqual(
-    first.epochs.map((e) => e.iteration),
-    [0, 10, 20],
-  );
-  assert.ok(first.trainSteps === 20 && first.computeMs > 0);
-  const again = (await new MockActivityEnvironment().run(acts.trainSeed, {
-    ...base,
-    runId: `act-${randomUUID()}`,
-    untilEpoch: 2,
-    knownIteration: 10,
-  })) as TrainOut;
-  assert.deepEqual(again.epochs, first.epochs.slice(2), 'the same committed state, only after the known iteration');
-  assert.deepEqual([again.trainSteps, again.computeMs, again.root], [0, 0, first.root]);
-  assert.ok(events.some((e) => e.event === 'train-cached'));
-});
+test(
+  'trainSeed: committed epochs come back from manifests alone, with no numerics; ' + 'only epochs after knownIteration',
+  async () => {
+    const { acts, events } = setup();
+    const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
+    const base = { runId: `act-${randomUUID()}`, seed: 1, parts: pathParts(p), checkpointEvery: 0, noCache: false };
+    const first = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      ...base,
+      untilEpoch: 2,
+      knownIteration: -1,
+    })) as TrainOut;
+    assert.deepEqual(
+      first.epochs.map((e) => e.iteration),
+      [0, 10, 20],
+    );
+    assert.ok(first.trainSteps === 20 && first.computeMs > 0);
+    const again = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      ...base,
+      runId: `act-${randomUUID()}`,
+      untilEpoch: 2,
+      knownIteration: 10,
+    })) as TrainOut;
+    assert.deepEqual(again.epochs, first.epochs.slice(2), 'the same committed state, only after the known iteration');
+    assert.deepEqual([again.trainSteps, again.computeMs, again.root], [0, 0, first.root]);
+    assert.ok(events.some((e) => e.event === 'train-cached'));
+  },
+);
 
-test('projectState: a stopping worker gets "preempted" with the GD committed; the next attempt resumes there and matches an uninterrupted projection', async () => {
-  const stopping = new AbortController();
-  const { acts, events } = setup(stopping);
-  const p = pipeline([`lr=${0.3 + Math.random() / 10}`]);
-  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
-    runId: `act-${randomUUID()}`,
-    seed: 1,
-    parts: pathParts(p),
-    checkpointEvery: 0,
-    noCache: false,
-    untilEpoch: 1,
-    knownIteration: -1,
-  })) as TrainOut;
-  const input = { runId: `act-${randomUUID()}`, parts: pathParts(p), state: trained.epochs[0]!, noCache: true };
-  const env = new MockActivityEnvironment();
-  env.on('heartbeat', () => {
-    if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort();
-  });
-  const stopped = (await env.run(acts.projectState, input)) as ProjectOut;
-  assert.ok('preempted' in stopped, 'preempted, not failed');
-  const resumed = setup();
-  const done = (await new MockActivityEnvironment().run(resumed.acts.projectState, input)) as ProjectOut;
-  assert.ok(!('preempted' in done));
-  const resume = resumed.events.find((e) => e.event === 'projection-resume')!;
-  assert.ok((resume.gdStep as number) >= 10, `resumed at GD step ${String(resume.gdStep)}`);
-  const whole = (await new MockActivityEnvironment().run(setup().acts.projectState, {
-    ...input,
-    runId: `act-${randomUUID()}`,
-  })) as ProjectOut;
-  assert.ok(!('preempted' in whole));
-  assert.deepEqual(
-    { ...done.value, minimum: done.value.minimum.sha256 },
-    { ...whole.value, minimum: whole.value.minimum.sha256 },
-  );
-});
+test(
+  'projectState: a stopping worker gets "preempted" with the GD committed; ' +
+    'the next attempt resumes there and matches an uninterrupted projection',
+  async () => {
+    const stopping = new AbortController();
+    const { acts, events } = setup(stopping);
+    const p = pipeline([`lr=${0.3 + Math.random() / 10}`]);
+    const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      runId: `act-${randomUUID()}`,
+      seed: 1,
+      parts: pathParts(p),
+      checkpointEvery: 0,
+      noCache: false,
+      untilEpoch: 1,
+      knownIteration: -1,
+    })) as TrainOut;
+    const input = { runId: `act-${randomUUID()}`, parts: pathParts(p), state: trained.epochs[0]!, noCache: true };
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', () => {
+      if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort();
+    });
+    const stopped = (await env.run(acts.projectState, input)) as ProjectOut;
+    assert.ok('preempted' in stopped, 'preempted, not failed');
+    const resumed = setup();
+    const done = (await new MockActivityEnvironment().run(resumed.acts.projectState, input)) as ProjectOut;
+    assert.ok(!('preempted' in done));
+    const resume = resumed.events.find((e) => e.event === 'projection-resume')!;
+    assert.ok((resume.gdStep as number) >= 10, `resumed at GD step ${String(resume.gdStep)}`);
+    const whole = (await new MockActivityEnvironment().run(setup().acts.projectState, {
+      ...input,
+      runId: `act-${randomUUID()}`,
+    })) as ProjectOut;
+    assert.ok(!('preempted' in whole));
+    assert.deepEqual(
+      { ...done.value, minimum: done.value.minimum.sha256 },
+      { ...whole.value, minimum: whole.value.minimum.sha256 },
+    );
+  },
+);
 
-test('replayState: a corrupt checkpoint of a replay in progress is skipped and logged, and the replay starts from its input', async () => {
-  const { acts, events } = setup();
-  const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'checkpointEvery=3']);
-  const parts = pathParts(p);
-  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
-    runId: `act-${randomUUID()}`,
-    seed: 1,
-    parts,
-    checkpointEvery: 0,
-    noCache: false,
-    untilEpoch: 1,
-    knownIteration: -1,
-  })) as TrainOut;
-  const from = trained.epochs[0]!;
-  const label = await new PathWorkspace(store, config).backend();
-  const key = contentKey(
-    'replay',
-    stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label),
-  );
-  // a manifest of an in-progress replay at iteration 6 whose data never arrived
-  const bad = `cache/replaying/${key}/000000000006/`;
-  await store.put(
-    `${bad}manifest.json`,
-    Buffer.from(
-      JSON.stringify({
-        format: 'repro-checkpoint/1',
-        step: 6,
-        data: { key: `${bad}state.safetensors`, sha256: '0'.repeat(64), bytes: 1 },
-      }),
-    ),
-    'application/json',
-  );
-  type ReplayOut = Awaited<ReturnType<ReturnType<typeof createActivities>['replayState']>>;
-  const r = (await new MockActivityEnvironment().run(acts.replayState, {
-    runId: 'replay-skip',
-    seed: 1,
-    parts,
-    from,
-    toIteration: 7,
-    checkpointEvery: 3,
-    noCache: false,
-  })) as ReplayOut;
-  assert.equal(r.value.iteration, 7);
-  const skipped = events.find((e) => e.event === 'checkpoint-skipped' && e.stage === 'replay');
-  assert.ok(
-    skipped && String(skipped.manifestKey).startsWith(bad),
-    `logged: ${JSON.stringify(events.filter((e) => e.event === 'checkpoint-skipped'))}`,
-  );
-});
+test(
+  'replayState: a corrupt checkpoint of a replay in progress is skipped and logged, ' +
+    'and the replay starts from its input',
+  async () => {
+    const { acts, events } = setup();
+    const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'checkpointEvery=3']);
+    const parts = pathParts(p);
+    const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      runId: `act-${randomUUID()}`,
+      seed: 1,
+      parts,
+      checkpointEvery: 0,
+      noCache: false,
+      untilEpoch: 1,
+      knownIteration: -1,
+    })) as TrainOut;
+    const from = trained.epochs[0]!;
+    const label = await new PathWorkspace(store, config).backend();
+    const key = contentKey(
+      'replay',
+      stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label),
+    );
+    // a manifest of an in-progress replay at iteration 6 whose data never arrived
+    const bad = `cache/replaying/${key}/000000000006/`;
+    await store.put(
+      `${bad}manifest.json`,
+      Buffer.from(
+        JSON.stringify({
+          format: 'repro-checkpoint/1',
+          step: 6,
+          data: { key: `${bad}state.safetensors`, sha256: '0'.repeat(64), bytes: 1 },
+        }),
+      ),
+      'application/json',
+    );
+    type ReplayOut = Awaited<ReturnType<ReturnType<typeof createActivities>['replayState']>>;
+    const r = (await new MockActivityEnvironment().run(acts.replayState, {
+      runId: 'replay-skip',
+      seed: 1,
+      parts,
+      from,
+      toIteration: 7,
+      checkpointEvery: 3,
+      noCache: false,
+    })) as ReplayOut;
+    assert.equal(r.value.iteration, 7);
+    const skipped = events.find((e) => e.event === 'checkpoint-skipped' && e.stage === 'replay');
+    assert.ok(
+      skipped && String(skipped.manifestKey).startsWith(bad),
+      `logged: ${JSON.stringify(events.filter((e) => e.event === 'checkpoint-skipped'))}`,
+    );
+  },
+);
 
 test('a stage input that does not verify is a non-retryable CorruptCheckpoint', async () => {
   const { acts } = setup();
@@ -311,98 +325,118 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   );
 });
 
-test('estimateTrace: a stopping worker gets "preempted" between HVPs and nothing is cached; the next attempt estimates in full', async () => {
-  const stopping = new AbortController();
-  const { acts } = setup(stopping);
-  const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=8']);
-  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
-    runId: `act-${randomUUID()}`,
-    seed: 1,
-    parts: pathParts(p),
-    checkpointEvery: 0,
-    noCache: false,
-    untilEpoch: 1,
-    knownIteration: -1,
-  })) as TrainOut;
-  const input = { parts: pathParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
-  const env = new MockActivityEnvironment();
-  env.on('heartbeat', () => stopping.abort());
-  type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
-  assert.ok('preempted' in ((await env.run(acts.estimateTrace, input)) as TraceOut));
-  const full = (await new MockActivityEnvironment().run(setup().acts.estimateTrace, input)) as TraceOut;
-  assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
-  assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
-  // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
-  const label = await new PathWorkspace(store, config).backend();
-  assert.equal(full.backend, label);
-  const lookup = (backend: string) =>
-    new MockActivityEnvironment().run(acts.lookupTraces, {
-      parts: input.parts,
-      backend,
-      minima: [input.minimum],
-      probeSeed: 1,
-    });
-  assert.deepEqual(await lookup(label), [full.value], 'served under the backend that computed it');
-  assert.deepEqual(await lookup('cpu (@tensorflow/tfjs-backend-cpu@0.0.0)'), [null], 'never served to another backend');
-});
+test(
+  'estimateTrace: a stopping worker gets "preempted" between HVPs and nothing is cached; ' +
+    'the next attempt estimates in full',
+  async () => {
+    const stopping = new AbortController();
+    const { acts } = setup(stopping);
+    const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=8']);
+    const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      runId: `act-${randomUUID()}`,
+      seed: 1,
+      parts: pathParts(p),
+      checkpointEvery: 0,
+      noCache: false,
+      untilEpoch: 1,
+      knownIteration: -1,
+    })) as TrainOut;
+    const input = { parts: pathParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', () => stopping.abort());
+    type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
+    assert.ok('preempted' in ((await env.run(acts.estimateTrace, input)) as TraceOut));
+    const full = (await new MockActivityEnvironment().run(setup().acts.estimateTrace, input)) as TraceOut;
+    assert.ok(!('preempted' in full) && !full.cacheHit, 'the preempted attempt left nothing in the cache');
+    assert.ok(Number.isFinite(full.value.trace) && full.value.hvps === 8);
+    // The stage names the backend that ran it, and its cache entry is keyed by that backend only.
+    const label = await new PathWorkspace(store, config).backend();
+    assert.equal(full.backend, label);
+    const lookup = (backend: string) =>
+      new MockActivityEnvironment().run(acts.lookupTraces, {
+        parts: input.parts,
+        backend,
+        minima: [input.minimum],
+        probeSeed: 1,
+      });
+    assert.deepEqual(await lookup(label), [full.value], 'served under the backend that computed it');
+    assert.deepEqual(
+      await lookup('cpu (@tensorflow/tfjs-backend-cpu@0.0.0)'),
+      [null],
+      'never served to another backend',
+    );
+  },
+);
 
-test('a convolutional model trains on the preferred backend, WASM included (its filter gradient is a forward convolution)', async () => {
-  const ws = new PathWorkspace(store, config);
-  const preferred = await selectBackend(config.backend);
-  await useBackend('cpu');
-  assert.equal(await ws.backend(), backendLabel(preferred.info), 'a process left on another backend is switched back');
-  assert.equal(tf.getBackend(), preferred.info.name);
-  const model = buildModel('small-cnn@8x8x1');
-  const trainer = new Trainer({
-    model,
-    data: mnistSubset('train', 32, 8, 4, false),
-    loss: 'lsce',
-    smoothing: 0.1,
-    batchSize: 16,
-    seed: 1,
-    sgd: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0 },
-  });
-  const s = await trainer.run({ step: 0, theta: model.init(1), velocity: null }, 2);
-  assert.ok(s.theta.every(Number.isFinite) && s.step === 2);
-  assert.equal(tf.getBackend(), preferred.info.name, 'it ran there');
-});
+test(
+  'a convolutional model trains on the preferred backend, WASM included ' +
+    '(its filter gradient is a forward convolution)',
+  async () => {
+    const ws = new PathWorkspace(store, config);
+    const preferred = await selectBackend(config.backend);
+    await useBackend('cpu');
+    assert.equal(
+      await ws.backend(),
+      backendLabel(preferred.info),
+      'a process left on another backend is switched back',
+    );
+    assert.equal(tf.getBackend(), preferred.info.name);
+    const model = buildModel('small-cnn@8x8x1');
+    const trainer = new Trainer({
+      model,
+      data: mnistSubset('train', 32, 8, 4, false),
+      loss: 'lsce',
+      smoothing: 0.1,
+      batchSize: 16,
+      seed: 1,
+      sgd: { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0 },
+    });
+    const s = await trainer.run({ step: 0, theta: model.init(1), velocity: null }, 2);
+    assert.ok(s.theta.every(Number.isFinite) && s.step === 2);
+    assert.equal(tf.getBackend(), preferred.info.name, 'it ran there');
+  },
+);
 
 // --- studies ---
 
-test('advanceUnit: a stopping worker gets "preempted" with the unit committed; the next attempt resumes there and the output equals an uninterrupted run', async () => {
-  const { params } = planRun('fig2b', 'small', ['repeats=8', `noise=${0.04 + Math.random() / 100}`]);
-  const unit = { id: 'lr=0.05', phase: 0, steps: 8, checkpointEvery: 2, queue: 'cpu' as const, args: { lr: 0.05 } };
-  const input = {
-    runId: `act-${randomUUID()}`,
-    experiment: 'fig2b',
-    params,
-    seed: 1,
-    unit,
-    upstream: [],
-    noCache: true,
-  };
-  const stopping = new AbortController();
-  const { acts, events } = setup(stopping);
-  const env = new MockActivityEnvironment();
-  env.on('heartbeat', (d: { step?: number }) => {
-    if ((d.step ?? 0) >= 3) stopping.abort();
-  });
-  const stopped = (await env.run(acts.advanceUnit, input)) as UnitOut;
-  assert.ok(stopped.preempted && !stopped.done && stopped.step >= 3 && stopped.step < 8, JSON.stringify(stopped));
-  const resumed = setup();
-  const done = (await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input)) as UnitOut;
-  assert.ok(done.done && !done.preempted && !done.cacheHit);
-  assert.equal(
-    resumed.events.find((e) => e.event === 'resume')!.step,
-    stopped.step,
-    'resumed where the stopped attempt committed',
-  );
-  assert.ok(events.some((e) => e.event === 'preempted' && e.unit === 'lr=0.05'));
-  const whole = { ...input, runId: `act-${randomUUID()}` };
-  await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole);
-  const read = async (runId: string) =>
-    JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
-  assert.deepEqual(await read(input.runId), await read(whole.runId));
-  const again = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, input)) as UnitOut;
-  assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
-});
+test(
+  'advanceUnit: a stopping worker gets "preempted" with the unit committed; ' +
+    'the next attempt resumes there and the output equals an uninterrupted run',
+  async () => {
+    const { params } = planRun('fig2b', 'small', ['repeats=8', `noise=${0.04 + Math.random() / 100}`]);
+    const unit = { id: 'lr=0.05', phase: 0, steps: 8, checkpointEvery: 2, queue: 'cpu' as const, args: { lr: 0.05 } };
+    const input = {
+      runId: `act-${randomUUID()}`,
+      experiment: 'fig2b',
+      params,
+      seed: 1,
+      unit,
+      upstream: [],
+      noCache: true,
+    };
+    const stopping = new AbortController();
+    const { acts, events } = setup(stopping);
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: { step?: number }) => {
+      if ((d.step ?? 0) >= 3) stopping.abort();
+    });
+    const stopped = (await env.run(acts.advanceUnit, input)) as UnitOut;
+    assert.ok(stopped.preempted && !stopped.done && stopped.step >= 3 && stopped.step < 8, JSON.stringify(stopped));
+    const resumed = setup();
+    const done = (await new MockActivityEnvironment().run(resumed.acts.advanceUnit, input)) as UnitOut;
+    assert.ok(done.done && !done.preempted && !done.cacheHit);
+    assert.equal(
+      resumed.events.find((e) => e.event === 'resume')!.step,
+      stopped.step,
+      'resumed where the stopped attempt committed',
+    );
+    assert.ok(events.some((e) => e.event === 'preempted' && e.unit === 'lr=0.05'));
+    const whole = { ...input, runId: `act-${randomUUID()}` };
+    await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole);
+    const read = async (runId: string) =>
+      JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
+    assert.deepEqual(await read(input.runId), await read(whole.runId));
+    const again = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, input)) as UnitOut;
+    assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
+  },
+);

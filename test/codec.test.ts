@@ -48,73 +48,76 @@ test('the codec round-trips; another key, an altered payload and a short key are
   );
 });
 
-test('an encrypted run completes; the stored history holds no plaintext parameters; the codec server decodes it', async () => {
-  const plan = planRun('fig7', 'default', ['lr=0.0123457']);
-  const handle = await startRun(
-    workers.env.client,
-    config,
-    plan.experiment,
-    'default',
-    plan.params,
-    4,
-    `codec-${randomUUID().slice(0, 8)}`,
-  );
-  const result = await awaitResult(handle, store);
-  assert.equal(result.params.lr, 0.0123457, 'the workers read the encrypted input');
-
-  // A client without the key sees what the server stores.
-  const connection = await Connection.connect({ address: config.temporal.address });
-  try {
-    const raw = new Client({ connection, namespace: config.temporal.namespace });
-    const history = await raw.workflow.getHandle(handle.workflowId).fetchHistory();
-    const text = JSON.stringify(history, (_k, v: unknown) =>
-      v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+test(
+  'an encrypted run completes; ' + 'the stored history holds no plaintext parameters; the codec server decodes it',
+  async () => {
+    const plan = planRun('fig7', 'default', ['lr=0.0123457']);
+    const handle = await startRun(
+      workers.env.client,
+      config,
+      plan.experiment,
+      'default',
+      plan.params,
+      4,
+      `codec-${randomUUID().slice(0, 8)}`,
     );
-    for (const secret of ['0.0123457', 'recordEvery', 'checkpointEvery'])
-      assert.ok(!text.includes(secret), `the history holds "${secret}" in the clear`);
-    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-    assert.equal(Buffer.from(input.metadata!.encoding!).toString(), 'binary/encrypted');
+    const result = await awaitResult(handle, store);
+    assert.equal(result.params.lr, 0.0123457, 'the workers read the encrypted input');
 
-    const server = await startCodecServer(codecFor(config)!, 0, 'http://127.0.0.1:8233');
+    // A client without the key sees what the server stores.
+    const connection = await Connection.connect({ address: config.temporal.address });
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      const preflight = await fetch(`${url}/decode`, {
-        method: 'OPTIONS',
-        headers: { Origin: 'http://127.0.0.1:8233' },
-      });
-      assert.equal(preflight.headers.get('access-control-allow-origin'), 'http://127.0.0.1:8233');
-      const b64 = (b: Uint8Array | null | undefined): string => Buffer.from(b ?? []).toString('base64');
-      const body = {
-        payloads: [
-          {
-            metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, b64(v)])),
-            data: b64(input.data),
-          },
-        ],
-      };
-      const r = await fetch(`${url}/decode`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      assert.equal(r.status, 200);
-      const decoded = (await r.json()) as { payloads: Array<{ data: string }> };
-      assert.match(Buffer.from(decoded.payloads[0]!.data, 'base64').toString(), /"lr":0\.0123457/);
-      const wrong = await startCodecServer(new AesGcmCodec(randomBytes(32)), 0, 'http://127.0.0.1:8233');
+      const raw = new Client({ connection, namespace: config.temporal.namespace });
+      const history = await raw.workflow.getHandle(handle.workflowId).fetchHistory();
+      const text = JSON.stringify(history, (_k, v: unknown) =>
+        v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v,
+      );
+      for (const secret of ['0.0123457', 'recordEvery', 'checkpointEvery'])
+        assert.ok(!text.includes(secret), `the history holds "${secret}" in the clear`);
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      assert.equal(Buffer.from(input.metadata!.encoding!).toString(), 'binary/encrypted');
+
+      const server = await startCodecServer(codecFor(config)!, 0, 'http://127.0.0.1:8233');
       try {
-        const w = await fetch(`http://127.0.0.1:${(wrong.address() as AddressInfo).port}/decode`, {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const preflight = await fetch(`${url}/decode`, {
+          method: 'OPTIONS',
+          headers: { Origin: 'http://127.0.0.1:8233' },
+        });
+        assert.equal(preflight.headers.get('access-control-allow-origin'), 'http://127.0.0.1:8233');
+        const b64 = (b: Uint8Array | null | undefined): string => Buffer.from(b ?? []).toString('base64');
+        const body = {
+          payloads: [
+            {
+              metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, b64(v)])),
+              data: b64(input.data),
+            },
+          ],
+        };
+        const r = await fetch(`${url}/decode`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
-        assert.equal(w.status, 400);
-        assert.match(((await w.json()) as { error: string }).error, /this codec holds key/);
+        assert.equal(r.status, 200);
+        const decoded = (await r.json()) as { payloads: Array<{ data: string }> };
+        assert.match(Buffer.from(decoded.payloads[0]!.data, 'base64').toString(), /"lr":0\.0123457/);
+        const wrong = await startCodecServer(new AesGcmCodec(randomBytes(32)), 0, 'http://127.0.0.1:8233');
+        try {
+          const w = await fetch(`http://127.0.0.1:${(wrong.address() as AddressInfo).port}/decode`, {
+            method: 'POST',
+            body: JSON.stringify(body),
+          });
+          assert.equal(w.status, 400);
+          assert.match(((await w.json()) as { error: string }).error, /this codec holds key/);
+        } finally {
+          wrong.close();
+        }
       } finally {
-        wrong.close();
+        server.close();
       }
     } finally {
-      server.close();
+      await connection.close();
     }
-  } finally {
-    await connection.close();
-  }
-});
+  },
+);

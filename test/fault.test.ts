@@ -57,42 +57,45 @@ async function startFig7(
   };
 }
 
-test('SIGKILL mid-run: a second worker resumes from the last committed checkpoint and the result is bit-identical', async () => {
-  const a = startWorker(conf);
-  await a.waitFor((e) => e.event === 'worker-ready');
-  const run = await startFig7(21);
-  try {
-    await a.waitFor(() => VARIANTS.every((v) => checkpointsOf(a, run.runId, v).length >= 3), 60_000);
-    a.child.kill('SIGKILL');
-    await a.exited;
-    const committed: Record<string, number> = {};
-    for (const v of VARIANTS) committed[v] = await latestCommitted(a, run.runId, v);
-
-    const b = startWorker(conf);
+test(
+  'SIGKILL mid-run: a second worker resumes from the last committed checkpoint ' + 'and the result is bit-identical',
+  async () => {
+    const a = startWorker(conf);
+    await a.waitFor((e) => e.event === 'worker-ready');
+    const run = await startFig7(21);
     try {
-      const result = await run.result();
-      for (const v of VARIANTS) {
-        const resume = b.events.find((e) => e.event === 'resume' && e.runId === run.runId && e.unit === v);
-        assert.ok(resume, `worker B resumed ${v}`);
-        assert.ok(
-          committed[v]! > 0 && committed[v]! < run.params.steps,
-          `${v} was killed mid-unit (at ${committed[v]})`,
-        );
-        // A committed everything up to committed[v] and had not reached the next checkpoint, so
-        // resuming there recomputes less than one checkpoint interval.
-        assert.equal(resume.step, committed[v], `${v} resumed from the latest committed checkpoint`);
-        assert.ok((resume.attempt as number) >= 2, `${v} resumed on a retry`);
+      await a.waitFor(() => VARIANTS.every((v) => checkpointsOf(a, run.runId, v).length >= 3), 60_000);
+      a.child.kill('SIGKILL');
+      await a.exited;
+      const committed: Record<string, number> = {};
+      for (const v of VARIANTS) committed[v] = await latestCommitted(a, run.runId, v);
+
+      const b = startWorker(conf);
+      try {
+        const result = await run.result();
+        for (const v of VARIANTS) {
+          const resume = b.events.find((e) => e.event === 'resume' && e.runId === run.runId && e.unit === v);
+          assert.ok(resume, `worker B resumed ${v}`);
+          assert.ok(
+            committed[v]! > 0 && committed[v]! < run.params.steps,
+            `${v} was killed mid-unit (at ${committed[v]})`,
+          );
+          // A committed everything up to committed[v] and had not reached the next checkpoint, so
+          // resuming there recomputes less than one checkpoint interval.
+          assert.equal(resume.step, committed[v], `${v} resumed from the latest committed checkpoint`);
+          assert.ok((resume.attempt as number) >= 2, `${v} resumed on a retry`);
+        }
+        assert.deepEqual(result.summary.final, undisturbed(run.params, 21));
+      } finally {
+        b.child.kill('SIGTERM');
+        await b.exited;
       }
-      assert.deepEqual(result.summary.final, undisturbed(run.params, 21));
     } finally {
-      b.child.kill('SIGTERM');
-      await b.exited;
+      a.child.kill('SIGKILL');
+      await run.close();
     }
-  } finally {
-    a.child.kill('SIGKILL');
-    await run.close();
-  }
-});
+  },
+);
 
 test('SIGTERM mid-segment: the worker checkpoints and exits; the next worker recomputes nothing', async () => {
   const a = startWorker(conf);

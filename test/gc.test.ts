@@ -16,62 +16,66 @@ import { inProcessWorkers } from './in-process-workers';
 
 const DAY = 86_400_000;
 
-test('gc plans and applies on real S3: working state of old runs, unnamed old cache; results, index, live and named objects stay', async () => {
-  const store = makeObjectStore(testConfig({ 's3.prefix': `gc-${randomUUID().slice(0, 8)}/` }));
-  const put = (key: string, body: unknown = {}): Promise<string> => store.put(key, Buffer.from(JSON.stringify(body)));
-  const ckpt = async (dir: string): Promise<void> => {
-    await store.put(`${dir}/state.safetensors`, Buffer.alloc(4096));
-    await put(`${dir}/manifest.json`);
-  };
-  await put('runs/old/result.json', { minimum: { key: 'cache/minima/named/000000000010' } });
-  await put('runs/old/artifacts/report.html');
-  await put('runs/old/path/seed-1/0.json');
-  await ckpt('runs/old/checkpoints/gd/000000000100');
-  await ckpt('runs/live/checkpoints/gd/000000000100');
-  await ckpt('runs/failed/seed-1/train/000000000010');
-  await ckpt('cache/minima/named/000000000010');
-  await ckpt('cache/minima/orphan/000000000010');
-  await put('cache/project/answer.json', { minimum: { key: 'cache/minima/orphan/000000000010' } });
-  await put('index/runs/old.json');
-  const all = await store.list('');
+test(
+  'gc plans and applies on real S3: working state of old runs, unnamed old cache; ' +
+    'results, index, live and named objects stay',
+  async () => {
+    const store = makeObjectStore(testConfig({ 's3.prefix': `gc-${randomUUID().slice(0, 8)}/` }));
+    const put = (key: string, body: unknown = {}): Promise<string> => store.put(key, Buffer.from(JSON.stringify(body)));
+    const ckpt = async (dir: string): Promise<void> => {
+      await store.put(`${dir}/state.safetensors`, Buffer.alloc(4096));
+      await put(`${dir}/manifest.json`);
+    };
+    await put('runs/old/result.json', { minimum: { key: 'cache/minima/named/000000000010' } });
+    await put('runs/old/artifacts/report.html');
+    await put('runs/old/path/seed-1/0.json');
+    await ckpt('runs/old/checkpoints/gd/000000000100');
+    await ckpt('runs/live/checkpoints/gd/000000000100');
+    await ckpt('runs/failed/seed-1/train/000000000010');
+    await ckpt('cache/minima/named/000000000010');
+    await ckpt('cache/minima/orphan/000000000010');
+    await put('cache/project/answer.json', { minimum: { key: 'cache/minima/orphan/000000000010' } });
+    await put('index/runs/old.json');
+    const all = await store.list('');
 
-  const now = new Date();
-  const runs = new Map<string, RunState>([
-    ['old', { running: false, closed: new Date(now.getTime() - 2 * DAY) }],
-    ['live', { running: true }],
-    ['failed', { running: false, closed: now }],
-  ]);
-  // While `live` runs: only the old run's working state goes; the failed run closed within the day.
-  const busy = await planGc(store, runs, DAY, now);
-  assert.deepEqual(busy.delete.map((o) => o.key).sort(), [
-    'runs/old/checkpoints/gd/000000000100/manifest.json',
-    'runs/old/checkpoints/gd/000000000100/state.safetensors',
-  ]);
-  assert.deepEqual(busy.running, ['live']);
-  assert.equal(busy.bytes, 4096 + 2);
-  assert.ok(busy.kept['cache (runs in flight)']! >= 5);
+    const now = new Date();
+    const runs = new Map<string, RunState>([
+      ['old', { running: false, closed: new Date(now.getTime() - 2 * DAY) }],
+      ['live', { running: true }],
+      ['failed', { running: false, closed: now }],
+    ]);
+    // While `live` runs: only the old run's working state goes; the failed run closed within the day.
+    const busy = await planGc(store, runs, DAY, now);
+    assert.deepEqual(busy.delete.map((o) => o.key).sort(), [
+      'runs/old/checkpoints/gd/000000000100/manifest.json',
+      'runs/old/checkpoints/gd/000000000100/state.safetensors',
+    ]);
+    assert.deepEqual(busy.running, ['live']);
+    assert.equal(busy.bytes, 4096 + 2);
+    assert.ok(busy.kept['cache (runs in flight)']! >= 5);
 
-  // Nothing running, cutoff now: everything but results, index and what a kept result names.
-  runs.set('live', { running: false, closed: now });
-  const idle = await planGc(store, runs, 0, new Date(now.getTime() + 1000));
-  const doomed = idle.delete.map((o) => o.key);
-  const json = doomed.filter((k) => k.endsWith('.json'));
-  assert.deepEqual(
-    doomed.slice(0, json.length),
-    json,
-    'manifests and answers are deleted before the data they commit or name',
-  );
-  assert.equal(await applyGc(store, idle), doomed.length);
-  assert.deepEqual(await store.list(''), [
-    'cache/minima/named/000000000010/manifest.json',
-    'cache/minima/named/000000000010/state.safetensors',
-    'index/runs/old.json',
-    'runs/old/artifacts/report.html',
-    'runs/old/path/seed-1/0.json',
-    'runs/old/result.json',
-  ]);
-  assert.equal(all.length - 6, doomed.length);
-});
+    // Nothing running, cutoff now: everything but results, index and what a kept result names.
+    runs.set('live', { running: false, closed: now });
+    const idle = await planGc(store, runs, 0, new Date(now.getTime() + 1000));
+    const doomed = idle.delete.map((o) => o.key);
+    const json = doomed.filter((k) => k.endsWith('.json'));
+    assert.deepEqual(
+      doomed.slice(0, json.length),
+      json,
+      'manifests and answers are deleted before the data they commit or name',
+    );
+    assert.equal(await applyGc(store, idle), doomed.length);
+    assert.deepEqual(await store.list(''), [
+      'cache/minima/named/000000000010/manifest.json',
+      'cache/minima/named/000000000010/state.safetensors',
+      'index/runs/old.json',
+      'runs/old/artifacts/report.html',
+      'runs/old/path/seed-1/0.json',
+      'runs/old/result.json',
+    ]);
+    assert.equal(all.length - 6, doomed.length);
+  },
+);
 
 const conf = { ...uniqueQueues(), 's3.prefix': `gc-cli-${randomUUID().slice(0, 8)}/` };
 const config = testConfig(conf);

@@ -97,7 +97,8 @@ export function startWorker(
           () =>
             reject(
               new Error(
-                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${stderr.slice(-500)}`,
+                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; ` +
+                  `stderr: ${stderr.slice(-500)}`,
               ),
             ),
           timeoutMs,

@@ -80,7 +80,8 @@ after(async () => {
 });
 
 test(
-  'the CPU image builds, and its entrypoint runs a torch worker, configured by a mounted file and env, that completes a run',
+  'the CPU image builds, and its entrypoint runs a torch worker, configured by a mounted file and env, ' +
+    'that completes a run',
   {
     skip: why,
   },

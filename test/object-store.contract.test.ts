@@ -87,13 +87,16 @@ test('S3: a stored object carries its SHA-256 as a checksum the server verified'
   assert.equal(sha256, createHash('sha256').update(body).digest('hex'));
 });
 
-test('S3: a large body in shared memory is hashed on the hasher thread while it uploads; get verifies it there too', async () => {
-  const store = makeObjectStore(testConfig({ 's3.prefix': `contract-${randomUUID()}/` }));
-  const body = new Uint8Array(new SharedArrayBuffer(17 * 1024 * 1024));
-  for (let i = 0; i < body.length; i += 997) body[i] = i % 253;
-  const expected = createHash('sha256').update(body).digest('hex');
-  assert.equal(await store.put('shared', body), expected);
-  const back = await store.getHashed('shared');
-  assert.equal(back.sha256, expected);
-  assert.ok(Buffer.from(back.bytes).equals(Buffer.from(body)));
-});
+test(
+  'S3: a large body in shared memory is hashed on the hasher thread while it uploads; ' + 'get verifies it there too',
+  async () => {
+    const store = makeObjectStore(testConfig({ 's3.prefix': `contract-${randomUUID()}/` }));
+    const body = new Uint8Array(new SharedArrayBuffer(17 * 1024 * 1024));
+    for (let i = 0; i < body.length; i += 997) body[i] = i % 253;
+    const expected = createHash('sha256').update(body).digest('hex');
+    assert.equal(await store.put('shared', body), expected);
+    const back = await store.getHashed('shared');
+    assert.equal(back.sha256, expected);
+    assert.ok(Buffer.from(back.bytes).equals(Buffer.from(body)));
+  },
+);

@@ -20,7 +20,9 @@ const f = (name: string): string => path.join(dir, name);
 function openssl(...args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
 }
-/** A CA, a server certificate for localhost/127.0.0.1 and a client certificate it signed, and a stranger's client pair. */
+/**
+ * A CA, a server certificate for localhost/127.0.0.1 and a client certificate it signed, and a stranger's client pair.
+ */
 function makeCertificates(): void {
   openssl(
     'req',
@@ -142,16 +144,19 @@ after(async () => {
   front.close();
 });
 
-test('a worker and the CLI reach Temporal over mTLS with the configured certificates and run an experiment', async () => {
-  worker = startWorker(tlsConf());
-  await worker.waitFor((e) => e.event === 'worker-ready', 60_000);
-  const run = await runCli(['run', 'fig7', '--wait', '--json', ...args(tlsConf())]);
-  assert.equal(run.status === 0 || run.status === 3, true, run.stderr);
-  const result = JSON.parse(run.stdout) as { status: string; experiment: string };
-  assert.equal(result.status, 'completed');
-  const list = await runCli(['list', '--json', '--experiment', 'fig7', ...args(tlsConf())]);
-  assert.equal(list.status, 0, list.stderr);
-});
+test(
+  'a worker and the CLI reach Temporal over mTLS ' + 'with the configured certificates and run an experiment',
+  async () => {
+    worker = startWorker(tlsConf());
+    await worker.waitFor((e) => e.event === 'worker-ready', 60_000);
+    const run = await runCli(['run', 'fig7', '--wait', '--json', ...args(tlsConf())]);
+    assert.equal(run.status === 0 || run.status === 3, true, run.stderr);
+    const result = JSON.parse(run.stdout) as { status: string; experiment: string };
+    assert.equal(result.status, 'completed');
+    const list = await runCli(['list', '--json', '--experiment', 'fig7', ...args(tlsConf())]);
+    assert.equal(list.status, 0, list.stderr);
+  },
+);
 
 test('a client certificate the server does not trust, or a missing key, is a one-line error', async () => {
   const wrong = await runCli(['list', ...args(tlsConf('stranger'))]);

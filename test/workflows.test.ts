@@ -56,40 +56,43 @@ after(async () => {
   await env.teardown();
 });
 
-test('fig7 runs end to end: claims hold, artifacts are in S3, final states equal an in-process run bit for bit', async () => {
-  const { experiment, params } = planRun('fig7', 'quick', []);
-  const handle = await startRun(env.client, config, experiment, 'quick', params, 5, `wf-${randomUUID()}`);
-  const result = (await handle.result()) as RunResult;
-  assert.equal(result.status, 'completed');
-  assert.deepEqual(
-    result.claims.map((c) => [c.id, c.verdict]),
-    [
-      ['noisy-theta2-equilibrium', 'pass'],
-      ['noisy-theta1-equipartition', 'pass'],
-      ['gd-theta2-falling', 'pass'],
-    ],
-  );
-  const p = fig7Params.check('fig7', params);
-  for (const variant of ['gd', 'noisy'] as const) {
-    const s = initialState(p);
-    advance(s, p, variant, 5, p.steps);
-    assert.deepEqual((result.summary.final as Record<string, number[]>)[variant], [s.theta1, s.theta2], variant);
-  }
-  const stored = JSON.parse(Buffer.from(await store.get(layout.result(result.runId))).toString());
-  assert.deepEqual(stored, result);
-  const report = Buffer.from(await store.get(layout.artifact(result.runId, 'report.html'))).toString();
-  assert.equal((report.match(/data-verdict="pass"/g) ?? []).length, 3, 'the report lists the three claims as passed');
-  const svg = Buffer.from(await store.get(layout.artifact(result.runId, 'fig7-theta2.svg'))).toString();
-  assert.match(svg, /^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/, 'the figure is a rendered Vega-Lite SVG');
-  assert.equal(result.artifacts['figure:fig7-theta2'], store.url(layout.artifact(result.runId, 'fig7-theta2.svg')));
-  const spec = JSON.parse(
-    Buffer.from(await store.get(layout.artifact(result.runId, 'fig7-theta2.vl.json'))).toString(),
-  );
-  assert.ok(
-    spec.$schema.includes('vega-lite') && JSON.stringify(spec).includes('"values"'),
-    'the Vega-Lite spec is stored with its data',
-  );
-});
+test(
+  'fig7 runs end to end: claims hold, artifacts are in S3, ' + 'final states equal an in-process run bit for bit',
+  async () => {
+    const { experiment, params } = planRun('fig7', 'quick', []);
+    const handle = await startRun(env.client, config, experiment, 'quick', params, 5, `wf-${randomUUID()}`);
+    const result = (await handle.result()) as RunResult;
+    assert.equal(result.status, 'completed');
+    assert.deepEqual(
+      result.claims.map((c) => [c.id, c.verdict]),
+      [
+        ['noisy-theta2-equilibrium', 'pass'],
+        ['noisy-theta1-equipartition', 'pass'],
+        ['gd-theta2-falling', 'pass'],
+      ],
+    );
+    const p = fig7Params.check('fig7', params);
+    for (const variant of ['gd', 'noisy'] as const) {
+      const s = initialState(p);
+      advance(s, p, variant, 5, p.steps);
+      assert.deepEqual((result.summary.final as Record<string, number[]>)[variant], [s.theta1, s.theta2], variant);
+    }
+    const stored = JSON.parse(Buffer.from(await store.get(layout.result(result.runId))).toString());
+    assert.deepEqual(stored, result);
+    const report = Buffer.from(await store.get(layout.artifact(result.runId, 'report.html'))).toString();
+    assert.equal((report.match(/data-verdict="pass"/g) ?? []).length, 3, 'the report lists the three claims as passed');
+    const svg = Buffer.from(await store.get(layout.artifact(result.runId, 'fig7-theta2.svg'))).toString();
+    assert.match(svg, /^<svg[^>]*>[\s\S]*<path[\s\S]*<\/svg>$/, 'the figure is a rendered Vega-Lite SVG');
+    assert.equal(result.artifacts['figure:fig7-theta2'], store.url(layout.artifact(result.runId, 'fig7-theta2.svg')));
+    const spec = JSON.parse(
+      Buffer.from(await store.get(layout.artifact(result.runId, 'fig7-theta2.vl.json'))).toString(),
+    );
+    assert.ok(
+      spec.$schema.includes('vega-lite') && JSON.stringify(spec).includes('"values"'),
+      'the Vega-Lite spec is stored with its data',
+    );
+  },
+);
 
 test('cancel: the running units write a final checkpoint, then the run ends cancelled', async () => {
   const { experiment, params } = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000']);

@@ -207,7 +207,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       workflowId: segmentWorkflowId(workflowInfo().workflowId, a.iteration, b.iteration),
       taskQueue: run.taskQueues.cpu,
       args: [{ run, seed, a, b, backend: trained.backend }],
-      staticSummary: `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`,
+      staticSummary:
+        `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, ` + `bisecting until line-connected`,
     });
     projected.step++;
     showProgress(progress, `seed ${seed}`);
@@ -235,7 +236,9 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     const r = await executeChild(pathTraceWorkflow, {
       workflowId: traceWorkflowId(workflowInfo().workflowId, chunk),
       taskQueue: run.taskQueues.cpu,
-      staticSummary: `seed ${seed}: Hessian trace at path points ${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
+      staticSummary:
+        `seed ${seed}: Hessian trace at path points ` +
+        `${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
       args: [
         {
           run,
@@ -266,7 +269,10 @@ export interface PathTraceInput {
   run: RunInput<PathParams>;
   seed: number;
   chunk: number;
-  /** Index of `points[0]` in the seed's path, and the path's length (the stride counts from 0; the last point is always traced). */
+  /**
+   * Index of `points[0]` in the seed's path, and the path's length
+   * (the stride counts from 0; the last point is always traced).
+   */
   offset: number;
   total: number;
   stepsPerEpoch: number;

@@ -6,7 +6,10 @@ import { rethrowAsFailure } from '../failures';
 import type { Staged, StageKit } from './stage';
 import type { StateRef } from './workspace';
 
-/** Replay SGD from a stored state to a later iteration (same batches, same noise), checkpointing every `checkpointEvery` iterations. */
+/**
+ * Replay SGD from a stored state to a later iteration (same batches, same noise),
+ * checkpointing every `checkpointEvery` iterations.
+ */
 export function makeReplayState(kit: StageKit) {
   return async function replayState(input: {
     runId: string;

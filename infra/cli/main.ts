@@ -32,7 +32,8 @@ export async function main(args: string[]): Promise<void> {
   await yargs(args)
     .scriptName('repro')
     .usage(
-      '$0 <command> [options]\n\nDurable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".',
+      '$0 <command> [options]\n\n' +
+        'Durable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".',
     )
     .option('config', {
       type: 'string',

@@ -72,7 +72,8 @@ export async function withSearchAttributesHint<T>(config: ReproConfig, start: ()
   } catch (err) {
     if (/search attribute/i.test((err as Error).message)) {
       throw new Error(
-        `namespace ${config.temporal.namespace} lacks repro's search attributes (${(err as Error).message.split('\n')[0]}); ` +
+        `namespace ${config.temporal.namespace} lacks repro's search attributes ` +
+          `(${(err as Error).message.split('\n')[0]}); ` +
           `register them once: ${registerCommand(config.temporal.namespace)}`,
       );
     }

@@ -35,7 +35,8 @@ function temporalEndpoint(config: ReproConfig): { host: string; port: number } {
   const t = hostPort(config.temporal.address, 7233);
   if (!isThisMachine(t.host))
     throw new Error(
-      `temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; use a loopback address or one of this machine's, or skip \`up\``,
+      `temporal.address is ${config.temporal.address}: \`repro up\` only starts servers on this machine; ` +
+        `use a loopback address or one of this machine's, or skip \`up\``,
     );
   return t;
 }
@@ -48,7 +49,8 @@ function s3Endpoint(config: ReproConfig): { host: string; port: number } {
   const s = hostPort(config.s3.endpoint, 80);
   if (!isThisMachine(s.host))
     throw new Error(
-      `s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine (a loopback address or one of its own)`,
+      `s3.endpoint is ${config.s3.endpoint}: \`repro up\` only starts servers on this machine ` +
+        `(a loopback address or one of its own)`,
     );
   return s;
 }

@@ -45,7 +45,8 @@ export function ensureTool(name: ToolName, toolsDir: string, log: (line: string)
   const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) {
     throw new Error(
-      `${name} is not on PATH and Go is not installed to build it; install Go (https://go.dev/dl) or put '${name}' on PATH`,
+      `${name} is not on PATH and Go is not installed to build it; ` +
+        `install Go (https://go.dev/dl) or put '${name}' on PATH`,
     );
   }
   const spec = TOOLS[name];

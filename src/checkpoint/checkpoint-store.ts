@@ -131,7 +131,9 @@ export class CheckpointStore {
       throw err;
     }
     if (actual !== manifest.data.sha256)
-      return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
+      return (
+        `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, ` + `data hashes to ${actual}`
+      );
     try {
       return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
     } catch (err) {

@@ -48,7 +48,9 @@ export function importCifar(
     throw new DataFormatError(
       md5
         ? `${archive}: MD5 ${actual} is not the ${expected} you gave; check the file or the hash`
-        : `${archive}: MD5 ${actual} is not the published cifar-${variant}-binary.tar.gz (${expected}); download the binary version from ${CIFAR_SOURCES[variant].url}, or pass --md5 to vouch for another packaging`,
+        : `${archive}: MD5 ${actual} is not the published cifar-${variant}-binary.tar.gz (${expected}); ` +
+            `download the binary version from ${CIFAR_SOURCES[variant].url}, ` +
+            `or pass --md5 to vouch for another packaging`,
     );
   }
   let files: Map<string, Uint8Array>;

@@ -104,7 +104,8 @@ export class ParamSet<P extends Params> {
       const spec = this.spec(key);
       if (!spec) {
         throw new ParamError(
-          `--set ${pair}: ${experiment} has no parameter '${key}'; known: ${this.specs.map((s) => s.name).join(', ')} ` +
+          `--set ${pair}: ${experiment} has no parameter '${key}'; known: ` +
+            `${this.specs.map((s) => s.name).join(', ')} ` +
             '(see `repro experiments`)',
         );
       }
@@ -140,7 +141,8 @@ export class ParamSet<P extends Params> {
   private parse(spec: ParamSpec, raw: ParamValue, experiment: string): ParamValue {
     const fail = (want: string): never => {
       throw new ParamError(
-        `--set ${spec.name}=${show(raw)}: ${spec.name} of ${experiment} must be ${want} (e.g. --set ${this.example(spec)})`,
+        `--set ${spec.name}=${show(raw)}: ${spec.name} of ${experiment} must be ${want} ` +
+          `(e.g. --set ${this.example(spec)})`,
       );
     };
     const num = (v: ParamValue): number => {

@@ -15,7 +15,10 @@ export function tridiagonalEigenvalues(diagonal: ArrayLike<number>, offDiagonal:
   return d.sort();
 }
 
-/** Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major n×n) of a small symmetric tridiagonal matrix. */
+/**
+ * Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major n×n) of a small
+ * symmetric tridiagonal matrix.
+ */
 export function tridiagonalEigenFull(
   diagonal: ArrayLike<number>,
   offDiagonal: ArrayLike<number>,
@@ -91,7 +94,10 @@ function householderTridiagonal(a: Float64Array, n: number, d: Float64Array, e: 
   for (let i = 0; i < n; i++) d[i] = a[i * n + i]!;
 }
 
-/** Implicit QL with Wilkinson shifts; d: diagonal (→ eigenvalues), e: off-diagonal, z: optional eigenvectors (row-major n×n). */
+/**
+ * Implicit QL with Wilkinson shifts; d: diagonal (→ eigenvalues), e: off-diagonal,
+ * z: optional eigenvectors (row-major n×n).
+ */
 function tqli(d: Float64Array, e: Float64Array, z?: Float64Array): void {
   const n = d.length;
   // Deflate off-diagonals that are negligible next to their neighbours or next to the whole

@@ -40,42 +40,51 @@ function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: nu
   );
 }
 
-test("fig2a: negative eigenvalues proportional to the loss above its floor pass; the paper's slope is checked, not assumed", () => {
-  const p = params('fig2a', fig2aParams);
-  const a = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3));
-  assert.deepEqual(verdicts(a), {
-    'negative-sum-falls-with-loss': 'pass',
-    'negative-sum-proportional-to-loss': 'pass',
-    'slope-matches-paper': 'pass',
-  });
-  const half = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope / 2, 0, 1e-3));
-  assert.equal(verdicts(half)['slope-matches-paper'], 'fail', "a slope half the paper's is told apart");
-  assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
-});
+test(
+  'fig2a: negative eigenvalues proportional to the loss above its floor pass; ' +
+    "the paper's slope is checked, not assumed",
+  () => {
+    const p = params('fig2a', fig2aParams);
+    const a = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3));
+    assert.deepEqual(verdicts(a), {
+      'negative-sum-falls-with-loss': 'pass',
+      'negative-sum-proportional-to-loss': 'pass',
+      'slope-matches-paper': 'pass',
+    });
+    const half = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope / 2, 0, 1e-3));
+    assert.equal(verdicts(half)['slope-matches-paper'], 'fail', "a slope half the paper's is told apart");
+    assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
+  },
+);
 
-test('fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, or an offset at the minimum', () => {
-  const p = params('fig2a', fig2aParams);
-  assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
-  assert.equal(
-    verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'],
-    'fail',
-  );
-  const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
-  assert.deepEqual(
-    verdicts(flat),
-    {
-      'negative-sum-falls-with-loss': 'inconclusive',
-      'negative-sum-proportional-to-loss': 'inconclusive',
-      'slope-matches-paper': 'inconclusive',
-    },
-    'points with no trend establish no line: its intercept and its coefficient test nothing, however wide the interval that holds them',
-  );
-  const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
-  assert.ok(
-    Object.values(verdicts(two)).every((v) => v === 'inconclusive'),
-    'two points make no line',
-  );
-});
+test(
+  'fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, ' +
+    'or an offset at the minimum',
+  () => {
+    const p = params('fig2a', fig2aParams);
+    assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
+    assert.equal(
+      verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'],
+      'fail',
+    );
+    const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
+    assert.deepEqual(
+      verdicts(flat),
+      {
+        'negative-sum-falls-with-loss': 'inconclusive',
+        'negative-sum-proportional-to-loss': 'inconclusive',
+        'slope-matches-paper': 'inconclusive',
+      },
+      'points with no trend establish no line: its intercept and its coefficient test nothing, ' +
+        'however wide the interval that holds them',
+    );
+    const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
+    assert.ok(
+      Object.values(verdicts(two)).every((v) => v === 'inconclusive'),
+      'two points make no line',
+    );
+  },
+);
 
 function fig5Output(loss: 'lsce' | 'mse', cs: number): Fig5Output {
   return {
@@ -116,28 +125,31 @@ function fig6Epochs(projected: number[], full: number[], stderr = 0.001) {
   };
 }
 
-test('fig6: the top-1 direction stationary and the full space not passes; a full space already stationary fails', () => {
-  const p = params('fig6', fig6Params);
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))), {
-    'fdr-top1-stationary': 'pass',
-    'fdr-full-not-stationary': 'pass',
-    'fdr-timescale-separation': 'pass',
-  });
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))), {
-    'fdr-top1-stationary': 'fail',
-    'fdr-full-not-stationary': 'fail',
-    'fdr-timescale-separation': 'fail',
-  });
-  assert.equal(
-    verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'],
-    'inconclusive',
-    'a deviation below the bound whose error reaches over it decides nothing',
-  );
-  assert.ok(
-    Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'),
-    'no epoch, no verdict',
-  );
-});
+test(
+  'fig6: the top-1 direction stationary and the full space not passes; ' + 'a full space already stationary fails',
+  () => {
+    const p = params('fig6', fig6Params);
+    assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))), {
+      'fdr-top1-stationary': 'pass',
+      'fdr-full-not-stationary': 'pass',
+      'fdr-timescale-separation': 'pass',
+    });
+    assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))), {
+      'fdr-top1-stationary': 'fail',
+      'fdr-full-not-stationary': 'fail',
+      'fdr-timescale-separation': 'fail',
+    });
+    assert.equal(
+      verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'],
+      'inconclusive',
+      'a deviation below the bound whose error reaches over it decides nothing',
+    );
+    assert.ok(
+      Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'),
+      'no epoch, no verdict',
+    );
+  },
+);
 
 function topkOutputs(seeds: number, logdetShift: number, traceShift: number): NoiseTopkOutput[] {
   const rng = new CounterRng(7, 'test/noise-topk');

@@ -36,30 +36,34 @@ test('fig2b calibration: over 100 seeds of a correct run its 95% claims fail abo
   for (const [id, n] of Object.entries(failed)) assert.ok(n <= 10, `${id} failed ${n} of 100 seeds`);
 });
 
-test('fig2cd: SGD-like noise lowers the trace, isotropic noise log det, and each moves the other quantity the way theory says', async () => {
-  const { params } = planRun('fig2cd', 'small', []);
-  const { outputs, analysis } = await runStudyLocally('fig2cd', params, 1);
-  assert.deepEqual(
-    verdicts(analysis),
-    {
-      'sgd-noise-lowers-trace': 'pass',
-      'isotropic-noise-lowers-logdet': 'pass',
-      'sgd-logdet-direction': 'pass',
-      'isotropic-trace-direction': 'pass',
-    },
-    JSON.stringify(analysis.claims, null, 1),
-  );
-  assert.ok(
-    analysis.claims[2]!.side === 'positive' && analysis.claims[3]!.side === 'positive',
-    'at the default start the two quantities move apart',
-  );
-  // a wrong result: the two noise structures swapped
-  const swapped = (await findStudy('fig2cd').open(params)).analyze(
-    { sgd: outputs.isotropic, isotropic: outputs.sgd },
-    1,
-  );
-  assert.ok(
-    swapped.claims.every((c) => c.verdict === 'fail'),
-    JSON.stringify(swapped.claims.map((c) => [c.id, c.verdict])),
-  );
-});
+test(
+  'fig2cd: SGD-like noise lowers the trace, isotropic noise log det, ' +
+    'and each moves the other quantity the way theory says',
+  async () => {
+    const { params } = planRun('fig2cd', 'small', []);
+    const { outputs, analysis } = await runStudyLocally('fig2cd', params, 1);
+    assert.deepEqual(
+      verdicts(analysis),
+      {
+        'sgd-noise-lowers-trace': 'pass',
+        'isotropic-noise-lowers-logdet': 'pass',
+        'sgd-logdet-direction': 'pass',
+        'isotropic-trace-direction': 'pass',
+      },
+      JSON.stringify(analysis.claims, null, 1),
+    );
+    assert.ok(
+      analysis.claims[2]!.side === 'positive' && analysis.claims[3]!.side === 'positive',
+      'at the default start the two quantities move apart',
+    );
+    // a wrong result: the two noise structures swapped
+    const swapped = (await findStudy('fig2cd').open(params)).analyze(
+      { sgd: outputs.isotropic, isotropic: outputs.sgd },
+      1,
+    );
+    assert.ok(
+      swapped.claims.every((c) => c.verdict === 'fail'),
+      JSON.stringify(swapped.claims.map((c) => [c.id, c.verdict])),
+    );
+  },
+);

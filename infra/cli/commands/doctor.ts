@@ -58,7 +58,8 @@ export async function doctor(argv: GlobalArgs): Promise<Check[]> {
       'S3 bucket',
       false,
       (err as Error).message.split('\n')[0]!,
-      'check s3.endpoint, s3.bucket, s3.region and the credentials (REPRO_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or the AWS chain)',
+      'check s3.endpoint, s3.bucket, s3.region and the credentials ' +
+        '(REPRO_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or the AWS chain)',
     );
   }
   let connected: Awaited<ReturnType<typeof connectTemporal>> | undefined;
@@ -149,7 +150,8 @@ export async function doctor(argv: GlobalArgs): Promise<Check[]> {
 export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'doctor',
   describe:
-    'Check the configuration end to end (Temporal, namespace, search attributes, bucket, workers and their backends) and print fixes',
+    'Check the configuration end to end (Temporal, namespace, search attributes, bucket, ' +
+    'workers and their backends) and print fixes',
   builder: (y) => y as Argv<GlobalArgs>,
   handler: async (argv) => {
     const checks = await doctor(argv);

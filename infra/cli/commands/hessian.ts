@@ -118,11 +118,13 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
     if (argv.json) return printJson(out);
     print(`${model.name}: ${report.params} parameters, ${report.samples} samples, loss ${report.loss.toPrecision(6)}`);
     print(
-      `trace ${report.trace.value.toPrecision(6)} ± ${report.trace.stderr.toPrecision(2)} (${report.trace.method}, ${report.trace.hvps} HVPs)`,
+      `trace ${report.trace.value.toPrecision(6)} ± ${report.trace.stderr.toPrecision(2)} ` +
+        `(${report.trace.method}, ${report.trace.hvps} HVPs)`,
     );
     print(`top eigenvalues: ${report.eigenvalues.top.map((x) => x.toPrecision(4)).join(', ')}`);
     print(
-      `negative eigenvalues: sum ${report.eigenvalues.negativeSum.toPrecision(4)}, count ${report.eigenvalues.negativeCount} (${report.eigenvalues.method})`,
+      `negative eigenvalues: sum ${report.eigenvalues.negativeSum.toPrecision(4)}, ` +
+        `count ${report.eigenvalues.negativeCount} (${report.eigenvalues.method})`,
     );
   },
 };

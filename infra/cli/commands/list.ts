@@ -111,7 +111,8 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
             : '';
         const state = r.verdict ? `${String(r.verdict)}` : r.stage ? `${String(r.stage)}` : '';
         print(
-          `${r.runId}  ${String(r.status).padEnd(10)} ${state.padEnd(12)} ${r.experiment}  ${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`,
+          `${r.runId}  ${String(r.status).padEnd(10)} ${state.padEnd(12)} ${r.experiment}  ` +
+            `${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`,
         );
       }
     } finally {

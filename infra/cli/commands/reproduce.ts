@@ -25,7 +25,8 @@ const seconds = (ms: number): string =>
 export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
   command: 'reproduce',
   describe:
-    'The main job: start the embedded stack and a worker, run the small preset of every experiment, write reports and their index',
+    'The main job: start the embedded stack and a worker, run the small preset of every experiment, ' +
+    'write reports and their index',
   builder: (y) =>
     y
       .option('experiments', {

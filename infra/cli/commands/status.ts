@@ -73,13 +73,16 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         progress,
         progressProblems: problems,
         pendingActivities: pending,
-        webUi: `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
+        webUi:
+          `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}` +
+          `/workflows/${encodeURIComponent(handle.workflowId)}`,
       };
       if (argv.json) return printJson(out);
       if (process.stdout.isTTY && !argv.once && status === 'RUNNING')
         return await watch(client, handle, out.runId, d.startTime, out.webUi);
       print(
-        `${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`,
+        `${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) ` +
+          `started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`,
       );
       const elapsed = (Date.now() - d.startTime.getTime()) / 1000;
       if (progress)
@@ -87,7 +90,9 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       for (const p of problems) print(`  progress unavailable (${p})`);
       for (const p of pending)
         print(
-          `  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
+          `  pending ${p.activity} attempt ${p.attempt}` +
+            `${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}` +
+            `${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
         );
       print(`  ${out.webUi}`);
     } finally {

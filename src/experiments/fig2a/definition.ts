@@ -26,7 +26,9 @@ export const fig2a: ExperimentSpec<Fig2aParams> = {
   title: 'Sum of negative Hessian eigenvalues against training loss (fig. 2a)',
   paper: 'section 4.1, fig. 2(a), appendix A.3',
   description:
-    'MNIST, 500 samples, 196-30-10 MLP, label-smoothed CE: GD to a minimum, then SGD at several (batch, lr) to equilibrate at different losses; the negative eigenvalue sum is linear in the loss above its floor, through the origin.',
+    'MNIST, 500 samples, 196-30-10 MLP, label-smoothed CE: GD to a minimum, then SGD at several (batch, lr) ' +
+    'to equilibrate at different losses; the negative eigenvalue sum is linear in the loss above its floor, ' +
+    'through the origin.',
   params: fig2aParams,
 
   presets: {
@@ -47,11 +49,13 @@ export const fig2a: ExperimentSpec<Fig2aParams> = {
     const out: string[] = [];
     if (p.minimumMomentum > 0)
       out.push(
-        `GD with momentum ${p.minimumMomentum} for ${p.minimumSteps} steps to the minimum (the paper: plain GD, 10,000 epochs)`,
+        `GD with momentum ${p.minimumMomentum} for ${p.minimumSteps} steps to the minimum ` +
+          `(the paper: plain GD, 10,000 epochs)`,
       );
     if (p.batches.length * p.lrs.length < 30)
       out.push(
-        `${p.batches.length * p.lrs.length} (batch, lr) points of ${p.equilibrateSteps} steps (the paper: batches 5..250, lrs 0.001..0.1)`,
+        `${p.batches.length * p.lrs.length} (batch, lr) points of ${p.equilibrateSteps} steps ` +
+          `(the paper: batches 5..250, lrs 0.001..0.1)`,
       );
     return out;
   },

@@ -19,7 +19,8 @@ export const fig2b: ExperimentSpec<Fig2bParams> = {
   title: 'Trace decrease proportional to η² on a toy valley (fig. 2b)',
   paper: 'section 4.2, fig. 2(b), Theorem 1',
   description:
-    'Per η: SGD-like noise c·H on θ1, θ2; equilibrate, then measure ΔT over the next steps; ΔT against η² is a line of slope −(c/4)‖Σ∇λ‖²·steps.',
+    'Per η: SGD-like noise c·H on θ1, θ2; equilibrate, then measure ΔT over the next steps; ' +
+    'ΔT against η² is a line of slope −(c/4)‖Σ∇λ‖²·steps.',
   params: fig2bParams,
 
   presets: { default: {}, small: {}, paper: { repeats: 100 } },

@@ -42,7 +42,9 @@ export function fig2cdAnalysis(p: Fig2cdParams, outputs: Record<'sgd' | 'isotrop
     const m = change(xs);
     return signClaim({
       id,
-      description: `${description} (mean change over ${p.steps} steps, ${xs.length} runs; theory along the mean-field path: ${predicted.toPrecision(3)})`,
+      description:
+        `${description} (mean change over ${p.steps} steps, ${xs.length} runs; ` +
+        `theory along the mean-field path: ${predicted.toPrecision(3)})`,
       paper,
       side: lowered ? 'negative' : side(predicted),
       measured: m.mean,

@@ -18,12 +18,15 @@ export const fig2cd: ExperimentSpec<Fig2cdParams> = {
   title: 'SGD-like noise lowers the trace, isotropic noise the determinant (fig. 2c, 2d)',
   paper: 'section 4.2, fig. 2(c), 2(d); Theorem 2, Corollary 2.1',
   description:
-    'L = (4 − 2e^{−θ3²−θ4²})θ1² + e^{−(θ3−θ4)²}θ2² from one initial point, with noise c·H and with noise c·I on θ1, θ2: the trace falls under the first, log det under the second, and the other quantity moves the way theory says.',
+    'L = (4 − 2e^{−θ3²−θ4²})θ1² + e^{−(θ3−θ4)²}θ2² from one initial point, ' +
+    'with noise c·H and with noise c·I on θ1, θ2: the trace falls under the first, ' +
+    'log det under the second, and the other quantity moves the way theory says.',
   params: fig2cdParams,
 
   presets: { default: {}, small: {}, paper: { repeats: 100, steps: 5000 } },
   validate(p): void {
     // λ1 < 8 everywhere and λ2 ≤ 2: GD on θ1, θ2 is stable for η < 0.25.
-    if (p.lr >= 0.25) throw new ParamError(`--set lr=${p.lr}: θ1 is unstable for η ≥ 0.25 (λ1 approaches 8); lower it`);
+    if (p.lr >= 0.25)
+      throw new ParamError(`--set lr=${p.lr}: ` + `θ1 is unstable for η ≥ 0.25 (λ1 approaches 8); lower it`);
   },
 };

@@ -28,8 +28,11 @@ export function fig5Analysis(p: Fig5Params, outputs: Record<Fig5Loss, Fig5Output
       kind: 'above',
       bound: p.threshold,
       description:
-        `after ${p.epochs} epochs of SGD (${LABEL[loss]}, lr ${lr}, batch ${p.batch}), CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) ` +
-        `is above ${p.threshold} (${o.final.method === 'exact' ? 'exact: every sample and every Hessian column' : 'four randomized estimates'})`,
+        `after ${p.epochs} epochs of SGD (${LABEL[loss]}, lr ${lr}, batch ${p.batch}), ` +
+        `CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) is above ${p.threshold} ` +
+        `(${
+          o.final.method === 'exact' ? 'exact: every sample and every Hessian column' : 'four randomized estimates'
+        })`,
       paper: 'fig. 5',
       measured: o.final.cs,
       interval: o.final.interval,
@@ -44,7 +47,9 @@ export function fig5Analysis(p: Fig5Params, outputs: Record<Fig5Loss, Fig5Output
       lineFigure({
         id: 'fig5-cs',
         title: 'CS(H, C) during training (fig. 5)',
-        caption: `Randomized estimates (${p.csSamples} per-sample gradients, ${p.csProbes} probes) each epoch; dashed: the paper's ${p.threshold}.`,
+        caption:
+          `Randomized estimates (${p.csSamples} per-sample gradients, ${p.csProbes} probes) each epoch; ` +
+          `dashed: the paper's ${p.threshold}.`,
         data: rows,
         x: { field: 'epoch', title: 'epoch' },
         y: { field: 'cs', title: 'CS(H, C)' },

@@ -26,7 +26,9 @@ export const fig5: ExperimentSpec<Fig5Params> = {
   title: 'Gradient-noise covariance aligned with the Hessian (fig. 5)',
   paper: 'section 2.1.2, fig. 5',
   description:
-    'A 49-70-10 MLP on 7×7 grey images trained with label-smoothed cross entropy (lr 0.001) and with MSE (lr 0.1), batch 512: CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) exceeds 0.9 after several epochs.',
+    'A 49-70-10 MLP on 7×7 grey images trained with label-smoothed cross entropy (lr 0.001) ' +
+    'and with MSE (lr 0.1), batch 512: CS(H, C) = Tr(HC)/sqrt(Tr(H²)Tr(C²)) ' +
+    'exceeds 0.9 after several epochs.',
   params: fig5Params,
 
   presets: {
@@ -53,7 +55,8 @@ export const fig5: ExperimentSpec<Fig5Params> = {
     const out = ['MNIST resized to 7×7 in place of CIFAR-10 converted to grey and resized to 7×7'];
     if (p.samples < 50000 || p.batch !== 512 || p.lrLsce !== 0.001) {
       out.push(
-        `${p.samples} training images, batch ${p.batch}, cross-entropy lr ${p.lrLsce} (the paper: 50,000, 512, 0.001), to run in minutes on a CPU`,
+        `${p.samples} training images, batch ${p.batch}, cross-entropy lr ${p.lrLsce} ` +
+          `(the paper: 50,000, 512, 0.001), to run in minutes on a CPU`,
       );
     }
     return out;

@@ -46,7 +46,9 @@ export function fig6Analysis(p: Fig6Params, out: Fig6Output): Analysis {
       id: 'fdr-top1-stationary',
       kind: 'below',
       bound: p.bound,
-      description: `along the top-1 Hessian eigenvector, |⟨O_L⟩/⟨O_R⟩ − 1| is below ${p.bound} after ${p.epochs} epochs (${window})`,
+      description:
+        `along the top-1 Hessian eigenvector, |⟨O_L⟩/⟨O_R⟩ − 1| ` +
+        `is below ${p.bound} after ${p.epochs} epochs (${window})`,
       paper: 'fig. 6',
       measured: last?.projected.deviation ?? NaN,
       interval: last ? deviationInterval(last.projected) : undefined,

@@ -22,13 +22,16 @@ export const fig6: ExperimentSpec<Fig6Params> = {
   title: "Fast equilibration in the top Hessian direction by Yaida's FDR (fig. 6)",
   paper: 'appendix, fig. 6; Yaida (2019)',
   description:
-    'The small CNN (3 conv layers, 15/20/10 channels) trained with SGD and momentum: |⟨O_L⟩/⟨O_R⟩ − 1| projected on the top-1 Hessian eigenvector drops below 1e-2 within a few epochs while the full-space one stays far from it.',
+    'The small CNN (3 conv layers, 15/20/10 channels) trained with SGD and momentum: ' +
+    '|⟨O_L⟩/⟨O_R⟩ − 1| projected on the top-1 Hessian eigenvector drops below 1e-2 within a few epochs ' +
+    'while the full-space one stays far from it.',
   params: fig6Params,
 
   presets: {
     default: {},
     paper: {},
-    // 8×8 grey images, 10,000 samples, batch 10: 500 steps in each epoch's averaging window, in under a minute on WASM.
+    // 8×8 grey images, 10,000 samples, batch 10: 500 steps in each epoch's averaging window,
+    // in under a minute on WASM.
     small: { samples: 10000, side: 8, epochs: 4, batch: 10, hessianSamples: 256 },
   },
   validate(p): void {
@@ -37,7 +40,8 @@ export const fig6: ExperimentSpec<Fig6Params> = {
   },
   substitutions: (p) => {
     return [
-      `MNIST in grey at ${p.side}×${p.side} in place of CIFAR-10 in colour at 32×32${p.samples < 50000 ? `, ${p.samples} samples, ${p.epochs} epochs` : ''}: what the CPU affords`,
+      `MNIST in grey at ${p.side}×${p.side} in place of CIFAR-10 in colour at 32×32` +
+        `${p.samples < 50000 ? `, ${p.samples} samples, ${p.epochs} epochs` : ''}: what the CPU affords`,
     ];
   },
 };

@@ -28,8 +28,8 @@ export const fig7: ExperimentSpec<Fig7Params> = {
   title: 'Entropic force against a small slope (appendix A.6)',
   paper: 'appendix A.6, fig. 7',
   description:
-    'GD vs GD with gradient noise of covariance c·H on L = ½(θ2²+1)θ1² + αθ2: noise holds θ2 at −2α/(ηc), ' +
-    'GD lets it fall.',
+    'GD vs GD with gradient noise of covariance c·H on L = ½(θ2²+1)θ1² + αθ2: ' +
+    'noise holds θ2 at −2α/(ηc), GD lets it fall.',
   params: fig7Params,
   presets: {
     default: {},

@@ -44,7 +44,8 @@ export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]
     signClaim({
       id: 'topk-noise-lowers-logdet',
       description:
-        `isotropic noise of strength ${p.noise} in the top-${p.k} eigenspace lowers log det of the top-${p.k} Hessian block against plain SGD ` +
+        `isotropic noise of strength ${p.noise} in the top-${p.k} eigenspace ` +
+        `lowers log det of the top-${p.k} Hessian block against plain SGD ` +
         `(paired over ${seeds.length} seeds, after ${p.steps} steps from each seed's GD minimum)`,
       paper: 'Corollary 2.1',
       side: 'negative',
@@ -54,7 +55,9 @@ export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]
     }),
     signClaim({
       id: 'sgd-lowers-trace-vs-gd',
-      description: `SGD (batch ${p.batch}) ends with a lower Hessian trace than GD at the same learning rate ${p.lr} (paired over ${seeds.length} seeds)`,
+      description:
+        `SGD (batch ${p.batch}) ends with a lower Hessian trace than GD at the same learning rate ${p.lr} ` +
+        `(paired over ${seeds.length} seeds)`,
       paper: 'Theorem 1',
       side: 'negative',
       measured: trace.mean,

@@ -29,7 +29,9 @@ export const noiseTopk: ExperimentSpec<NoiseTopkParams> = {
   title: 'Isotropic noise in the top-k Hessian eigenspace (beyond the paper: Corollary 2.1)',
   paper: 'section 3, Corollary 2.1 (proposed, not run in the paper)',
   description:
-    'From the same GD minimum, run SGD, SGD plus isotropic noise in the top-k Hessian eigenspace, and GD for several seeds; compare the final trace, the log det of the top-k block and the validation loss.',
+    'From the same GD minimum, run SGD, SGD plus isotropic noise in the top-k Hessian eigenspace, ' +
+    'and GD for several seeds; ' +
+    'compare the final trace, the log det of the top-k block and the validation loss.',
   params: noiseTopkParams,
 
   presets: { default: {}, small: {}, paper: { samples: 10000, seeds: 10, steps: 20000, minimumSteps: 5000 } },

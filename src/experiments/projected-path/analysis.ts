@@ -114,8 +114,10 @@ export function projectedPathClaims(
       id: 'path-connected',
       description:
         `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima ` +
-        `has training loss below the threshold ${p.threshold} at all ${p.linePoints} evenly spaced points of its segment ` +
-        `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ${pairs} pairs over ${seeds.length} seeds in all, ` +
+        `has training loss below the threshold ${p.threshold} ` +
+        `at all ${p.linePoints} evenly spaced points of its segment ` +
+        `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ` +
+        `${pairs} pairs over ${seeds.length} seeds in all, ` +
         `${early} unconnected before; projections stop below ${p.threshold} − ${p.margin})`,
       paper: 'section 2.1.1, fig. 1',
       predicted: 0,
@@ -132,8 +134,8 @@ export function projectedPathClaims(
       id: 'trace-decreases',
       description:
         `the Hessian trace along the projected paths falls with epoch: per-seed least-squares slope of the ` +
-        `epoch-mean trace, averaged over ${slopes.length} seeds, with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t ` +
-        `interval over seeds (trace per epoch)`,
+        `epoch-mean trace, averaged over ${slopes.length} seeds, ` +
+        `with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval over seeds (trace per epoch)`,
       paper: 'fig. 3, Theorem 1',
       side: 'negative',
       measured: trend.mean,

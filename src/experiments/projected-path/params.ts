@@ -31,7 +31,9 @@ export const pathParams = paramSet({
       "on the sublevel set's boundary, and the path breaks)",
     { min: 0 },
   ),
-  /** The path is claimed connected from this epoch on (the paper: "after a few epochs"); earlier breaks are reported. */
+  /**
+   * The path is claimed connected from this epoch on (the paper: "after a few epochs"); earlier breaks are reported.
+   */
   settleEpochs: int(
     1,
     'the path-connected claim counts pairs from this epoch on (the paper: "after a few epochs"); earlier breaks ' +
