@@ -179,7 +179,8 @@ test(
     assert.ok(secret.length >= 12, 'a secret distinctive enough to search for');
     const id = `cli-${randomUUID()}`;
     assert.equal(
-      runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=4e-4', '--id', id, '--wait', ...q]).status,
+      runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=4e-4', '--id', id, '--no-cache', '--wait', ...q])
+        .status,
       0,
     );
     const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'secret-')), 'run');
@@ -195,7 +196,7 @@ test(
     const store = makeObjectStore(config);
     const objects = await store.list(`runs/${id}/`);
     assert.ok(
-      objects.some((k) => k.includes('checkpoints/')),
+      objects.some((k) => k.includes('units/') && k.endsWith('manifest.json')),
       'checkpoints (with their config metadata) are searched too',
     );
     for (const k of objects)

@@ -10,8 +10,8 @@ test(
     const handles: Record<string, Partial<WorkflowHandle>> = {
       'run/x': {
         workflowId: 'run/x',
-        query: (async (name: string) =>
-          name === 'children' ? ['run/x/seed/1', 'run/x/seed/2'] : { seeds: { step: 0, of: 2 } }) as never,
+        query: (async (q: { name: string }) =>
+          q.name === 'children' ? ['run/x/seed/1', 'run/x/seed/2'] : { seeds: { step: 0, of: 2 } }) as never,
         describe: (async () => ({ raw: { pendingActivities: [] } })) as never,
       },
       'run/x/seed/1': {
@@ -38,8 +38,8 @@ test("a study unit's step comes from its activity's last heartbeat while it runs
   const beat = (v: unknown) => ({ heartbeatDetails: { payloads: [{ data: Buffer.from(JSON.stringify(v)) }] } });
   const handle = {
     workflowId: 'run/y',
-    query: (async (name: string) =>
-      name === 'children' ? [] : { 'unit a': { step: 0, of: 100 }, 'unit b': { step: 40, of: 100 } }) as never,
+    query: (async (q: { name: string }) =>
+      q.name === 'children' ? [] : { 'unit a': { step: 0, of: 100 }, 'unit b': { step: 40, of: 100 } }) as never,
     describe: (async () => ({
       raw: { pendingActivities: [beat({ unit: 'a', step: 37 }), beat({ unit: 'b', step: 10 }), beat({ other: 1 })] },
     })) as never,
