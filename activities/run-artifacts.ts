@@ -4,7 +4,9 @@ import { renderSvg } from '../src/report/render-svg';
 import type { RunResult } from '../src/results/run-result';
 import { scheduledRunsPrefix, scheduleOfRun } from '../src/runs/ids';
 import { layout } from '../src/storage/layout';
+import { ObjectNotFoundError } from '../src/storage/object-store';
 import type { ActivityDeps } from './deps';
+import { nonRetryable } from './failures';
 
 /** An artifact to store beside the report (raw series, paths, unit outputs). */
 export interface ExtraArtifact {
@@ -13,11 +15,35 @@ export interface ExtraArtifact {
   contentType: string;
 }
 
+/** What makes two results the same run's: its experiment, preset, parameters and seed. */
+const sameRun = (a: Omit<RunResult, 'artifacts'>, b: Omit<RunResult, 'artifacts'>): boolean =>
+  JSON.stringify([a.experiment, a.preset, a.params, a.seed]) ===
+  JSON.stringify([b.experiment, b.preset, b.params, b.seed]);
+
+/** A run's stored result without its bulky fields, or undefined when it has none yet. */
+async function storedResult(
+  deps: ActivityDeps,
+  runId: string,
+  bulky: Record<string, unknown>,
+): Promise<RunResult | undefined> {
+  let stored: RunResult & Record<string, unknown>;
+  try {
+    stored = JSON.parse(Buffer.from(await deps.store.get(layout.result(runId))).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+  for (const k of Object.keys(bulky)) delete stored[k];
+  return stored;
+}
+
 /**
  * Write a finished run's artifacts: every figure as SVG, the HTML report (figures inline), the
  * extra artifacts, then `result.json` (with the bulky fields) and the run's index entry last, so
- * their presence means every artifact is complete.
- * Idempotent: a retry rewrites the same objects. Returns the result with its artifact URLs.
+ * their presence means every artifact is complete. A result is written once: when the run has
+ * one already (a retry after the write, or a second attempt at once), that one is returned and
+ * nothing is rewritten; a stored result of other inputs under the same run id is a non-retryable
+ * `InputMismatch`, never overwritten. Returns the result with its artifact URLs.
  */
 export async function writeRunArtifacts(
   deps: ActivityDeps,
@@ -29,6 +55,24 @@ export async function writeRunArtifacts(
   bulky: Record<string, unknown> = {},
 ): Promise<RunResult> {
   const { runId } = base;
+  const settled = async (): Promise<RunResult | undefined> => {
+    const stored = await storedResult(deps, runId, bulky);
+    if (stored && !sameRun(stored, base)) {
+      throw nonRetryable(
+        `run ${runId} already has a result of other inputs (${stored.experiment}, preset ${stored.preset}, ` +
+          `seed ${stored.seed}); results are written once: start a run with a new id`,
+        'InputMismatch',
+      );
+    }
+    return stored;
+  };
+  const indexed = async (r: RunResult): Promise<RunResult> => {
+    // Derived from the result, so rewriting it is harmless: a retry after a crash between the two writes completes it.
+    await deps.store.put(layout.indexEntry(runId), Buffer.from(JSON.stringify(r)), 'application/json');
+    return r;
+  };
+  const before = await settled();
+  if (before) return indexed(before);
   const schedule = scheduleOfRun(runId);
   if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
   const artifacts: Record<string, string> = {
@@ -55,13 +99,12 @@ export async function writeRunArtifacts(
     'text/html; charset=utf-8',
   );
   const result: RunResult = { ...base, artifacts };
-  await deps.store.put(
-    layout.result(runId),
-    Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)),
-    'application/json',
-  );
-  await deps.store.put(layout.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
-  return result;
+  const body = Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2));
+  if (!(await deps.store.putIfAbsent(layout.result(runId), body, 'application/json'))) {
+    // Another attempt committed first: its result stands (and writes the index entry).
+    return indexed((await settled())!);
+  }
+  return indexed(result);
 }
 
 /**

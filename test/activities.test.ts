@@ -325,6 +325,38 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   );
 });
 
+test('a cached training checkpoint whose data is corrupt is recomputed, not trusted: the stage goes on', async () => {
+  const { acts } = setup();
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
+  const base = { runId: `act-${randomUUID()}`, seed: 3, parts: pathParts(p), checkpointEvery: 0, noCache: false };
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    ...base,
+    untilEpoch: 2,
+    knownIteration: -1,
+  })) as TrainOut;
+  const epoch1 = trained.epochs[1]!;
+  const manifest = JSON.parse(Buffer.from(await store.get(epoch1.key)).toString());
+  await store.put(manifest.data.key, Buffer.from('corrupted bytes'));
+  // The cached path hands the reference out from manifests alone, as before ...
+  const cached = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    ...base,
+    untilEpoch: 2,
+    knownIteration: -1,
+  })) as TrainOut;
+  assert.deepEqual(cached.epochs[1], epoch1);
+  // ... and the stage that reads it recomputes the state from epoch 0 and puts the same bytes back.
+  const projected = (await new MockActivityEnvironment().run(acts.projectState, {
+    runId: base.runId,
+    parts: pathParts(p),
+    state: epoch1,
+    noCache: true,
+  })) as ProjectOut;
+  assert.ok(!('preempted' in projected));
+  const restored = await checkpoints.tryLoad(epoch1.key);
+  assert.ok(typeof restored !== 'string', `the checkpoint verifies again (${String(restored)})`);
+  assert.equal(restored.manifest.data.sha256, epoch1.sha256);
+});
+
 test(
   'estimateTrace: a stopping worker gets "preempted" between HVPs and nothing is cached; ' +
     'the next attempt estimates in full',

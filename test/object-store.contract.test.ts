@@ -57,6 +57,19 @@ for (const [name, make] of implementations) {
         assert.ok(Math.abs(o.modified.getTime() - Date.now()) < 60_000, `${o.key} modified just now`);
     });
 
+    test('putIfAbsent writes once: of many writers at once exactly one wins, and the winner stays', async () => {
+      const key = `${base}once`;
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.putIfAbsent(key, Buffer.from(`writer ${i}`))),
+      );
+      assert.equal(wins.filter(Boolean).length, 1, 'one writer won');
+      const winner = wins.indexOf(true);
+      assert.equal(Buffer.from(await store.get(key)).toString(), `writer ${winner}`);
+      assert.equal(await store.putIfAbsent(key, Buffer.from('late')), false);
+      assert.equal(Buffer.from(await store.get(key)).toString(), `writer ${winner}`, 'a late writer changes nothing');
+      assert.equal(await store.putIfAbsent(`${base}once-other`, Buffer.from('x')), true);
+    });
+
     test('delete removes, and deleting twice is fine', async () => {
       await store.put(`${base}d`, Buffer.from('x'));
       await store.delete(`${base}d`);

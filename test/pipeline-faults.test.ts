@@ -14,11 +14,9 @@ import { loadConfig } from '../infra/load-config';
 import { stackUp } from '../infra/stack/embedded-stack';
 import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
 import { sleep, stopDaemon } from '../infra/stack/processes';
-import { trainRoot } from '../activities/projected-path/train-seed';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import { planRun } from '../src/experiments/registry';
 import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
-import { pathParts } from '../src/experiments/projected-path/parts';
 import type { ReproConfig } from '../temporal.config';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 
@@ -145,10 +143,9 @@ test(
       assert.deepEqual(result.path, reference);
       const skipped: string[] = [];
       const checkpoints = new CheckpointStore(makeObjectStore(config));
-      const latest = await checkpoints.loadLatest(
-        trainRoot({ runId: run.runId, seed: 1, parts: pathParts(run.params), noCache: true }, '', ''),
-        (s) => skipped.push(s.reason),
-      );
+      // Where the worker trained (the trajectory's folder under the run's prefix, --no-cache).
+      const root = String(w.events.find((e) => e.event === 'checkpoint' && e.runId === run.runId)!.root);
+      const latest = await checkpoints.loadLatest(root, (s) => skipped.push(s.reason));
       assert.equal(latest?.manifest.step, TOTAL_STEPS);
       assert.deepEqual(skipped, [], 'every committed checkpoint verifies');
     } finally {

@@ -1,6 +1,14 @@
-import { continueAsNew, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { activityProxies } from './activity-options';
 import type { Minimum, TraceEstimate } from '../activities/projected-path/stage';
+import type { TrainingKey } from '../activities/projected-path/train-seed';
 import type { StateRef } from '../activities/projected-path/workspace';
 import type { PathParams } from '../src/experiments/projected-path/params';
 import { pathParts } from '../src/experiments/projected-path/parts';
@@ -45,6 +53,13 @@ async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) =
   return out;
 }
 
+/** The type of an activity's application failure, if that is what `err` is. */
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
+}
+
 /** True when this run's history should be handed to a fresh run before it grows further. */
 function historyIsLong(run: RunInput<PathParams>): boolean {
   const info = workflowInfo();
@@ -61,6 +76,8 @@ export interface TrainingProgress {
   computeMs: number;
   /** The backend the trajectory was trained on and keyed by. */
   backend: string;
+  /** The trajectory the epochs belong to: later segments are pinned to it (absent in older histories). */
+  key?: TrainingKey;
 }
 
 export interface SeedPathInput {
@@ -161,16 +178,29 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   while (!t || t.epoch < p.epochs) {
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
     const untilEpoch = Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT);
-    const r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
-      runId: run.runId,
-      seed,
-      parts,
-      noCache,
-      checkpointEvery: p.checkpointEvery,
-      start,
-      untilEpoch,
-      knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
-    });
+    let r;
+    try {
+      r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
+        runId: run.runId,
+        seed,
+        parts,
+        noCache,
+        checkpointEvery: p.checkpointEvery,
+        start,
+        untilEpoch,
+        knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+        pin: t?.key,
+      });
+    } catch (err) {
+      // No worker that computes the pinned trajectory is left (an upgrade, a backend gone): start
+      // the seed over on whatever computes now, so that its path is one trajectory, never two.
+      if (t?.key && failureType(err) === 'OtherTrajectoryKey') {
+        t = undefined;
+        progress['training (epochs)']!.step = 0;
+        continue;
+      }
+      throw err;
+    }
     t = {
       epoch: r.epoch,
       stepsPerEpoch: r.stepsPerEpoch,
@@ -178,6 +208,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       trainSteps: (t?.trainSteps ?? 0) + r.trainSteps,
       computeMs: (t?.computeMs ?? 0) + r.computeMs,
       backend: r.backend,
+      key: r.key,
     };
     progress['training (epochs)']!.step = t.epoch;
     showProgress(progress, `seed ${seed}`);
@@ -337,7 +368,8 @@ export async function pathTraceWorkflow(
       depth: pt.depth,
     };
   });
-  await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
+  const inputs = { experiment: run.experiment, params: run.params, seed: run.seed };
+  await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows, run: inputs });
   return { cacheHits, computeMs, backends: [...backends] };
 }
 

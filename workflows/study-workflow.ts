@@ -1,4 +1,5 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
+import type { UnitKey } from '../activities/study/unit-store';
 import type { UnitSpec } from '../src/experiments/experiment';
 import type { RunResult } from '../src/results/run-result';
 import { activityProxies } from './activity-options';
@@ -27,6 +28,9 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
   const progress: Progress = Object.fromEntries(units.map((u) => [`unit ${u.id}`, { step: 0, of: u.steps }]));
   setHandler(progressQuery, () => progress);
   const unitBackends: Record<string, string> = {};
+  // Where each unit was computed: later phases and the summary read it there, whatever worker
+  // (code version, backend) runs them; a unit that moved to another key was recomputed whole there.
+  const unitKeys: Record<string, UnitKey> = {};
   let computeMs = 0;
   const phases = [...new Set(units.map((u) => u.phase))].sort((a, b) => a - b);
   for (const phase of phases) {
@@ -38,7 +42,10 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
       const ask = () => {
         const summary = `unit ${unit.id} from step ${progress[`unit ${unit.id}`]!.step} of ${unit.steps}`;
         const proxy = activityProxies(input, summary)[unit.queue];
-        return proxy.advanceUnit({ runId, experiment, params, seed, unit, upstream, noCache });
+        const upstreamKeys = Object.fromEntries(
+          upstream.flatMap((u) => (unitKeys[u.id] ? [[u.id, unitKeys[u.id]!]] : [])),
+        );
+        return proxy.advanceUnit({ runId, experiment, params, seed, unit, upstream, upstreamKeys, noCache });
       };
       await untilDone(
         ask,
@@ -47,6 +54,7 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
           computeMs += r.computeMs;
           if (Object.keys(unitBackends).length === 0) markBackend(r.backend);
           unitBackends[unit.id] = r.backend;
+          if (r.key) unitKeys[unit.id] = r.key;
           progress[`unit ${unit.id}`] = { step: r.step, of: unit.steps };
           showProgress(progress, `phase ${phase} of ${phases.length}`);
         },
@@ -68,6 +76,7 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
       seed,
       units,
       unitBackends,
+      unitKeys,
       wallMs: Date.now() - started,
       computeMs,
       noCache,

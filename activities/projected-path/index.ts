@@ -13,7 +13,7 @@ import { PathWorkspace } from './workspace';
 
 /** The projected-path engine's activities, one file per stage (workflows/projected-path.ts runs them). */
 export function makeProjectedPathActivities(deps: ActivityDeps) {
-  const ws = new PathWorkspace(deps.store, deps.config);
+  const ws = new PathWorkspace(deps.store, deps.config, deps.codeVersion);
   const kit = new StageKit(deps, ws);
   return {
     trainSeed: makeTrainSeed(deps, ws),

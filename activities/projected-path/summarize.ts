@@ -36,7 +36,12 @@ export function makeSummarizeProjectedPath(deps: ActivityDeps) {
   return async function summarizeProjectedPath(input: SummarizePathInput): Promise<ProjectedPathResult> {
     const { runId, params } = input;
     const experiment = findPathExperiment(input.experiment);
-    const rows = await readPathRows(deps.store, runId);
+    const rows = await readPathRows(
+      deps.store,
+      runId,
+      { experiment: input.experiment, params, seed: input.seed },
+      input.seeds.map((s) => s.seed),
+    );
     const analysis = experiment.analyze(params, rows, input.seeds);
     const base = {
       runId,

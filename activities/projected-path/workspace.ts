@@ -1,8 +1,7 @@
 import * as path from 'path';
-import { ApplicationFailure } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
-import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
+import { CheckpointStore, type CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
 import { loadCifar } from '../../src/data/cifar-download';
 import { cifarSource } from '../../src/data/cifar-import';
 import type { Dataset } from '../../src/data/dataset';
@@ -17,6 +16,7 @@ import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { Trainer, type TrainState } from '../../src/train/trainer';
+import { nonRetryable } from '../failures';
 
 /** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
 export interface StateRef {
@@ -37,6 +37,8 @@ export class PathWorkspace {
   constructor(
     readonly store: ObjectStore,
     readonly config: ReproConfig,
+    /** The code that computes here: only its own training checkpoints are recomputed when corrupt. */
+    private readonly codeVersion = '',
   ) {
     this.checkpoints = new CheckpointStore(store);
   }
@@ -81,7 +83,7 @@ export class PathWorkspace {
     const all = p.dataset === 'mnist' ? loadMnist('train') : await this.cifar(p.dataset, 'train');
     const clean = p.samples || all.y.length - n;
     if (clean + n > all.y.length)
-      throw ApplicationFailure.nonRetryable(
+      throw nonRetryable(
         `${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`,
         'ParamError',
       );
@@ -146,18 +148,50 @@ export class PathWorkspace {
     });
   }
 
-  /** Load a committed state, verified against the hash the caller holds. */
+  /**
+   * Load a committed state, verified against the hash the caller holds. A training checkpoint
+   * whose data no longer verifies (corrupt or lost) is recomputed from the newest good one before
+   * it (training is deterministic) and put back, if the bytes come out as committed; anything
+   * else that does not verify will not on a retry either: a non-retryable `CorruptCheckpoint`.
+   */
   async loadState(ref: StateRef): Promise<TrainState> {
     const loaded = await this.checkpoints.tryLoad(ref.key);
-    if (typeof loaded === 'string' || loaded.manifest.data.sha256 !== ref.sha256) {
-      // A stage's input that no longer verifies will not verify on a retry either.
-      const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
-      throw ApplicationFailure.nonRetryable(
-        `state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`,
-        'CorruptCheckpoint',
-      );
+    if (typeof loaded !== 'string' && loaded.manifest.data.sha256 === ref.sha256) return tensorsToState(loaded.tensors);
+    const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
+    if (typeof loaded === 'string' && this.codeVersion) {
+      const repaired = await this.recomputeTraining(ref);
+      if (repaired) return repaired;
     }
-    return tensorsToState(loaded.tensors);
+    throw nonRetryable(`state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`, 'CorruptCheckpoint');
+  }
+
+  /** A training checkpoint recomputed from the newest good one before it, put back; undefined if it cannot be. */
+  private async recomputeTraining(ref: StateRef): Promise<TrainState | undefined> {
+    let manifest: CheckpointManifest;
+    try {
+      manifest = JSON.parse(Buffer.from(await this.store.get(ref.key)).toString('utf8'));
+    } catch {
+      return undefined; // no manifest to say what it was
+    }
+    const meta = manifest.meta as { parts?: PathParts; seed?: number; codeVersion?: string; backend?: string };
+    const backend = await this.backend();
+    // Only this code on this backend reproduces the committed bytes; a fig4bc start is not recomputed here.
+    if (!meta.parts || meta.seed === undefined || meta.codeVersion !== this.codeVersion || meta.backend !== backend)
+      return;
+    if (meta.parts.badStart) return undefined;
+    const root = ref.key.slice(0, ref.key.length - 'manifest.json'.length).replace(/\d{12}\/$/, '');
+    let from: TrainState = { step: 0, theta: this.model(meta.parts.objective.model).init(meta.seed), velocity: null };
+    for (const c of await this.checkpoints.committedSteps(root)) {
+      if (c.step >= ref.iteration) continue;
+      const good = await this.checkpoints.tryLoad(c.manifestKey);
+      if (typeof good !== 'string') {
+        from = tensorsToState(good.tensors);
+        break;
+      }
+    }
+    const trainer = await this.trainer(meta.parts, meta.seed);
+    const state = await trainer.run(from, ref.iteration);
+    return (await this.checkpoints.restoreData(ref.key, stateToTensors(state))) ? state : undefined;
   }
 
   /** Commit a state under `root` at its step. */

@@ -7,12 +7,11 @@ import type { UnitEnv, UnitSpec } from '../../src/experiments/experiment';
 import type { Params } from '../../src/experiments/params';
 import { findStudy } from '../../src/experiments/registry';
 import type { RunResult } from '../../src/results/run-result';
-import { layout } from '../../src/storage/layout';
-import { ObjectNotFoundError } from '../../src/storage/object-store';
 import type { ActivityDeps } from '../deps';
 import { nonRetryable, rethrowAsFailure } from '../failures';
 import { writeRunArtifacts } from '../run-artifacts';
-import { contentKey, Stopwatch } from '../stage-cache';
+import { Stopwatch } from '../stage-cache';
+import { loadUnitCheckpoint, readUnitOutput, unitKey, writeUnitOutput, type UnitKey } from './unit-store';
 
 export interface AdvanceUnitInput {
   runId: string;
@@ -22,6 +21,12 @@ export interface AdvanceUnitInput {
   unit: UnitSpec;
   /** Units of earlier phases (their final states can be read by this one). */
   upstream: UnitSpec[];
+  /**
+   * Where the earlier phases' units were computed (the workflow records each unit's key): a unit
+   * resumed on a worker of another code version or backend reads them there. Absent in histories
+   * from before it existed: computed here then.
+   */
+  upstreamKeys?: Record<string, UnitKey>;
   noCache: boolean;
 }
 
@@ -33,6 +38,8 @@ export interface AdvanceUnitResult {
   cacheHit: boolean;
   computeMs: number;
   backend: string;
+  /** Where the unit was computed: under this key, and only there, its output is read. */
+  key?: UnitKey;
 }
 
 export interface SummarizeStudyInput {
@@ -44,44 +51,20 @@ export interface SummarizeStudyInput {
   units: UnitSpec[];
   /** The backend each unit ran on (its results are keyed by it). */
   unitBackends: Record<string, string>;
+  /** Each unit's key as its last attempt reported it (absent in histories from before it existed). */
+  unitKeys?: Record<string, UnitKey>;
   wallMs: number;
   computeMs: number;
   noCache: boolean;
 }
 
-/**
- * Where a unit's checkpoints and output live: under a content key of everything that decides
- * it (experiment, parameters, seed, the unit, the code, the numeric backend), so a re-run or an
- * overlapping run finds it done; with `--no-cache`, under the run's own prefix.
- */
-export function unitRoot(
-  i: { runId: string; experiment: string; params: Params; seed: number; noCache: boolean },
-  unit: UnitSpec,
-  code: string,
-  backend: string,
-): string {
-  if (i.noCache) return layout.runUnit(i.runId, unit.id);
-  const key = contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend });
-  return layout.cacheFolder('units', key);
-}
-
 /** The study runtime: plan, advance one unit durably, summarize. */
 export function makeStudyActivities(deps: ActivityDeps) {
   const checkpoints = new CheckpointStore(deps.store);
-  const outputKey = (root: string): string => `${root}output.json`;
 
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
     return backendLabel(await usePreferredBackend(deps.config.backend, deps.config.torch));
-  }
-
-  async function readOutput(root: string): Promise<unknown | undefined> {
-    try {
-      return JSON.parse(Buffer.from(await deps.store.get(outputKey(root))).toString('utf8'));
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
   }
 
   return {
@@ -101,9 +84,10 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const study = await findStudy(input.experiment).open(input.params);
       const program = study.program(unit);
       const backend = await backendFor(program.numerics);
-      const root = unitRoot(input, unit, deps.codeVersion, backend);
-      if ((await readOutput(root)) !== undefined) {
-        return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend };
+      const key = unitKey(input, unit, deps.codeVersion, backend);
+      const { root } = key;
+      if ((await readUnitOutput(deps.store, key)) !== undefined) {
+        return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend, key };
       }
       const unitCtx: UnitEnv = {
         seed: input.seed,
@@ -111,8 +95,10 @@ export function makeStudyActivities(deps: ActivityDeps) {
         async upstream(id: string): Promise<Record<string, Tensor>> {
           const up = input.upstream.find((u) => u.id === id);
           if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
-          const upRoot = unitRoot(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
-          const latest = await checkpoints.loadLatest(upRoot, (s) =>
+          const upKey =
+            input.upstreamKeys?.[id] ??
+            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
+          const latest = await loadUnitCheckpoint(checkpoints, upKey, (s) =>
             deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
           );
           if (!latest || latest.manifest.step !== up.steps)
@@ -121,8 +107,9 @@ export function makeStudyActivities(deps: ActivityDeps) {
         },
       };
       const sw = new Stopwatch();
-      const latest = await checkpoints.loadLatest(
-        root,
+      const latest = await loadUnitCheckpoint(
+        checkpoints,
+        key,
         (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }),
         unit.steps,
       );
@@ -135,6 +122,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
         attempt: ctx.info.attempt,
       });
       const meta = {
+        identity: key.identity,
         runId: input.runId,
         experiment: input.experiment,
         unit,
@@ -173,6 +161,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
               cacheHit: false,
               computeMs: sw.ms,
               backend,
+              key,
             };
           }
         }
@@ -188,8 +177,8 @@ export function makeStudyActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
       }
-      await deps.store.put(outputKey(root), Buffer.from(JSON.stringify(output)), 'application/json');
-      return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend };
+      await writeUnitOutput(deps.store, key, output);
+      return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend, key };
     },
 
     /** Read every unit's output, check the claims, write the figures, report and result. */
@@ -198,10 +187,16 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const study = await experiment.open(input.params);
       const outputs: Record<string, unknown> = {};
       for (const unit of input.units) {
-        const root = unitRoot(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
-        const out = await readOutput(root);
-        if (out === undefined)
-          throw nonRetryable(`unit '${unit.id}' of run ${input.runId} has no output at ${root}`, 'MissingCheckpoint');
+        const key =
+          input.unitKeys?.[unit.id] ??
+          unitKey(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
+        const out = await readUnitOutput(deps.store, key);
+        if (out === undefined) {
+          throw nonRetryable(
+            `unit '${unit.id}' of run ${input.runId} has no output at ${key.root}`,
+            'MissingCheckpoint',
+          );
+        }
         outputs[unit.id] = out;
       }
       const analysis = study.analyze(outputs, input.seed);

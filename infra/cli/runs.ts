@@ -1,4 +1,10 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import type { QueryDefinition, TypedSearchAttributes } from '@temporalio/common';
 import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
@@ -17,6 +23,7 @@ import { layout } from '../../src/storage/layout';
 import type { RunInput } from '../../workflows/run-input';
 import { registerCommand, runSummary, startAttributes } from '../../workflows/search-attributes';
 import { codeVersion } from '../clients';
+import { UsageError } from './context';
 
 /** A fresh, sortable, readable run id: `<experiment>-<UTC time>-<random>`. */
 export function newRunId(experiment: string): string {
@@ -93,15 +100,28 @@ export async function startRun(
   noCache = false,
 ): Promise<WorkflowHandle> {
   const input = runInput(config, experiment, preset, params, seed, runId, noCache);
-  return await withSearchAttributesHint(config, () =>
-    client.workflow.start(experiment.workflowType, {
-      workflowId: runWorkflowId(runId),
-      taskQueue: config.taskQueues.cpu,
-      args: [input],
-      memo: { experiment: experiment.name, preset, seed },
-      ...runStartOptions(config, input),
-    }),
-  );
+  try {
+    return await withSearchAttributesHint(config, () =>
+      client.workflow.start(experiment.workflowType, {
+        workflowId: runWorkflowId(runId),
+        taskQueue: config.taskQueues.cpu,
+        args: [input],
+        memo: { experiment: experiment.name, preset, seed },
+        // An id names one run forever: the server refuses a second start under it, open or closed.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        ...runStartOptions(config, input),
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UsageError(
+        `run id '${runId}' is taken: an id names one run forever; \`repro resume ${runId}\` restarts ` +
+          'it if it failed or was cancelled, or give another --id',
+      );
+    }
+    throw err;
+  }
 }
 
 /** The handle of an existing run, or a one-line error saying how to find runs. */

@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../storage/object-store';
 import { ObjectNotFoundError } from '../storage/object-store';
+import { sha256Hex } from '../storage/hashing';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
 
 /**
@@ -66,6 +67,19 @@ export class CheckpointStore {
     const manifestKey = `${dir}manifest.json`;
     await this.store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
     return { manifest, manifestKey };
+  }
+
+  /**
+   * Put back the data of a committed checkpoint from tensors recomputed for it (a deterministic
+   * computation gives the same bytes). Only bytes that hash to what the manifest committed are
+   * written; resolves to false, writing nothing, when they do not.
+   */
+  async restoreData(manifestKey: string, tensors: Record<string, Tensor>): Promise<boolean> {
+    const manifest = JSON.parse(Buffer.from(await this.store.get(manifestKey)).toString('utf8')) as CheckpointManifest;
+    const bytes = encodeSafetensors(tensors, { step: String(manifest.step) });
+    if (sha256Hex(bytes) !== manifest.data.sha256) return false;
+    await this.store.put(manifest.data.key, bytes);
+    return true;
   }
 
   /** Committed checkpoint steps under a root, newest first (manifests only; not yet verified). */
