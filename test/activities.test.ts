@@ -20,6 +20,7 @@ import { PathWorkspace } from '../activities/projected-path/workspace';
 import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
 import { pathParts } from '../src/experiments/projected-path/parts';
 import { stageKeyInputs } from '../activities/projected-path/stage';
+import { writeRunArtifacts } from '../activities/run-artifacts';
 import { contentKey } from '../activities/stage-cache';
 import { testConfig } from './helpers';
 
@@ -470,5 +471,35 @@ test(
     assert.deepEqual(await read(input.runId), await read(whole.runId));
     const again = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, input)) as UnitOut;
     assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
+  },
+);
+
+test(
+  'a result is written once: a retry returns the stored one unchanged; ' + 'other inputs under its id are refused',
+  async () => {
+    const deps = { store, config, stopping: new AbortController().signal, log: () => {}, codeVersion: codeVersion() };
+    const runId = `once-${randomUUID().slice(0, 8)}`;
+    const base = {
+      runId,
+      experiment: 'fig2b',
+      preset: 'small',
+      status: 'completed' as const,
+      params: { repeats: 8 },
+      seed: 1,
+      backends: ['float64-js'],
+      claims: [],
+      summary: {},
+      codeVersion: codeVersion(),
+      finishedAt: '2026-01-01T00:00:00.000Z',
+    };
+    const first = await writeRunArtifacts(deps, base, 'title', []);
+    const bytes = Buffer.from(await store.get(`runs/${runId}/result.json`));
+    const retry = await writeRunArtifacts(deps, { ...base, finishedAt: '2026-02-02T00:00:00.000Z' }, 'title', []);
+    assert.deepEqual(retry, first, 'the retry gets the stored result');
+    await assert.rejects(
+      writeRunArtifacts(deps, { ...base, params: { repeats: 9 } }, 'title', []),
+      (e: Error) => e instanceof ApplicationFailure && e.type === 'InputMismatch' && /written once/.test(e.message),
+    );
+    assert.deepEqual(Buffer.from(await store.get(`runs/${runId}/result.json`)), bytes, 'byte for byte unchanged');
   },
 );

@@ -141,6 +141,32 @@ test('run --wait --json, then results, status and list agree', () => {
   );
 });
 
+test("an id names one run forever: a run under a finished run's id is refused, its result unchanged", async () => {
+  const id = `cli-once-${randomUUID().slice(0, 8)}`;
+  const first = runCli([
+    'run',
+    'fig7',
+    '--preset',
+    'quick',
+    '--set',
+    'alpha=3e-4',
+    '--id',
+    id,
+    '--wait',
+    '--json',
+    ...q,
+  ]);
+  assert.equal(first.status, 0, first.stderr);
+  const store = makeObjectStore(testConfig(conf));
+  const before = Buffer.from(await store.get(`runs/${id}/result.json`));
+  const index = Buffer.from(await store.get(`index/runs/${id}.json`));
+  // Another alpha under the same id: refused by the server, before anything runs.
+  const again = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'alpha=1e-4', '--id', id, '--wait', ...q]);
+  assertOneLineError(again, 2, new RegExp(`run id '${id}' is taken.*repro resume ${id}.*another --id`));
+  assert.deepEqual(Buffer.from(await store.get(`runs/${id}/result.json`)), before, 'result.json byte for byte');
+  assert.deepEqual(Buffer.from(await store.get(`index/runs/${id}.json`)), index, 'the index entry too');
+});
+
 test(
   'export copies the result, report, artifacts and workflow history into a new folder; ' + 'an existing one is refused',
   () => {
