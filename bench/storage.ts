@@ -96,11 +96,13 @@ export async function benchCheckpoints(config: Parameters<typeof makeObjectStore
   const mb = bytes.byteLength / 2 ** 20;
   line(
     `checkpoint save ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
-    `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`,
+    `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ` +
+      `ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`,
   );
   line(
     `checkpoint restore ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
-    `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`,
+    `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ` +
+      `ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`,
   );
   s3.destroy();
 }

@@ -94,7 +94,8 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
   /** A checkpoint of another trajectory than the one asked for: never resumed, never returned. */
   const mismatch = (key: TrainingKey, found: unknown): Error =>
     nonRetryable(
-      `training checkpoint under ${key.root} belongs to another trajectory (identity ${String(found).slice(0, 12)}…, ` +
+      `training checkpoint under ${key.root} belongs to another trajectory ` +
+        `(identity ${String(found).slice(0, 12)}…, ` +
         `expected ${key.identity.slice(0, 12)}…); remove it or run with a new id`,
       'InputMismatch',
     );
