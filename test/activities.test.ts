@@ -15,7 +15,6 @@ import { mnistSubset } from '../src/experiments/mnist-data';
 import { buildModel } from '../src/models/model';
 import { Trainer } from '../src/train/trainer';
 import { findStudy, planRun } from '../src/experiments/registry';
-import { layout } from '../src/storage/layout';
 import { PathWorkspace } from '../activities/projected-path/workspace';
 import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
 import { pathParts } from '../src/experiments/projected-path/parts';
@@ -57,7 +56,9 @@ async function fig7Unit(
   return (await env.run(acts.advanceUnit, input)) as UnitOut;
 }
 
-const unitRoot = (runId: string, variant: string): string => layout.runUnit(runId, variant);
+/** Where a unit's attempt committed, from its log (a unit's folder is per key, under the run's prefix). */
+const rootOf = (events: LogEvent[], runId: string): string =>
+  String(events.find((e) => e.event === 'checkpoint' && e.runId === runId)!.root);
 
 test(
   'a unit commits a checkpoint every checkpointEvery steps, ' + 'keeps the newest two, and ends with its output',
@@ -75,14 +76,15 @@ test(
     assert.ok(r.done && !r.preempted && r.step === 100_000);
     const logged = events.filter((e) => e.event === 'checkpoint' && e.runId === runId).map((e) => e.step);
     assert.deepEqual(logged, [20_000, 40_000, 60_000, 80_000, 100_000]);
-    const steps = (await checkpoints.committedSteps(unitRoot(runId, 'noisy'))).map((c) => c.step);
+    const steps = (await checkpoints.committedSteps(r.key!.root)).map((c) => c.step);
     assert.deepEqual(steps, [100_000, 80_000]);
-    const out = JSON.parse(Buffer.from(await store.get(`${unitRoot(runId, 'noisy')}output.json`)).toString());
+    const out = JSON.parse(Buffer.from(await store.get(`${r.key!.root}output.json`)).toString());
     const { params } = planRun('fig7', 'default', ['steps=100000', 'checkpointEvery=20000']);
     const p = fig7Params.check('fig7', params);
     const s = initialState(p);
     advance(s, p, 'noisy', 3, 100_000);
-    assert.deepEqual(out.theta, [s.theta1, s.theta2], 'the output is the uninterrupted trajectory, bit for bit');
+    assert.equal(out.identity.length, 64, 'the output carries the identity of its inputs');
+    assert.deepEqual(out.output.theta, [s.theta1, s.theta2], 'the output is the uninterrupted trajectory, bit for bit');
   },
 );
 
@@ -100,7 +102,7 @@ test('cancellation commits a final checkpoint and rethrows the cancellation', as
   );
   const cancelled = events.find((e) => e.event === 'cancelled');
   assert.ok(cancelled, 'logged the cancellation');
-  const latest = await checkpoints.loadLatest(unitRoot(runId, 'gd'));
+  const latest = await checkpoints.loadLatest(rootOf(events, runId));
   assert.equal(latest?.manifest.step, cancelled.step, 'the final checkpoint is at the step reached');
   assert.ok((cancelled.step as number) > 0 && (cancelled.step as number) < 100_000_000);
 });
@@ -117,7 +119,7 @@ test('worker shutdown (preemption) commits and returns early without failing', a
   const r = await fig7Unit(env, acts, runId, 'noisy', ['steps=500000000', 'checkpointEvery=100000000']);
   assert.ok(r.preempted && !r.done);
   assert.ok(r.step > 0 && r.step < 500_000_000);
-  assert.equal((await checkpoints.loadLatest(unitRoot(runId, 'noisy')))?.manifest.step, r.step);
+  assert.equal((await checkpoints.loadLatest(r.key!.root))?.manifest.step, r.step);
 });
 
 test('a corrupted latest checkpoint is skipped: the unit resumes from the one before', async () => {
@@ -131,7 +133,7 @@ test('a corrupted latest checkpoint is skipped: the unit resumes from the one be
   });
   const stopped = await fig7Unit(env, acts, runId, 'gd', sets);
   assert.equal(stopped.step, 40_000, 'stopped at the second checkpoint');
-  const [newest] = await checkpoints.committedSteps(unitRoot(runId, 'gd'));
+  const [newest] = await checkpoints.committedSteps(stopped.key!.root);
   const manifest = JSON.parse(Buffer.from(await store.get(newest!.manifestKey)).toString());
   await store.put(manifest.data.key, Buffer.from('corrupted bytes'));
   const resumed = setup();
@@ -465,10 +467,10 @@ test(
     );
     assert.ok(events.some((e) => e.event === 'preempted' && e.unit === 'lr=0.05'));
     const whole = { ...input, runId: `act-${randomUUID()}` };
-    await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole);
-    const read = async (runId: string) =>
-      JSON.parse(Buffer.from(await store.get(`runs/${runId}/units/lr%3D0.05/output.json`)).toString());
-    assert.deepEqual(await read(input.runId), await read(whole.runId));
+    const wholeOut = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, whole)) as UnitOut;
+    const read = async (root: string) => JSON.parse(Buffer.from(await store.get(`${root}output.json`)).toString());
+    assert.ok(done.key!.root.startsWith(`runs/${input.runId}/units/lr%3D0.05/`), done.key!.root);
+    assert.deepEqual(await read(done.key!.root), await read(wholeOut.key!.root));
     const again = (await new MockActivityEnvironment().run(setup().acts.advanceUnit, input)) as UnitOut;
     assert.ok(again.done && again.cacheHit && again.computeMs === 0, 'a finished unit answers from its stored output');
   },

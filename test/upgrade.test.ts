@@ -145,7 +145,7 @@ test(
       'probes=4',
       'traceStride=1000',
     ];
-    const studySets = ['samples=2000', 'side=8', 'batch=10', 'epochs=4', 'hessianSamples=32', 'lanczosSteps=4'];
+    const studySets = ['samples=2000', 'side=8', 'batch=10', 'epochs=30', 'hessianSamples=32', 'lanczosSteps=4'];
     const path = planRun('projected-path', 'small', pathSets);
     const study = planRun('fig6', 'small', studySets);
     const qc = testConfig(queues);

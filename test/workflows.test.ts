@@ -110,7 +110,8 @@ test('cancel: the running units write a final checkpoint, then the run ends canc
   for (const unit of ['gd', 'noisy']) {
     const logged = events.find((e) => e.event === 'cancelled' && e.runId === runId && e.unit === unit);
     assert.ok(logged, `${unit} saw the cancellation`);
-    const latest = await checkpoints.loadLatest(layout.runUnit(runId, unit));
+    const root = events.find((e) => e.event === 'checkpoint' && e.runId === runId && e.unit === unit)!.root;
+    const latest = await checkpoints.loadLatest(String(root));
     assert.equal(latest?.manifest.step, logged.step, `${unit} committed the step it had reached`);
   }
   assert.equal((await handle.describe()).status.name, 'CANCELLED');

@@ -34,7 +34,11 @@ export function unitKey(
     code,
     backend,
   });
-  return { root: i.noCache ? layout.runUnit(i.runId, unit.id) : layout.cacheFolder('units', identity), identity };
+  // Under the run's prefix too, one folder per key: a worker of another version starts the unit over beside it.
+  const root = i.noCache
+    ? `${layout.runUnit(i.runId, unit.id)}${identity.slice(0, 16)}/`
+    : layout.cacheFolder('units', identity);
+  return { root, identity };
 }
 
 const outputKey = (root: string): string => `${root}output.json`;
