@@ -294,6 +294,11 @@ const CASES: Case[] = [
   { name: 'run fig7 --set lr=NaN', args: ['run', 'fig7', '--set', 'lr=NaN'], says: /lr of fig7 must be a finite/ },
   { name: 'run fig7 --set lr=', args: ['run', 'fig7', '--set', 'lr='], says: /lr of fig7 must be a finite number/ },
   { name: 'run fig7 --set steps=-5', args: ['run', 'fig7', '--set', 'steps=-5'], says: /steps of fig7 must be >= 1/ },
+  {
+    name: 'run fig7 --set lr twice',
+    args: ['run', 'fig7', '--set', 'lr=0.01', '--set', 'lr=0.02'],
+    says: /--set lr is given twice; give each parameter once/,
+  },
   { name: 'run fig7 --set =1', args: ['run', 'fig7', '--set', '=1'], says: /--set =1: expected key=value/ },
   { name: 'run fig7 --set (empty)', args: ['run', 'fig7', '--set', ''], says: /--set : expected key=value/ },
   { name: 'run of an empty experiment', args: ['run', ''], says: /unknown experiment ''; available: fig1/ },
