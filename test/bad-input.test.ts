@@ -560,6 +560,11 @@ const CASES: Case[] = [
     says: /missing.tar.gz: no such file; give the path of cifar-10-binary.tar.gz/,
   },
   {
+    name: 'data import of a folder',
+    args: ['data', 'import', 'cifar10', dir],
+    says: /: a folder, not a file; give the path of cifar-10-binary.tar.gz/,
+  },
+  {
     name: 'data import --md5 zz',
     args: ['data', 'import', 'cifar10', file('x.tar.gz'), '--md5', 'zz'],
     says: /--md5 zz: an MD5 is 32 hexadecimal digits/,
