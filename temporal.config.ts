@@ -390,7 +390,7 @@ export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
     if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
-    flat[key] = coerce(key, value, `flag --conf ${key}=${value}`);
+    flat[key] = coerce(key, value, `flag --conf ${key}`);
   }
   return unflatten(flat) as unknown as ReproConfig;
 }
@@ -409,15 +409,46 @@ function flatten(content: unknown, path: string, prefix = ''): Array<[string, un
   return out;
 }
 
+/** Keys whose values are never echoed in a message: their names say they hold a secret. */
+export function looksSecret(key: string): boolean {
+  return /secret|key|token|password|passwd|credential|auth/i.test(key);
+}
+
+/** The known key a mistyped one most likely meant: the same but for case or up to two edits. */
+function nearestKey(key: string): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++)
+        next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const scored = Object.keys(SCHEMA).map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= 2 ? best.k : undefined;
+}
+
 function coerce(key: string, value: unknown, origin: string): string | number | boolean {
   const spec = SCHEMA[key];
   if (!spec) {
+    // The value is never shown: a mistyped secret key (`s3.secretAccesKey`) still holds a secret.
+    const near = nearestKey(key);
+    const section = Object.keys(SCHEMA).filter((k) => k.startsWith(`${key}.`));
     throw new ConfigError(
-      `unknown config key '${key}' (from ${origin}); known keys: ${Object.keys(SCHEMA).join(', ')}`,
+      `unknown config key '${key}' (from ${origin}); ` +
+        (near
+          ? `did you mean '${near}'?`
+          : section.length
+            ? `'${key}' is a section: give it an object of ${section.map((k) => k.slice(key.length + 1)).join(', ')}`
+            : `known keys: ${Object.keys(SCHEMA).join(', ')}`),
     );
   }
   const bad = (want: string): never => {
-    throw new ConfigError(`config key '${key}' must be ${want}, got ${JSON.stringify(value)} (from ${origin})`);
+    const got = looksSecret(key) ? 'a value not shown (it may be a secret)' : JSON.stringify(value);
+    throw new ConfigError(`config key '${key}' must be ${want}, got ${got} (from ${origin})`);
   };
   switch (spec.kind) {
     case 'string':

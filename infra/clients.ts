@@ -61,6 +61,12 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
   }
 }
 
+/** TLS is on when enabled or implied by a CA, a client certificate, a server name or an API key. */
+function tlsOn(config: ReproConfig): boolean {
+  const t = config.temporal.tls;
+  return t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
+}
+
 /**
  * How every client and worker reaches Temporal: address, TLS (server CA, mTLS client pair,
  * server name) and API key from the config; a missing or unreadable file is a one-line error.
@@ -83,8 +89,7 @@ export function connectionOptions(config: ReproConfig): { address: string; tls?:
         `(${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
     );
   }
-  const tlsOn = t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
-  const tls: TLSConfig | undefined = tlsOn
+  const tls: TLSConfig | undefined = tlsOn(config)
     ? {
         ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
         ...(t.caPath ? { serverRootCACertificate: read('caPath', t.caPath) } : {}),
@@ -111,17 +116,28 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }),
     };
   } catch (err) {
-    const why = (err as Error).message.split('\n')[0];
-    if (options.tls)
-      throw new UnreachableError(
-        `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); ` +
-          `check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
-      );
-    throw new UnreachableError(
-      `cannot reach Temporal at ${config.temporal.address} (${why}); ` +
-        `start the embedded stack with \`repro up\` or set temporal.address`,
-    );
+    throw temporalUnreachable(config, err as Error);
   }
+}
+
+/**
+ * A failed connection to Temporal as one line with the fix, for the client's errors and the
+ * worker's (whose native layer words them as a Rust chain: `tonic::transport::Error(...)`).
+ */
+export function temporalUnreachable(config: ReproConfig, err: Error): UnreachableError {
+  const first = err.message.split('\n')[0]!;
+  // The native chain's innermost words say most: `message: "Connection refused"`, or a DNS error.
+  const inner = [...err.message.matchAll(/(?:message|error): "([^"]+)"/g)].map((m) => m[1]!);
+  const why = /^tonic::/.test(first) ? (inner.at(-1) ?? /"([^"]+)"/.exec(first)?.[1] ?? first.slice(0, 160)) : first;
+  if (tlsOn(config))
+    return new UnreachableError(
+      `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); ` +
+        `check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
+    );
+  return new UnreachableError(
+    `cannot reach Temporal at ${config.temporal.address} (${why}); ` +
+      `start the embedded stack with \`repro up\` or set temporal.address`,
+  );
 }
 
 let cachedVersion: string | undefined;

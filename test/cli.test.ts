@@ -237,7 +237,9 @@ test(
 );
 
 test('run without --wait prints the id; cancel stops it', async () => {
-  const r = runCli(['run', 'fig7', '--set', 'steps=2000000000', '--set', 'checkpointEvery=1000000000', '--json', ...q]);
+  // Past the bound of steps (1e9): a run long enough to cancel, allowed by its flag.
+  const sets = ['--set', 'steps=2000000000', '--set', 'checkpointEvery=1000000000', '--allow-large'];
+  const r = runCli(['run', 'fig7', ...sets, '--json', ...q]);
   assert.equal(r.status, 0, r.stderr);
   const { runId } = JSON.parse(r.stdout);
   assert.match(runId, /^fig7-\d{8}T\d{6}-[0-9a-f]{6}$/);

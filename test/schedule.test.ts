@@ -143,7 +143,7 @@ test('a schedule fires ordinary runs that name it; pause stops it, trigger runs 
 
 test('overlap skip: while a run is still going, due runs are skipped, not stacked', async () => {
   const id = `fig7-${randomUUID().slice(0, 8)}`;
-  const sets = ['--set', 'steps=2000000000', '--set', 'checkpointEvery=1000000000'];
+  const sets = ['--set', 'steps=2000000000', '--set', 'checkpointEvery=1000000000', '--allow-large'];
   assert.equal(
     runCli(['schedule', 'create', 'fig7', ...sets, '--every', '1s', '--overlap', 'skip', '--id', id, ...q]).status,
     0,

@@ -95,7 +95,9 @@ test(
 );
 
 test('cancel: the running units write a final checkpoint, then the run ends cancelled', async () => {
-  const { experiment, params } = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000']);
+  const { experiment, params } = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000'], {
+    allowLarge: true,
+  });
   const runId = `wf-${randomUUID()}`;
   const handle: WorkflowHandle = await startRun(env.client, config, experiment, 'default', params, 1, runId, true);
   // Wait for the state the test needs (both units running), however long a busy machine takes.

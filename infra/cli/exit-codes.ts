@@ -18,6 +18,7 @@ const USAGE_ERRORS = new Set([
   'WeightsError',
   'DataFormatError',
   'SafetensorsError',
+  'IdError',
 ]);
 
 /** The exit status an error ends the CLI with. */

@@ -4,7 +4,7 @@ import { dataConverterFor } from '../codec';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { backendLabel, selectBackend } from '../../src/engine/backend';
-import { codeVersion, connectionOptions, makeObjectStore } from '../clients';
+import { codeVersion, connectionOptions, makeObjectStore, temporalUnreachable, UnreachableError } from '../clients';
 
 export type QueueKind = 'cpu' | 'gpu';
 
@@ -41,10 +41,19 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     });
     runtimeInstalled = true;
   }
-  const { info } = await selectBackend(config.backend, config.torch);
+  // Connected first: an unreachable server is one line on stderr, before a backend loads for nothing.
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(connectionOptions(config));
+  } catch (err) {
+    // The native layer's error is a Rust chain over several lines: one line with the fix instead.
+    throw err instanceof UnreachableError ? err : temporalUnreachable(config, err as Error);
+  }
+  const { info } = await selectBackend(config.backend, config.torch).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
-
-  const connection = await NativeConnection.connect(connectionOptions(config));
   const stopping = new AbortController();
   const activities = createActivities({
     store: makeObjectStore(config),

@@ -9,7 +9,7 @@
 import type { Tensor } from '../checkpoint/safetensors';
 import type { Figure } from '../report/figures';
 import type { Claim } from '../results/claims';
-import { ParamError, type ParamSet, type ParamSpec, type Params } from './params';
+import { ParamError, type ParamSet, type ParamSpec, type Params, type ResolveOptions } from './params';
 
 /** What an experiment declares, typed by its parameters. */
 export interface ExperimentSpec<P extends Params> {
@@ -42,7 +42,7 @@ export interface Experiment {
   readonly params: readonly ParamSpec[];
   readonly presets: Readonly<Record<string, Readonly<Partial<Params>>>>;
   /** Defaults, then the preset, then `key=value` pairs; checked and validated. */
-  resolve(preset: string, sets: readonly string[]): Params;
+  resolve(preset: string, sets: readonly string[], opts?: ResolveOptions): Params;
   substitutions(params: Params): string[];
 }
 
@@ -56,13 +56,13 @@ export function experimentOf<P extends Params>(spec: ExperimentSpec<P>, workflow
     workflowType,
     params: spec.params.specs,
     presets: spec.presets,
-    resolve(preset, sets) {
+    resolve(preset, sets, opts) {
       if (!Object.prototype.hasOwnProperty.call(spec.presets, preset)) {
         throw new ParamError(
           `unknown preset '${preset}' for ${spec.name}; available: ${Object.keys(spec.presets).join(', ')}`,
         );
       }
-      const p = spec.params.resolve(spec.name, spec.presets[preset]!, sets);
+      const p = spec.params.resolve(spec.name, spec.presets[preset]!, sets, opts);
       spec.validate?.(p);
       return p;
     },

@@ -22,7 +22,21 @@ interface Bounds {
   above?: number;
   /** Inclusive upper bound. */
   max?: number;
+  /**
+   * Largest value `--set` takes without `--allow-large`: a size (steps, seeds, samples, epochs)
+   * where a typo (`steps=1e15`) would run for years. Presets and stored parameters may exceed it.
+   */
+  large?: number;
 }
+
+/** How `--set` values are taken. */
+export interface ResolveOptions {
+  /** Accept values above a parameter's `large` bound (`--allow-large`). */
+  allowLarge?: boolean;
+}
+
+/** The flag that lets `--set` go past a parameter's `large` bound. */
+export const ALLOW_LARGE_FLAG = '--allow-large';
 
 /** One settable parameter: its kind, default, bounds and what it means. */
 export interface Field<T extends ParamValue> extends Bounds {
@@ -94,8 +108,9 @@ export class ParamSet<P extends Params> {
    * Defaults, then a preset, then `key=value` overrides, every value checked. Unknown keys and
    * malformed pairs fail with the list of known keys.
    */
-  resolve(experiment: string, preset: Partial<P>, sets: readonly string[]): P {
+  resolve(experiment: string, preset: Partial<P>, sets: readonly string[], opts: ResolveOptions = {}): P {
     const given: Partial<Params> = { ...preset };
+    const seen = new Set<string>();
     for (const pair of sets) {
       const eq = pair.indexOf('=');
       if (eq <= 0)
@@ -109,7 +124,12 @@ export class ParamSet<P extends Params> {
             '(see `repro experiments`)',
         );
       }
-      given[key] = this.parse(spec, pair.slice(eq + 1), experiment);
+      // Twice is a mistake (an edited command line), not "the last one wins".
+      if (seen.has(key)) throw new ParamError(`--set ${key} is given twice; give each parameter once`);
+      seen.add(key);
+      const value = this.parse(spec, pair.slice(eq + 1), experiment);
+      if (!opts.allowLarge) this.checkLarge(spec, value, experiment);
+      given[key] = value;
     }
     return this.check(experiment, given);
   }
@@ -133,6 +153,19 @@ export class ParamSet<P extends Params> {
       : undefined;
   }
 
+  /** A `--set` value above the parameter's `large` bound: refused, naming the flag that allows it. */
+  private checkLarge(spec: ParamSpec, value: ParamValue, experiment: string): void {
+    const large = spec.large;
+    if (large === undefined) return;
+    const big = (Array.isArray(value) ? value : [value]).find((v) => typeof v === 'number' && v > large);
+    if (big === undefined) return;
+    throw new ParamError(
+      `--set ${spec.name}=${show(value)}: ${big} is above ${large}, the most ${spec.name} of ${experiment} ` +
+        `takes without ${ALLOW_LARGE_FLAG} (a typo would run for a very long time); lower it, ` +
+        `or add ${ALLOW_LARGE_FLAG} to run it`,
+    );
+  }
+
   private example(spec: ParamSpec): string {
     return `${spec.name}=${show(spec.default)}`;
   }
@@ -146,7 +179,9 @@ export class ParamSet<P extends Params> {
       );
     };
     const num = (v: ParamValue): number => {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v.trim()) : NaN;
+      // Decimal notation only: Number() also reads '0x10', '0b11' and '' (as 16, 3 and 0).
+      const decimal = typeof v === 'string' && /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v.trim());
+      const n = typeof v === 'number' ? v : decimal ? Number((v as string).trim()) : NaN;
       if (!Number.isFinite(n)) fail(spec.kind === 'vector' ? 'a comma-separated list of numbers' : 'a finite number');
       return n;
     };

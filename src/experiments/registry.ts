@@ -14,7 +14,7 @@ import { fig5 } from './fig5/definition';
 import { fig6 } from './fig6/definition';
 import { fig7 } from './fig7/definition';
 import { noiseTopk } from './noise-topk/definition';
-import { ParamError, type Params } from './params';
+import { ParamError, type Params, type ResolveOptions } from './params';
 import { projectedPath } from './projected-path/definition';
 import type { PathExperiment } from './projected-path/figure';
 
@@ -79,7 +79,8 @@ export function planRun(
   name: string,
   preset: string,
   sets: readonly string[],
+  opts: ResolveOptions = {},
 ): { experiment: Experiment; params: Params } {
   const experiment = findExperiment(name);
-  return { experiment, params: experiment.resolve(preset, sets) };
+  return { experiment, params: experiment.resolve(preset, sets, opts) };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { runIdOfWorkflow } from '../../../src/runs/ids';
+import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import { layout } from '../../../src/storage/layout';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { findRun } from '../runs';
@@ -29,6 +29,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       describe: 'a folder that does not exist yet',
     }) as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const out = path.resolve(argv.dir);
     if (existsSync(out)) throw new UsageError(`${argv.dir} exists already; name a new folder`);
     const config = configFrom(argv);

@@ -1,10 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
+import { findExperiment } from '../../../src/experiments/registry';
 import { layout } from '../../../src/storage/layout';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { SA } from '../../../workflows/search-attributes';
-import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { configFrom, intFlag, print, printJson, type GlobalArgs } from '../context';
 import { listRuns } from '../runs';
 
 /** `--status` values and the visibility query's names for them. */
@@ -66,6 +67,9 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
         describe: 'print the visibility query (for the Web UI) and exit',
       }) as unknown as Argv<ListArgs>,
   handler: async (argv) => {
+    // Checked before anything connects: a mistake is named even with the server down.
+    intFlag('limit', argv.limit, 1);
+    if (argv.experiment !== undefined) findExperiment(argv.experiment);
     if (argv.query) return print(listQuery(argv) ?? '');
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -82,8 +86,6 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     };
     try {
       const runs: Array<Record<string, unknown>> = [];
-      if (!Number.isInteger(argv.limit) || argv.limit < 1)
-        throw new UsageError(`--limit ${argv.limit}: must be a positive integer`);
       const query = listQuery(argv);
       for await (const w of listRuns(client, query)) {
         const schedule = w.memo?.schedule as string | undefined;

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
+import { checkRunId } from '../../../src/runs/ids';
 import { layout } from '../../../src/storage/layout';
 import { renderIndexHtml } from '../../../src/report/html-report';
 import type { RunResult } from '../../../src/results/run-result';
@@ -74,6 +75,7 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
         describe: 'write index.html of every finished run, with their reports',
       }) as unknown as Argv<ReportArgs>,
   handler: async (argv) => {
+    if (argv.runId !== undefined) checkRunId(argv.runId);
     if (!argv.index && !argv.runId)
       throw new UsageError('name a run (`repro report <run-id>`) or ask for the index (`repro report --index`)');
     const config = configFrom(argv);

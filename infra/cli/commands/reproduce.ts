@@ -9,7 +9,7 @@ import { stackUp } from '../../stack/embedded-stack';
 import { runWorker } from '../../worker/start-worker';
 import { ProgressView } from '../progress-view';
 import { awaitResult, formatResult, runProgress, startRun } from '../runs';
-import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { configFrom, intFlag, print, printJson, type GlobalArgs } from '../context';
 import { EXIT } from '../exit-codes';
 import { downloadReport, writeReportIndex } from './report';
 
@@ -32,11 +32,12 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       .option('experiments', {
         type: 'string',
         array: true,
-        describe: `experiments to run (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})`,
+        describe: `an experiment to run, repeatable (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})`,
       })
       .option('preset', { type: 'string', describe: "preset for every experiment (default: the suite's, `small`)" })
       .option('seed', { type: 'number', default: 1 }),
   handler: async (argv) => {
+    intFlag('seed', argv.seed, 0);
     const suite = argv.experiments?.length
       ? argv.experiments.map((experiment) => ({ experiment, preset: 'small' }))
       : DEFAULT_SUITE;

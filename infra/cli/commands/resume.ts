@@ -1,4 +1,4 @@
-import { runIdOfWorkflow } from '../../../src/runs/ids';
+import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import type { Argv, CommandModule } from 'yargs';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { RunInput } from '../../../workflows/run-input';
@@ -18,6 +18,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   describe: 'Start a failed or cancelled run again from its checkpoints and caches',
   builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<ResumeArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     try {

@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Argv, CommandModule } from 'yargs';
 import type { Progress } from '../../../workflows/progress';
+import { checkRunId } from '../../../src/runs/ids';
 import { connectTemporal } from '../../clients';
 import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
@@ -46,6 +47,7 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         describe: 'on a terminal: print one snapshot instead of live bars',
       }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     try {

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { jsonLog, runWorker, type QueueKind } from '../../worker/start-worker';
-import { configFrom, type GlobalArgs } from '../context';
+import { configFrom, intFlag, type GlobalArgs } from '../context';
 
 interface WorkerArgs extends GlobalArgs {
   queue?: QueueKind[];
@@ -28,6 +28,9 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         describe: 'concurrent activities on the gpu queue, one model each (default: worker.gpuSlots)',
       }),
   handler: async (argv) => {
+    // The flags' own names in their errors (the config keys they set have the same bounds).
+    if (argv.concurrency !== undefined) intFlag('concurrency', argv.concurrency, 1, 1024);
+    if (argv.gpuSlots !== undefined) intFlag('gpu-slots', argv.gpuSlots, 1, 64);
     const conf = [...(argv.conf ?? [])];
     if (argv.concurrency !== undefined) conf.push(`worker.concurrency=${argv.concurrency}`);
     if (argv.gpuSlots !== undefined) conf.push(`worker.gpuSlots=${argv.gpuSlots}`);

@@ -3,18 +3,21 @@ import { int, num, ParamError, paramSet, vector, type ParamsOf } from '../params
 
 /** fig2a's parameters, declared once. */
 export const fig2aParams = paramSet({
-  samples: int(500, 'training images (real MNIST)', { min: 10 }),
-  side: int(14, "image side (inputs = side²; 14 gives the paper's 6220 parameters with 30 hidden)", { min: 2 }),
-  hidden: int(30, 'hidden units', { min: 1 }),
+  samples: int(500, 'training images (real MNIST)', { min: 10, max: 60000 }),
+  side: int(14, "image side (inputs = side²; 14 gives the paper's 6220 parameters with 30 hidden)", {
+    min: 2,
+    large: 64,
+  }),
+  hidden: int(30, 'hidden units', { min: 1, large: 10000 }),
   smoothing: num(0.1, 'label smoothing', { min: 0 }),
   minimumLr: num(0.1, 'learning rate of the GD to the minimum', { above: 0 }),
   minimumMomentum: num(0, 'momentum of the GD to the minimum (the paper: plain GD)', { min: 0 }),
-  minimumSteps: int(10000, "GD steps (full-batch epochs) to the minimum (the paper's 10,000)", { min: 1 }),
+  minimumSteps: int(10000, "GD steps (full-batch epochs) to the minimum (the paper's 10,000)", { min: 1, large: 1e6 }),
   batches: vector([5, 10, 25, 50, 125, 250], 'batch sizes of the equilibrating runs', { min: 1 }),
   lrs: vector([0.001, 0.005, 0.01, 0.05, 0.1], 'learning rates of the equilibrating runs', { above: 0 }),
-  equilibrateSteps: int(5000, 'SGD steps of each equilibrating run', { min: 1 }),
-  slqSteps: int(100, 'Lanczos steps of the quadrature', { min: 2 }),
-  slqProbes: int(10, 'probes of the quadrature (its error is their spread)', { min: 2 }),
+  equilibrateSteps: int(5000, 'SGD steps of each equilibrating run', { min: 1, large: 1e6 }),
+  slqSteps: int(100, 'Lanczos steps of the quadrature', { min: 2, large: 1000 }),
+  slqProbes: int(10, 'probes of the quadrature (its error is their spread)', { min: 2, large: 1000 }),
   paperSlope: num(-40.07, "the paper's fitted slope w"),
 });
 

@@ -6,9 +6,9 @@ export const fig2bParams = paramSet({
   lrs: vector([0.01, 0.02, 0.03, 0.04, 0.05], 'learning rates η (comma list)', { above: 0 }),
   noise: num(0.05, 'noise strength c', { above: 0 }),
   theta0: vector([1, 0.25], 'initial (θ3, θ4); θ1, θ2 start in equilibrium', { length: 2 }),
-  equilibrationSteps: int(1000, 'steps with noise before ΔT is measured', { min: 0 }),
-  measureSteps: int(1000, 'steps over which ΔT is measured', { min: 1 }),
-  repeats: int(50, 'independent runs per η', { min: 2 }),
+  equilibrationSteps: int(1000, 'steps with noise before ΔT is measured', { min: 0, large: 1e7 }),
+  measureSteps: int(1000, 'steps over which ΔT is measured', { min: 1, large: 1e7 }),
+  repeats: int(50, 'independent runs per η', { min: 2, large: 100000 }),
 });
 
 export type Fig2bParams = ParamsOf<typeof fig2bParams>;

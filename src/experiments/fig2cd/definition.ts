@@ -6,8 +6,8 @@ export const fig2cdParams = paramSet({
   lr: num(0.05, 'learning rate η', { above: 0 }),
   noise: num(0.05, 'noise strength c', { above: 0 }),
   theta0: vector([0.5, -0.5], 'initial (θ3, θ4); θ1, θ2 start in equilibrium', { length: 2 }),
-  steps: int(2000, 'steps per run', { min: 2 }),
-  repeats: int(20, 'independent runs per noise structure', { min: 2 }),
+  steps: int(2000, 'steps per run', { min: 2, large: 1e7 }),
+  repeats: int(20, 'independent runs per noise structure', { min: 2, large: 100000 }),
 });
 
 export type Fig2cdParams = ParamsOf<typeof fig2cdParams>;

@@ -3,17 +3,17 @@ import { bool, int, num, ParamError, paramSet, type ParamsOf } from '../params';
 
 /** fig5's parameters, declared once. */
 export const fig5Params = paramSet({
-  samples: int(50000, 'training images', { min: 2 }),
-  side: int(7, 'image side after resizing (inputs = side²)', { min: 2 }),
-  hidden: int(70, 'hidden units', { min: 1 }),
-  epochs: int(100, 'training epochs', { min: 1 }),
+  samples: int(50000, 'training images', { min: 2, max: 60000 }),
+  side: int(7, 'image side after resizing (inputs = side²)', { min: 2, large: 64 }),
+  hidden: int(70, 'hidden units', { min: 1, large: 10000 }),
+  epochs: int(100, 'training epochs', { min: 1, large: 10000 }),
   batch: int(512, 'mini-batch size', { min: 1 }),
   lrLsce: num(0.001, 'learning rate with label-smoothed cross entropy', { above: 0 }),
   lrMse: num(0.1, 'learning rate with MSE', { above: 0 }),
   smoothing: num(0.1, 'label smoothing', { min: 0 }),
   measureEpochs: int(1, 'epochs between CS estimates along training', { min: 1 }),
-  csSamples: int(256, 'per-sample gradients of each CS estimate along training', { min: 2 }),
-  csProbes: int(32, 'Hutchinson probes for Tr(H²) along training', { min: 1 }),
+  csSamples: int(256, 'per-sample gradients of each CS estimate along training', { min: 2, large: 60000 }),
+  csProbes: int(32, 'Hutchinson probes for Tr(H²) along training', { min: 1, large: 10000 }),
   exactFinal: bool(false, 'compute the final CS exactly (every sample, every Hessian column)'),
   threshold: num(0.9, "the paper's bound on CS", { above: 0 }),
 });

@@ -3,14 +3,14 @@ import { int, num, ParamError, paramSet, type ParamsOf } from '../params';
 
 /** fig6's parameters, declared once. */
 export const fig6Params = paramSet({
-  samples: int(50000, 'training images', { min: 10 }),
-  side: int(32, 'image side (grey MNIST resized; the paper: 32×32 colour CIFAR-10)', { min: 4 }),
-  epochs: int(30, 'training epochs', { min: 1 }),
+  samples: int(50000, 'training images', { min: 10, max: 60000 }),
+  side: int(32, 'image side (grey MNIST resized; the paper: 32×32 colour CIFAR-10)', { min: 4, large: 128 }),
+  epochs: int(30, 'training epochs', { min: 1, large: 10000 }),
   batch: int(100, 'mini-batch size', { min: 1 }),
   lr: num(0.05, 'learning rate η', { above: 0 }),
   momentum: num(0.9, 'momentum μ', { min: 0 }),
-  hessianSamples: int(1000, 'samples of the Hessian for the top eigenvector', { min: 1 }),
-  lanczosSteps: int(20, 'Lanczos steps for the top eigenvector', { min: 2 }),
+  hessianSamples: int(1000, 'samples of the Hessian for the top eigenvector', { min: 1, max: 60000 }),
+  lanczosSteps: int(20, 'Lanczos steps for the top eigenvector', { min: 2, large: 1000 }),
   bound: num(0.01, "the paper's bound on |O_L/O_R − 1|", { above: 0 }),
 });
 

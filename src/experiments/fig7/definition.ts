@@ -10,7 +10,7 @@ export const fig7Params = paramSet({
   steps: int(
     4000000,
     'steps per trajectory (θ2 relaxes in about 2/(η²c) steps: 200 relaxation times at the defaults)',
-    { min: 1 },
+    { min: 1, large: 1e9 },
   ),
   theta0: vector([0.1, 0.1], 'initial (θ1, θ2)', { length: 2 }),
   /** First step counted as equilibrated; 0 picks five relaxation times, 5·2/(η²c). */

@@ -9,8 +9,8 @@ export const pathParams = paramSet({
   samples: int(500, 'training samples (0: all)', { min: 0 }),
   /** Validation samples from the test split (0 = all of it). */
   valSamples: int(500, 'validation samples (0: all)', { min: 0 }),
-  epochs: int(5, 'SGD epochs', { min: 1 }),
-  seeds: int(10, 'independent initializations', { min: 1 }),
+  epochs: int(5, 'SGD epochs', { min: 1, large: 10000 }),
+  seeds: int(10, 'independent initializations', { min: 1, large: 1000 }),
   lr: num(0.1, 'learning rate', { above: 0 }),
   momentum: num(0.9, 'momentum μ', { min: 0 }),
   dampening: num(0, 'dampening ν', { min: 0 }),
@@ -41,13 +41,13 @@ export const pathParams = paramSet({
     { min: 0 },
   ),
   /** Cap on full-batch GD steps of one projection. */
-  projectionSteps: int(3000, 'cap on GD steps per projection', { min: 1 }),
+  projectionSteps: int(3000, 'cap on GD steps per projection', { min: 1, large: 1e6 }),
   /** A projection in progress is checkpointed every K GD steps. */
   projectionCheckpointEvery: int(100, 'checkpoint a projection in progress every K GD steps', { min: 1 }),
   /** Evaluation points of the line-connectedness check. */
-  linePoints: int(10, 'points of the line-connectedness check', { min: 2 }),
+  linePoints: int(10, 'points of the line-connectedness check', { min: 2, large: 1000 }),
   /** Hessian-vector products per trace estimate (XTrace). */
-  probes: int(30, 'HVPs per trace estimate (XTrace)', { min: 4 }),
+  probes: int(30, 'HVPs per trace estimate (XTrace)', { min: 4, large: 10000 }),
   /** Estimate the trace at every k-th point of the path. */
   traceStride: int(1, 'trace at every k-th path point', { min: 1 }),
   /** Extra checkpoints every K iterations inside an epoch (0: epoch boundaries only). */
@@ -63,15 +63,33 @@ export const pathParams = paramSet({
   ),
   corruptSamples: int(0, "bad-minimum: extra training samples with shuffled labels (the paper's set B)", { min: 0 }),
   /** SGD epochs on clean ∪ corrupt samples, then GD steps on the clean ones, to reach the bad minimum. */
-  badEpochs: int(30, 'bad-minimum: SGD epochs on the clean and corrupt samples together', { min: 1 }),
-  badGdSteps: int(500, 'bad-minimum: then GD steps on the clean samples alone', { min: 0 }),
+  badEpochs: int(30, 'bad-minimum: SGD epochs on the clean and corrupt samples together', { min: 1, large: 10000 }),
+  badGdSteps: int(500, 'bad-minimum: then GD steps on the clean samples alone', { min: 0, large: 1e6 }),
 });
 
 /** The settings of one projected-path run, as the workflow and activities see them. */
 export type PathParams = ParamsOf<typeof pathParams>;
 
+/** Training and test samples of each data set: a run asking for more would fail on its worker. */
+const DATA_SIZES: Record<PathParams['dataset'], { train: number; test: number }> = {
+  mnist: { train: 60000, test: 10000 },
+  cifar10: { train: 50000, test: 10000 },
+  cifar100: { train: 50000, test: 10000 },
+};
+
 /** Cross-parameter checks of a projected-path run. */
 export function validatePath(p: PathParams): void {
+  const size = DATA_SIZES[p.dataset];
+  if (p.samples > size.train)
+    throw new ParamError(`--set samples=${p.samples}: ${p.dataset} has ${size.train} training samples (0: all)`);
+  if (p.valSamples > size.test)
+    throw new ParamError(`--set valSamples=${p.valSamples}: ${p.dataset} has ${size.test} test samples (0: all)`);
+  const clean = p.samples || size.train - p.corruptSamples;
+  if (p.start === 'bad-minimum' && (clean < 1 || clean + p.corruptSamples > size.train))
+    throw new ParamError(
+      `--set corruptSamples=${p.corruptSamples}: with samples=${p.samples || 'all'}, more than the ` +
+        `${size.train} training samples of ${p.dataset}; lower one of them`,
+    );
   try {
     buildModel(p.model); // the one owner of the model grammar: shapes only, no weights
   } catch (err) {
