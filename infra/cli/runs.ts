@@ -190,7 +190,10 @@ export async function runProgress(
     try {
       return await h.query(query);
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+      // A run started before its workflow answered the children query has none: not a problem.
+      const unanswered = query === childrenQuery && /did not register a handler for children/.test(String(err));
+      if (!(err instanceof WorkflowNotFoundError) && !unanswered)
+        problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
       return undefined;
     }
   };

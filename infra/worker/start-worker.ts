@@ -13,6 +13,11 @@ export interface WorkerOptions {
   log: (e: LogEvent) => void;
   /** Aborting this stops the worker as SIGTERM would (used by `repro start`). */
   stop?: AbortSignal;
+  /**
+   * Serve activities only (no workflow tasks, no workflow bundle to build: starts in a second),
+   * beside a worker that serves the workflows (`repro reproduce`'s extra worker processes).
+   */
+  activitiesOnly?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -70,7 +75,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueues[q],
-        workflowsPath: require.resolve('../../workflows'),
+        ...(opts.activitiesOnly ? {} : { workflowsPath: require.resolve('../../workflows') }),
         activities,
         maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
         // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.

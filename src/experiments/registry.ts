@@ -33,20 +33,34 @@ export const EXPERIMENTS: readonly (StudyExperiment | PathExperiment)[] = [
   projectedPath,
 ];
 
+/** One experiment of the main job, with what it took last time it was measured. */
+export interface SuiteEntry {
+  experiment: string;
+  preset: string;
+  /**
+   * Seconds it took on its own on the 2-core development machine (torch backend, 2026-12-06):
+   * orders the suite longest first and sizes the first ETAs; `repro reproduce` replaces it with
+   * this machine's own measurement once it has one (`timings.json` in the data folder).
+   */
+  seconds: number;
+  /** An experiment whose stages this one reuses from the cache: it starts when that one is done. */
+  after?: string;
+}
+
 /** What `npm start` (`repro reproduce`) runs on the embedded default: the small preset of every figure. */
-export const DEFAULT_SUITE: ReadonlyArray<{ experiment: string; preset: string }> = [
-  'fig7',
-  'fig2b',
-  'fig2cd',
-  'fig2a',
-  'fig5',
-  'fig6',
-  'noise-topk',
-  'fig1',
-  'fig3',
-  'fig4bc',
-  'fig4a',
-].map((experiment) => ({ experiment, preset: 'small' }));
+export const DEFAULT_SUITE: readonly SuiteEntry[] = [
+  { experiment: 'fig7', preset: 'small', seconds: 4 },
+  { experiment: 'fig2b', preset: 'small', seconds: 1 },
+  { experiment: 'fig2cd', preset: 'small', seconds: 1 },
+  { experiment: 'fig2a', preset: 'small', seconds: 75 },
+  { experiment: 'fig5', preset: 'small', seconds: 54 },
+  { experiment: 'fig6', preset: 'small', seconds: 25 },
+  { experiment: 'noise-topk', preset: 'small', seconds: 124 },
+  { experiment: 'fig1', preset: 'small', seconds: 41 },
+  { experiment: 'fig3', preset: 'small', seconds: 2, after: 'fig1' },
+  { experiment: 'fig4bc', preset: 'small', seconds: 27 },
+  { experiment: 'fig4a', preset: 'small', seconds: 102 },
+];
 
 export function findExperiment(name: string): StudyExperiment | PathExperiment {
   const found = EXPERIMENTS.find((e) => e.name === name);
