@@ -111,7 +111,9 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }),
     };
   } catch (err) {
-    const why = (err as Error).message.split('\n')[0];
+    // The SDK wraps the server's answer ("16 UNAUTHENTICATED: ..." from an authenticating front) in its cause.
+    const cause = (err as { cause?: Error }).cause;
+    const why = `${(err as Error).message}${cause ? `: ${cause.message}` : ''}`.split('\n')[0];
     if (options.tls)
       throw new UnreachableError(
         `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); ` +
