@@ -20,7 +20,7 @@ export function pidFile(dataDir: string, name: string): string {
 
 /**
  * What tells a process from a later one that reuses its pid: its start time (clock ticks since
- * boot on Linux, `ps`'s lstart elsewhere) and its command line. Undefined when no such process.
+ * boot on Linux, `ps`'s lstart elsewhere); with its command line. Undefined when no such process.
  */
 export interface ProcessIdentity {
   pid: number;
@@ -32,8 +32,11 @@ export function processIdentity(pid: number): ProcessIdentity | undefined {
   if (existsSync('/proc/self/stat')) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Field 22 (starttime), counted after the command name, which may hold spaces and parentheses.
-      const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+      // Fields 3 (state) and 22 (starttime), counted after the command name, which may hold spaces
+      // and parentheses. A zombie has exited: nothing to signal.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z') return undefined;
+      const started = fields[19] ?? '';
       const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
       return { pid, started, command };
     } catch {
@@ -48,9 +51,10 @@ export function processIdentity(pid: number): ProcessIdentity | undefined {
 
 /**
  * The pid file's process if it is still the daemon that `startDaemon` recorded: alive, with the
- * recorded start time and command line. A pid the system has since given to another process is
- * not ours, and is never signalled. (A pid file of an older repro holds the pid alone: its
- * process counts as ours only if its command line names the data folder, as every daemon's does.)
+ * recorded start time (a server may retitle itself, so the command line is kept for reading, not
+ * compared). A pid the system has since given to another process is not ours, and is never
+ * signalled. (A pid file of an older repro holds the pid alone: its process counts as ours only
+ * if its command line names the data folder, as every daemon's does.)
  */
 export function runningDaemon(dataDir: string, name: string): ProcessIdentity | undefined {
   const file = pidFile(dataDir, name);
@@ -66,10 +70,7 @@ export function runningDaemon(dataDir: string, name: string): ProcessIdentity | 
   if (!Number.isInteger(pid) || pid! <= 0) return undefined;
   const now = processIdentity(pid!);
   if (!now) return undefined;
-  const same =
-    recorded.started === undefined
-      ? now.command.includes(dataDir)
-      : now.started === recorded.started && now.command === recorded.command;
+  const same = recorded.started === undefined ? now.command.includes(dataDir) : now.started === recorded.started;
   return same ? now : undefined;
 }
 
@@ -125,10 +126,7 @@ export async function stopDaemon(
   const daemon = runningDaemon(dataDir, name);
   rmSync(pidFile(dataDir, name), { force: true });
   if (daemon === undefined) return false;
-  const stillIt = (): boolean => {
-    const now = processIdentity(daemon.pid);
-    return now !== undefined && now.started === daemon.started && now.command === daemon.command;
-  };
+  const stillIt = (): boolean => processIdentity(daemon.pid)?.started === daemon.started;
   process.kill(daemon.pid, signal);
   const deadline = Date.now() + graceMs;
   while (stillIt() && Date.now() < deadline) await sleep(100);
