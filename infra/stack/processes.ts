@@ -161,15 +161,20 @@ export async function waitFor(
   logFile?: string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let lastError = '';
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    const ok = await check().catch((err: Error) => {
+      lastError = ` Last error: ${err.message.split('\n')[0]}.`;
+      return false;
+    });
+    if (ok) return;
     await sleep(250);
   }
   const tail =
     logFile && existsSync(logFile)
       ? ` Last log lines: ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')}`
       : '';
-  throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s.${tail}`);
+  throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s.${lastError}${tail}`);
 }
 
 /** Split `host:port` or a URL into host and port. */
