@@ -29,8 +29,17 @@ export interface ReproConfig {
       /** The name the server's certificate is checked against (empty: the address's host). */
       serverName: string;
     };
-    /** API key (Temporal Cloud); sent as a bearer token, over TLS. */
+    /** API key (Temporal Cloud); sent as a bearer token, over TLS. `repro up` on a non-loopback address requires it. */
     apiKey: string;
+    /**
+     * What `repro up` serves on a non-loopback `address`: its TLS certificate and key (PEM files),
+     * and the CA that client certificates must chain to (empty: clients authenticate by `apiKey`).
+     */
+    serverTls: {
+      certPath: string;
+      keyPath: string;
+      clientCaPath: string;
+    };
   };
   taskQueues: {
     /** Queue for light activities (toy models, summaries, reports). */
@@ -89,9 +98,15 @@ export interface ReproConfig {
   codec: {
     /** AES-256-GCM key (32 bytes, base64) encrypting every workflow payload; empty: payloads in the clear. */
     key: string;
-    /** Port of `repro codec-server`, and the Web UI origin it answers (CORS). */
+    /** Port of `repro codec-server` (on loopback), and the one browser origin it answers: the Web UI's (CORS). */
     serverPort: number;
     uiOrigin: string;
+    /** Bearer token every codec-server request must carry (empty: none; the server is loopback-only either way). */
+    serverToken: string;
+    /** Largest request body the codec server reads; a larger one is refused (413) without being buffered. */
+    serverMaxBodyBytes: number;
+    /** Serve `/encode` too (it lets any caller that reaches the server make payloads the workers accept). */
+    serverEncode: boolean;
   };
   /** The `torch` backend's speed and reproducibility switches (src/engine/torch/backend.ts). */
   torch: {
@@ -169,6 +184,24 @@ export const SCHEMA: Record<string, KeySpec> = {
     default: '',
     env: ['REPRO_TEMPORAL_API_KEY', 'TEMPORAL_API_KEY'],
     description: 'Temporal Cloud API key (implies TLS)',
+  },
+  'temporal.serverTls.certPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_CERT'],
+    description: 'certificate (PEM) `repro up` serves on a non-loopback temporal.address',
+  },
+  'temporal.serverTls.keyPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_KEY'],
+    description: 'key (PEM) of temporal.serverTls.certPath',
+  },
+  'temporal.serverTls.clientCaPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_CLIENT_CA'],
+    description: 'CA (PEM) that client certificates must chain to (empty: clients authenticate by temporal.apiKey)',
   },
   'temporal.uiPort': {
     kind: 'int',
@@ -323,6 +356,25 @@ export const SCHEMA: Record<string, KeySpec> = {
     default: 'http://127.0.0.1:8233',
     env: ['REPRO_CODEC_UI_ORIGIN'],
     description: 'Web UI origin the codec server answers',
+  },
+  'codec.serverToken': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_CODEC_SERVER_TOKEN'],
+    description: 'bearer token the codec server requires (empty: none)',
+  },
+  'codec.serverMaxBodyBytes': {
+    kind: 'int',
+    default: 4 * 1024 * 1024,
+    env: ['REPRO_CODEC_SERVER_MAX_BODY_BYTES'],
+    description: 'largest request body the codec server reads',
+    min: 1024,
+  },
+  'codec.serverEncode': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_CODEC_SERVER_ENCODE'],
+    description: 'serve /encode as well as /decode',
   },
   'torch.device': {
     kind: 'enum',
@@ -488,12 +540,36 @@ function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Keys whose values are secrets: masked in saved configs, their variables kept from child servers. */
+export const SECRET_CONFIG_KEYS = [
+  'temporal.apiKey',
+  's3.secretAccessKey',
+  'codec.key',
+  'codec.serverToken',
+  'data.cifarMirror',
+] as const;
+
+const mask = (value: string): string => (value ? '***' : '');
+
+/** A URL with its user name, password and query string masked (a mirror's credentials, a presigned token). */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password && !u.search) return url;
+    return `${u.protocol}//${u.username || u.password ? '***@' : ''}${u.host}${u.pathname}${u.search ? '?***' : ''}`;
+  } catch {
+    // Not a URL: nothing tells what part is secret, so none of it is kept.
+    return mask(url);
+  }
+}
+
 /** The config as saved in manifests and results: secrets removed. */
 export function publicConfig(config: ReproConfig): ReproConfig {
   return {
     ...config,
-    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : '' },
-    s3: { ...config.s3, secretAccessKey: config.s3.secretAccessKey ? '***' : '' },
-    codec: { ...config.codec, key: config.codec.key ? '***' : '' },
+    temporal: { ...config.temporal, apiKey: mask(config.temporal.apiKey) },
+    s3: { ...config.s3, secretAccessKey: mask(config.s3.secretAccessKey) },
+    codec: { ...config.codec, key: mask(config.codec.key), serverToken: mask(config.codec.serverToken) },
+    data: { ...config.data, cifarMirror: maskUrl(config.data.cifarMirror) },
   };
 }

@@ -125,7 +125,9 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
  * worker's (whose native layer words them as a Rust chain: `tonic::transport::Error(...)`).
  */
 export function temporalUnreachable(config: ReproConfig, err: Error): UnreachableError {
-  const first = err.message.split('\n')[0]!;
+  // The SDK wraps the server's answer ("16 UNAUTHENTICATED: ..." from an authenticating front) in its cause.
+  const cause = (err as { cause?: Error }).cause;
+  const first = `${err.message}${cause ? `: ${cause.message}` : ''}`.split('\n')[0]!;
   // The native chain's innermost words say most: `message: "Connection refused"`, or a DNS error.
   const inner = [...err.message.matchAll(/(?:message|error): "([^"]+)"/g)].map((m) => m[1]!);
   const why = /^tonic::/.test(first) ? (inner.at(-1) ?? /"([^"]+)"/.exec(first)?.[1] ?? first.slice(0, 160)) : first;

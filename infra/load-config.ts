@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { ConfigError, looksSecret, resolveConfig, type ReproConfig } from '../temporal.config';
+import { withInstallCredentials } from './s3-credentials';
 
 /** Default config file looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'repro.config.json';
 
 /**
  * Read the config file (explicit `--config`, else `repro.config.json` if present), the
- * environment and `--conf key=value` flags, and resolve them. The one place that reads env.
+ * environment and `--conf key=value` flags, and resolve them; S3 keys left at their defaults
+ * become this install's generated ones when `repro up` made any. The one place that reads env.
  */
 export function loadConfig(
   opts: { configFile?: string; conf?: string[] } = {},
@@ -46,7 +48,13 @@ export function loadConfig(
   const config = checkValues(resolveConfig({ file: content, env, flags }));
   // Relative folders are taken from the project root, so commands work from any directory.
   const root = path.resolve(__dirname, '..', '..');
-  return { ...config, dataDir: path.resolve(root, config.dataDir), toolsDir: path.resolve(root, config.toolsDir) };
+  const resolved = {
+    ...config,
+    dataDir: path.resolve(root, config.dataDir),
+    toolsDir: path.resolve(root, config.toolsDir),
+  };
+  // S3 keys left at their defaults: the ones `repro up` made for this install, if it made any.
+  return withInstallCredentials(resolved);
 }
 
 /**

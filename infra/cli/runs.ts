@@ -6,7 +6,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { QueryDefinition, TypedSearchAttributes } from '@temporalio/common';
-import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import { decode, decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
@@ -206,8 +206,11 @@ export async function runProgress(
   }
   // A study's units report their step in heartbeats: show it before the unit's activity returns.
   try {
+    // Raw heartbeat payloads: opened by the client's codec first (ciphertext when encryption is on).
+    const codecs = client.options?.loadedDataConverter?.payloadCodecs ?? [];
     for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
-      const payload = a.heartbeatDetails?.payloads?.[0]?.data;
+      const first = a.heartbeatDetails?.payloads?.slice(0, 1) ?? [];
+      const payload = first.length ? (await decode(codecs, first))[0]?.data : undefined;
       const beat = payload
         ? (JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number })
         : undefined;

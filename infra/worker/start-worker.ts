@@ -81,6 +81,9 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
         // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
         identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
         shutdownGraceTime: config.worker.shutdownGraceMs,
+        // Heartbeats carry progress (`repro status`, the main job's ETAs): at most a second stale,
+        // instead of the SDK's 80% of the heartbeat timeout.
+        maxHeartbeatThrottleInterval: '1s',
       }),
     ),
   );

@@ -6,6 +6,7 @@ import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import { layout } from '../../../src/storage/layout';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { findRun } from '../runs';
+import { pathInside } from '../paths-inside';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 interface ExportArgs extends GlobalArgs {
@@ -45,15 +46,15 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       const store = makeObjectStore(config);
       rmSync(partial, { recursive: true, force: true });
       const files: string[] = [];
-      const write = (rel: string, body: Uint8Array | string): void => {
-        const file = path.join(partial, rel);
+      const write = (rel: string, body: Uint8Array | string, source: string): void => {
+        const file = pathInside(partial, rel, source);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, body);
         files.push(rel);
       };
       for (const key of await store.list(layout.run(runId))) {
         const rel = key.slice(layout.run(runId).length);
-        if (rel === 'result.json' || rel.startsWith('artifacts/')) write(rel, await store.get(key));
+        if (rel === 'result.json' || rel.startsWith('artifacts/')) write(rel, await store.get(key), key);
       }
       // The run and every child workflow (`run/<id>/...`): found by id prefix in visibility.
       const ids = [handle.workflowId];
@@ -61,7 +62,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       for await (const w of children) ids.push(w.workflowId);
       for (const id of ids) {
         const history = await client.workflow.getHandle(id).fetchHistory();
-        write(path.join('histories', `${encodeURIComponent(id)}.json`), historyToJSON(history));
+        write(path.join('histories', `${encodeURIComponent(id)}.json`), historyToJSON(history), `workflow ${id}`);
       }
       renameSync(partial, out);
       if (argv.json) printJson({ runId, dir: out, files });

@@ -8,6 +8,7 @@ import { renderIndexHtml } from '../../../src/report/html-report';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError, type ObjectStore } from '../../../src/storage/object-store';
 import { checkS3, makeObjectStore } from '../../clients';
+import { pathInside } from '../paths-inside';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 interface ReportArgs extends GlobalArgs {
@@ -17,8 +18,14 @@ interface ReportArgs extends GlobalArgs {
   index: boolean;
 }
 
-/** Copy a finished run's report and artifacts from S3 into `dir/<runId>/`; returns the report's path. */
-export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
+/** What a run's report download writes: each S3 key's file, all checked to lie inside the folder first. */
+interface ReportPlan {
+  result: RunResult;
+  folder: string;
+  files: Array<{ key: string; file: string }>;
+}
+
+async function planReport(store: ObjectStore, runId: string, dir: string, source: string): Promise<ReportPlan> {
   let result: RunResult;
   try {
     result = JSON.parse(Buffer.from(await store.get(layout.indexEntry(runId))).toString('utf8')) as RunResult;
@@ -29,29 +36,51 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
       );
     throw err;
   }
-  const target = path.join(dir, runId);
-  mkdirSync(target, { recursive: true });
+  const folder = pathInside(dir, runId, source);
   const prefix = layout.artifactsPrefix(runId);
-  for (const key of await store.list(prefix))
-    writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
-  writeFileSync(path.join(target, 'result.json'), JSON.stringify(result, null, 2));
-  return path.join(target, 'report.html');
+  const files = (await store.list(prefix)).map((key) => ({
+    key,
+    file: pathInside(folder, key.slice(prefix.length), key),
+  }));
+  return { result, folder, files };
 }
 
-/** Write the index of every finished run (and their reports) into `dir`; also stored in S3 as `index/index.html`. */
+async function writeReport(store: ObjectStore, plan: ReportPlan): Promise<string> {
+  mkdirSync(plan.folder, { recursive: true });
+  for (const { key, file } of plan.files) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, await store.get(key));
+  }
+  writeFileSync(path.join(plan.folder, 'result.json'), JSON.stringify(plan.result, null, 2));
+  return path.join(plan.folder, 'report.html');
+}
+
+/**
+ * Copy a finished run's report and artifacts from S3 into `dir/<runId>/`; returns the report's
+ * path. Every file is checked to lie inside `dir` before the first is written.
+ */
+export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
+  return await writeReport(store, await planReport(store, runId, dir, `run id '${runId}'`));
+}
+
+/**
+ * Write the index of every finished run (and their reports) into `dir`; also stored in S3 as
+ * `index/index.html`. The run ids come from the index entries' contents: every file of every
+ * report is checked to lie inside `dir` before the first is written.
+ */
 export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
-  const entries: RunResult[] = [];
+  const plans: ReportPlan[] = [];
   for (const key of await store.list(layout.indexPrefix)) {
     if (!key.endsWith('.json')) continue;
     const r = JSON.parse(Buffer.from(await store.get(key)).toString('utf8')) as RunResult;
-    entries.push(r);
-    await downloadReport(store, r.runId, dir);
+    plans.push(await planReport(store, r.runId, dir, `run id '${r.runId}' of index entry ${key}`));
   }
-  const html = renderIndexHtml(entries);
+  for (const plan of plans) await writeReport(store, plan);
+  const html = renderIndexHtml(plans.map((p) => p.result));
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'index.html'), html);
   await store.put(layout.indexPage, Buffer.from(html), 'text/html; charset=utf-8');
-  return { path: path.join(dir, 'index.html'), runs: entries.length };
+  return { path: path.join(dir, 'index.html'), runs: plans.length };
 }
 
 function openInBrowser(file: string): void {

@@ -1,6 +1,6 @@
 import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import type { Argv, CommandModule } from 'yargs';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { RunInput } from '../../../workflows/run-input';
 import { checkS3, connectTemporal } from '../../clients';
 import { findRun, runStartOptions, withSearchAttributesHint } from '../runs';
@@ -37,7 +37,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       if (!started?.workflowType?.name || !payload) {
         throw new Error(`run ${runId}: its history has no start event to resume from`);
       }
-      const input = defaultPayloadConverter.fromPayload<RunInput>(payload);
+      // Through the client's codec: an encrypted run's input is ciphertext in its history.
+      const input = await decodeFromPayloadsAtIndex<RunInput>(client.options.loadedDataConverter, 0, [payload]);
       const d = await handle.describe();
       const name = started.workflowType.name;
       await withSearchAttributesHint(config, () =>
