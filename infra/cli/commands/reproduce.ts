@@ -165,8 +165,10 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       const elapsed = (Date.now() - f.started) / 1000;
       return { fraction, stage: f.stageNow ?? '', eta: measured ?? Math.max(0, f.plan.typical - elapsed) };
     };
+    let polling: Promise<unknown> | undefined;
     const poll = setInterval(() => {
-      void Promise.all(
+      if (polling) return; // the last poll is still asking: skip this tick
+      polling = Promise.all(
         [...flying.values()].map(async (f) => {
           const { progress } = await runProgress(client, f.handle).catch(() => ({ progress: undefined }));
           const t = (Date.now() - f.started) / 1000;
@@ -174,11 +176,13 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
           f.stageNow = summarizeProgress(progress).stage;
           progressLog.write(JSON.stringify({ t, experiment: f.plan.experiment.name, progress }) + '\n');
         }),
-      ).then(() => {
-        const rows = [...flying.values()].map((f) => ({ label: f.label, ...rowOf(f) }));
-        const left = rows.reduce((a, r) => a + (r.eta ?? 0), 0) + pending.reduce((a, p) => a + p.typical, 0);
-        view.update(rows, finished.size, left / slots);
-      });
+      )
+        .then(() => {
+          const rows = [...flying.values()].map((f) => ({ label: f.label, ...rowOf(f) }));
+          const left = rows.reduce((a, r) => a + (r.eta ?? 0), 0) + pending.reduce((a, p) => a + p.typical, 0);
+          view.update(rows, finished.size, left / slots);
+        })
+        .finally(() => (polling = undefined));
     }, 1000);
     const runOne = async (plan: (typeof plans)[number]): Promise<void> => {
       const label = `${plan.experiment.name} (${plans.indexOf(plan) + 1}/${plans.length})`;
@@ -189,6 +193,7 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       try {
         const result = await awaitResult(handle, store);
         const ms = Date.now() - flight.started;
+        progressLog.write(JSON.stringify({ t: ms / 1000, experiment: plan.experiment.name, done: true }) + '\n');
         const t = tally(result.claims);
         view.end(label, `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(ms)}`);
         const report = await downloadReport(store, result.runId, reports);
@@ -224,6 +229,7 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       });
     } finally {
       clearInterval(poll);
+      await polling?.catch(() => {}); // its calls finish before the connection closes
       view.stop();
       await connection.close();
       stopWorker.abort();
