@@ -40,9 +40,13 @@ export class RunEta {
     this.parallelism = Math.max(this.parallelism, moving);
   }
 
-  /** Steps per second of a part over the last window of its own progress; undefined before it moved. */
+  /**
+   * Steps per second of a part over the last window of its own progress, from its first step on
+   * (its start-up, loading data and building the model, is not a step); undefined before it has
+   * moved twice.
+   */
   rate(part: string): number | undefined {
-    const s = this.samples.get(part);
+    const s = this.samples.get(part)?.filter((x) => x.step > 0);
     if (!s || s.length < 2) return undefined;
     const last = s.at(-1)!;
     const first = s.find((x) => x.t >= last.t - WINDOW_S) ?? s[0]!;
