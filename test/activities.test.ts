@@ -161,20 +161,12 @@ test('divergence is a non-retryable failure named Divergence', async () => {
 });
 
 // --- projected-path stages ---
-const pipeline = (sets: string[]): PathParams =>
-  pathParams.check(
-    'projected-path',
-    planRun('projected-path', 'small', [
-      'model=mlp:49-20-10',
-      'samples=200',
-      'valSamples=100',
-      'batch=20',
-      'lr=0.5',
-      'threshold=0.75',
-      'projectionCheckpointEvery=5',
-      ...sets,
-    ]).params,
-  );
+/** The tiny projected path of these tests, with `sets` overriding its settings (each key once, as --set wants). */
+const pipeline = (sets: string[]): PathParams => {
+  const base = ['model=mlp:49-20-10', 'samples=200', 'valSamples=100', 'batch=20', 'lr=0.5', 'threshold=0.75'];
+  const merged = new Map([...base, 'projectionCheckpointEvery=5', ...sets].map((kv) => [kv.split('=')[0]!, kv]));
+  return pathParams.check('projected-path', planRun('projected-path', 'small', [...merged.values()]).params);
+};
 type TrainOut = Awaited<ReturnType<ReturnType<typeof createActivities>['trainSeed']>>;
 type ProjectOut = Awaited<ReturnType<ReturnType<typeof createActivities>['projectState']>>;
 

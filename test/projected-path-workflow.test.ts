@@ -37,6 +37,11 @@ const SETS = [
   'probes=8',
 ];
 
+/** `base` with `more` overriding its keys (each key given once, as --set wants). */
+const overriding = (base: string[], more: string[]): string[] => [
+  ...new Map([...base, ...more].map((kv) => [kv.split('=')[0]!, kv])).values(),
+];
+
 type PathResult = {
   path: Array<{
     seed: number;
@@ -167,7 +172,7 @@ test(
   'a broken path fails its claim: projections that stop at the threshold itself (margin 0) ' +
     'leave adjacent minima unconnected',
   async () => {
-    const { params } = planRun('projected-path', 'small', [...SETS, 'seeds=1', 'margin=0']);
+    const { params } = planRun('projected-path', 'small', overriding(SETS, ['seeds=1', 'margin=0']));
     const broken = await run(params);
     const connected = broken.claims.find((c) => c.id === 'path-connected')!;
     assert.equal(connected.verdict, 'fail');
@@ -188,7 +193,11 @@ test(
 test(
   'a seed whose history grows long continues as new during training ' + 'and carries its committed epochs over',
   async () => {
-    const { experiment, params } = planRun('projected-path', 'small', [...SETS, 'seeds=1', 'epochs=11', 'lr=0.45']);
+    const { experiment, params } = planRun(
+      'projected-path',
+      'small',
+      overriding(SETS, ['seeds=1', 'epochs=11', 'lr=0.45']),
+    );
     const short = { ...config, workflows: { continueAsNewEvents: 5 } };
     const runId = `pp-can-${randomUUID()}`;
     const handle = await startRun(env.client, short, experiment, 'small', params, 1, runId);

@@ -2,5 +2,5 @@
 # `npm run bench`: measurements printed as ratios taken side by side in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source infra/scripts/ensure-deps.sh
+SERVERS="temporal minio" source infra/scripts/ensure-deps.sh
 exec node dist/bench/run.js "$@"
