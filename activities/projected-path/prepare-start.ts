@@ -79,7 +79,9 @@ export function makePrepareStart(kit: StageKit) {
         }
       }
       const { train, val } = await kit.ws.objectives(parts.objective);
-      const [trainLoss, valLoss] = await sw.time(() => [evaluateLoss(train, s.theta), evaluateLoss(val, s.theta)]);
+      const [trainLoss, valLoss] = await sw.time(() =>
+        Promise.all([evaluateLoss(train, s.theta), evaluateLoss(val, s.theta)]),
+      );
       const minimum = await kit.ws.saveState(
         layout.cacheFolder('starts', key),
         { step: 0, theta: s.theta, velocity: null },

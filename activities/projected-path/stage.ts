@@ -111,7 +111,15 @@ export class StageKit {
     const backend = await this.ws.backend();
     const sw = new Stopwatch();
     const identity = stageKeyInputs(kind, parts, inputs, this.deps.codeVersion, backend);
-    const r = await cachedStage<T>(this.ws.store, kind, identity, !noCache, (key) => compute(key, sw));
+    // A heartbeat every quarter second while it computes: the numerics yield between chunks of
+    // the data (a full-batch gradient can take longer than the heartbeat timeout), so they get out.
+    const ticker = setInterval(() => this.heartbeat({ stage: kind }), 250);
+    let r;
+    try {
+      r = await cachedStage<T>(this.ws.store, kind, identity, !noCache, (key) => compute(key, sw));
+    } finally {
+      clearInterval(ticker);
+    }
     return isPreempted(r)
       ? { preempted: true, computeMs: sw.ms }
       : { value: r.value, cacheHit: r.hit, computeMs: sw.ms, backend };

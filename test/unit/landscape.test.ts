@@ -40,14 +40,14 @@ function objective(spec: string, n = 200): Objective {
 test('one rule for "a minimum": strictly below the threshold, for line checks and projections alike', async () => {
   const obj = objective('mlp:49-20-10');
   const theta = obj.model.init(4);
-  const at = evaluateLoss(obj, theta);
+  const at = await evaluateLoss(obj, theta);
   assert.equal(belowThreshold(at, at), false);
   assert.equal(
-    lineConnected(obj, theta, theta, at).connected,
+    (await lineConnected(obj, theta, theta, at)).connected,
     false,
     'a segment whose loss equals the threshold is not connected',
   );
-  assert.equal(lineConnected(obj, theta, theta, at + 1e-6).connected, true);
+  assert.equal((await lineConnected(obj, theta, theta, at + 1e-6)).connected, true);
   const sgd = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0 };
   const p = await projectToMinimum(obj, { theta, velocity: null }, { sgd, target: at, maxSteps: 100 });
   assert.ok(p.steps >= 1 && p.loss < at, 'a state at the target is not yet projected');
@@ -58,18 +58,18 @@ test(
   async () => {
     const obj = objective('mlp:49-20-10');
     const start = obj.model.init(1);
-    const initial = evaluateLoss(obj, start);
+    const initial = await evaluateLoss(obj, start);
     const p = await projectToMinimum(
       obj,
       { theta: start, velocity: null },
       { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 },
     );
     assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
-    const losses = lossAlongSegment(obj, p.theta, p.theta, 10);
+    const losses = await lossAlongSegment(obj, p.theta, p.theta, 10);
     assert.equal(losses.length, 10);
-    assert.ok(lineConnected(obj, p.theta, p.theta, 0.6).connected);
+    assert.ok((await lineConnected(obj, p.theta, p.theta, 0.6)).connected);
     const far = Float32Array.from(p.theta, (t, i) => t + (i % 2 ? 3 : -3));
-    const check = lineConnected(obj, p.theta, far, 0.6);
+    const check = await lineConnected(obj, p.theta, far, 0.6);
     assert.equal(check.connected, false);
     assert.ok(check.losses[0]! < 0.6 && check.losses[9]! > 0.6, 'the barrier is found along the segment');
   },
@@ -78,7 +78,7 @@ test(
 test(
   'batch norm: statistics recomputed over one batch reproduce the batch-mode loss; ' +
     'pooling over chunks is exact for the first layer',
-  () => {
+  async () => {
     const model = buildModel('preact-resnet18:2');
     const rng = new CounterRng(3, 'test/bn');
     const x = tf.tensor(
@@ -90,9 +90,9 @@ test(
     const flat = tf.tensor1d(theta);
     const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
     const batchMode = lossAt(obj, flat);
-    assert.ok(Math.abs(evaluateLoss(obj, theta) - batchMode) < 1e-5 * batchMode);
-    const whole = recomputeBatchNormStats(model, flat, [{ x, y }]);
-    const halves = recomputeBatchNormStats(model, flat, [
+    assert.ok(Math.abs((await evaluateLoss(obj, theta)) - batchMode) < 1e-5 * batchMode);
+    const whole = await recomputeBatchNormStats(model, flat, [{ x, y }]);
+    const halves = await recomputeBatchNormStats(model, flat, [
       { x: x.slice(0, 4), y: y.slice(0, 4) },
       { x: x.slice(4, 4), y: y.slice(4, 4) },
     ]);

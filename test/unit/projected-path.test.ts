@@ -148,10 +148,10 @@ test(
 test('projections to a margin below the threshold give a connected path of minima on the 49-20-10 MLP', async () => {
   const { path, counts, obj, threshold } = await mlpPath(0.02);
   assert.deepEqual(counts.unconnected, [], 'no pair left unconnected');
-  for (const p of path) assert.ok(evaluateLoss(obj, p.minimum) < threshold - 0.02);
+  for (const p of path) assert.ok((await evaluateLoss(obj, p.minimum)) < threshold - 0.02);
   for (let i = 1; i < path.length; i++) {
     assert.ok(
-      lineConnected(obj, path[i - 1]!.minimum, path[i]!.minimum, threshold).connected,
+      (await lineConnected(obj, path[i - 1]!.minimum, path[i]!.minimum, threshold)).connected,
       `pair ${path[i - 1]!.iteration}-${path[i]!.iteration}`,
     );
   }
