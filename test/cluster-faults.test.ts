@@ -1,12 +1,16 @@
 /**
  * What a cluster meets, with real worker processes and the real S3 server behind a fault-injecting
  * proxy (test/s3-proxy.ts): S3 throttling (503 SlowDown), an S3 outage longer than the SDK's own
- * retries, a worker killed in the middle of a multipart checkpoint upload, and the same activity
- * running twice at once after a heartbeat timeout (a frozen worker that wakes up). Each run must
- * end with the results of an undisturbed run.
+ * retries, a worker killed in the middle of a multipart checkpoint upload, the same activity
+ * running twice at once after a heartbeat timeout (a frozen worker that wakes up), and a worker
+ * whose temp dir is a full disk. Each run must end with the results of an undisturbed run.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
 import { connectTemporal, makeObjectStore } from '../infra/clients';
@@ -199,5 +203,32 @@ test('the same unit twice at once: a frozen worker wakes after its retry started
       b.child.kill('SIGTERM');
       await b.exited;
     }
+  }
+});
+
+test("a full disk in the worker's temp dir: nothing a worker does needs it; same result", async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+    return t.skip('mounting a small tmpfs is refused here (needs root); the full-disk case is not checked');
+  }
+  let w: WorkerProcess | undefined;
+  try {
+    // Fill it: any write there fails with ENOSPC.
+    assert.throws(() => writeFileSync(path.join(dir, 'fill'), Buffer.alloc(128 * 1024)), /ENOSPC/);
+    const expected = await reference(PATH_SETS);
+    w = startWorker(conf, { TMPDIR: dir, TMP: dir, TEMP: dir });
+    await w.waitFor((e) => e.event === 'worker-ready');
+    const result = await runPath(PATH_SETS, `fulldisk-${randomUUID().slice(0, 8)}`);
+    assert.deepEqual(result.path, expected.path);
+  } finally {
+    if (w) {
+      w.child.kill('SIGTERM');
+      await w.exited;
+    }
+    execFileSync('umount', [dir], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
