@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- optional backends must be loaded lazily, and only if installed */
+/* eslint-disable @typescript-eslint/no-require-imports -- optional backends load lazily, and only if installed */
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 
@@ -116,7 +116,8 @@ export async function selectBackend(
       throw new Error(`no CUDA in this libtorch (${info.version}); tried again after the GPU backends`);
     const tf = require('@tensorflow/tfjs') as Tf;
     if (!(await tf.setBackend('torch'))) throw new Error('torch backend failed to initialize');
-    torchLabel = `libtorch ${info.version} ${info.device}${info.tf32 ? ' tf32' : ''}${info.deterministic ? '' : ' nondeterministic'}`;
+    const flags = `${info.tf32 ? ' tf32' : ''}${info.deterministic ? '' : ' nondeterministic'}`;
+    torchLabel = `libtorch ${info.version} ${info.device}${flags}`;
     return tf;
   };
   if (preference === 'auto' && torch.device !== 'cpu') attempts.push(['torch (CUDA)', useTorch(true)]);

@@ -155,13 +155,14 @@ export class Trainer {
     }
   }
 
-  /** Noise for `step` in the eigenbasis at the step's anchor (computed on the full batch, or reused if already known). */
+  /** Noise for `step` in the eigenbasis at the step's anchor (computed on the full batch, or reused if known). */
   private async noise(anchor: TrainState['noiseAnchor'], step: number): Promise<Float64Array> {
     const n = this.cfg.noise!;
     const at = step - (step % n.refreshEvery);
     if (!anchor || anchor.step !== at) {
       throw new Error(
-        `designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); resume from a state saved with it`,
+        `designed noise at step ${step} needs θ of step ${at} (the state's noiseAnchor); ` +
+          'resume from a state saved with it',
       );
     }
     const known = this.eigen?.anchor;

@@ -86,7 +86,9 @@ export function loadTorchAddon(): { addon: TorchAddon } | { reason: string } {
   const file = addonPath();
   if (!fs.existsSync(file)) {
     loaded = {
-      reason: `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch) and run bash infra/scripts/build-torch.sh`,
+      reason:
+        `torch addon not built at ${file}: install libtorch (apt-get install libtorch-dev, or pip install torch)` +
+        ' and run bash infra/scripts/build-torch.sh',
     };
   } else {
     try {
