@@ -1,5 +1,7 @@
 // Lint: typescript-eslint's recommended rules plus the layering of shared/DESIGN.md:
-// infra -> workflows/activities -> src, workflows stay deterministic, src stays Temporal-free.
+// infra -> workflows -> activities -> src (workflows take activity types only), workflows stay
+// deterministic, src stays Temporal-free; lines at most 120 characters (prettier wraps code, this
+// catches long strings and comments). Import circles are madge's (infra/scripts/lint.sh).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -28,12 +30,13 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'max-len': ['error', { code: 120, tabWidth: 2 }],
     },
   },
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
@@ -43,8 +46,13 @@ export default tseslint.config(
               message: 'Workflows must not import tfjs or the AWS SDK; call an activity.',
             },
             {
-              group: ['../infra/*', '../src/storage/*', '../src/engine/*'],
+              group: ['**/infra/**', '**/src/storage/**', '**/src/engine/**'],
               message: 'Workflows import activity types and pure helpers only; nothing imports infra/.',
+            },
+            {
+              group: ['**/activities', '**/activities/**'],
+              allowTypeImports: true,
+              message: 'Workflows import activity types only (`import type`): activities run outside the sandbox.',
             },
           ],
         },
@@ -54,20 +62,13 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             { group: ['@temporalio/*'], message: 'src/ is a pure library: no Temporal imports.' },
             {
-              group: [
-                '../../infra/*',
-                '../infra/*',
-                '../../workflows/*',
-                '../../activities/*',
-                '../workflows/*',
-                '../activities/*',
-              ],
+              group: ['**/infra/**', '**/workflows/**', '**/activities', '**/activities/**'],
               message: 'src/ imports nothing above it.',
             },
           ],
@@ -78,10 +79,16 @@ export default tseslint.config(
   {
     files: ['activities/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['../infra/*', '../../infra/*'], message: 'Nothing imports infra/.' }],
+          patterns: [
+            { group: ['**/infra/**'], message: 'Nothing imports infra/.' },
+            {
+              group: ['**/workflows/**'],
+              message: 'Activities never import from workflows/: shared names live in src/.',
+            },
+          ],
         },
       ],
     },

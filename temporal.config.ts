@@ -29,8 +29,17 @@ export interface ReproConfig {
       /** The name the server's certificate is checked against (empty: the address's host). */
       serverName: string;
     };
-    /** API key (Temporal Cloud); sent as a bearer token, over TLS. */
+    /** API key (Temporal Cloud); sent as a bearer token, over TLS. `repro up` on a non-loopback address requires it. */
     apiKey: string;
+    /**
+     * What `repro up` serves on a non-loopback `address`: its TLS certificate and key (PEM files),
+     * and the CA that client certificates must chain to (empty: clients authenticate by `apiKey`).
+     */
+    serverTls: {
+      certPath: string;
+      keyPath: string;
+      clientCaPath: string;
+    };
   };
   taskQueues: {
     /** Queue for light activities (toy models, summaries, reports). */
@@ -59,7 +68,9 @@ export interface ReproConfig {
   worker: {
     /** Concurrent activity executions on the cpu task queue of one worker. */
     concurrency: number;
-    /** Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway). */
+    /**
+     * Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway).
+     */
     gpuSlots: number;
     /** Time a stopping worker gives running activities to write their final checkpoint. */
     shutdownGraceMs: number;
@@ -87,9 +98,15 @@ export interface ReproConfig {
   codec: {
     /** AES-256-GCM key (32 bytes, base64) encrypting every workflow payload; empty: payloads in the clear. */
     key: string;
-    /** Port of `repro codec-server`, and the Web UI origin it answers (CORS). */
+    /** Port of `repro codec-server` (on loopback), and the one browser origin it answers: the Web UI's (CORS). */
     serverPort: number;
     uiOrigin: string;
+    /** Bearer token every codec-server request must carry (empty: none; the server is loopback-only either way). */
+    serverToken: string;
+    /** Largest request body the codec server reads; a larger one is refused (413) without being buffered. */
+    serverMaxBodyBytes: number;
+    /** Serve `/encode` too (it lets any caller that reaches the server make payloads the workers accept). */
+    serverEncode: boolean;
   };
   /** The `torch` backend's speed and reproducibility switches (src/engine/torch/backend.ts). */
   torch: {
@@ -167,6 +184,24 @@ export const SCHEMA: Record<string, KeySpec> = {
     default: '',
     env: ['REPRO_TEMPORAL_API_KEY', 'TEMPORAL_API_KEY'],
     description: 'Temporal Cloud API key (implies TLS)',
+  },
+  'temporal.serverTls.certPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_CERT'],
+    description: 'certificate (PEM) `repro up` serves on a non-loopback temporal.address',
+  },
+  'temporal.serverTls.keyPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_KEY'],
+    description: 'key (PEM) of temporal.serverTls.certPath',
+  },
+  'temporal.serverTls.clientCaPath': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_TEMPORAL_SERVER_TLS_CLIENT_CA'],
+    description: 'CA (PEM) that client certificates must chain to (empty: clients authenticate by temporal.apiKey)',
   },
   'temporal.uiPort': {
     kind: 'int',
@@ -322,6 +357,25 @@ export const SCHEMA: Record<string, KeySpec> = {
     env: ['REPRO_CODEC_UI_ORIGIN'],
     description: 'Web UI origin the codec server answers',
   },
+  'codec.serverToken': {
+    kind: 'string',
+    default: '',
+    env: ['REPRO_CODEC_SERVER_TOKEN'],
+    description: 'bearer token the codec server requires (empty: none)',
+  },
+  'codec.serverMaxBodyBytes': {
+    kind: 'int',
+    default: 4 * 1024 * 1024,
+    env: ['REPRO_CODEC_SERVER_MAX_BODY_BYTES'],
+    description: 'largest request body the codec server reads',
+    min: 1024,
+  },
+  'codec.serverEncode': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_CODEC_SERVER_ENCODE'],
+    description: 'serve /encode as well as /decode',
+  },
   'torch.device': {
     kind: 'enum',
     default: 'auto',
@@ -388,7 +442,7 @@ export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
     if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
-    flat[key] = coerce(key, value, `flag --conf ${key}=${value}`);
+    flat[key] = coerce(key, value, `flag --conf ${key}`);
   }
   return unflatten(flat) as unknown as ReproConfig;
 }
@@ -407,15 +461,46 @@ function flatten(content: unknown, path: string, prefix = ''): Array<[string, un
   return out;
 }
 
+/** Keys whose values are never echoed in a message: their names say they hold a secret. */
+export function looksSecret(key: string): boolean {
+  return /secret|key|token|password|passwd|credential|auth/i.test(key);
+}
+
+/** The known key a mistyped one most likely meant: the same but for case or up to two edits. */
+function nearestKey(key: string): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const next = [i];
+      for (let j = 1; j <= b.length; j++)
+        next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row = next;
+    }
+    return row[b.length]!;
+  };
+  const scored = Object.keys(SCHEMA).map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) }));
+  const best = scored.sort((a, b) => a.d - b.d)[0];
+  return best && best.d <= 2 ? best.k : undefined;
+}
+
 function coerce(key: string, value: unknown, origin: string): string | number | boolean {
   const spec = SCHEMA[key];
   if (!spec) {
+    // The value is never shown: a mistyped secret key (`s3.secretAccesKey`) still holds a secret.
+    const near = nearestKey(key);
+    const section = Object.keys(SCHEMA).filter((k) => k.startsWith(`${key}.`));
     throw new ConfigError(
-      `unknown config key '${key}' (from ${origin}); known keys: ${Object.keys(SCHEMA).join(', ')}`,
+      `unknown config key '${key}' (from ${origin}); ` +
+        (near
+          ? `did you mean '${near}'?`
+          : section.length
+            ? `'${key}' is a section: give it an object of ${section.map((k) => k.slice(key.length + 1)).join(', ')}`
+            : `known keys: ${Object.keys(SCHEMA).join(', ')}`),
     );
   }
   const bad = (want: string): never => {
-    throw new ConfigError(`config key '${key}' must be ${want}, got ${JSON.stringify(value)} (from ${origin})`);
+    const got = looksSecret(key) ? 'a value not shown (it may be a secret)' : JSON.stringify(value);
+    throw new ConfigError(`config key '${key}' must be ${want}, got ${got} (from ${origin})`);
   };
   switch (spec.kind) {
     case 'string':
@@ -455,12 +540,36 @@ function unflatten(flat: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Keys whose values are secrets: masked in saved configs, their variables kept from child servers. */
+export const SECRET_CONFIG_KEYS = [
+  'temporal.apiKey',
+  's3.secretAccessKey',
+  'codec.key',
+  'codec.serverToken',
+  'data.cifarMirror',
+] as const;
+
+const mask = (value: string): string => (value ? '***' : '');
+
+/** A URL with its user name, password and query string masked (a mirror's credentials, a presigned token). */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password && !u.search) return url;
+    return `${u.protocol}//${u.username || u.password ? '***@' : ''}${u.host}${u.pathname}${u.search ? '?***' : ''}`;
+  } catch {
+    // Not a URL: nothing tells what part is secret, so none of it is kept.
+    return mask(url);
+  }
+}
+
 /** The config as saved in manifests and results: secrets removed. */
 export function publicConfig(config: ReproConfig): ReproConfig {
   return {
     ...config,
-    temporal: { ...config.temporal, apiKey: config.temporal.apiKey ? '***' : '' },
-    s3: { ...config.s3, secretAccessKey: config.s3.secretAccessKey ? '***' : '' },
-    codec: { ...config.codec, key: config.codec.key ? '***' : '' },
+    temporal: { ...config.temporal, apiKey: mask(config.temporal.apiKey) },
+    s3: { ...config.s3, secretAccessKey: mask(config.s3.secretAccessKey) },
+    codec: { ...config.codec, key: mask(config.codec.key), serverToken: mask(config.codec.serverToken) },
+    data: { ...config.data, cifarMirror: maskUrl(config.data.cifarMirror) },
   };
 }

@@ -14,14 +14,3 @@ export interface ActivityDeps {
   /** Identifies the code that computed a result (package version + git commit). */
   codeVersion: string;
 }
-
-/** Key layout in the store; documented in the README. */
-export const keys = {
-  run: (runId: string) => `runs/${runId}/`,
-  checkpoints: (runId: string, track: string) => `runs/${runId}/checkpoints/${track}/`,
-  artifact: (runId: string, name: string) => `runs/${runId}/artifacts/${name}`,
-  result: (runId: string) => `runs/${runId}/result.json`,
-  /** One small object per finished run (its result without bulky rows), for the report index. */
-  indexEntry: (runId: string) => `index/runs/${runId}.json`,
-  indexPrefix: 'index/runs/',
-};

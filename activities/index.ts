@@ -1,32 +1,21 @@
-import { makeAdvanceToyTrajectory } from './advance-toy-trajectory';
 import type { ActivityDeps } from './deps';
-import { makeSummarizeFig7 } from './summarize-fig7';
-import { makePathStages } from './pipeline/path-stages';
-import { makeCompositeCache } from './pipeline/composite-cache';
-import { makeStorePathRows } from './pipeline/path-rows';
-import { makeSummarizeProjectedPath } from './pipeline/summarize-projected-path';
-import { makeTrainSeed } from './pipeline/train-seed';
-import { PipelineWorkspace } from './pipeline/workspace';
+import { makeAdvanceToyTrajectory, makeSummarizeFig7 } from './legacy-fig7';
+import { makeProjectedPathActivities } from './projected-path';
 import { makeStudyActivities } from './study/study-activities';
 
 export type { ActivityDeps, LogEvent } from './deps';
-export { keys } from './deps';
 
 /**
  * All activities, bound to their dependencies. Only the worker builds real clients; tests build
- * the same factory against the real test servers.
+ * the same factory against the real test servers. Names never change: recorded histories name them.
  */
 export function createActivities(deps: ActivityDeps) {
-  const workspace = new PipelineWorkspace(deps.store, deps.config);
   return {
+    ...makeStudyActivities(deps),
+    ...makeProjectedPathActivities(deps),
+    // fig7Workflow's, for its runs started before fig7 became a study (see workflows/legacy-fig7.ts).
     advanceToyTrajectory: makeAdvanceToyTrajectory(deps),
     summarizeFig7: makeSummarizeFig7(deps),
-    trainSeed: makeTrainSeed(deps, workspace),
-    ...makePathStages(deps, workspace),
-    ...makeCompositeCache(deps),
-    storePathRows: makeStorePathRows(deps),
-    summarizeProjectedPath: makeSummarizeProjectedPath(deps),
-    ...makeStudyActivities(deps),
   };
 }
 

@@ -1,9 +1,12 @@
-import type { Figure } from '../src/experiments/study';
+import type { Figure } from '../src/report/figures';
 import { renderHtmlReport } from '../src/report/html-report';
 import { renderSvg } from '../src/report/render-svg';
 import type { RunResult } from '../src/results/run-result';
-import { scheduleOfRun } from '../workflows/run-input';
-import { keys, type ActivityDeps } from './deps';
+import { scheduledRunsPrefix, scheduleOfRun } from '../src/runs/ids';
+import { layout } from '../src/storage/layout';
+import { ObjectNotFoundError } from '../src/storage/object-store';
+import type { ActivityDeps } from './deps';
+import { nonRetryable } from './failures';
 
 /** An artifact to store beside the report (raw series, paths, unit outputs). */
 export interface ExtraArtifact {
@@ -12,11 +15,35 @@ export interface ExtraArtifact {
   contentType: string;
 }
 
+/** What makes two results the same run's: its experiment, preset, parameters and seed. */
+const sameRun = (a: Omit<RunResult, 'artifacts'>, b: Omit<RunResult, 'artifacts'>): boolean =>
+  JSON.stringify([a.experiment, a.preset, a.params, a.seed]) ===
+  JSON.stringify([b.experiment, b.preset, b.params, b.seed]);
+
+/** A run's stored result without its bulky fields, or undefined when it has none yet. */
+async function storedResult(
+  deps: ActivityDeps,
+  runId: string,
+  bulky: Record<string, unknown>,
+): Promise<RunResult | undefined> {
+  let stored: RunResult & Record<string, unknown>;
+  try {
+    stored = JSON.parse(Buffer.from(await deps.store.get(layout.result(runId))).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) return undefined;
+    throw err;
+  }
+  for (const k of Object.keys(bulky)) delete stored[k];
+  return stored;
+}
+
 /**
  * Write a finished run's artifacts: every figure as SVG, the HTML report (figures inline), the
  * extra artifacts, then `result.json` (with the bulky fields) and the run's index entry last, so
- * their presence means every artifact is complete.
- * Idempotent: a retry rewrites the same objects. Returns the result with its artifact URLs.
+ * their presence means every artifact is complete. A result is written once: when the run has
+ * one already (a retry after the write, or a second attempt at once), that one is returned and
+ * nothing is rewritten; a stored result of other inputs under the same run id is a non-retryable
+ * `InputMismatch`, never overwritten. Returns the result with its artifact URLs.
  */
 export async function writeRunArtifacts(
   deps: ActivityDeps,
@@ -28,39 +55,56 @@ export async function writeRunArtifacts(
   bulky: Record<string, unknown> = {},
 ): Promise<RunResult> {
   const { runId } = base;
+  const settled = async (): Promise<RunResult | undefined> => {
+    const stored = await storedResult(deps, runId, bulky);
+    if (stored && !sameRun(stored, base)) {
+      throw nonRetryable(
+        `run ${runId} already has a result of other inputs (${stored.experiment}, preset ${stored.preset}, ` +
+          `seed ${stored.seed}); results are written once: start a run with a new id`,
+        'InputMismatch',
+      );
+    }
+    return stored;
+  };
+  const indexed = async (r: RunResult): Promise<RunResult> => {
+    // Derived from the result, so rewriting it is harmless: a retry after a crash between the two writes completes it.
+    await deps.store.put(layout.indexEntry(runId), Buffer.from(JSON.stringify(r)), 'application/json');
+    return r;
+  };
+  const before = await settled();
+  if (before) return indexed(before);
   const schedule = scheduleOfRun(runId);
   if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
   const artifacts: Record<string, string> = {
-    result: deps.store.url(keys.result(runId)),
-    report: deps.store.url(keys.artifact(runId, 'report.html')),
+    result: deps.store.url(layout.result(runId)),
+    report: deps.store.url(layout.artifact(runId, 'report.html')),
   };
   const rendered = [];
   for (const f of figures) {
     const svg = await renderSvg(f.spec);
-    await deps.store.put(keys.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
-    artifacts[`figure:${f.id}`] = deps.store.url(keys.artifact(runId, `${f.id}.svg`));
+    await deps.store.put(layout.artifact(runId, `${f.id}.svg`), Buffer.from(svg), 'image/svg+xml');
+    artifacts[`figure:${f.id}`] = deps.store.url(layout.artifact(runId, `${f.id}.svg`));
     // The Vega-Lite spec with its data inlined: re-plot or restyle a figure without re-running.
     const spec = Buffer.from(JSON.stringify(f.spec, null, 1));
-    await deps.store.put(keys.artifact(runId, `${f.id}.vl.json`), spec, 'application/json');
+    await deps.store.put(layout.artifact(runId, `${f.id}.vl.json`), spec, 'application/json');
     rendered.push({ id: f.id, title: f.title, caption: f.caption, svg });
   }
   for (const e of extras) {
-    await deps.store.put(keys.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
-    artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(keys.artifact(runId, e.name));
+    await deps.store.put(layout.artifact(runId, e.name), Buffer.from(e.body), e.contentType);
+    artifacts[e.name.replace(/\.[a-z]+$/, '')] = deps.store.url(layout.artifact(runId, e.name));
   }
   await deps.store.put(
-    keys.artifact(runId, 'report.html'),
+    layout.artifact(runId, 'report.html'),
     Buffer.from(renderHtmlReport(base, title, rendered)),
     'text/html; charset=utf-8',
   );
   const result: RunResult = { ...base, artifacts };
-  await deps.store.put(
-    keys.result(runId),
-    Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2)),
-    'application/json',
-  );
-  await deps.store.put(keys.indexEntry(runId), Buffer.from(JSON.stringify(result)), 'application/json');
-  return result;
+  const body = Buffer.from(JSON.stringify({ ...result, ...bulky }, null, 2));
+  if (!(await deps.store.putIfAbsent(layout.result(runId), body, 'application/json'))) {
+    // Another attempt committed first: its result stands (and writes the index entry).
+    return indexed((await settled())!);
+  }
+  return indexed(result);
 }
 
 /**
@@ -73,13 +117,15 @@ async function regressionsSince(
   runId: string,
   claims: RunResult['claims'],
 ): Promise<string[] | undefined> {
-  const earlier = (await deps.store.list(`${keys.indexPrefix}sched-${schedule}-`))
-    .map((k) => k.slice(keys.indexPrefix.length).replace(/\.json$/, ''))
+  const earlier = (await deps.store.list(layout.indexEntries(scheduledRunsPrefix(schedule))))
+    .map(layout.runOfIndexEntry)
     .filter((id) => scheduleOfRun(id) === schedule && id < runId)
     .sort();
   const previous = earlier.at(-1);
   if (!previous) return undefined;
-  const before = JSON.parse(Buffer.from(await deps.store.get(keys.indexEntry(previous))).toString('utf8')) as RunResult;
+  const before = JSON.parse(
+    Buffer.from(await deps.store.get(layout.indexEntry(previous))).toString('utf8'),
+  ) as RunResult;
   const passed = new Set(before.claims.filter((c) => c.verdict === 'pass').map((c) => c.id));
   return claims.filter((c) => c.verdict !== 'pass' && passed.has(c.id)).map((c) => c.id);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'crypto';
 import type { ObjectStore } from '../src/storage/object-store';
 import { ObjectNotFoundError } from '../src/storage/object-store';
+import { layout } from '../src/storage/layout';
 
 /**
  * Stage results cached under a content key: the hash of the stage name, its inputs' content
@@ -19,13 +20,11 @@ export interface Preempted {
 export const isPreempted = (v: unknown): v is Preempted =>
   typeof v === 'object' && v !== null && (v as Preempted).preempted === true;
 
-const cacheObject = (stage: string, key: string): string => `cache/${stage}/${key}.json`;
-
 /** The cached answer for `inputs`, or undefined (an unreadable entry counts as absent). */
 export async function readCached<T>(store: ObjectStore, stage: string, inputs: unknown): Promise<T | undefined> {
   try {
     return JSON.parse(
-      Buffer.from(await store.get(cacheObject(stage, contentKey(stage, inputs)))).toString('utf8'),
+      Buffer.from(await store.get(layout.cachedAnswer(stage, contentKey(stage, inputs)))).toString('utf8'),
     ) as T;
   } catch (err) {
     if (err instanceof ObjectNotFoundError || err instanceof SyntaxError) return undefined;
@@ -35,7 +34,7 @@ export async function readCached<T>(store: ObjectStore, stage: string, inputs: u
 
 export async function writeCached(store: ObjectStore, stage: string, inputs: unknown, value: unknown): Promise<void> {
   await store.put(
-    cacheObject(stage, contentKey(stage, inputs)),
+    layout.cachedAnswer(stage, contentKey(stage, inputs)),
     Buffer.from(JSON.stringify(value)),
     'application/json',
   );

@@ -146,7 +146,8 @@ export async function benchTraceEstimators(line: Line, seeds = 100): Promise<voi
   const negatives = symmetricEigenvalues(h, n).filter((l) => l < 0).length;
   line(
     'trained point (3000 GD steps, lr 0.1)',
-    `loss ${loss.toFixed(4)}, exact trace ${trace.toFixed(4)}, ${negatives} negative eigenvalues (${((performance.now() - t0) / 1000).toFixed(0)} s incl. full Hessian)`,
+    `loss ${loss.toFixed(4)}, exact trace ${trace.toFixed(4)}, ${negatives} negative eigenvalues ` +
+      `(${((performance.now() - t0) / 1000).toFixed(0)} s incl. full Hessian)`,
   );
   const hutchRms = (k: number): number => Math.sqrt((2 * (frob - diag2)) / k) / Math.abs(trace);
   const rmsOver = async (est: (seed: number) => Promise<number>): Promise<number> => {
@@ -169,7 +170,8 @@ export async function benchTraceEstimators(line: Line, seeds = 100): Promise<voi
       const k = (2 * (frob - diag2)) / (rms * trace) ** 2;
       line(
         `${name} at ${m} HVPs: RMS relative error (${seeds} seeds, real operator)`,
-        `${rms.toExponential(2)}; Hutchinson needs ${k.toFixed(0)} HVPs for it: ratio ${(k / m).toFixed(1)} (target >= 3)`,
+        `${rms.toExponential(2)}; Hutchinson needs ${k.toFixed(0)} HVPs for it: ` +
+          `ratio ${(k / m).toFixed(1)} (target >= 3)`,
       );
     }
   }

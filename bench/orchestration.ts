@@ -53,7 +53,9 @@ export async function benchOrchestration(
       const wall = (performance.now() - t0) / 1000;
       line(
         `fan-out ${tasks} × ${ms} ms, ${slots} slots, window ${window}: wall vs ideal`,
-        `${wall.toFixed(2)} s vs ${ideal.toFixed(2)} s: efficiency ${((100 * ideal) / wall).toFixed(1)}% (target >= 90%), overhead ${(((wall - ideal) * slots * 1000) / tasks).toFixed(1)} ms per activity`,
+        `${wall.toFixed(2)} s vs ${ideal.toFixed(2)} s: ` +
+          `efficiency ${((100 * ideal) / wall).toFixed(1)}% (target >= 90%), ` +
+          `overhead ${(((wall - ideal) * slots * 1000) / tasks).toFixed(1)} ms per activity`,
       );
     }
   } finally {

@@ -47,17 +47,22 @@ export async function benchPipeline(base: ReproConfig, line: Line): Promise<void
       .join(', ');
     line(
       `projected-path small (${fresh.r.backends.join(', ')}): wall, client side`,
-      `${fresh.wall.toFixed(1)} s for ${fresh.r.summary.points} path points, ${fresh.r.counts.projections} projections, ${fresh.r.counts.replays} replays, ${fresh.r.counts.lineChecks} line checks`,
+      `${fresh.wall.toFixed(1)} s for ${fresh.r.summary.points} path points, ` +
+        `${fresh.r.counts.projections} projections, ${fresh.r.counts.replays} replays, ` +
+        `${fresh.r.counts.lineChecks} line checks`,
     );
     line('  numerics by stage (s)', stages);
     line(
       '  share of wall time outside numerics',
-      `${(100 * (1 - t.computeSeconds / fresh.wall)).toFixed(1)}% (${(fresh.wall - t.computeSeconds).toFixed(1)} of ${fresh.wall.toFixed(1)} s)`,
+      `${(100 * (1 - t.computeSeconds / fresh.wall)).toFixed(1)}% ` +
+        `(${(fresh.wall - t.computeSeconds).toFixed(1)} of ${fresh.wall.toFixed(1)} s)`,
     );
     const cached = await once();
     line(
       '  cached re-run: wall, numerics, stages from cache',
-      `${cached.wall.toFixed(1)} s, ${cached.r.summary.time.computeSeconds} s, ${cached.r.counts.cacheHits} hits, ${cached.r.counts.trainSteps} train steps; ${(fresh.wall / cached.wall).toFixed(0)}x faster than the first run`,
+      `${cached.wall.toFixed(1)} s, ${cached.r.summary.time.computeSeconds} s, ${cached.r.counts.cacheHits} hits, ` +
+        `${cached.r.counts.trainSteps} train steps; ` +
+        `${(fresh.wall / cached.wall).toFixed(0)}x faster than the first run`,
     );
   } finally {
     await connection.close();

@@ -5,7 +5,8 @@ import { randomUUID } from 'crypto';
 import { makeS3Client, makeObjectStore } from '../infra/clients';
 import { CheckpointStore } from '../src/checkpoint/checkpoint-store';
 import { encodeSafetensors, type Tensor } from '../src/checkpoint/safetensors';
-import { advance, initialState, type Fig7Params } from '../src/experiments/fig7/toy';
+import { fig7Params } from '../src/experiments/fig7/definition';
+import { advance, initialState } from '../src/experiments/fig7/toy';
 import { planRun } from '../src/experiments/registry';
 import { CounterRng } from '../src/rng/philox';
 import type { Line } from './numerics';
@@ -23,7 +24,7 @@ async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
 
 /** fig7 numerics: steps/s of both trajectories, and the Philox draw rate they rest on. */
 export async function benchToy(line: Line): Promise<void> {
-  const p = planRun('fig7', 'default', ['steps=5000000']).params as unknown as Fig7Params;
+  const p = fig7Params.check('fig7', planRun('fig7', 'default', ['steps=5000000']).params);
   for (const variant of ['gd', 'noisy'] as const) {
     const secs = median(
       await Promise.all(
@@ -95,11 +96,13 @@ export async function benchCheckpoints(config: Parameters<typeof makeObjectStore
   const mb = bytes.byteLength / 2 ** 20;
   line(
     `checkpoint save ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
-    `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`,
+    `${(mb / median(save)).toFixed(0)} vs ${(mb / median(plainUp)).toFixed(0)}  ` +
+      `ratio ${(median(plainUp) / median(save)).toFixed(2)} (target >= 0.8)`,
   );
   line(
     `checkpoint restore ${mb.toFixed(0)} MiB: MB/s ours vs plain SDK`,
-    `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`,
+    `${(mb / median(restore)).toFixed(0)} vs ${(mb / median(plainDown)).toFixed(0)}  ` +
+      `ratio ${(median(plainDown) / median(restore)).toFixed(2)} (target >= 0.8)`,
   );
   s3.destroy();
 }

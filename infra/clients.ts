@@ -48,14 +48,23 @@ export async function checkS3(config: ReproConfig, create = false): Promise<void
       );
     if (status === 403)
       throw new UnreachableError(
-        `S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`,
+        `S3 at ${config.s3.endpoint} refused the credentials for bucket '${config.s3.bucket}'; ` +
+          `set REPRO_S3_ACCESS_KEY_ID and REPRO_S3_SECRET_ACCESS_KEY`,
       );
     throw new UnreachableError(
-      `cannot reach S3 at ${config.s3.endpoint || 'AWS'} (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); start the embedded stack with \`repro up\` or set s3.endpoint`,
+      `cannot reach S3 at ${config.s3.endpoint || 'AWS'} ` +
+        `(${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); ` +
+        `start the embedded stack with \`repro up\` or set s3.endpoint`,
     );
   } finally {
     client.destroy();
   }
+}
+
+/** TLS is on when enabled or implied by a CA, a client certificate, a server name or an API key. */
+function tlsOn(config: ReproConfig): boolean {
+  const t = config.temporal.tls;
+  return t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
 }
 
 /**
@@ -69,17 +78,18 @@ export function connectionOptions(config: ReproConfig): { address: string; tls?:
       return readFileSync(file);
     } catch (err) {
       throw new UnreachableError(
-        `config key 'temporal.tls.${key}': cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        `config key 'temporal.tls.${key}': ` +
+          `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       );
     }
   };
   if (Boolean(t.certPath) !== Boolean(t.keyPath)) {
     throw new UnreachableError(
-      `mTLS needs both temporal.tls.certPath and temporal.tls.keyPath (${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
+      `mTLS needs both temporal.tls.certPath and temporal.tls.keyPath ` +
+        `(${t.certPath ? 'keyPath' : 'certPath'} is empty)`,
     );
   }
-  const tlsOn = t.enabled || Boolean(t.caPath || t.certPath || t.serverName || config.temporal.apiKey);
-  const tls: TLSConfig | undefined = tlsOn
+  const tls: TLSConfig | undefined = tlsOn(config)
     ? {
         ...(t.serverName ? { serverNameOverride: t.serverName } : {}),
         ...(t.caPath ? { serverRootCACertificate: read('caPath', t.caPath) } : {}),
@@ -106,15 +116,30 @@ export async function connectTemporal(config: ReproConfig): Promise<{ connection
       client: new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverterFor(config) }),
     };
   } catch (err) {
-    const why = (err as Error).message.split('\n')[0];
-    if (options.tls)
-      throw new UnreachableError(
-        `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
-      );
-    throw new UnreachableError(
-      `cannot reach Temporal at ${config.temporal.address} (${why}); start the embedded stack with \`repro up\` or set temporal.address`,
-    );
+    throw temporalUnreachable(config, err as Error);
   }
+}
+
+/**
+ * A failed connection to Temporal as one line with the fix, for the client's errors and the
+ * worker's (whose native layer words them as a Rust chain: `tonic::transport::Error(...)`).
+ */
+export function temporalUnreachable(config: ReproConfig, err: Error): UnreachableError {
+  // The SDK wraps the server's answer ("16 UNAUTHENTICATED: ..." from an authenticating front) in its cause.
+  const cause = (err as { cause?: Error }).cause;
+  const first = `${err.message}${cause ? `: ${cause.message}` : ''}`.split('\n')[0]!;
+  // The native chain's innermost words say most: `message: "Connection refused"`, or a DNS error.
+  const inner = [...err.message.matchAll(/(?:message|error): "([^"]+)"/g)].map((m) => m[1]!);
+  const why = /^tonic::/.test(first) ? (inner.at(-1) ?? /"([^"]+)"/.exec(first)?.[1] ?? first.slice(0, 160)) : first;
+  if (tlsOn(config))
+    return new UnreachableError(
+      `cannot reach Temporal at ${config.temporal.address} over TLS (${why}); ` +
+        `check temporal.address and temporal.tls.* (CA, client certificate, server name)`,
+    );
+  return new UnreachableError(
+    `cannot reach Temporal at ${config.temporal.address} (${why}); ` +
+      `start the embedded stack with \`repro up\` or set temporal.address`,
+  );
 }
 
 let cachedVersion: string | undefined;

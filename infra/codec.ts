@@ -14,8 +14,10 @@ export class CodecError extends Error {
 /**
  * Payload encryption (AES-256-GCM) with a key from the environment (`codec.key`, REPRO_CODEC_KEY:
  * 32 bytes, base64). Every payload a client or worker sends (workflow and activity inputs and
- * results, heartbeats, memos, queries, failures' details) is stored by the server as ciphertext;
- * the Web UI shows it through `repro codec-server`, run by whoever holds the key.
+ * results, heartbeats, memos, queries, failures' details, messages and stack traces) is stored by
+ * the server as ciphertext; the Web UI shows it through `repro codec-server`, run by whoever holds
+ * the key. A payload without the codec's tag is refused, not passed through: whoever can write to
+ * a history (a signal, a start from another client) cannot hand the workers plaintext input.
  */
 export class AesGcmCodec implements PayloadCodec {
   readonly keyId: string;
@@ -47,11 +49,17 @@ export class AesGcmCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
-      if (Buffer.from(p.metadata?.encoding ?? []).toString() !== ENCODING) return p;
+      const encoding = Buffer.from(p.metadata?.encoding ?? []).toString();
+      if (encoding !== ENCODING)
+        throw new CodecError(
+          `payload is not encrypted (encoding '${encoding || 'none'}') but codec.key is set: refused; ` +
+            `it was written by a client without the key`,
+        );
       const id = Buffer.from(p.metadata?.['encryption-key-id'] ?? []).toString();
       if (id !== this.keyId)
         throw new CodecError(
-          `payload encrypted with key ${id}, this codec holds key ${this.keyId}: set codec.key to the key the run was started with`,
+          `payload encrypted with key ${id}, this codec holds key ${this.keyId}: ` +
+            `set codec.key to the key the run was started with`,
         );
       const data = Buffer.from(p.data ?? []);
       try {
@@ -74,8 +82,12 @@ export function codecFor(config: ReproConfig): AesGcmCodec | undefined {
   return config.codec.key ? new AesGcmCodec(Buffer.from(config.codec.key, 'base64')) : undefined;
 }
 
-/** The data converter every client and worker uses: the default one, with the codec when configured. */
+/**
+ * The data converter every client and worker uses: the default one; with the codec when
+ * configured, and a failure converter that moves failure messages and stack traces into an
+ * encrypted payload (the server keeps "Encoded failure" and the failure's type in the clear).
+ */
 export function dataConverterFor(config: ReproConfig): DataConverter {
   const codec = codecFor(config);
-  return codec ? { payloadCodecs: [codec] } : {};
+  return codec ? { payloadCodecs: [codec], failureConverterPath: require.resolve('./failure-converter') } : {};
 }

@@ -42,22 +42,25 @@ test('doctor: all checks pass with workers on both queues; pollers name their ba
   assert.ok(checks.some((c) => c.check === 'search attributes' && c.detail === '7 registered'));
 });
 
-test('doctor: a missing bucket, an unpolled queue and a namespace without the search attributes fail with fixes', () => {
-  const { status, checks } = doctor({
-    ...queues,
-    's3.bucket': `absent-${randomUUID().slice(0, 8)}`,
-    'taskQueues.gpu': 'nobody-polls-this',
-  });
-  assert.equal(status, 1);
-  const s3 = checks.find((c) => c.check === 'S3 bucket')!;
-  assert.equal(s3.ok, false);
-  assert.match(s3.detail, /does not exist/);
-  assert.match(s3.fix!, /s3\.bucket/);
-  const gpu = checks.find((c) => c.check.startsWith('gpu queue nobody-polls-this'))!;
-  assert.equal(gpu.ok, false);
-  assert.match(gpu.fix!, /repro worker --queue gpu/);
-  const other = doctor({ ...queues, 'temporal.namespace': 'no-such-namespace' });
-  const ns = other.checks.find((c) => c.check === 'namespace')!;
-  assert.equal(ns.ok, false);
-  assert.match(ns.fix!, /temporal operator namespace create no-such-namespace/);
-});
+test(
+  'doctor: a missing bucket, an unpolled queue and a namespace without the search attributes ' + 'fail with fixes',
+  () => {
+    const { status, checks } = doctor({
+      ...queues,
+      's3.bucket': `absent-${randomUUID().slice(0, 8)}`,
+      'taskQueues.gpu': 'nobody-polls-this',
+    });
+    assert.equal(status, 1);
+    const s3 = checks.find((c) => c.check === 'S3 bucket')!;
+    assert.equal(s3.ok, false);
+    assert.match(s3.detail, /does not exist/);
+    assert.match(s3.fix!, /s3\.bucket/);
+    const gpu = checks.find((c) => c.check.startsWith('gpu queue nobody-polls-this'))!;
+    assert.equal(gpu.ok, false);
+    assert.match(gpu.fix!, /repro worker --queue gpu/);
+    const other = doctor({ ...queues, 'temporal.namespace': 'no-such-namespace' });
+    const ns = other.checks.find((c) => c.check === 'namespace')!;
+    assert.equal(ns.ok, false);
+    assert.match(ns.fix!, /temporal operator namespace create no-such-namespace/);
+  },
+);

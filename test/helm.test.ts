@@ -82,67 +82,74 @@ test('every rendered manifest decodes strictly into the Kubernetes API types', (
   assert.match(broken.stderr, /Deployment\/x: .*unknown field "templat"/);
 });
 
-test('the rendered chart: a Deployment per queue, GPUs and slots, grace, PDBs, KEDA on the backlog, secrets, a config repro accepts', () => {
-  const { docs } = render(
-    ['values-temporal-cloud.yaml', 'values-incluster-s3.yaml'],
-    ['temporal.tls.existingSecret=repro-tls', 'workers.gpu.gpusPerPod=2'],
-  );
-  const byKind = (kind: string): Doc[] => docs.filter((d) => d.kind === kind);
-  const deployments = byKind('Deployment');
-  assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['r-repro-cpu', 'r-repro-gpu']);
-  type Pod = {
-    terminationGracePeriodSeconds: number;
-    containers: Array<{
-      args: string[];
-      env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
-      resources: { limits: Record<string, unknown> };
-    }>;
-  };
-  const pod = (name: string): Pod =>
-    (deployments.find((d) => d.metadata.name === name)!.spec as { template: { spec: Pod } }).template.spec;
-  const gpu = pod('r-repro-gpu'),
-    cpu = pod('r-repro-cpu');
-  assert.deepEqual(gpu.containers[0]!.args, ['worker', '--queue', 'gpu']);
-  assert.deepEqual(cpu.containers[0]!.args, ['worker', '--queue', 'cpu']);
-  assert.equal(gpu.containers[0]!.resources.limits['nvidia.com/gpu'], 2);
-  assert.equal(gpu.terminationGracePeriodSeconds, 120, '90 s of final checkpoint plus 30');
-  const env = new Map(gpu.containers[0]!.env.map((e) => [e.name, e]));
-  for (const secret of ['REPRO_TEMPORAL_API_KEY', 'REPRO_S3_ACCESS_KEY_ID', 'REPRO_S3_SECRET_ACCESS_KEY'])
-    assert.ok(env.get(secret)?.valueFrom, `${secret} from a Secret`);
-  assert.equal(byKind('PodDisruptionBudget').length, 2);
-  const scaled = byKind('ScaledObject');
-  assert.deepEqual(
-    scaled.map((s) => s.metadata.name),
-    ['r-repro-gpu'],
-    'the gpu queue scales on its backlog by default',
-  );
-  const trigger = (
-    scaled[0]!.spec as {
-      triggers: Array<{ type: string; metadata: Record<string, string>; authenticationRef: { name: string } }>;
-    }
-  ).triggers[0]!;
-  assert.equal(trigger.type, 'temporal');
-  assert.equal(trigger.metadata.taskQueue, 'repro-gpu');
-  assert.equal(trigger.metadata.queueTypes, 'activity');
-  assert.equal(trigger.authenticationRef.name, 'r-repro-temporal');
-  assert.equal(byKind('TriggerAuthentication').length, 1);
-  assert.equal(byKind('Job')[0]!.metadata.name, 'r-repro-search-attributes');
+test(
+  'the rendered chart: a Deployment per queue, GPUs and slots, grace, PDBs, KEDA on the backlog, secrets, ' +
+    'a config repro accepts',
+  () => {
+    const { docs } = render(
+      ['values-temporal-cloud.yaml', 'values-incluster-s3.yaml'],
+      ['temporal.tls.existingSecret=repro-tls', 'workers.gpu.gpusPerPod=2'],
+    );
+    const byKind = (kind: string): Doc[] => docs.filter((d) => d.kind === kind);
+    const deployments = byKind('Deployment');
+    assert.deepEqual(deployments.map((d) => d.metadata.name).sort(), ['r-repro-cpu', 'r-repro-gpu']);
+    type Pod = {
+      terminationGracePeriodSeconds: number;
+      containers: Array<{
+        args: string[];
+        env: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+        resources: { limits: Record<string, unknown> };
+      }>;
+    };
+    const pod = (name: string): Pod =>
+      (deployments.find((d) => d.metadata.name === name)!.spec as { template: { spec: Pod } }).template.spec;
+    const gpu = pod('r-repro-gpu'),
+      cpu = pod('r-repro-cpu');
+    assert.deepEqual(gpu.containers[0]!.args, ['worker', '--queue', 'gpu']);
+    assert.deepEqual(cpu.containers[0]!.args, ['worker', '--queue', 'cpu']);
+    assert.equal(gpu.containers[0]!.resources.limits['nvidia.com/gpu'], 2);
+    assert.equal(gpu.terminationGracePeriodSeconds, 120, '90 s of final checkpoint plus 30');
+    const env = new Map(gpu.containers[0]!.env.map((e) => [e.name, e]));
+    for (const secret of ['REPRO_TEMPORAL_API_KEY', 'REPRO_S3_ACCESS_KEY_ID', 'REPRO_S3_SECRET_ACCESS_KEY'])
+      assert.ok(env.get(secret)?.valueFrom, `${secret} from a Secret`);
+    assert.equal(byKind('PodDisruptionBudget').length, 2);
+    const scaled = byKind('ScaledObject');
+    assert.deepEqual(
+      scaled.map((s) => s.metadata.name),
+      ['r-repro-gpu'],
+      'the gpu queue scales on its backlog by default',
+    );
+    const trigger = (
+      scaled[0]!.spec as {
+        triggers: Array<{ type: string; metadata: Record<string, string>; authenticationRef: { name: string } }>;
+      }
+    ).triggers[0]!;
+    assert.equal(trigger.type, 'temporal');
+    assert.equal(trigger.metadata.taskQueue, 'repro-gpu');
+    assert.equal(trigger.metadata.queueTypes, 'activity');
+    assert.equal(trigger.authenticationRef.name, 'r-repro-temporal');
+    assert.equal(byKind('TriggerAuthentication').length, 1);
+    assert.equal(byKind('Job')[0]!.metadata.name, 'r-repro-search-attributes');
 
-  // The mounted config file is one layer of repro's own config: the loader accepts it as is.
-  const file = JSON.parse(byKind('ConfigMap')[0]!.data!['config.json']!) as unknown;
-  const config = resolveConfig({ file: { path: 'config.json', content: file }, env: { REPRO_TEMPORAL_API_KEY: 'k' } });
-  assert.equal(config.temporal.address, 'my-namespace.a1b2c.tmprl.cloud:7233');
-  assert.equal(config.temporal.tls.enabled, true);
-  assert.equal(config.temporal.tls.caPath, '/etc/repro/tls/ca.crt');
-  assert.equal(config.s3.endpoint, 'http://minio.storage.svc.cluster.local:9000');
-  assert.equal(config.worker.gpuSlots, 2, 'one worker slot per GPU');
-  assert.equal(config.worker.shutdownGraceMs, 90_000);
-  const aws = JSON.parse(
-    render(['values-aws-s3.yaml']).docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!,
-  ) as unknown;
-  assert.equal(
-    resolveConfig({ file: { path: 'config.json', content: aws } }).s3.accessKeyId,
-    '',
-    'no keys: the AWS credential chain',
-  );
-});
+    // The mounted config file is one layer of repro's own config: the loader accepts it as is.
+    const file = JSON.parse(byKind('ConfigMap')[0]!.data!['config.json']!) as unknown;
+    const config = resolveConfig({
+      file: { path: 'config.json', content: file },
+      env: { REPRO_TEMPORAL_API_KEY: 'k' },
+    });
+    assert.equal(config.temporal.address, 'my-namespace.a1b2c.tmprl.cloud:7233');
+    assert.equal(config.temporal.tls.enabled, true);
+    assert.equal(config.temporal.tls.caPath, '/etc/repro/tls/ca.crt');
+    assert.equal(config.s3.endpoint, 'http://minio.storage.svc.cluster.local:9000');
+    assert.equal(config.worker.gpuSlots, 2, 'one worker slot per GPU');
+    assert.equal(config.worker.shutdownGraceMs, 90_000);
+    const aws = JSON.parse(
+      render(['values-aws-s3.yaml']).docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!,
+    ) as unknown;
+    assert.equal(
+      resolveConfig({ file: { path: 'config.json', content: aws } }).s3.accessKeyId,
+      '',
+      'no keys: the AWS credential chain',
+    );
+  },
+);

@@ -1,5 +1,5 @@
 /** Shared test helpers: config of the test stack, worker processes, the CLI as a user runs it. */
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as path from 'path';
 import { loadConfig } from '../infra/load-config';
@@ -30,6 +30,21 @@ export function runCli(
 ): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Run the CLI without blocking this process: for tests that serve something in-process (workers,
+ * a TLS front) which the command needs while it runs.
+ */
+export function runCliAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 export interface WorkerProcess {
@@ -97,7 +112,8 @@ export function startWorker(
           () =>
             reject(
               new Error(
-                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; stderr: ${stderr.slice(-500)}`,
+                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events.slice(-5))}; ` +
+                  `stderr: ${stderr.slice(-500)}`,
               ),
             ),
           timeoutMs,

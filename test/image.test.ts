@@ -18,6 +18,7 @@ import { connectTemporal, makeObjectStore } from '../infra/clients';
 import { awaitResult, startRun } from '../infra/cli/runs';
 import { loadConfig } from '../infra/load-config';
 import { planRun } from '../src/experiments/registry';
+import { runIdOfWorkflow } from '../src/runs/ids';
 import { uniqueQueues } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -79,7 +80,8 @@ after(async () => {
 });
 
 test(
-  'the CPU image builds, and its entrypoint runs a torch worker, configured by a mounted file and env, that completes a run',
+  'the CPU image builds, and its entrypoint runs a torch worker, configured by a mounted file and env, ' +
+    'that completes a run',
   {
     skip: why,
   },
@@ -148,7 +150,7 @@ test(
         (ready.queues as string[]).includes(queues['taskQueues.cpu']!),
         'its task queues came from the mounted file',
       );
-      const plan = planRun('fig7', 'default', ['steps=400000', 'segmentSteps=200000', 'checkpointEvery=100000']);
+      const plan = planRun('fig7', 'default', ['steps=400000', 'checkpointEvery=100000']);
       const handle = await startRun(
         temporal.client,
         config,
@@ -160,7 +162,7 @@ test(
       );
       const result = await awaitResult(handle, makeObjectStore(config));
       assert.ok(result.summary, 'the run finished with a summary');
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       assert.ok(
         events.some((e) => e.runId === runId),
         "the image's worker ran the run's activities",

@@ -57,6 +57,19 @@ for (const [name, make] of implementations) {
         assert.ok(Math.abs(o.modified.getTime() - Date.now()) < 60_000, `${o.key} modified just now`);
     });
 
+    test('putIfAbsent writes once: of many writers at once exactly one wins, and the winner stays', async () => {
+      const key = `${base}once`;
+      const wins = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.putIfAbsent(key, Buffer.from(`writer ${i}`))),
+      );
+      assert.equal(wins.filter(Boolean).length, 1, 'one writer won');
+      const winner = wins.indexOf(true);
+      assert.equal(Buffer.from(await store.get(key)).toString(), `writer ${winner}`);
+      assert.equal(await store.putIfAbsent(key, Buffer.from('late')), false);
+      assert.equal(Buffer.from(await store.get(key)).toString(), `writer ${winner}`, 'a late writer changes nothing');
+      assert.equal(await store.putIfAbsent(`${base}once-other`, Buffer.from('x')), true);
+    });
+
     test('delete removes, and deleting twice is fine', async () => {
       await store.put(`${base}d`, Buffer.from('x'));
       await store.delete(`${base}d`);
@@ -87,13 +100,16 @@ test('S3: a stored object carries its SHA-256 as a checksum the server verified'
   assert.equal(sha256, createHash('sha256').update(body).digest('hex'));
 });
 
-test('S3: a large body in shared memory is hashed on the hasher thread while it uploads; get verifies it there too', async () => {
-  const store = makeObjectStore(testConfig({ 's3.prefix': `contract-${randomUUID()}/` }));
-  const body = new Uint8Array(new SharedArrayBuffer(17 * 1024 * 1024));
-  for (let i = 0; i < body.length; i += 997) body[i] = i % 253;
-  const expected = createHash('sha256').update(body).digest('hex');
-  assert.equal(await store.put('shared', body), expected);
-  const back = await store.getHashed('shared');
-  assert.equal(back.sha256, expected);
-  assert.ok(Buffer.from(back.bytes).equals(Buffer.from(body)));
-});
+test(
+  'S3: a large body in shared memory is hashed on the hasher thread while it uploads; ' + 'get verifies it there too',
+  async () => {
+    const store = makeObjectStore(testConfig({ 's3.prefix': `contract-${randomUUID()}/` }));
+    const body = new Uint8Array(new SharedArrayBuffer(17 * 1024 * 1024));
+    for (let i = 0; i < body.length; i += 997) body[i] = i % 253;
+    const expected = createHash('sha256').update(body).digest('hex');
+    assert.equal(await store.put('shared', body), expected);
+    const back = await store.getHashed('shared');
+    assert.equal(back.sha256, expected);
+    assert.ok(Buffer.from(back.bytes).equals(Buffer.from(body)));
+  },
+);

@@ -74,6 +74,8 @@ before(async () => {
   };
   config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, env);
   await startS3(config);
+  // MinIO on the bridge runs under keys made for this data folder: the config layer now reads them.
+  config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, env);
   const log = (line: string): void => {
     process.stderr.write(`# ${line}\n`);
   };

@@ -25,7 +25,8 @@ async function main(): Promise<number> {
   const stack = await startEphemeralStack(17233, 'repro-test', (line) => process.stderr.write(line + '\n'));
   try {
     // One file at a time: the fault tests time worker processes and must not share the 2 cores.
-    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+    // A test that hangs (activities retry without limit) fails after 15 minutes instead of holding CI.
+    const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=900000', ...files], {
       env: stack.env,
       stdio: 'inherit',
     });

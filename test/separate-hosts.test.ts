@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client, Connection } from '@temporalio/client';
 import { connectTemporal, makeObjectStore } from '../infra/clients';
@@ -13,7 +16,9 @@ import { awaitResult, startRun } from '../infra/cli/runs';
 import { loadConfig } from '../infra/load-config';
 import { startEphemeralStack, type EphemeralStack } from '../infra/stack/ephemeral-stack';
 import { planRun } from '../src/experiments/registry';
+import { runIdOfWorkflow } from '../src/runs/ids';
 import type { ReproConfig } from '../temporal.config';
+import { makeCertificates } from './certificates';
 import { startWorker, uniqueQueues, type WorkerProcess } from './helpers';
 import { createNetHosts, netnsUnavailable, type NetHosts } from './net-hosts';
 
@@ -45,7 +50,16 @@ type Path = Array<{ seed: number; iteration: number; trainLoss: number; trace: n
 before(async () => {
   if (unavailable) return;
   net = createNetHosts(['a', 'b']);
-  stack = await startEphemeralStack(57233, 'repro-hosts', () => {}, net.serverAddress);
+  // Served to other hosts, Temporal needs TLS and client authentication: a certificate for the
+  // bridge address and an API key.
+  const certs = mkdtempSync(path.join(os.tmpdir(), 'repro-hosts-certs-'));
+  makeCertificates(certs, `IP:${net.serverAddress}`);
+  stack = await startEphemeralStack(57233, 'repro-hosts', () => {}, net.serverAddress, {
+    REPRO_TEMPORAL_SERVER_TLS_CERT: path.join(certs, 'server.pem'),
+    REPRO_TEMPORAL_SERVER_TLS_KEY: path.join(certs, 'server.key'),
+    REPRO_TEMPORAL_TLS_CA: path.join(certs, 'ca.pem'),
+    REPRO_TEMPORAL_API_KEY: `hosts-${randomUUID()}`,
+  });
   config = loadConfig({ conf: Object.entries(conf).map(([k, v]) => `${k}=${v}`) }, stack.env);
   temporal = await connectTemporal(config);
 });
@@ -68,7 +82,7 @@ async function run(noCache: boolean): Promise<{ runId: string; result: () => Pro
     `hosts-${randomUUID()}`,
     noCache,
   );
-  const runId = handle.workflowId.replace(/^run\//, '');
+  const runId = runIdOfWorkflow(handle.workflowId);
   return {
     runId,
     result: async () => ((await awaitResult(handle, makeObjectStore(config))) as unknown as { path: Path }).path,

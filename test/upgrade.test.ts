@@ -1,6 +1,6 @@
 /**
  * Rolling upgrade: a run starts on workers of version N; workers of version N+1 (a changed
- * workflow, patched) start beside them; the old ones stop (their running segments checkpoint and
+ * workflow, patched) start beside them; the old ones stop (their running units checkpoint and
  * hand back); the run completes on N+1 with the same result as a run that never saw an upgrade.
  * The recorded-history replay test (workflows.test.ts) keeps guarding every workflow's
  * determinism across such changes.
@@ -10,15 +10,18 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type LogEvent } from '../activities';
 import { codeVersion, makeObjectStore } from '../infra/clients';
 import { awaitResult, startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
 import { SA } from '../workflows/search-attributes';
-import { testConfig, uniqueQueues } from './helpers';
+import type { RunResult } from '../src/results/run-result';
+import { startWorker, testConfig, uniqueQueues, type WorkerProcess } from './helpers';
 
 const config = testConfig(uniqueQueues());
 const store = makeObjectStore(config);
+
+const events: LogEvent[] = [];
 
 async function workers(
   env: TestWorkflowEnvironment,
@@ -30,7 +33,7 @@ async function workers(
     store,
     config,
     stopping: stopping.signal,
-    log: () => {},
+    log: (e) => events.push(e),
     codeVersion: codeVersion(),
   });
   const ws = await Promise.all(
@@ -63,25 +66,20 @@ test('a run started on version N completes on N+1 workers with the result of an 
     namespace: config.temporal.namespace,
   });
   try {
-    const plan = planRun('fig7', 'default', ['steps=24000000', 'segmentSteps=4000000', 'checkpointEvery=2000000']);
+    const plan = planRun('fig7', 'default', ['steps=24000000', 'checkpointEvery=2000000']);
     const n = await workers(env, require.resolve('../workflows'), 'repro-N');
-    const handle = await startRun(
-      env.client,
-      config,
-      plan.experiment,
-      'default',
-      plan.params,
-      5,
-      `upgrade-${randomUUID().slice(0, 8)}`,
-    );
-    for (;;) {
-      // until a segment of each trajectory has committed
-      const p = await handle
-        .query<Record<string, { step: number }>>('progress')
-        .catch(() => ({}) as Record<string, { step: number }>);
-      if ((p.gd?.step ?? 0) >= 4_000_000 && (p.noisy?.step ?? 0) >= 4_000_000) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const runId = `upgrade-${randomUUID().slice(0, 8)}`;
+    // --no-cache: the reference run below must compute, not find this run's units in the cache.
+    const handle = await startRun(env.client, config, plan.experiment, 'default', plan.params, 5, runId, true);
+    const committed = (unit: string): number =>
+      Math.max(
+        0,
+        ...events
+          .filter((e) => e.event === 'checkpoint' && e.runId === runId && e.unit === unit)
+          .map((e) => Number(e.step)),
+      );
+    // until each trajectory has committed a few checkpoints on version N
+    while (committed('gd') < 4_000_000 || committed('noisy') < 4_000_000) await new Promise((r) => setTimeout(r, 200));
     const next = await workers(env, require.resolve('./upgrade/workflows-next'), 'repro-N+1');
     await n.stop();
     const upgraded = await awaitResult(handle, store);
@@ -100,6 +98,7 @@ test('a run started on version N completes on N+1 workers with the result of an 
         plan.params,
         5,
         `upgrade-ref-${randomUUID().slice(0, 8)}`,
+        true,
       ),
       store,
     );
@@ -116,3 +115,90 @@ test('a run started on version N completes on N+1 workers with the result of an 
     await env.teardown();
   }
 });
+
+/**
+ * Two real numeric versions side by side (worker processes on the torch backend, then on WASM:
+ * their trajectories differ in the last bits, and their cache keys differ as two code versions'
+ * do). A projected path and a study start on version N; N+1 starts; N is stopped mid-training.
+ * Neither run may splice: each must equal, number for number, an undisturbed run on N+1 alone
+ * (the seed's trajectory started over there, the unit restarted there).
+ */
+test(
+  'across two numeric versions a projected path and a study never splice: ' + 'both equal an undisturbed N+1 run',
+  async () => {
+    const queues = uniqueQueues();
+    const env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+    });
+    const pathSets = [
+      'model=mlp:49-20-10',
+      'samples=2000',
+      'valSamples=100',
+      'batch=10',
+      'epochs=30',
+      'seeds=1',
+      'lr=0.05',
+      // Every state already counts as a minimum: projections and line checks stay cheap, the path is the epochs.
+      'threshold=5',
+      'margin=0',
+      'probes=4',
+      'traceStride=1000',
+    ];
+    const studySets = ['samples=2000', 'side=8', 'batch=10', 'epochs=30', 'hessianSamples=32', 'lanczosSteps=4'];
+    const path = planRun('projected-path', 'small', pathSets);
+    const study = planRun('fig6', 'small', studySets);
+    const qc = testConfig(queues);
+    const start = (p: typeof path, preset: string, id: string) =>
+      startRun(env.client, qc, p.experiment, preset, p.params, 3, id, true);
+    const n = startWorker(queues);
+    let next: WorkerProcess | undefined;
+    try {
+      await n.waitFor((e) => e.event === 'worker-ready');
+      const tag = randomUUID().slice(0, 8);
+      const upgradedPath = await start(path, 'small', `up-path-${tag}`);
+      const upgradedStudy = await start(study, 'small', `up-study-${tag}`);
+      // Version N has committed training beyond the first segment (5 epochs) and a checkpoint of the unit.
+      await n.waitFor(
+        (e) => e.event === 'checkpoint' && e.runId === `up-path-${tag}` && Number(e.step) >= 5 * 200,
+        120_000,
+      );
+      await n.waitFor((e) => e.event === 'checkpoint' && e.runId === `up-study-${tag}` && e.unit === 'sgd', 120_000);
+      next = startWorker({ ...queues, backend: 'wasm' });
+      await next.waitFor((e) => e.event === 'worker-ready');
+      n.child.kill('SIGTERM'); // running activities commit and hand back
+      assert.equal(await n.exited, 0);
+      const pathResult = (await awaitResult(upgradedPath, makeObjectStore(qc))) as RunResult & { path: unknown[] };
+      const studyResult = await awaitResult(upgradedStudy, makeObjectStore(qc));
+      assert.ok(
+        next.events.some((e) => e.event === 'resume' && e.runId === `up-study-${tag}` && e.step === 0),
+        "the unit started over on N+1 (under N+1's key)",
+      );
+      const refPath = (await awaitResult(
+        await start(path, 'small', `ref-path-${tag}`),
+        makeObjectStore(qc),
+      )) as RunResult & {
+        path: unknown[];
+      };
+      const refStudy = await awaitResult(await start(study, 'small', `ref-study-${tag}`), makeObjectStore(qc));
+      assert.deepEqual(pathResult.backends, refPath.backends, 'the path was computed by N+1 alone');
+      assert.deepEqual(pathResult.path, refPath.path, 'the path is one trajectory: the undisturbed N+1 one');
+      assert.deepEqual(
+        pathResult.claims.map((c) => [c.id, c.measured]),
+        refPath.claims.map((c) => [c.id, c.measured]),
+      );
+      assert.deepEqual(
+        studyResult.claims.map((c) => [c.id, c.measured]),
+        refStudy.claims.map((c) => [c.id, c.measured]),
+        'the study equals an undisturbed N+1 run',
+      );
+    } finally {
+      n.child.kill('SIGKILL');
+      if (next) {
+        next.child.kill('SIGTERM');
+        await next.exited;
+      }
+      await env.teardown();
+    }
+  },
+);

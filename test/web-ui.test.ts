@@ -89,7 +89,7 @@ test('a run carries search attributes, summaries and current details, and repro 
   assert.equal(summary, 'fig7 · preset default · seed 2');
   assert.match((await d.staticDetails()) ?? '', new RegExp(`runs/${result.runId}/artifacts/report\\.html`));
   assert.ok(
-    [...details].some((t) => /^(gd|noisy): \d+\/\d+/m.test(t)),
+    [...details].some((t) => /^unit (gd|noisy): \d+\/\d+/m.test(t)),
     `current details while running: ${[...details].join(' | ')}`,
   );
 
@@ -97,12 +97,7 @@ test('a run carries search attributes, summaries and current details, and repro 
   const activitySummaries = (history.events ?? [])
     .filter((e) => e.activityTaskScheduledEventAttributes && e.userMetadata?.summary)
     .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
-  assert.ok(
-    activitySummaries.includes(
-      `gd trajectory, steps 0 → ${Math.min(Number(plan.params.steps), Number(plan.params.segmentSteps))}`,
-    ),
-    activitySummaries.join(' | '),
-  );
+  assert.ok(activitySummaries.includes(`unit gd from step 0 of ${plan.params.steps}`), activitySummaries.join(' | '));
 
   // Visibility is eventually consistent: the CLI's queries find the run once it is indexed.
   const listed = (args: string[]): Promise<string[] | undefined> =>
@@ -163,7 +158,7 @@ test(
 );
 
 test('repro status draws live bars with ETAs on a terminal until the run ends', async () => {
-  const plan = planRun('fig7', 'default', ['steps=30000000', 'segmentSteps=10000000', 'checkpointEvery=5000000']);
+  const plan = planRun('fig7', 'default', ['steps=30000000', 'checkpointEvery=5000000']);
   const handle = await startRun(
     workers.env.client,
     config,

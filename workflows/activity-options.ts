@@ -8,7 +8,10 @@ import type { RunInput } from './run-input';
  * slot), light work (toys, bookkeeping, summaries) on `cpu`. A dead worker is noticed by its
  * missing heartbeat and the retry resumes from the last checkpoint; a cancelled activity is
  * waited for, so it commits a final checkpoint before the run ends; what no retry can fix fails
- * at once. `summary` labels the calls made through these proxies in the Web UI.
+ * at once (the non-retryable types); anything else (S3 or network down, a worker lost) is retried
+ * with backoff up to a minute apart for as long as it takes: an unattended run outlives an outage
+ * of any length (`repro status` shows the attempt and the last failure; `repro cancel` ends it).
+ * `summary` labels the calls made through these proxies in the Web UI.
  */
 export function activityProxies(input: RunInput, summary?: string) {
   const common = {
@@ -18,8 +21,8 @@ export function activityProxies(input: RunInput, summary?: string) {
     retry: {
       initialInterval: 1000,
       backoffCoefficient: 2,
-      maximumInterval: 30_000,
-      maximumAttempts: 20,
+      maximumInterval: 60_000,
+      // no maximumAttempts: unlimited
       nonRetryableErrorTypes: [...NON_RETRYABLE],
     },
     // The line the Web UI shows for the activity ("project iteration 1200, seed 4").

@@ -1,10 +1,5 @@
 /** Every workflow the worker registers. */
-export { fig7Workflow } from './fig7-workflow';
+export { fig7Workflow } from './legacy-fig7';
 export { childrenQuery, progressQuery, type Progress } from './progress';
-export {
-  pathSegmentWorkflow,
-  pathTraceWorkflow,
-  projectedPathWorkflow,
-  seedPathWorkflow,
-} from './projected-path-workflow';
+export { pathSegmentWorkflow, pathTraceWorkflow, projectedPathWorkflow, seedPathWorkflow } from './projected-path';
 export { studyWorkflow } from './study-workflow';

@@ -1,10 +1,13 @@
-/** What every experiment workflow receives from `repro run`. */
-export interface RunInput {
+import type { Params } from '../src/experiments/params';
+import { runIdOfWorkflow } from '../src/runs/ids';
+
+/** What every experiment workflow receives from `repro run`, typed by the experiment's parameters. */
+export interface RunInput<P = Params> {
   runId: string;
   experiment: string;
   preset: string;
   /** Resolved parameters (defaults, preset, `--set`). */
-  params: Record<string, unknown>;
+  params: P;
   seed: number;
   /** Task queues and timeouts from the client's config: workflows cannot read config. */
   taskQueues: { cpu: string; gpu: string };
@@ -15,25 +18,7 @@ export interface RunInput {
   noCache?: boolean;
 }
 
-/** Workflow id of a run: hierarchical so that children read as `run/<id>/...`. */
-export function runWorkflowId(runId: string): string {
-  return `run/${runId}`;
-}
-
-/**
- * The workflow id a schedule gives its runs' action; Temporal appends `-<RFC 3339 time>` to it
- * for each run, so a scheduled run's id is `sched-<schedule>-<time>`.
- */
-export function scheduledRunWorkflowId(scheduleId: string): string {
-  return runWorkflowId(`sched-${scheduleId}`);
-}
-
-/** The schedule that started a run, read from its id, or undefined for a run started by hand. */
-export function scheduleOfRun(runId: string): string | undefined {
-  return /^sched-(.+)-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.exec(runId)?.[1];
-}
-
 /** A run's id: the one `repro run` chose, or, for a scheduled run (one fixed input for all), its workflow id's. */
-export function runIdOf(input: RunInput, workflowId: string): string {
-  return input.runId || workflowId.replace(/^run\//, '');
+export function runIdOf(input: RunInput<unknown>, workflowId: string): string {
+  return input.runId || runIdOfWorkflow(workflowId);
 }

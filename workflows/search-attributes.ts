@@ -50,11 +50,13 @@ export function runSummary(
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(', ');
   return {
-    staticSummary: `${input.experiment} · preset ${input.preset} · seed ${input.seed}${input.noCache ? ' · no cache' : ''}`,
+    staticSummary:
+      `${input.experiment} · preset ${input.preset} · ` + `seed ${input.seed}${input.noCache ? ' · no cache' : ''}`,
     staticDetails: [
       `**${input.experiment}**, preset \`${input.preset}\`, seed ${input.seed}`,
       `parameters: ${params}`,
-      `report: \`s3://${where.bucket}/${where.prefix}runs/${input.runId || '<run-id>'}/artifacts/report.html\` (\`repro report ${input.runId || '<run-id>'}\`)`,
+      `report: \`s3://${where.bucket}/${where.prefix}runs/${input.runId || '<run-id>'}/artifacts/report.html\` ` +
+        `(\`repro report ${input.runId || '<run-id>'}\`)`,
     ].join('\n\n'),
   };
 }

@@ -1,18 +1,17 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import type { Tensor } from '../../src/checkpoint/safetensors';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
-import { findExperiment } from '../../src/experiments/registry';
+import type { UnitEnv, UnitSpec } from '../../src/experiments/experiment';
 import type { Params } from '../../src/experiments/params';
-import { findStudy } from '../../src/experiments/studies';
-import type { UnitContext, UnitSpec } from '../../src/experiments/study';
+import { findStudy } from '../../src/experiments/registry';
 import type { RunResult } from '../../src/results/run-result';
-import { ObjectNotFoundError } from '../../src/storage/object-store';
-import { DivergenceError } from '../../src/train/divergence';
 import type { ActivityDeps } from '../deps';
+import { nonRetryable, rethrowAsFailure } from '../failures';
 import { writeRunArtifacts } from '../run-artifacts';
-import { contentKey, Stopwatch } from '../stage-cache';
-import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
+import { Stopwatch } from '../stage-cache';
+import { loadUnitCheckpoint, readUnitOutput, unitKey, writeUnitOutput, type UnitKey } from './unit-store';
 
 export interface AdvanceUnitInput {
   runId: string;
@@ -22,6 +21,12 @@ export interface AdvanceUnitInput {
   unit: UnitSpec;
   /** Units of earlier phases (their final states can be read by this one). */
   upstream: UnitSpec[];
+  /**
+   * Where the earlier phases' units were computed (the workflow records each unit's key): a unit
+   * resumed on a worker of another code version or backend reads them there. Absent in histories
+   * from before it existed: computed here then.
+   */
+  upstreamKeys?: Record<string, UnitKey>;
   noCache: boolean;
 }
 
@@ -33,6 +38,8 @@ export interface AdvanceUnitResult {
   cacheHit: boolean;
   computeMs: number;
   backend: string;
+  /** Where the unit was computed: under this key, and only there, its output is read. */
+  key?: UnitKey;
 }
 
 export interface SummarizeStudyInput {
@@ -44,49 +51,26 @@ export interface SummarizeStudyInput {
   units: UnitSpec[];
   /** The backend each unit ran on (its results are keyed by it). */
   unitBackends: Record<string, string>;
+  /** Each unit's key as its last attempt reported it (absent in histories from before it existed). */
+  unitKeys?: Record<string, UnitKey>;
   wallMs: number;
   computeMs: number;
   noCache: boolean;
 }
 
-/**
- * Where a unit's checkpoints and output live: under a content key of everything that decides
- * it (experiment, parameters, seed, the unit, the code, the numeric backend), so a re-run or an
- * overlapping run finds it done; with `--no-cache`, under the run's own prefix.
- */
-export function unitRoot(
-  i: { runId: string; experiment: string; params: Params; seed: number; noCache: boolean },
-  unit: UnitSpec,
-  code: string,
-  backend: string,
-): string {
-  if (i.noCache) return `runs/${i.runId}/units/${encodeURIComponent(unit.id)}/`;
-  return `cache/units/${contentKey('unit', { experiment: i.experiment, params: i.params, seed: i.seed, unit, code, backend })}/`;
-}
-
 /** The study runtime: plan, advance one unit durably, summarize. */
 export function makeStudyActivities(deps: ActivityDeps) {
   const checkpoints = new CheckpointStore(deps.store);
-  const outputKey = (root: string): string => `${root}output.json`;
 
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
     return backendLabel(await usePreferredBackend(deps.config.backend, deps.config.torch));
   }
 
-  async function readOutput(root: string): Promise<unknown | undefined> {
-    try {
-      return JSON.parse(Buffer.from(await deps.store.get(outputKey(root))).toString('utf8'));
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) return undefined;
-      throw err;
-    }
-  }
-
   return {
     /** The units of a study run, in phases. */
     async planStudy(input: { experiment: string; params: Params }): Promise<UnitSpec[]> {
-      return findStudy(input.experiment).units(input.params);
+      return (await findStudy(input.experiment).open(input.params)).units;
     },
 
     /**
@@ -97,47 +81,48 @@ export function makeStudyActivities(deps: ActivityDeps) {
     async advanceUnit(input: AdvanceUnitInput): Promise<AdvanceUnitResult> {
       const ctx = Context.current();
       const { unit } = input;
-      const study = findStudy(input.experiment);
+      const study = await findStudy(input.experiment).open(input.params);
       const program = study.program(unit);
       const backend = await backendFor(program.numerics);
-      const root = unitRoot(input, unit, deps.codeVersion, backend);
-      if ((await readOutput(root)) !== undefined) {
-        return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend };
+      const key = unitKey(input, unit, deps.codeVersion, backend);
+      const { root } = key;
+      if ((await readUnitOutput(deps.store, key)) !== undefined) {
+        return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend, key };
       }
-      const unitCtx: UnitContext<Params> = {
-        params: input.params,
+      const unitCtx: UnitEnv = {
         seed: input.seed,
         unit,
         async upstream(id: string): Promise<Record<string, Tensor>> {
           const up = input.upstream.find((u) => u.id === id);
           if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
-          const upRoot = unitRoot(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
-          const latest = await checkpoints.loadLatest(upRoot, (s) =>
+          const upKey =
+            input.upstreamKeys?.[id] ??
+            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
+          const latest = await loadUnitCheckpoint(checkpoints, upKey, (s) =>
             deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
           );
           if (!latest || latest.manifest.step !== up.steps)
-            throw ApplicationFailure.nonRetryable(
-              `unit '${id}' has no final state at step ${up.steps}`,
-              'MissingCheckpoint',
-            );
+            throw nonRetryable(`unit '${id}' has no final state at step ${up.steps}`, 'MissingCheckpoint');
           return latest.tensors;
         },
       };
       const sw = new Stopwatch();
-      const latest = await checkpoints.loadLatest(
-        root,
+      const latest = await loadUnitCheckpoint(
+        checkpoints,
+        key,
         (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }),
         unit.steps,
       );
       let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
       deps.log({
-        event: 'unit-resume',
+        event: 'resume',
         runId: input.runId,
         unit: unit.id,
         step: program.step(state),
         attempt: ctx.info.attempt,
       });
       const meta = {
+        identity: key.identity,
         runId: input.runId,
         experiment: input.experiment,
         unit,
@@ -159,10 +144,15 @@ export function makeStudyActivities(deps: ActivityDeps) {
             }),
           );
           await checkpoints.commit(root, program.step(state), program.save(state), meta);
-          await checkpoints.prune(root, program.step(state));
+          deps.log({ event: 'checkpoint', runId: input.runId, unit: unit.id, step: program.step(state), root });
+          // The newest two are kept: a newest that fails to verify falls back to the one before.
+          await checkpoints.prune(root, at);
           ctx.heartbeat({ unit: unit.id, step: program.step(state) });
           if (stopping()) {
-            if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
+            if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) {
+              deps.log({ event: 'cancelled', runId: input.runId, unit: unit.id, step: program.step(state) });
+              throw ctx.cancellationSignal.reason;
+            }
             deps.log({ event: 'preempted', runId: input.runId, unit: unit.id, step: program.step(state) });
             return {
               step: program.step(state),
@@ -171,12 +161,12 @@ export function makeStudyActivities(deps: ActivityDeps) {
               cacheHit: false,
               computeMs: sw.ms,
               backend,
+              key,
             };
           }
         }
       } catch (err) {
-        if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
-        throw err;
+        rethrowAsFailure(err);
       }
       // The final measurements (an exact CS, a trace) can take minutes: keep heartbeating through
       // them, or the server would time the attempt out and start a second one beside it.
@@ -187,26 +177,29 @@ export function makeStudyActivities(deps: ActivityDeps) {
       } finally {
         clearInterval(beat);
       }
-      await deps.store.put(outputKey(root), Buffer.from(JSON.stringify(output)), 'application/json');
-      return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend };
+      await writeUnitOutput(deps.store, key, output);
+      return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend, key };
     },
 
     /** Read every unit's output, check the claims, write the figures, report and result. */
     async summarizeStudy(input: SummarizeStudyInput): Promise<RunResult> {
-      const study = findStudy(input.experiment);
+      const experiment = findStudy(input.experiment);
+      const study = await experiment.open(input.params);
       const outputs: Record<string, unknown> = {};
       for (const unit of input.units) {
-        const root = unitRoot(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
-        const out = await readOutput(root);
-        if (out === undefined)
-          throw ApplicationFailure.nonRetryable(
-            `unit '${unit.id}' of run ${input.runId} has no output at ${root}`,
+        const key =
+          input.unitKeys?.[unit.id] ??
+          unitKey(input, unit, deps.codeVersion, input.unitBackends[unit.id] ?? 'float64-js');
+        const out = await readUnitOutput(deps.store, key);
+        if (out === undefined) {
+          throw nonRetryable(
+            `unit '${unit.id}' of run ${input.runId} has no output at ${key.root}`,
             'MissingCheckpoint',
           );
+        }
         outputs[unit.id] = out;
       }
-      const analysis = study.analyze(input.params, outputs, input.seed);
-      const definition = findExperiment(input.experiment);
+      const analysis = study.analyze(outputs, input.seed);
       const base = {
         runId: input.runId,
         experiment: input.experiment,
@@ -216,7 +209,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
         seed: input.seed,
         backends: [...new Set(Object.values(input.unitBackends))].sort(),
         claims: analysis.claims,
-        substitutions: definition.substitutions?.(input.params) ?? [],
+        substitutions: experiment.substitutions(input.params),
         codeVersion: deps.codeVersion,
         finishedAt: new Date().toISOString(),
         summary: {
@@ -225,7 +218,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
           time: { wallSeconds: Math.round(input.wallMs) / 1000, computeSeconds: Math.round(input.computeMs) / 1000 },
         },
       };
-      const result = await writeRunArtifacts(deps, base, definition.title, analysis.figures, [
+      const result = await writeRunArtifacts(deps, base, experiment.title, analysis.figures, [
         { name: 'outputs.json', body: JSON.stringify(outputs), contentType: 'application/json' },
       ]);
       deps.log({

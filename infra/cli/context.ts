@@ -31,6 +31,23 @@ export function print(line = ''): void {
   process.stdout.write(line + '\n');
 }
 
+/**
+ * A whole-number flag within [min, max], checked before anything connects: returns it, or throws
+ * a {@link UsageError} naming the flag, what it got and the range (yargs reads `abc` as NaN).
+ */
+export function intFlag(flag: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return value;
+  const want =
+    max !== Number.MAX_SAFE_INTEGER
+      ? `an integer from ${min} to ${max}`
+      : min === 0
+        ? 'a non-negative integer'
+        : min === 1
+          ? 'a positive integer'
+          : `an integer of at least ${min}`;
+  throw new UsageError(`--${flag} ${Number.isNaN(value) ? '(not a number)' : value}: must be ${want}`);
+}
+
 /** A duration flag (`90s`, `12h`, `7d`) in milliseconds, or NaN when it does not parse. */
 export function parseDuration(v: string): number {
   try {

@@ -2,9 +2,9 @@
 /**
  * `repro`: the command line. Each verb lives in its own file under commands/; this file wires
  * them to yargs and is the one place errors become `Error: <message>` and an exit status
- * (2 for usage mistakes: bad flags, parameters or config; 1 for everything else).
+ * (exit-codes.ts: 2 for usage mistakes, 1 for everything else).
  */
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
@@ -26,12 +26,68 @@ import { statusCommand } from './commands/status';
 import { upCommand } from './commands/up';
 import { workerCommand } from './commands/worker';
 import { UsageError } from './context';
+import { EXIT, exitStatusOf } from './exit-codes';
+
+const COMMANDS = [
+  upCommand,
+  downCommand,
+  workerCommand,
+  runCommand,
+  statusCommand,
+  listCommand,
+  cancelCommand,
+  resumeCommand,
+  scheduleCommand,
+  resultsCommand,
+  experimentsCommand,
+  reportCommand,
+  exportCommand,
+  gcCommand,
+  codecServerCommand,
+  doctorCommand,
+  reproduceCommand,
+  hessianCommand,
+  dataCommand,
+] as const;
+
+/** The options that take several values; any other given twice is a mistake, not "the last one wins". */
+const REPEATABLE = new Set(['set', 'conf', 'queue', 'experiments']);
+
+/**
+ * A yargs message as one line that says how to fix it: the usage of the command it is about
+ * (`repro run <experiment>`) and where its help is.
+ */
+function usageMessage(msg: string, args: string[]): string {
+  const line = msg
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
+  const name = args.find((a) => COMMANDS.some((c) => String(c.command).split(' ')[0] === a));
+  const command = COMMANDS.find((c) => String(c.command).split(' ')[0] === name);
+  const help = command ? `\`repro ${name} --help\`` : '`repro --help`';
+  if (command && /^Not enough non-option arguments/.test(line))
+    return `missing argument: the usage is \`repro ${String(command.command)}\`; ${help} explains each`;
+  const after = /^Not enough arguments following: (.+)$/.exec(line);
+  if (after) return `--${after[1]} needs a value; ${help} shows what it takes`;
+  const required = /^Missing required arguments?: (.+)$/.exec(line);
+  if (required)
+    return `${required[1]!
+      .split(', ')
+      .map((o) => `--${o}`)
+      .join(', ')} is required; ${help} shows what it takes`;
+  return `${line}; ${help} lists the commands and options`;
+}
 
 export async function main(args: string[]): Promise<void> {
   await yargs(args)
+    // One value per flag (`--set a=1 --set b=2`): a repeatable flag before the command
+    // (`repro --conf k=v run fig7`) would otherwise swallow the command as more values.
+    .parserConfiguration({ 'greedy-arrays': false })
     .scriptName('repro')
     .usage(
-      '$0 <command> [options]\n\nDurable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".',
+      '$0 <command> [options]\n\n' +
+        'Durable reproduction of "How noise affects the Hessian spectrum in overparameterized neural networks".',
     )
     .option('config', {
       type: 'string',
@@ -50,39 +106,17 @@ export async function main(args: string[]): Promise<void> {
       global: true,
       describe: 'tfjs backend (auto, torch, tensorflow, webgpu, wasm, cpu): --conf backend=NAME',
     })
-    .command(upCommand)
-    .command(downCommand)
-    .command(workerCommand)
-    .command(runCommand)
-    .command(statusCommand)
-    .command(listCommand)
-    .command(cancelCommand)
-    .command(resumeCommand)
-    .command(scheduleCommand)
-    .command(resultsCommand)
-    .command(experimentsCommand)
-    .command(reportCommand)
-    .command(exportCommand)
-    .command(gcCommand)
-    .command(codecServerCommand)
-    .command(doctorCommand)
-    .command(reproduceCommand)
-    .command(hessianCommand)
-    .command(dataCommand)
+    .command(COMMANDS as unknown as CommandModule[])
+    .middleware((argv) => {
+      for (const [key, value] of Object.entries(argv))
+        if (key !== '_' && !REPEATABLE.has(key) && Array.isArray(value))
+          throw new UsageError(`--${key} is given ${value.length} times; give it once`);
+    })
     .demandCommand(1, 'name a command; `repro --help` lists them')
     .strict()
     .fail((msg, err) => {
       // yargs spreads some messages over lines ("Invalid values:\n  Argument: ..."): one line here.
-      throw (
-        err ??
-        new UsageError(
-          msg
-            .split('\n')
-            .map((l) => l.trim())
-            .filter(Boolean)
-            .join(' '),
-        )
-      );
+      throw err ?? new UsageError(usageMessage(msg, args));
     })
     .help()
     .version(false)
@@ -90,15 +124,15 @@ export async function main(args: string[]): Promise<void> {
 }
 
 if (require.main === module) {
+  // A reader that stopped reading (`repro experiments | head -1`) ends the command quietly, as it
+  // would end `cat`: there is no one left to tell.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(EXIT.ok);
+      throw err;
+    });
   main(hideBin(process.argv)).catch((err: Error) => {
     process.stderr.write(`Error: ${err.message.split('\n')[0]}\n`);
-    process.exit(
-      err instanceof UsageError ||
-        ['YError', 'ParamError', 'ConfigError', 'WeightsError', 'DataFormatError', 'SafetensorsError'].includes(
-          err.name,
-        )
-        ? 2
-        : 1,
-    );
+    process.exit(exitStatusOf(err));
   });
 }

@@ -10,55 +10,90 @@ export function summarizeProgress(p: Progress | undefined): { fraction: number; 
   return { fraction, stage: active ? `${active[0]} ${active[1].step}/${active[1].of}` : 'summarizing' };
 }
 
+/** One run of the main job as the suite view shows it. */
+export interface SuiteRow {
+  label: string;
+  /** Fraction of its steps done. */
+  fraction: number;
+  /** What it works on now. */
+  stage: string;
+  /** Remaining seconds, when known. */
+  eta?: number;
+}
+
 /**
- * Progress of the main job on a terminal: one live bar per experiment (which experiment, which
- * stage, how far, an ETA from the measured rate); plain lines every 15 s when not a terminal.
+ * Progress of the main job: one live bar per experiment in flight (how far, an ETA from its
+ * measured rates, what it works on) and a line for the whole suite with its ETA; on a terminal
+ * redrawn in place, otherwise plain lines every 15 s.
  */
-export class ProgressView {
-  private bar?: SingleBar;
+export class SuiteView {
+  private readonly multi?: MultiBar;
+  private readonly bars = new Map<string, SingleBar>();
+  private suiteBar?: SingleBar;
   private lastLine = 0;
-  private started = 0;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stderr) {}
-
-  begin(label: string): void {
-    this.started = Date.now();
-    this.lastLine = 0;
-    if (this.out.isTTY) {
-      this.bar = new SingleBar({
-        format: `${label.padEnd(22)} |{bar}| {percentage}% | ETA {eta_formatted} | {stage}`,
-        stream: this.out,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 20,
-      });
-      this.bar.start(1000, 0, { stage: 'starting' });
-    } else {
-      this.out.write(`${label}: started\n`);
+  constructor(
+    private readonly total: number,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {
+    if (out.isTTY) {
+      this.multi = new MultiBar(
+        {
+          format: '{label} |{bar}| {percentage}% | ETA {eta} | {stage}',
+          stream: out,
+          hideCursor: true,
+          clearOnComplete: false,
+          autopadding: true,
+        },
+        Presets.shades_classic,
+      );
     }
   }
 
-  update(label: string, p: Progress | undefined): void {
-    const { fraction, stage } = summarizeProgress(p);
-    if (this.bar) {
-      this.bar.update(Math.round(fraction * 1000), { stage });
+  begin(label: string): void {
+    if (this.multi) this.bars.set(label, this.multi.create(1000, 0, { label: label.padEnd(22), eta: '?', stage: '' }));
+    else this.out.write(`${label}: started\n`);
+  }
+
+  /** Redraw: the runs in flight and the suite (`done` finished, `eta` seconds for all that is left). */
+  update(rows: readonly SuiteRow[], done: number, eta: number | undefined): void {
+    const suite = `suite: ${done} of ${this.total} done, ETA ${eta === undefined ? '?' : formatDuration(eta)}`;
+    if (this.multi) {
+      for (const r of rows)
+        this.bars.get(r.label)?.update(Math.round(r.fraction * 1000), {
+          label: r.label.padEnd(22),
+          eta: r.eta === undefined ? '?' : formatDuration(r.eta),
+          stage: r.stage,
+        });
+      this.suiteBar ??= this.multi.create(this.total, 0, { label: 'suite'.padEnd(22), eta: '?', stage: '' });
+      this.suiteBar.update(done, { eta: eta === undefined ? '?' : formatDuration(eta), stage: suite });
       return;
     }
     if (Date.now() - this.lastLine < 15_000) return;
     this.lastLine = Date.now();
-    const elapsed = (Date.now() - this.started) / 1000;
-    const eta = fraction > 0.02 ? `, ETA ${Math.round((elapsed * (1 - fraction)) / fraction)} s` : '';
-    this.out.write(`${label}: ${Math.round(fraction * 100)}% (${stage})${eta}\n`);
+    for (const r of rows) {
+      const e = r.eta === undefined ? '' : `, ETA ${formatDuration(r.eta)}`;
+      this.out.write(`${r.label}: ${Math.round(r.fraction * 100)}% (${r.stage})${e}\n`);
+    }
+    this.out.write(`${suite}\n`);
   }
 
   end(label: string, outcome: string): void {
-    if (this.bar) {
-      this.bar.update(1000, { stage: outcome });
-      this.bar.stop();
-      this.bar = undefined;
-    } else {
-      this.out.write(`${label}: ${outcome}\n`);
-    }
+    const bar = this.bars.get(label);
+    if (bar) {
+      bar.update(1000, { stage: outcome, eta: 'done' });
+      this.bars.delete(label);
+    } else if (!this.multi) this.out.write(`${label}: ${outcome}\n`);
+  }
+
+  /** A block of text (a finished run's result) above the bars, or on stdout when it is not the terminal. */
+  print(text: string): void {
+    if (this.multi && process.stdout.isTTY) this.multi.log(text + '\n');
+    else process.stdout.write(text + '\n');
+  }
+
+  stop(): void {
+    this.multi?.stop();
   }
 }
 

@@ -1,21 +1,29 @@
-import { WorkflowNotFoundError, type Client, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
-import type { TypedSearchAttributes } from '@temporalio/common';
-import { decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import type { QueryDefinition, TypedSearchAttributes } from '@temporalio/common';
+import { decode, decodeMapFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import type { Progress } from '../../workflows/progress';
+import { childrenQuery, progressQuery, type Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
-import { keys } from '../../activities/deps';
 import { ObjectNotFoundError, type ObjectStore } from '../../src/storage/object-store';
 import type { Params } from '../../src/experiments/params';
-import type { ExperimentDefinition } from '../../src/experiments/registry';
+import type { Experiment } from '../../src/experiments/experiment';
 import { measurementText, predictionText } from '../../src/report/claim-text';
 import type { RunResult } from '../../src/results/run-result';
-import { runWorkflowId, type RunInput } from '../../workflows/run-input';
+import { isRunWorkflowId, runIdOfWorkflow, runWorkflowId } from '../../src/runs/ids';
+import { layout } from '../../src/storage/layout';
+import type { RunInput } from '../../workflows/run-input';
 import { registerCommand, runSummary, startAttributes } from '../../workflows/search-attributes';
 import { codeVersion } from '../clients';
+import { UsageError } from './context';
 
 /** A fresh, sortable, readable run id: `<experiment>-<UTC time>-<random>`. */
 export function newRunId(experiment: string): string {
@@ -29,7 +37,7 @@ export function newRunId(experiment: string): string {
  */
 export function runInput(
   config: ReproConfig,
-  experiment: ExperimentDefinition,
+  experiment: Experiment,
   preset: string,
   params: Params,
   seed: number,
@@ -71,7 +79,8 @@ export async function withSearchAttributesHint<T>(config: ReproConfig, start: ()
   } catch (err) {
     if (/search attribute/i.test((err as Error).message)) {
       throw new Error(
-        `namespace ${config.temporal.namespace} lacks repro's search attributes (${(err as Error).message.split('\n')[0]}); ` +
+        `namespace ${config.temporal.namespace} lacks repro's search attributes ` +
+          `(${(err as Error).message.split('\n')[0]}); ` +
           `register them once: ${registerCommand(config.temporal.namespace)}`,
       );
     }
@@ -83,7 +92,7 @@ export async function withSearchAttributesHint<T>(config: ReproConfig, start: ()
 export async function startRun(
   client: Client,
   config: ReproConfig,
-  experiment: ExperimentDefinition,
+  experiment: Experiment,
   preset: string,
   params: Params,
   seed: number,
@@ -91,20 +100,33 @@ export async function startRun(
   noCache = false,
 ): Promise<WorkflowHandle> {
   const input = runInput(config, experiment, preset, params, seed, runId, noCache);
-  return await withSearchAttributesHint(config, () =>
-    client.workflow.start(experiment.workflowType, {
-      workflowId: runWorkflowId(runId),
-      taskQueue: config.taskQueues.cpu,
-      args: [input],
-      memo: { experiment: experiment.name, preset, seed },
-      ...runStartOptions(config, input),
-    }),
-  );
+  try {
+    return await withSearchAttributesHint(config, () =>
+      client.workflow.start(experiment.workflowType, {
+        workflowId: runWorkflowId(runId),
+        taskQueue: config.taskQueues.cpu,
+        args: [input],
+        memo: { experiment: experiment.name, preset, seed },
+        // An id names one run forever: the server refuses a second start under it, open or closed.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        ...runStartOptions(config, input),
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new UsageError(
+        `run id '${runId}' is taken: an id names one run forever; \`repro resume ${runId}\` restarts ` +
+          'it if it failed or was cancelled, or give another --id',
+      );
+    }
+    throw err;
+  }
 }
 
 /** The handle of an existing run, or a one-line error saying how to find runs. */
 export async function findRun(client: Client, runId: string): Promise<{ handle: WorkflowHandle; status: string }> {
-  const id = runId.startsWith('run/') ? runId : runWorkflowId(runId);
+  const id = runWorkflowId(runIdOfWorkflow(runId));
   const handle = client.workflow.getHandle(id);
   try {
     const d = await handle.describe();
@@ -126,7 +148,7 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
     const summary = (await handle.result()) as RunResult;
     if (!store) return summary;
     try {
-      return JSON.parse(Buffer.from(await store.get(keys.result(summary.runId))).toString('utf8')) as RunResult;
+      return JSON.parse(Buffer.from(await store.get(layout.result(summary.runId))).toString('utf8')) as RunResult;
     } catch (err) {
       if (err instanceof ObjectNotFoundError) return summary;
       throw err;
@@ -134,7 +156,7 @@ export async function awaitResult(handle: WorkflowHandle, store?: ObjectStore): 
   } catch (err) {
     let cause: unknown = err;
     while ((cause as { cause?: unknown }).cause) cause = (cause as { cause: unknown }).cause;
-    throw new Error(`run ${handle.workflowId.replace(/^run\//, '')} did not complete: ${(cause as Error).message}`);
+    throw new Error(`run ${runIdOfWorkflow(handle.workflowId)} did not complete: ${(cause as Error).message}`);
   }
 }
 
@@ -164,25 +186,31 @@ export async function runProgress(
   handle: WorkflowHandle,
 ): Promise<{ progress?: Progress; problems: string[] }> {
   const problems: string[] = [];
-  const ask = async <T>(h: WorkflowHandle, query: string, what: string): Promise<T | undefined> => {
+  const ask = async <T>(h: WorkflowHandle, query: QueryDefinition<T>, what: string): Promise<T | undefined> => {
     try {
-      return await h.query<T>(query);
+      return await h.query(query);
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+      // A run started before its workflow answered the children query has none: not a problem.
+      const unanswered = query === childrenQuery && /did not register a handler for children/.test(String(err));
+      if (!(err instanceof WorkflowNotFoundError) && !unanswered)
+        problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
       return undefined;
     }
   };
-  const own = await ask<Progress>(handle, 'progress', 'progress query');
-  const children = (await ask<string[]>(handle, 'children', 'children query')) ?? [];
+  const own = await ask(handle, progressQuery, 'progress query');
+  const children = (await ask(handle, childrenQuery, 'children query')) ?? [];
   const out: Progress = { ...own };
   for (const id of children) {
-    const child = await ask<Progress>(client.workflow.getHandle(id), 'progress', `progress query of ${id}`);
+    const child = await ask(client.workflow.getHandle(id), progressQuery, `progress query of ${id}`);
     for (const [k, v] of Object.entries(child ?? {})) out[`${id.slice(handle.workflowId.length + 1)} ${k}`] = v;
   }
   // A study's units report their step in heartbeats: show it before the unit's activity returns.
   try {
+    // Raw heartbeat payloads: opened by the client's codec first (ciphertext when encryption is on).
+    const codecs = client.options?.loadedDataConverter?.payloadCodecs ?? [];
     for (const a of (await handle.describe()).raw.pendingActivities ?? []) {
-      const payload = a.heartbeatDetails?.payloads?.[0]?.data;
+      const first = a.heartbeatDetails?.payloads?.slice(0, 1) ?? [];
+      const payload = first.length ? (await decode(codecs, first))[0]?.data : undefined;
       const beat = payload
         ? (JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number })
         : undefined;
@@ -223,7 +251,7 @@ export async function* listRuns(client: Client, query?: string): AsyncGenerator<
     });
     for (const e of page.executions ?? []) {
       const workflowId = e.execution?.workflowId ?? '';
-      if (!workflowId.startsWith('run/') || workflowId.indexOf('/', 4) !== -1) continue;
+      if (!isRunWorkflowId(workflowId)) continue;
       let memo: Record<string, unknown> | undefined;
       try {
         memo = await decodeMapFromPayloads(client.options.loadedDataConverter, e.memo?.fields ?? {});

@@ -2,7 +2,7 @@
 # `npm run bench`: measurements printed as ratios taken side by side in one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source infra/scripts/ensure-deps.sh
+SERVERS="temporal minio" source infra/scripts/ensure-deps.sh
 # The engine section's PyTorch column: Debian's python3-torch (over the same libtorch as the torch
 # backend), installed here where no Python imports torch and this is a root machine with apt.
 if [ "$#" -eq 0 ] || printf '%s\n' "$@" | grep -qx engine; then

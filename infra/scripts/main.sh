@@ -4,5 +4,5 @@
 # runs the default reproduction suite. Extra arguments go to `repro reproduce`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source infra/scripts/ensure-deps.sh
+SERVERS="temporal minio" source infra/scripts/ensure-deps.sh
 exec node dist/infra/cli/main.js reproduce "$@"

@@ -3,5 +3,5 @@
 # server and a real S3 server that the harness starts (and builds once if absent).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source infra/scripts/ensure-deps.sh
+SERVERS="temporal minio temporal-server temporal-sql-tool" source infra/scripts/ensure-deps.sh
 node dist/test/run-tests.js "$@"

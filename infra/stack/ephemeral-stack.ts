@@ -16,13 +16,15 @@ export interface EphemeralStack {
 
 /**
  * Start Temporal on `basePort`, its UI on basePort+1000 and S3 on basePort+1767 (e.g. 17233,
- * 18233, 19000), listening on `host` (loopback, or an address of this machine that other hosts reach).
+ * 18233, 19000), listening on `host` (loopback, or an address of this machine that other hosts
+ * reach: then `extraEnv` carries the TLS front's settings, `temporal.serverTls.*` and an API key).
  */
 export async function startEphemeralStack(
   basePort: number,
   bucket: string,
   log: (line: string) => void,
   host = '127.0.0.1',
+  extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<EphemeralStack> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `repro-${bucket}-`));
   const env: NodeJS.ProcessEnv = {
@@ -34,6 +36,7 @@ export async function startEphemeralStack(
     REPRO_S3_BUCKET: bucket,
     REPRO_DATA_DIR: dataDir,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extraEnv,
   };
   const config = loadConfig({}, env);
   // A server already on these ports is someone else's (a leftover run): results against it would mislead.

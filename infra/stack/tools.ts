@@ -1,33 +1,23 @@
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
+import TOOLS_JSON from './tools.json';
 
 /**
- * Server binaries of the embedded stack, pinned. Neither is on npm: each is taken from PATH if
+ * Server binaries of the embedded stack, pinned in tools.json (which the npm scripts read too,
+ * to build them in the background on a first start). None is on npm: each is taken from PATH if
  * there, else built once with `go install` from the Go module proxy into the tools folder.
  */
-export const TOOLS = {
-  temporal: {
-    module: 'github.com/temporalio/cli/cmd/temporal',
-    // v1.5.x is the last line without replace directives (needed for `go install pkg@version`).
-    version: 'v1.5.1',
-  },
-  // A self-hosted Temporal (what a cluster runs; the dev server above embeds the same code):
-  // the server and its SQL schema tool, at the server version that CLI v1.5.1 embeds.
-  'temporal-server': {
-    module: 'go.temporal.io/server/cmd/server',
-    version: 'v1.29.1',
-  },
-  'temporal-sql-tool': {
-    module: 'go.temporal.io/server/cmd/tools/sql',
-    version: 'v1.29.1',
-  },
-  minio: {
-    module: 'github.com/minio/minio',
-    // MinIO publishes no semver tags as Go modules: pin the pseudo-version of a release commit.
-    version: 'v0.0.0-20260212201848-7aac2a2c5b7c',
-  },
-} as const;
+export const TOOLS: Record<'temporal' | 'temporal-server' | 'temporal-sql-tool' | 'minio', ToolSpec> = TOOLS_JSON;
+
+interface ToolSpec {
+  module: string;
+  version: string;
+  /** Why this version. */
+  why: string;
+  /** About how long `go install` takes on the 2-core development machine. */
+  minutes: number;
+}
 
 export type ToolName = keyof typeof TOOLS;
 
@@ -45,7 +35,8 @@ export function ensureTool(name: ToolName, toolsDir: string, log: (line: string)
   const go = onPath('go') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) {
     throw new Error(
-      `${name} is not on PATH and Go is not installed to build it; install Go (https://go.dev/dl) or put '${name}' on PATH`,
+      `${name} is not on PATH and Go is not installed to build it; ` +
+        `install Go (https://go.dev/dl) or put '${name}' on PATH`,
     );
   }
   const spec = TOOLS[name];

@@ -4,7 +4,7 @@ import { dataConverterFor } from '../codec';
 import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { backendLabel, selectBackend } from '../../src/engine/backend';
-import { codeVersion, connectionOptions, makeObjectStore } from '../clients';
+import { codeVersion, connectionOptions, makeObjectStore, temporalUnreachable, UnreachableError } from '../clients';
 
 export type QueueKind = 'cpu' | 'gpu';
 
@@ -13,6 +13,11 @@ export interface WorkerOptions {
   log: (e: LogEvent) => void;
   /** Aborting this stops the worker as SIGTERM would (used by `repro start`). */
   stop?: AbortSignal;
+  /**
+   * Serve activities only (no workflow tasks, no workflow bundle to build: starts in a second),
+   * beside a worker that serves the workflows (`repro reproduce`'s extra worker processes).
+   */
+  activitiesOnly?: boolean;
 }
 
 let runtimeInstalled = false;
@@ -41,10 +46,19 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     });
     runtimeInstalled = true;
   }
-  const { info } = await selectBackend(config.backend, config.torch);
+  // Connected first: an unreachable server is one line on stderr, before a backend loads for nothing.
+  let connection: NativeConnection;
+  try {
+    connection = await NativeConnection.connect(connectionOptions(config));
+  } catch (err) {
+    // The native layer's error is a Rust chain over several lines: one line with the fix instead.
+    throw err instanceof UnreachableError ? err : temporalUnreachable(config, err as Error);
+  }
+  const { info } = await selectBackend(config.backend, config.torch).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
-
-  const connection = await NativeConnection.connect(connectionOptions(config));
   const stopping = new AbortController();
   const activities = createActivities({
     store: makeObjectStore(config),
@@ -61,12 +75,15 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueues[q],
-        workflowsPath: require.resolve('../../workflows'),
+        ...(opts.activitiesOnly ? {} : { workflowsPath: require.resolve('../../workflows') }),
         activities,
         maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
         // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
         identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
         shutdownGraceTime: config.worker.shutdownGraceMs,
+        // Heartbeats carry progress (`repro status`, the main job's ETAs): at most a second stale,
+        // instead of the SDK's 80% of the heartbeat timeout.
+        maxHeartbeatThrottleInterval: '1s',
       }),
     ),
   );

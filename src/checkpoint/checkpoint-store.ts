@@ -1,5 +1,6 @@
 import type { ObjectStore } from '../storage/object-store';
 import { ObjectNotFoundError } from '../storage/object-store';
+import { sha256Hex } from '../storage/hashing';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from './safetensors';
 
 /**
@@ -68,6 +69,19 @@ export class CheckpointStore {
     return { manifest, manifestKey };
   }
 
+  /**
+   * Put back the data of a committed checkpoint from tensors recomputed for it (a deterministic
+   * computation gives the same bytes). Only bytes that hash to what the manifest committed are
+   * written; resolves to false, writing nothing, when they do not.
+   */
+  async restoreData(manifestKey: string, tensors: Record<string, Tensor>): Promise<boolean> {
+    const manifest = JSON.parse(Buffer.from(await this.store.get(manifestKey)).toString('utf8')) as CheckpointManifest;
+    const bytes = encodeSafetensors(tensors, { step: String(manifest.step) });
+    if (sha256Hex(bytes) !== manifest.data.sha256) return false;
+    await this.store.put(manifest.data.key, bytes);
+    return true;
+  }
+
   /** Committed checkpoint steps under a root, newest first (manifests only; not yet verified). */
   async committedSteps(root: string): Promise<Array<{ step: number; manifestKey: string }>> {
     const keys = await this.store.list(root);
@@ -131,7 +145,9 @@ export class CheckpointStore {
       throw err;
     }
     if (actual !== manifest.data.sha256)
-      return `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, data hashes to ${actual}`;
+      return (
+        `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, ` + `data hashes to ${actual}`
+      );
     try {
       return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
     } catch (err) {

@@ -111,41 +111,59 @@ export function decodeSafetensors(
   bytes: Uint8Array,
   source = 'safetensors data',
 ): { tensors: Record<string, Tensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8)
-    throw new SafetensorsError(`${source}: ${bytes.length} bytes is too short for a safetensors header`);
+  // Every check names the file and what is wrong: a truncated or foreign file is the usual cause.
+  const notOne = (why: string): never => {
+    throw new SafetensorsError(`${source}: not a safetensors file, or a damaged one (${why}); check the file`);
+  };
+  if (bytes.length < 8) notOne(`${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.length - 8)
     throw new SafetensorsError(
-      `${source}: header length ${headerLength} exceeds the file (${bytes.length} bytes); truncated?`,
+      `${source}: its header length says ${headerLength} bytes but the file has ${bytes.length}: ` +
+        'truncated, or not a safetensors file; write or download it again',
     );
-  let header: Record<
-    string,
-    { dtype: DType; shape: number[]; data_offsets: [number, number] } | Record<string, string>
-  >;
+  let header: unknown;
   try {
     header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString('utf8'));
   } catch {
-    throw new SafetensorsError(`${source}: header is not valid JSON`);
+    notOne('its header is not JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) notOne('its header is not a JSON object');
   const base = 8 + headerLength;
   const tensors: Record<string, Tensor> = {};
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       metadata = entry as Record<string, string>;
       continue;
     }
-    const { dtype, shape, data_offsets } = entry as { dtype: DType; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw new SafetensorsError(`${source}: tensor '${name}' has unsupported dtype ${dtype}`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const [start, end] = data_offsets;
-    if (end - start !== count * BYTES[dtype] || base + end > bytes.length) {
+    const { dtype, shape, data_offsets } = (entry ?? {}) as {
+      dtype?: unknown;
+      shape?: unknown;
+      data_offsets?: unknown;
+    };
+    if (typeof dtype !== 'string' || !Object.prototype.hasOwnProperty.call(BYTES, dtype))
       throw new SafetensorsError(
-        `${source}: tensor '${name}' byte range [${start}, ${end}) does not fit shape [${shape}] ${dtype} or the file`,
+        `${source}: tensor '${name}' has dtype ${JSON.stringify(dtype)}; ` +
+          `supported: ${Object.keys(BYTES).join(', ')}`,
       );
-    }
-    tensors[name] = { dtype, shape, data: readData(view, base + start, count, dtype) };
+    const size = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+    if (!Array.isArray(shape) || !shape.every(size)) notOne(`tensor '${name}' has no shape of whole numbers`);
+    if (!Array.isArray(data_offsets) || data_offsets.length !== 2 || !data_offsets.every(size))
+      notOne(`tensor '${name}' has no data_offsets [begin, end]`);
+    const dims = shape as number[];
+    const [start, end] = data_offsets as [number, number];
+    const count = dims.reduce((a, b) => a * b, 1);
+    const kind = dtype as DType;
+    if (end - start !== count * BYTES[kind])
+      notOne(`tensor '${name}': bytes [${start}, ${end}) do not hold shape [${dims}] ${kind}`);
+    if (base + end > bytes.length)
+      throw new SafetensorsError(
+        `${source}: tensor '${name}' ends at byte ${base + end} but the file has ${bytes.length}: ` +
+          'truncated; write or download it again',
+      );
+    tensors[name] = { dtype: kind, shape: dims, data: readData(view, base + start, count, kind) };
   }
   return { tensors, metadata };
 }

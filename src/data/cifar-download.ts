@@ -33,15 +33,24 @@ export class DownloadError extends Error {
 }
 
 /**
- * Stream `url` to `dest`, hashing as it arrives; the file appears under its name only if the
+ * Stream `location` to `dest`, hashing as it arrives; the file appears under its name only if the
  * MD5 matches, so an interrupted or corrupted download leaves nothing behind.
  */
-export async function downloadVerified(url: string, dest: string, md5: string): Promise<void> {
+export async function downloadVerified(location: string, dest: string, md5: string): Promise<void> {
   mkdirSync(path.dirname(dest), { recursive: true });
   const partial = `${dest}.partial`;
+  // A mirror's user and password go in an Authorization header (fetch refuses them in the URL),
+  // and messages name the URL without them or its query.
+  const parsed = new URL(location);
+  const auth =
+    parsed.username || parsed.password
+      ? Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')
+      : '';
+  parsed.username = parsed.password = '';
+  const url = `${parsed.origin}${parsed.pathname}`;
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(parsed, auth ? { headers: { authorization: `Basic ${auth}` } } : {});
   } catch (err) {
     throw new DownloadError(`downloading ${url} failed: ${(err as Error).message}`);
   }

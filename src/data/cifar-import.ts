@@ -40,7 +40,10 @@ export function importCifar(
   md5?: string,
 ): { path: string; md5: string; train: number; test: number } {
   if (!existsSync(archive) || !statSync(archive).isFile())
-    throw new DataFormatError(`${archive}: no such file; give the path of cifar-${variant}-binary.tar.gz`);
+    throw new DataFormatError(
+      `${archive}: ${existsSync(archive) ? 'a folder, not a file' : 'no such file'}; ` +
+        `give the path of cifar-${variant}-binary.tar.gz`,
+    );
   const bytes = readFileSync(archive);
   const actual = createHash('md5').update(bytes).digest('hex');
   const expected = (md5 ?? CIFAR_SOURCES[variant].md5).toLowerCase();
@@ -48,7 +51,9 @@ export function importCifar(
     throw new DataFormatError(
       md5
         ? `${archive}: MD5 ${actual} is not the ${expected} you gave; check the file or the hash`
-        : `${archive}: MD5 ${actual} is not the published cifar-${variant}-binary.tar.gz (${expected}); download the binary version from ${CIFAR_SOURCES[variant].url}, or pass --md5 to vouch for another packaging`,
+        : `${archive}: MD5 ${actual} is not the published cifar-${variant}-binary.tar.gz (${expected}); ` +
+            `download the binary version from ${CIFAR_SOURCES[variant].url}, ` +
+            `or pass --md5 to vouch for another packaging`,
     );
   }
   let files: Map<string, Uint8Array>;

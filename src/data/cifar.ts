@@ -12,7 +12,8 @@ export function parseCifarBinary(bytes: Uint8Array, variant: CifarVariant, sourc
   const record = labelBytes + 3072;
   if (bytes.length === 0 || bytes.length % record !== 0) {
     throw new DataFormatError(
-      `${source}: length ${bytes.length} is not a multiple of the CIFAR-${variant} record size ${record}; truncated or not a CIFAR-${variant} binary file`,
+      `${source}: length ${bytes.length} is not a multiple of the CIFAR-${variant} record size ${record}; ` +
+        `truncated or not a CIFAR-${variant} binary file`,
     );
   }
   const n = bytes.length / record;

@@ -21,7 +21,8 @@ export function parseIdx(bytes: Uint8Array, source: string): { dims: number[]; d
   const expected = headerLength + dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== expected) {
     throw new DataFormatError(
-      `${source}: length ${bytes.length} bytes does not match dimensions [${dims}] (expected ${expected}); truncated or corrupt`,
+      `${source}: length ${bytes.length} bytes does not match dimensions [${dims}] (expected ${expected}); ` +
+        `truncated or corrupt`,
     );
   }
   return { dims, data: bytes.subarray(headerLength) };

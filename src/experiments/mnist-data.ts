@@ -31,7 +31,10 @@ export function mnistSubset(
 
 const objectives = new WeakMap<Dataset, Map<string, Objective>>();
 
-/** The full-batch objective of `model` on `data` in chunks of `chunk` samples (tensors kept, cached per process and backend). */
+/**
+ * The full-batch objective of `model` on `data` in chunks of `chunk` samples
+ * (tensors kept, cached per process and backend).
+ */
 export function fullBatchObjective(
   model: Model,
   data: Dataset,

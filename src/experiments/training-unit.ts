@@ -7,7 +7,7 @@
 import type { Tensor } from '../checkpoint/safetensors';
 import { stateToTensors, tensorsToState } from '../train/state-tensors';
 import { Trainer, type TrainConfig, type TrainState } from '../train/trainer';
-import type { UnitContext, UnitProgram } from './study';
+import type { UnitContext, UnitProgram } from './experiment';
 
 /** A measurement at one step: named numbers. */
 export type Measurement = Record<string, number>;

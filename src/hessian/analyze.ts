@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset';
 import type { LossName } from '../losses/losses';
 import type { Model } from '../models/model';
+import { WeightsError } from '../models/weights-io';
 import { exactSpectrum } from './full-hessian';
 import { hessianOperator, lossAt, type Objective } from './hvp';
 import { densityIntegral, lanczosEigenvalues, stochasticLanczosQuadrature } from './lanczos';
@@ -56,6 +57,10 @@ export async function analyzeHessian(
   const op = countingOperator(hessian);
   try {
     const loss = lossAt(obj, flat);
+    if (!Number.isFinite(loss))
+      throw new WeightsError(
+        `the loss at these weights on these data is ${loss}: their scale overflows float32; check both`,
+      );
     if (opts.exact) {
       const { eigenvalues, trace } = await exactSpectrum(op, (done) => {
         if (done % 500 === 0) opts.onProgress?.(`Hessian columns: ${done}/${model.paramCount}`);

@@ -85,6 +85,57 @@ export function hvpAt(obj: Objective, flat: tf.Tensor1D, v: tf.Tensor1D): tf.Ten
   );
 }
 
+/*
+ * The objective's loss, gradient and Hessian-vector product chunk by chunk (its `batches`, 1000
+ * samples each where the stages build them), yielding to the event loop between chunks. A
+ * full-batch gradient over CIFAR on the tfjs path takes minutes, far over a heartbeat timeout:
+ * between chunks the activity's heartbeats (and a cancellation) get through. The chunks are
+ * weighted and added in the same order as `lossAt`/`gradientAt`/`hvpAt` do at once (bit for bit
+ * the same on the tfjs path).
+ */
+
+const one = (obj: Objective, i: number): Objective => ({ ...obj, batches: [obj.batches[i]!] });
+
+/** Mean loss at `flat`, a chunk at a time. */
+export async function lossInChunks(obj: Objective, flat: tf.Tensor1D): Promise<number> {
+  const w = weights(obj);
+  let s = 0;
+  for (let i = 0; i < obj.batches.length; i++) {
+    s += w[i]! * lossAt(one(obj, i), flat);
+    await cooperate();
+  }
+  return s;
+}
+
+/** Sum over chunks of `w_i · f(chunk i)`, a chunk at a time (a new tensor; the caller disposes it). */
+async function weightedSum(obj: Objective, f: (chunk: Objective) => tf.Tensor1D): Promise<tf.Tensor1D> {
+  const w = weights(obj);
+  let acc: tf.Tensor1D | undefined;
+  for (let i = 0; i < obj.batches.length; i++) {
+    const part = f(one(obj, i));
+    const scaled = tf.mul(part, w[i]!) as tf.Tensor1D;
+    part.dispose();
+    if (acc) {
+      const next = tf.add(acc, scaled) as tf.Tensor1D;
+      acc.dispose();
+      scaled.dispose();
+      acc = next;
+    } else acc = scaled;
+    await cooperate();
+  }
+  return acc!;
+}
+
+/** Gradient of the mean loss at `flat`, a chunk at a time. */
+export function gradientInChunks(obj: Objective, flat: tf.Tensor1D): Promise<tf.Tensor1D> {
+  return weightedSum(obj, (chunk) => gradientAt(chunk, flat));
+}
+
+/** H(flat)·v, a chunk at a time. */
+export function hvpInChunks(obj: Objective, flat: tf.Tensor1D, v: tf.Tensor1D): Promise<tf.Tensor1D> {
+  return weightedSum(obj, (chunk) => hvpAt(chunk, flat, v));
+}
+
 /** The Hessian at θ as a {@link LinearOperator} for the estimators (float64 host vectors). */
 export function hessianOperator(obj: Objective, theta: Float32Array): LinearOperator & { dispose(): void } {
   installSecondOrderGradients();
@@ -94,7 +145,7 @@ export function hessianOperator(obj: Objective, theta: Float32Array): LinearOper
     async apply(v: Float64Array): Promise<Float64Array> {
       await cooperate();
       const vt = tf.tensor1d(Float32Array.from(v));
-      const hv = hvpAt(obj, flat, vt);
+      const hv = await hvpInChunks(obj, flat, vt);
       vt.dispose();
       const out = Float64Array.from(await hv.data());
       hv.dispose();

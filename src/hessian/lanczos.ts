@@ -3,7 +3,9 @@ import { axpy, dot, norm } from '../linalg/vectors';
 import { tridiagonalEigenFull, tridiagonalEigenvalues } from '../linalg/symmetric-eigen';
 import { gaussian, rademacher } from './probes';
 
-/** The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization), and the Krylov basis. */
+/**
+ * The tridiagonal T of `steps` Lanczos iterations from a start vector (full reorthogonalization), and the Krylov basis.
+ */
 export async function lanczosTridiagonal(
   op: LinearOperator,
   start: Float64Array,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { cooperate } from '../engine/cooperate';
 import type { Moments } from '../models/builder';
 import type { Batch } from '../hessian/hvp';
 import type { Model } from '../models/model';
@@ -7,14 +8,15 @@ import type { Model } from '../models/model';
  * Batch-norm statistics recomputed for the weights at hand over a whole data set (as
  * torch.optim.swa_utils.update_bn does): each layer's mean and variance pooled over all
  * batches, each batch normalized by its own moments on the way. Interpolated or projected
- * weights need this: running statistics from elsewhere do not belong to them.
+ * weights need this: running statistics from elsewhere do not belong to them. Yields to the
+ * event loop between batches.
  */
-export function recomputeBatchNormStats(
+export async function recomputeBatchNormStats(
   model: Model,
   flat: tf.Tensor1D,
   batches: Batch[],
   smoothTwin = false,
-): Map<string, Moments> {
+): Promise<Map<string, Moments>> {
   const total = batches.reduce((s, b) => s + b.y.shape[0], 0);
   const sums = new Map<string, { mean: tf.Tensor; square: tf.Tensor }>();
   for (const b of batches) {
@@ -35,6 +37,7 @@ export function recomputeBatchNormStats(
       }
       tf.dispose([m.mean, m.variance]);
     }
+    await cooperate(); // a pass over CIFAR takes long: let heartbeats through between batches
   }
   const stats = new Map<string, Moments>();
   for (const [name, { mean, square }] of sums) {

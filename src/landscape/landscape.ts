@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gradientAt, lossAt, type Objective } from '../hessian/hvp';
+import { gradientInChunks, lossInChunks, type Objective } from '../hessian/hvp';
 import { sgdStep, type SgdConfig } from '../optim/sgd';
 import { DivergenceError } from '../train/divergence';
 import { disposeStats, recomputeBatchNormStats } from './batch-norm-stats';
@@ -10,14 +10,17 @@ import { disposeStats, recomputeBatchNormStats } from './batch-norm-stats';
  * segment, the line-connectedness predicate, and projection to a minimum by full-batch GD.
  */
 
-/** Training loss at `theta`; models with batch norm are evaluated with statistics recomputed for theta. */
-export function evaluateLoss(obj: Objective, theta: Float32Array): number {
+/**
+ * Training loss at `theta`; models with batch norm are evaluated with statistics recomputed for
+ * theta. A chunk of the data at a time, yielding between chunks (heartbeats get through).
+ */
+export async function evaluateLoss(obj: Objective, theta: Float32Array): Promise<number> {
   const flat = tf.tensor1d(theta);
   try {
-    if (obj.model.batchNorms.length === 0) return lossAt(obj, flat);
-    const stats = recomputeBatchNormStats(obj.model, flat, obj.batches, obj.forward?.smoothTwin);
+    if (obj.model.batchNorms.length === 0) return await lossInChunks(obj, flat);
+    const stats = await recomputeBatchNormStats(obj.model, flat, obj.batches, obj.forward?.smoothTwin);
     try {
-      return lossAt({ ...obj, forward: { ...obj.forward, batchNorm: { mode: 'fixed', stats } } }, flat);
+      return await lossInChunks({ ...obj, forward: { ...obj.forward, batchNorm: { mode: 'fixed', stats } } }, flat);
     } finally {
       disposeStats(stats);
     }
@@ -32,10 +35,16 @@ export function interpolate(a: Float32Array, b: Float32Array, t: number): Float3
 }
 
 /** Loss at `points` evenly spaced points of the segment [a, b], endpoints included. */
-export function lossAlongSegment(obj: Objective, a: Float32Array, b: Float32Array, points = 10): number[] {
-  return Array.from({ length: points }, (_, j) =>
-    evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))),
-  );
+export async function lossAlongSegment(
+  obj: Objective,
+  a: Float32Array,
+  b: Float32Array,
+  points = 10,
+): Promise<number[]> {
+  const losses: number[] = [];
+  for (let j = 0; j < points; j++)
+    losses.push(await evaluateLoss(obj, interpolate(a, b, points === 1 ? 0 : j / (points - 1))));
+  return losses;
 }
 
 /**
@@ -45,14 +54,14 @@ export function lossAlongSegment(obj: Objective, a: Float32Array, b: Float32Arra
 export const belowThreshold = (loss: number, threshold: number): boolean => loss < threshold;
 
 /** Two minima are line-connected iff the loss is below the threshold at every evaluated point. */
-export function lineConnected(
+export async function lineConnected(
   obj: Objective,
   a: Float32Array,
   b: Float32Array,
   threshold: number,
   points = 10,
-): { connected: boolean; losses: number[]; maxLoss: number } {
-  const losses = lossAlongSegment(obj, a, b, points);
+): Promise<{ connected: boolean; losses: number[]; maxLoss: number }> {
+  const losses = await lossAlongSegment(obj, a, b, points);
   return { connected: losses.every((l) => belowThreshold(l, threshold)), losses, maxLoss: Math.max(...losses) };
 }
 
@@ -106,7 +115,7 @@ export async function projectToMinimum(
   try {
     for (;;) {
       const current = Float32Array.from(await theta.data());
-      const loss = evaluateLoss(obj, current);
+      const loss = await evaluateLoss(obj, current);
       if (!Number.isFinite(loss))
         throw new DivergenceError(
           `projection diverged: loss ${loss} after ${steps} GD steps; lower the learning rate (now ${opts.sgd.lr})`,
@@ -119,7 +128,7 @@ export async function projectToMinimum(
       }
       if (opts.checkpointEvery && steps > first && steps % opts.checkpointEvery === 0)
         await opts.onCheckpoint?.(await snapshot(current));
-      const g = gradientAt(obj, theta);
+      const g = await gradientInChunks(obj, theta);
       const next = sgdStep(theta, g, velocity, opts.sgd);
       g.dispose();
       theta.dispose();

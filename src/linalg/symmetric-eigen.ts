@@ -15,7 +15,10 @@ export function tridiagonalEigenvalues(diagonal: ArrayLike<number>, offDiagonal:
   return d.sort();
 }
 
-/** Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major n×n) of a small symmetric tridiagonal matrix. */
+/**
+ * Eigenvalues (ascending) and eigenvectors (columns of `vectors`, row-major n×n) of a small
+ * symmetric tridiagonal matrix.
+ */
 export function tridiagonalEigenFull(
   diagonal: ArrayLike<number>,
   offDiagonal: ArrayLike<number>,
@@ -91,9 +94,16 @@ function householderTridiagonal(a: Float64Array, n: number, d: Float64Array, e: 
   for (let i = 0; i < n; i++) d[i] = a[i * n + i]!;
 }
 
-/** Implicit QL with Wilkinson shifts; d: diagonal (→ eigenvalues), e: off-diagonal, z: optional eigenvectors (row-major n×n). */
+/**
+ * Implicit QL with Wilkinson shifts; d: diagonal (→ eigenvalues), e: off-diagonal,
+ * z: optional eigenvectors (row-major n×n).
+ */
 function tqli(d: Float64Array, e: Float64Array, z?: Float64Array): void {
   const n = d.length;
+  // NaN never deflates: without this the iteration runs out with no word of why.
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(d[i]!) || !Number.isFinite(e[i]!))
+      throw new RangeError('eigenvalues of a matrix with NaN or infinite entries: its inputs are not finite');
   // Deflate off-diagonals that are negligible next to their neighbours or next to the whole
   // matrix: Hessians of overparameterized nets have large blocks of (numerically) zero
   // eigenvalues, where a purely relative test never fires. Both tests are backward stable.
@@ -109,7 +119,7 @@ function tqli(d: Float64Array, e: Float64Array, z?: Float64Array): void {
         if (Math.abs(e[m]!) <= Number.EPSILON * dd || Math.abs(e[m]!) <= floor) break;
       }
       if (m !== l) {
-        if (iter++ === 100) throw new Error('tqli: no convergence in 100 iterations');
+        if (iter++ === 100) throw new Error('eigenvalues: the QL iteration did not converge in 100 iterations');
         let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
         let r = Math.hypot(g, 1);
         g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));

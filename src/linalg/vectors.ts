@@ -15,12 +15,6 @@ export function axpy(alpha: number, x: Float64Array, y: Float64Array): void {
   for (let i = 0; i < y.length; i++) y[i]! += alpha * x[i]!;
 }
 
-export function scale(alpha: number, x: Float64Array): Float64Array {
-  const out = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = alpha * x[i]!;
-  return out;
-}
-
 /**
  * Thin QR of the columns (modified Gram-Schmidt, run twice for orthogonality to machine
  * precision). Returns Q's columns and R (k×k, row-major, upper triangular).

@@ -146,13 +146,15 @@ export function buildModel(spec: string, classes?: number): Model {
       const blocks = depth === undefined ? [6, 12, 24, 16] : depth.split('-').map(Number);
       if (blocks.length !== 4 || blocks.some((d) => !Number.isInteger(d) || d < 1))
         throw new Error(
-          `model '${spec}': the layers per block after the growth rate must be four positive integers, e.g. densenet-bc:2:1-2-4-3`,
+          `model '${spec}': the layers per block after the growth rate must be four positive integers, ` +
+            'e.g. densenet-bc:2:1-2-4-3',
         );
       return new Model(spec, [32, 32, 3], classes ?? 100, denseNetBC(classes ?? 100, blocks, width(12)));
     }
     default:
       throw new Error(
-        `unknown model '${spec}'; available: mlp:IN-...-OUT, small-cnn, convnet4, preact-resnet18, vgg16-bn, densenet-bc`,
+        `unknown model '${spec}'; available: mlp:IN-...-OUT, small-cnn, convnet4, ` +
+          'preact-resnet18, vgg16-bn, densenet-bc',
       );
   }
 }

@@ -17,7 +17,10 @@ export function mlp(dims: number[]): NetworkFn {
   };
 }
 
-/** The fig6 small CNN: three 3×3 conv layers with 15, 20, 10 channels; 2×2 max pools between; global average to logits. */
+/**
+ * The fig6 small CNN: three 3×3 conv layers with 15, 20, 10 channels; 2×2 max pools between; global average to
+ * logits.
+ */
 export function smallCnn(): NetworkFn {
   return <T>(b: Builder<T>, x: T): T => {
     let h = b.maxPool2(b.act(b.conv('conv1', x, 15, 3)));

@@ -28,7 +28,8 @@ export function decodeWeights(model: Model, bytes: Uint8Array, source: string): 
     const t = tensors[p.name];
     if (!t)
       throw new WeightsError(
-        `${source}: tensor '${p.name}' is missing (model ${model.name} needs ${model.params.length} tensors; write a template with --init-seed 0 --save-weights FILE)`,
+        `${source}: tensor '${p.name}' is missing (model ${model.name} needs ${model.params.length} tensors; ` +
+          'write a template with --init-seed 0 --save-weights FILE)',
       );
     if (t.dtype !== 'F32') throw new WeightsError(`${source}: tensor '${p.name}' is ${t.dtype}, expected F32`);
     if (t.shape.join(',') !== p.shape.join(','))

@@ -2,7 +2,14 @@
  * Figures of the reports as Vega-Lite specifications (rendered to static SVG by render-svg.ts):
  * a few shapes the paper's figures need, each a layered chart with its data inlined.
  */
-import type { Figure } from '../experiments/study';
+/** A figure of a report: a Vega-Lite specification, rendered to SVG by the report writer. */
+export interface Figure {
+  id: string;
+  title: string;
+  caption: string;
+  /** Vega-Lite spec, data inlined. */
+  spec: Record<string, unknown>;
+}
 
 export type Row = Record<string, number | string | boolean | null>;
 

@@ -14,6 +14,8 @@ export const NON_RETRYABLE = [
   'CorruptCheckpoint',
   /** A state a later stage needs was never committed. */
   'MissingCheckpoint',
+  /** A stored object (checkpoint, unit output, path rows, result) belongs to other inputs than the run's. */
+  'InputMismatch',
 ] as const;
 
 export type NonRetryableType = (typeof NON_RETRYABLE)[number];

@@ -3,6 +3,7 @@
  * `repro results --json` and `runs/<id>/result.json` in S3.
  */
 
+import type { Params } from '../experiments/params';
 import type { Claim } from './claims';
 
 export type { Claim } from './claims';
@@ -12,7 +13,7 @@ export interface RunResult {
   experiment: string;
   preset: string;
   status: 'completed';
-  params: Record<string, unknown>;
+  params: Params;
   seed: number;
   /**
    * Every numeric backend that computed this run's numbers, as the stages that ran them reported

@@ -23,11 +23,6 @@ export function tQuantile(p: number, dof: number): number {
   return jStat.studentt.inv(p, dof);
 }
 
-/** Quantile of the standard normal distribution. */
-export function normalQuantile(p: number): number {
-  return jStat.normal.inv(p, 0, 1);
-}
-
 /** A two-sided interval at a stated confidence level. */
 export interface Interval {
   lo: number;
@@ -164,35 +159,6 @@ export function bootstrapInterval<T>(
   values.sort((a, b) => a - b);
   const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
   return { estimate: statistic([...items]), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
-}
-
-/**
- * Percentile bootstrap interval resampling within groups (e.g. repeats within each learning
- * rate), so every resample keeps the design: each group keeps its size.
- */
-export function stratifiedBootstrapInterval<T>(
-  groups: readonly (readonly T[])[],
-  statistic: (groups: T[][]) => number,
-  opts: { resamples?: number; confidence?: number; seed?: number } = {},
-): Interval & { estimate: number } {
-  const resamples = opts.resamples ?? 2000,
-    confidence = opts.confidence ?? 0.95;
-  const rng = new CounterRng(opts.seed ?? 0, 'stats/stratified-bootstrap');
-  const values: number[] = [];
-  let draw = 0;
-  for (let r = 0; r < resamples; r++) {
-    const sample = groups.map((g) => g.map(() => g[Math.floor(rng.uniform(r, draw++) * g.length)]!));
-    const v = statistic(sample);
-    if (Number.isFinite(v)) values.push(v);
-  }
-  values.sort((a, b) => a - b);
-  const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
-  return {
-    estimate: statistic(groups.map((g) => [...g])),
-    lo: at((1 - confidence) / 2),
-    hi: at((1 + confidence) / 2),
-    confidence,
-  };
 }
 
 /**

@@ -24,6 +24,22 @@ export class FolderObjectStore implements ObjectStore {
     return sha256Hex(body);
   }
 
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    const target = this.file(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    await fs.writeFile(temp, body);
+    try {
+      await fs.link(temp, target); // fails with EEXIST when the key exists: atomic on one filesystem
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
   async getHashed(key: string): Promise<{ bytes: Uint8Array; sha256: string }> {
     const bytes = await this.get(key);
     return { bytes, sha256: sha256Hex(bytes) };

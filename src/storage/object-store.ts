@@ -6,6 +6,11 @@
 export interface ObjectStore {
   /** Write an object whole (readers never see a partial object); resolves to its SHA-256 (hex). */
   put(key: string, body: Uint8Array, contentType?: string): Promise<string>;
+  /**
+   * Write an object only if no object has the key (atomically: of two writers at once, one wins);
+   * resolves to false, writing nothing, when the key exists. For what is written once (a result).
+   */
+  putIfAbsent(key: string, body: Uint8Array, contentType?: string): Promise<boolean>;
   /** Read an object; throws {@link ObjectNotFoundError} if it is absent. */
   get(key: string): Promise<Uint8Array>;
   /** Read an object and hash it while it streams in; throws {@link ObjectNotFoundError}. */

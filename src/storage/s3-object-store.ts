@@ -57,6 +57,28 @@ export class S3ObjectStore implements ObjectStore {
     return sha256;
   }
 
+  async putIfAbsent(key: string, body: Uint8Array, contentType = 'application/octet-stream'): Promise<boolean> {
+    try {
+      // S3 conditional write (AWS since 2024, MinIO): 412 when an object has the key.
+      const sha256 = Buffer.from(sha256Hex(body), 'hex').toString('base64');
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.location.bucket,
+          Key: this.full(key),
+          Body: body,
+          ContentType: contentType,
+          ChecksumSHA256: sha256,
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || (err as Error).name === 'PreconditionFailed') return false;
+      throw err;
+    }
+  }
+
   async get(key: string): Promise<Uint8Array> {
     return (await this.getHashed(key)).bytes;
   }

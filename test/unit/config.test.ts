@@ -51,3 +51,28 @@ test('errors name the key and where the value came from', () => {
   );
   assert.throws(() => resolveConfig({ flags: { 'worker.concurrency': '0' } }), /must be an integer >= 1/);
 });
+
+test('no message echoes the value of a key that looks secret; a mistyped key gets the one it meant', () => {
+  const secret = 'hunter2-s3cr3t-0123456789';
+  const message = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error('no error');
+  };
+  const typo = message(() => resolveConfig({ flags: { 's3.secretAccesKey': secret } }));
+  assert.match(typo, /unknown config key 's3.secretAccesKey' \(from flag --conf s3.secretAccesKey\)/);
+  assert.match(typo, /did you mean 's3.secretAccessKey'\?/);
+  assert.ok(!typo.includes(secret), typo);
+  for (const content of [{ s3: { secretAccessKey: 12345678901 } }, { temporal: { apiKey: ['a', secret] } }]) {
+    const m = message(() => resolveConfig({ file: { path: 'x.json', content } }));
+    assert.match(m, /must be a string, got a value not shown \(it may be a secret\)/);
+    assert.ok(!m.includes(secret) && !m.includes('12345678901'), m);
+  }
+  assert.match(
+    message(() => resolveConfig({ file: { path: 'x.json', content: { s3: 'bucket' } } })),
+    /unknown config key 's3' .*'s3' is a section: give it an object of endpoint, region, bucket/,
+  );
+});

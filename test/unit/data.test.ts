@@ -1,7 +1,7 @@
 /** Data: real MNIST, CIFAR binary records, download with checksum from a loopback server, preprocessing. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -89,6 +89,11 @@ const served = new Map<string, Uint8Array>();
 before(async () => {
   server = createServer((req, res) => {
     const body = served.get(req.url ?? '');
+    if (req.url?.startsWith('/private/') && req.headers.authorization !== `Basic ${btoa('mirror-user:pa ss')}`) {
+      res.statusCode = 401;
+      res.end();
+      return;
+    }
     if (!body) {
       res.statusCode = 404;
       res.end();
@@ -128,6 +133,24 @@ test('a download whose checksum does not match leaves nothing behind', async () 
   assert.equal(existsSync(dest), false);
   assert.deepEqual(readdirSync(path.dirname(dest)), []);
   await assert.rejects(downloadVerified(`${base}/missing.tar.gz`, dest, '0'.repeat(32)), /HTTP 404/);
+});
+
+test("a mirror's user and password are sent as Basic authorization and never named in a message", async () => {
+  const archive = Uint8Array.from([7, 7, 7]);
+  served.set('/private/a.tar.gz', archive);
+  const md5 = createHash('md5').update(archive).digest('hex');
+  const dest = path.join(tmp, 'private', 'a.tar.gz');
+  const at = (auth: string, name: string): string => base.replace('http://', `http://${auth}@`) + `/private/${name}`;
+  await downloadVerified(at('mirror-user:pa%20ss', 'a.tar.gz'), dest, md5);
+  assert.deepEqual(Uint8Array.from(readFileSync(dest)), archive);
+  for (const [auth, name, status] of [
+    ['mirror-user:wrong-secret', 'a.tar.gz', 401],
+    ['mirror-user:pa%20ss', 'b.tar.gz', 404],
+  ] as const)
+    await assert.rejects(downloadVerified(`${at(auth, name)}?token=query-secret`, dest, md5), (e: Error) => {
+      assert.match(e.message, new RegExp(`downloading ${base}/private/${name} failed: HTTP ${status}$`));
+      return !/secret|mirror-user|pa%20ss/.test(e.message);
+    });
 });
 
 test('preprocessing: grey scale, area resize, normalization, flattening', () => {

@@ -1,26 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fig2aAnalysis, lsceFloor } from '../../src/experiments/fig2a/analysis';
-import type { Fig2aParams } from '../../src/experiments/fig2a/definition';
-import { fig5Analysis } from '../../src/experiments/fig5/analysis';
-import type { Fig5Params } from '../../src/experiments/fig5/definition';
-import type { Fig5Output } from '../../src/experiments/fig5/study';
+import { fig2aParams, type Fig2aParams } from '../../src/experiments/fig2a/definition';
+import { fig5Analysis, type Fig5Output } from '../../src/experiments/fig5/analysis';
+import { fig5Params } from '../../src/experiments/fig5/definition';
 import { fig6Analysis } from '../../src/experiments/fig6/analysis';
-import type { Fig6Params } from '../../src/experiments/fig6/definition';
-import { noiseTopkAnalysis } from '../../src/experiments/noise-topk/analysis';
-import type { NoiseTopkParams } from '../../src/experiments/noise-topk/definition';
-import type { NoiseTopkOutput, Variant } from '../../src/experiments/noise-topk/study';
+import { fig6Params } from '../../src/experiments/fig6/definition';
+import { noiseTopkAnalysis, type NoiseTopkOutput, type Variant } from '../../src/experiments/noise-topk/analysis';
+import { noiseTopkParams } from '../../src/experiments/noise-topk/definition';
 import { planRun } from '../../src/experiments/registry';
-import type { StudyAnalysis } from '../../src/experiments/study';
+import type { Analysis } from '../../src/experiments/experiment';
+import type { ParamSet, Params } from '../../src/experiments/params';
 import { CounterRng } from '../../src/rng/philox';
 
 // Each figure's analysis on synthetic outputs: a result the paper predicts passes, a wrong one
 // fails, too little data is inconclusive. The end-to-end runs are in the study tests; these pin
 // the decision rules, which no end-to-end run on a small preset can vary at will.
 
-const verdicts = (a: StudyAnalysis): Record<string, string> =>
-  Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
-const params = <P>(name: string): P => planRun(name, 'small', []).params as unknown as P;
+const verdicts = (a: Analysis): Record<string, string> => Object.fromEntries(a.claims.map((c) => [c.id, c.verdict]));
+const params = <P extends Params>(name: string, set: ParamSet<P>): P =>
+  set.check(name, planRun(name, 'small', []).params);
 
 function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: number, seed = 1) {
   const rng = new CounterRng(seed, 'test/fig2a');
@@ -41,42 +40,51 @@ function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: nu
   );
 }
 
-test("fig2a: negative eigenvalues proportional to the loss above its floor pass; the paper's slope is checked, not assumed", () => {
-  const p = params<Fig2aParams>('fig2a');
-  const a = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3));
-  assert.deepEqual(verdicts(a), {
-    'negative-sum-falls-with-loss': 'pass',
-    'negative-sum-proportional-to-loss': 'pass',
-    'slope-matches-paper': 'pass',
-  });
-  const half = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope / 2, 0, 1e-3));
-  assert.equal(verdicts(half)['slope-matches-paper'], 'fail', "a slope half the paper's is told apart");
-  assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
-});
+test(
+  'fig2a: negative eigenvalues proportional to the loss above its floor pass; ' +
+    "the paper's slope is checked, not assumed",
+  () => {
+    const p = params('fig2a', fig2aParams);
+    const a = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3));
+    assert.deepEqual(verdicts(a), {
+      'negative-sum-falls-with-loss': 'pass',
+      'negative-sum-proportional-to-loss': 'pass',
+      'slope-matches-paper': 'pass',
+    });
+    const half = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope / 2, 0, 1e-3));
+    assert.equal(verdicts(half)['slope-matches-paper'], 'fail', "a slope half the paper's is told apart");
+    assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
+  },
+);
 
-test('fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, or an offset at the minimum', () => {
-  const p = params<Fig2aParams>('fig2a');
-  assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
-  assert.equal(
-    verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'],
-    'fail',
-  );
-  const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
-  assert.deepEqual(
-    verdicts(flat),
-    {
-      'negative-sum-falls-with-loss': 'inconclusive',
-      'negative-sum-proportional-to-loss': 'inconclusive',
-      'slope-matches-paper': 'inconclusive',
-    },
-    'points with no trend establish no line: its intercept and its coefficient test nothing, however wide the interval that holds them',
-  );
-  const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
-  assert.ok(
-    Object.values(verdicts(two)).every((v) => v === 'inconclusive'),
-    'two points make no line',
-  );
-});
+test(
+  'fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, ' +
+    'or an offset at the minimum',
+  () => {
+    const p = params('fig2a', fig2aParams);
+    assert.equal(verdicts(fig2aAnalysis(p, fig2aPoints(p, 5, 0, 1e-3)))['negative-sum-falls-with-loss'], 'fail');
+    assert.equal(
+      verdicts(fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, -0.05, 1e-3)))['negative-sum-proportional-to-loss'],
+      'fail',
+    );
+    const flat = fig2aAnalysis(p, fig2aPoints(p, 0, -0.02, 0.05));
+    assert.deepEqual(
+      verdicts(flat),
+      {
+        'negative-sum-falls-with-loss': 'inconclusive',
+        'negative-sum-proportional-to-loss': 'inconclusive',
+        'slope-matches-paper': 'inconclusive',
+      },
+      'points with no trend establish no line: its intercept and its coefficient test nothing, ' +
+        'however wide the interval that holds them',
+    );
+    const two = fig2aAnalysis(p, fig2aPoints(p, p.paperSlope, 0, 1e-3).slice(0, 2));
+    assert.ok(
+      Object.values(verdicts(two)).every((v) => v === 'inconclusive'),
+      'two points make no line',
+    );
+  },
+);
 
 function fig5Output(loss: 'lsce' | 'mse', cs: number): Fig5Output {
   return {
@@ -90,7 +98,7 @@ function fig5Output(loss: 'lsce' | 'mse', cs: number): Fig5Output {
 }
 
 test("fig5: CS(H, C) above the paper's 0.9 passes, below it fails, per loss", () => {
-  const p = params<Fig5Params>('fig5');
+  const p = params('fig5', fig5Params);
   assert.deepEqual(
     Object.values(verdicts(fig5Analysis(p, { lsce: fig5Output('lsce', 0.95), mse: fig5Output('mse', 0.93) }))),
     ['pass', 'pass'],
@@ -117,28 +125,31 @@ function fig6Epochs(projected: number[], full: number[], stderr = 0.001) {
   };
 }
 
-test('fig6: the top-1 direction stationary and the full space not passes; a full space already stationary fails', () => {
-  const p = params<Fig6Params>('fig6');
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))), {
-    'fdr-top1-stationary': 'pass',
-    'fdr-full-not-stationary': 'pass',
-    'fdr-timescale-separation': 'pass',
-  });
-  assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))), {
-    'fdr-top1-stationary': 'fail',
-    'fdr-full-not-stationary': 'fail',
-    'fdr-timescale-separation': 'fail',
-  });
-  assert.equal(
-    verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'],
-    'inconclusive',
-    'a deviation below the bound whose error reaches over it decides nothing',
-  );
-  assert.ok(
-    Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'),
-    'no epoch, no verdict',
-  );
-});
+test(
+  'fig6: the top-1 direction stationary and the full space not passes; ' + 'a full space already stationary fails',
+  () => {
+    const p = params('fig6', fig6Params);
+    assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5]))), {
+      'fdr-top1-stationary': 'pass',
+      'fdr-full-not-stationary': 'pass',
+      'fdr-timescale-separation': 'pass',
+    });
+    assert.deepEqual(verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.2, 0.1], [0.9, 0.01, 0.001]))), {
+      'fdr-top1-stationary': 'fail',
+      'fdr-full-not-stationary': 'fail',
+      'fdr-timescale-separation': 'fail',
+    });
+    assert.equal(
+      verdicts(fig6Analysis(p, fig6Epochs([0.3, 0.02, 0.004], [0.9, 0.7, 0.5], 0.05)))['fdr-top1-stationary'],
+      'inconclusive',
+      'a deviation below the bound whose error reaches over it decides nothing',
+    );
+    assert.ok(
+      Object.values(verdicts(fig6Analysis(p, { epochs: [] }))).every((v) => v === 'inconclusive'),
+      'no epoch, no verdict',
+    );
+  },
+);
 
 function topkOutputs(seeds: number, logdetShift: number, traceShift: number): NoiseTopkOutput[] {
   const rng = new CounterRng(7, 'test/noise-topk');
@@ -165,7 +176,7 @@ function topkOutputs(seeds: number, logdetShift: number, traceShift: number): No
 }
 
 test('noise-topk: paired differences over seeds decide the sign; a wrong sign fails; one seed is inconclusive', () => {
-  const p = params<NoiseTopkParams>('noise-topk');
+  const p = params('noise-topk', noiseTopkParams);
   assert.deepEqual(verdicts(noiseTopkAnalysis(p, topkOutputs(4, -1, -3))), {
     'topk-noise-lowers-logdet': 'pass',
     'sgd-lowers-trace-vs-gd': 'pass',

@@ -1,4 +1,7 @@
-/** Exact Hessian-vector products: against a float64 reference (MLP) and finite differences (every model's smooth twin). */
+/**
+ * Exact Hessian-vector products: against a float64 reference (MLP) and finite differences (every model's smooth
+ * twin).
+ */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

@@ -396,7 +396,9 @@ function cases(): Case[] {
     [[2, 8, 8, 2], [3, 3, 2, 3], 2, 'valid', 1],
   ];
   for (const [xs, fs, stride, pad, dilation] of convs) {
-    const label = `x ${xs.join('×')}, filter ${fs.join('×')}, stride ${JSON.stringify(stride)}, pad ${JSON.stringify(pad)}, dilation ${dilation}`;
+    const label =
+      `x ${xs.join('×')}, filter ${fs.join('×')}, stride ${JSON.stringify(stride)}, ` +
+      `pad ${JSON.stringify(pad)}, dilation ${dilation}`;
     c.push({
       name: `conv2d ${label}`,
       run: () => tf.conv2d(rand(xs) as tf.Tensor4D, rand(fs) as tf.Tensor4D, stride, pad, 'NHWC', dilation),
@@ -507,7 +509,8 @@ async function check(backend: 'wasm' | 'torch' | 'webgpu'): Promise<{ kernelsRun
       });
       prof.kernelNames.forEach((n) => kernelsRun.add(n));
     } catch (err) {
-      if (backend === 'wasm' && /not registered|not yet implemented/i.test((err as Error).message)) continue; // WASM lacks some kernels
+      // WASM lacks some kernels
+      if (backend === 'wasm' && /not registered|not yet implemented/i.test((err as Error).message)) continue;
       failures.push(`${k.name}: ${(err as Error).message}`);
       continue;
     }
@@ -536,7 +539,10 @@ async function check(backend: 'wasm' | 'torch' | 'webgpu'): Promise<{ kernelsRun
  */
 const WASM_DEVIATIONS: Array<[string, string]> = [
   ['sign of NaN, ±Inf, ±0, halves', 'sign(1e-8) is 0'],
-  ['cast float32 → int32 (truncation), bool; int32 → float32; bool → float32 (output 1)', 'float → bool casts differ'],
+  [
+    'cast float32 → int32 (truncation), bool; int32 → float32; ' + 'bool → float32 (output 1)',
+    'float → bool casts differ',
+  ],
   ['floorDiv broadcast [4,1,5] with [3,1]', 'floorDiv returns float32, not int32'],
   ['floorDiv [2,3] with a scalar', 'floorDiv returns float32, not int32'],
   ['prelu broadcast [4,1,5] with [3,1]', 'prelu does not broadcast its input'],

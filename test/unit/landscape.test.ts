@@ -40,63 +40,70 @@ function objective(spec: string, n = 200): Objective {
 test('one rule for "a minimum": strictly below the threshold, for line checks and projections alike', async () => {
   const obj = objective('mlp:49-20-10');
   const theta = obj.model.init(4);
-  const at = evaluateLoss(obj, theta);
+  const at = await evaluateLoss(obj, theta);
   assert.equal(belowThreshold(at, at), false);
   assert.equal(
-    lineConnected(obj, theta, theta, at).connected,
+    (await lineConnected(obj, theta, theta, at)).connected,
     false,
     'a segment whose loss equals the threshold is not connected',
   );
-  assert.equal(lineConnected(obj, theta, theta, at + 1e-6).connected, true);
+  assert.equal((await lineConnected(obj, theta, theta, at + 1e-6)).connected, true);
   const sgd = { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0 };
   const p = await projectToMinimum(obj, { theta, velocity: null }, { sgd, target: at, maxSteps: 100 });
   assert.ok(p.steps >= 1 && p.loss < at, 'a state at the target is not yet projected');
 });
 
-test('projection by full-batch GD reaches the target; minima are line-connected to themselves, not to a far point', async () => {
-  const obj = objective('mlp:49-20-10');
-  const start = obj.model.init(1);
-  const initial = evaluateLoss(obj, start);
-  const p = await projectToMinimum(
-    obj,
-    { theta: start, velocity: null },
-    { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 },
-  );
-  assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
-  const losses = lossAlongSegment(obj, p.theta, p.theta, 10);
-  assert.equal(losses.length, 10);
-  assert.ok(lineConnected(obj, p.theta, p.theta, 0.6).connected);
-  const far = Float32Array.from(p.theta, (t, i) => t + (i % 2 ? 3 : -3));
-  const check = lineConnected(obj, p.theta, far, 0.6);
-  assert.equal(check.connected, false);
-  assert.ok(check.losses[0]! < 0.6 && check.losses[9]! > 0.6, 'the barrier is found along the segment');
-});
+test(
+  'projection by full-batch GD reaches the target; ' + 'minima are line-connected to themselves, not to a far point',
+  async () => {
+    const obj = objective('mlp:49-20-10');
+    const start = obj.model.init(1);
+    const initial = await evaluateLoss(obj, start);
+    const p = await projectToMinimum(
+      obj,
+      { theta: start, velocity: null },
+      { sgd: { lr: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0 }, target: 0.6, maxSteps: 2000 },
+    );
+    assert.ok(p.reached && p.loss < 0.6 && p.loss < initial, `loss ${p.loss} after ${p.steps} steps`);
+    const losses = await lossAlongSegment(obj, p.theta, p.theta, 10);
+    assert.equal(losses.length, 10);
+    assert.ok((await lineConnected(obj, p.theta, p.theta, 0.6)).connected);
+    const far = Float32Array.from(p.theta, (t, i) => t + (i % 2 ? 3 : -3));
+    const check = await lineConnected(obj, p.theta, far, 0.6);
+    assert.equal(check.connected, false);
+    assert.ok(check.losses[0]! < 0.6 && check.losses[9]! > 0.6, 'the barrier is found along the segment');
+  },
+);
 
-test('batch norm: statistics recomputed over one batch reproduce the batch-mode loss; pooling over chunks is exact for the first layer', () => {
-  const model = buildModel('preact-resnet18:2');
-  const rng = new CounterRng(3, 'test/bn');
-  const x = tf.tensor(
-    Float32Array.from({ length: 8 * 32 * 32 * 3 }, (_, i) => rng.normal(0, i)),
-    [8, 32, 32, 3],
-  );
-  const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
-  const theta = model.init(5);
-  const flat = tf.tensor1d(theta);
-  const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
-  const batchMode = lossAt(obj, flat);
-  assert.ok(Math.abs(evaluateLoss(obj, theta) - batchMode) < 1e-5 * batchMode);
-  const whole = recomputeBatchNormStats(model, flat, [{ x, y }]);
-  const halves = recomputeBatchNormStats(model, flat, [
-    { x: x.slice(0, 4), y: y.slice(0, 4) },
-    { x: x.slice(4, 4), y: y.slice(4, 4) },
-  ]);
-  const first = 'layer1.0.bn1';
-  for (const k of ['mean', 'variance'] as const) {
-    const a = whole.get(first)![k].dataSync(),
-      b = halves.get(first)![k].dataSync();
-    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}] ${v} vs ${b[i]}`));
-  }
-});
+test(
+  'batch norm: statistics recomputed over one batch reproduce the batch-mode loss; ' +
+    'pooling over chunks is exact for the first layer',
+  async () => {
+    const model = buildModel('preact-resnet18:2');
+    const rng = new CounterRng(3, 'test/bn');
+    const x = tf.tensor(
+      Float32Array.from({ length: 8 * 32 * 32 * 3 }, (_, i) => rng.normal(0, i)),
+      [8, 32, 32, 3],
+    );
+    const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 7], 'int32');
+    const theta = model.init(5);
+    const flat = tf.tensor1d(theta);
+    const obj: Objective = { model, batches: [{ x, y }], loss: 'lsce', smoothing: 0.1 };
+    const batchMode = lossAt(obj, flat);
+    assert.ok(Math.abs((await evaluateLoss(obj, theta)) - batchMode) < 1e-5 * batchMode);
+    const whole = await recomputeBatchNormStats(model, flat, [{ x, y }]);
+    const halves = await recomputeBatchNormStats(model, flat, [
+      { x: x.slice(0, 4), y: y.slice(0, 4) },
+      { x: x.slice(4, 4), y: y.slice(4, 4) },
+    ]);
+    const first = 'layer1.0.bn1';
+    for (const k of ['mean', 'variance'] as const) {
+      const a = whole.get(first)![k].dataSync(),
+        b = halves.get(first)![k].dataSync();
+      a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5 * (1 + Math.abs(v)), `${k}[${i}] ${v} vs ${b[i]}`));
+    }
+  },
+);
 
 test('CS(H, C) equals the value computed from explicit H and C; the randomized estimate is close', async () => {
   const obj = objective('mlp:49-4-10', 30);
@@ -150,43 +157,53 @@ test('exact spectrum: eigenvalues sum to the trace; negative eigenvalues exist a
   );
 });
 
-test('FDR observables: O_L = θ·(g + λθ), O_R = (η/2)(1+μ)/(1−ν)‖v‖², half-running means, projected on a basis', () => {
-  const m = new FdrMonitor({ lr: 0.1, momentum: 0.9, dampening: 0.5, weightDecay: 0.01 }, [Float64Array.of(1, 0)]);
-  m.record([1, 2], [0.5, -1], [0.2, 0.1]);
-  m.record([2, 0], [1, 1], [1, 1]);
-  m.record([0, 1], [3, 3], [0, 1]);
-  // half-running: the last 2 of 3 steps
-  const ol = [2 * 1.02 + 0, 0 + 1 * 3.01];
-  const or = [0.19 * 2, 0.19 * 1];
-  const s = m.summary();
-  assert.equal(s.steps, 3);
-  assert.ok(Math.abs(s.full.left - (ol[0]! + ol[1]!) / 2) < 1e-12);
-  assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
-  assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
-  assert.ok(Math.abs(s.projected!.right - (0.19 * (1 + 0)) / 2) < 1e-12);
-});
+test(
+  'FDR observables: ' +
+    'O_L = θ·(g + λθ), ' +
+    'O_R = (η/2)(1+μ)/(1−ν)‖v‖², ' +
+    'half-running means, projected on a basis',
+  () => {
+    const m = new FdrMonitor({ lr: 0.1, momentum: 0.9, dampening: 0.5, weightDecay: 0.01 }, [Float64Array.of(1, 0)]);
+    m.record([1, 2], [0.5, -1], [0.2, 0.1]);
+    m.record([2, 0], [1, 1], [1, 1]);
+    m.record([0, 1], [3, 3], [0, 1]);
+    // half-running: the last 2 of 3 steps
+    const ol = [2 * 1.02 + 0, 0 + 1 * 3.01];
+    const or = [0.19 * 2, 0.19 * 1];
+    const s = m.summary();
+    assert.equal(s.steps, 3);
+    assert.ok(Math.abs(s.full.left - (ol[0]! + ol[1]!) / 2) < 1e-12);
+    assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
+    assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
+    assert.ok(Math.abs(s.projected!.right - (0.19 * (1 + 0)) / 2) < 1e-12);
+  },
+);
 
-test('FDR: at stationarity (SGD with momentum on a noisy quadratic) the 95% interval of O_L/O_R covers 1 about 95 times in 100', () => {
-  // L = h θ²/2 with gradient noise σξ: the relation holds exactly in the stationary state, so
-  // the interval (± t·stderr, 4 degrees of freedom) must cover deviation 0 as often as it says.
-  const rng = new CounterRng(11, 'test/fdr');
-  const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 },
-    h = 2,
-    sigma = 1;
-  let covered = 0;
-  const trials = 400;
-  for (let t = 0; t < trials; t++) {
-    const m = new FdrMonitor(sgd);
-    let theta = 0,
-      v = 0;
-    for (let i = 0; i < 6000; i++) {
-      const g = h * theta + sigma * rng.normal(t, i);
-      if (i >= 2000) m.record([theta], [g], [v]);
-      v = sgd.momentum * v + g;
-      theta -= sgd.lr * v;
+test(
+  'FDR: at stationarity (SGD with momentum on a noisy quadratic) ' +
+    'the 95% interval of O_L/O_R covers 1 about 95 times in 100',
+  () => {
+    // L = h θ²/2 with gradient noise σξ: the relation holds exactly in the stationary state, so
+    // the interval (± t·stderr, 4 degrees of freedom) must cover deviation 0 as often as it says.
+    const rng = new CounterRng(11, 'test/fdr');
+    const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 },
+      h = 2,
+      sigma = 1;
+    let covered = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      const m = new FdrMonitor(sgd);
+      let theta = 0,
+        v = 0;
+      for (let i = 0; i < 6000; i++) {
+        const g = h * theta + sigma * rng.normal(t, i);
+        if (i >= 2000) m.record([theta], [g], [v]);
+        v = sgd.momentum * v + g;
+        theta -= sgd.lr * v;
+      }
+      const r = m.summary(10).full;
+      if (r.deviation <= tQuantile(0.975, r.batches - 1) * r.stderr) covered++;
     }
-    const r = m.summary(10).full;
-    if (r.deviation <= tQuantile(0.975, r.batches - 1) * r.stderr) covered++;
-  }
-  assert.ok(covered / trials > 0.91 && covered / trials < 0.99, `coverage ${covered / trials}`);
-});
+    assert.ok(covered / trials > 0.91 && covered / trials < 0.99, `coverage ${covered / trials}`);
+  },
+);

@@ -34,59 +34,65 @@ const valleys = (
   };
 };
 
-test('bisection on a landscape with known valleys: splits exactly where minima are not connected, and reports it', async () => {
-  const { oracle, calls } = valleys();
-  const { path, counts } = await projectedPath(
-    oracle,
-    [0, 16, 32].map((t) => ({ iteration: t, state: t })),
-  );
-  const its = path.map((p) => p.iteration);
-  assert.deepEqual(
-    its,
-    [...its].sort((a, b) => a - b),
-    'ordered',
-  );
-  for (const boundary of [10, 20, 30]) {
-    assert.ok(
-      counts.unconnected.some((u) => u.from === boundary - 1 && u.to === boundary),
-      `valley change at ${boundary} left as an adjacent unconnected pair`,
+test(
+  'bisection on a landscape with known valleys: ' + 'splits exactly where minima are not connected, and reports it',
+  async () => {
+    const { oracle, calls } = valleys();
+    const { path, counts } = await projectedPath(
+      oracle,
+      [0, 16, 32].map((t) => ({ iteration: t, state: t })),
     );
-  }
-  for (let i = 1; i < path.length; i++) {
-    const connected = path[i - 1]!.minimum === path[i]!.minimum;
-    assert.ok(
-      connected || path[i]!.iteration - path[i - 1]!.iteration === 1,
-      `pair ${its[i - 1]}-${its[i]} connected or adjacent`,
+    const its = path.map((p) => p.iteration);
+    assert.deepEqual(
+      its,
+      [...its].sort((a, b) => a - b),
+      'ordered',
     );
-  }
-  assert.equal(counts.replays, calls.replay);
-  assert.equal(counts.projections, path.length);
-  assert.equal(counts.unconnected.length, 3);
-  assert.ok(
-    counts.unconnected.every((u) => u.maxLoss === 1),
-    'with the segment loss that broke them',
-  );
-  assert.equal(
-    counts.connectedPairs + counts.unconnected.length,
-    path.length - 1,
-    'every consecutive pair is one or the other',
-  );
-  assert.equal(counts.maxDepth, Math.max(...path.map((p) => p.depth)));
-  assert.ok(counts.maxDepth >= 3 && path[0]!.depth === 0);
-});
+    for (const boundary of [10, 20, 30]) {
+      assert.ok(
+        counts.unconnected.some((u) => u.from === boundary - 1 && u.to === boundary),
+        `valley change at ${boundary} left as an adjacent unconnected pair`,
+      );
+    }
+    for (let i = 1; i < path.length; i++) {
+      const connected = path[i - 1]!.minimum === path[i]!.minimum;
+      assert.ok(
+        connected || path[i]!.iteration - path[i - 1]!.iteration === 1,
+        `pair ${its[i - 1]}-${its[i]} connected or adjacent`,
+      );
+    }
+    assert.equal(counts.replays, calls.replay);
+    assert.equal(counts.projections, path.length);
+    assert.equal(counts.unconnected.length, 3);
+    assert.ok(
+      counts.unconnected.every((u) => u.maxLoss === 1),
+      'with the segment loss that broke them',
+    );
+    assert.equal(
+      counts.connectedPairs + counts.unconnected.length,
+      path.length - 1,
+      'every consecutive pair is one or the other',
+    );
+    assert.equal(counts.maxDepth, Math.max(...path.map((p) => p.depth)));
+    assert.ok(counts.maxDepth >= 3 && path[0]!.depth === 0);
+  },
+);
 
-test("the bisection keeps at most 16 oracle calls in flight (the README's window), however many halves are open", async () => {
-  // 64 epoch pairs, each with a valley change inside: unbounded, every pair bisects at once.
-  const { oracle, calls } = valleys(2);
-  const checkpoints = Array.from({ length: 65 }, (_, i) => ({ iteration: i * 10 + 5, state: i * 10 + 5 }));
-  const { counts } = await projectedPath(oracle, checkpoints);
-  assert.equal(DEFAULT_WINDOW, 16);
-  assert.equal(calls.maxInFlight, 16, `at most ${DEFAULT_WINDOW} in flight, and the window is used`);
-  assert.equal(counts.unconnected.length, 64);
-  const narrow = valleys(1);
-  await projectedPath(narrow.oracle, checkpoints.slice(0, 9), { window: 3 });
-  assert.equal(narrow.calls.maxInFlight, 3);
-});
+test(
+  "the bisection keeps at most 16 oracle calls in flight (the README's window), " + 'however many halves are open',
+  async () => {
+    // 64 epoch pairs, each with a valley change inside: unbounded, every pair bisects at once.
+    const { oracle, calls } = valleys(2);
+    const checkpoints = Array.from({ length: 65 }, (_, i) => ({ iteration: i * 10 + 5, state: i * 10 + 5 }));
+    const { counts } = await projectedPath(oracle, checkpoints);
+    assert.equal(DEFAULT_WINDOW, 16);
+    assert.equal(calls.maxInFlight, 16, `at most ${DEFAULT_WINDOW} in flight, and the window is used`);
+    assert.equal(counts.unconnected.length, 64);
+    const narrow = valleys(1);
+    await projectedPath(narrow.oracle, checkpoints.slice(0, 9), { window: 3 });
+    assert.equal(narrow.calls.maxInFlight, 3);
+  },
+);
 
 // The 49-20-10 MLP on 200 MNIST images (7×7), 4 epochs of 10 SGD steps after 2 of warm-up.
 async function mlpPath(margin: number) {
@@ -125,23 +131,27 @@ async function mlpPath(margin: number) {
   return { ...out, obj, threshold };
 }
 
-test('projections that stop at the threshold itself leave the path broken: both ends sit on the boundary and the segment bulges over it', async () => {
-  const { counts } = await mlpPath(0);
-  assert.ok(counts.unconnected.length > 0, 'adjacent iterations left unconnected');
-  assert.ok(
-    counts.unconnected.every((u) => u.maxLoss >= 0.75 && u.maxLoss < 0.8),
-    'barely over: ' + JSON.stringify(counts.unconnected.slice(0, 3)),
-  );
-  await useBackend('cpu');
-});
+test(
+  'projections that stop at the threshold itself leave the path broken: ' +
+    'both ends sit on the boundary and the segment bulges over it',
+  async () => {
+    const { counts } = await mlpPath(0);
+    assert.ok(counts.unconnected.length > 0, 'adjacent iterations left unconnected');
+    assert.ok(
+      counts.unconnected.every((u) => u.maxLoss >= 0.75 && u.maxLoss < 0.8),
+      'barely over: ' + JSON.stringify(counts.unconnected.slice(0, 3)),
+    );
+    await useBackend('cpu');
+  },
+);
 
 test('projections to a margin below the threshold give a connected path of minima on the 49-20-10 MLP', async () => {
   const { path, counts, obj, threshold } = await mlpPath(0.02);
   assert.deepEqual(counts.unconnected, [], 'no pair left unconnected');
-  for (const p of path) assert.ok(evaluateLoss(obj, p.minimum) < threshold - 0.02);
+  for (const p of path) assert.ok((await evaluateLoss(obj, p.minimum)) < threshold - 0.02);
   for (let i = 1; i < path.length; i++) {
     assert.ok(
-      lineConnected(obj, path[i - 1]!.minimum, path[i]!.minimum, threshold).connected,
+      (await lineConnected(obj, path[i - 1]!.minimum, path[i]!.minimum, threshold)).connected,
       `pair ${path[i - 1]!.iteration}-${path[i]!.iteration}`,
     );
   }

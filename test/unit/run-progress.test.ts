@@ -3,39 +3,43 @@ import { test } from 'node:test';
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { runProgress } from '../../infra/cli/runs';
 
-test('repro status surfaces a failed progress query instead of swallowing it; a child not started yet is not a problem', async () => {
-  const handles: Record<string, Partial<WorkflowHandle>> = {
-    'run/x': {
-      workflowId: 'run/x',
-      query: (async (name: string) =>
-        name === 'children' ? ['run/x/seed/1', 'run/x/seed/2'] : { seeds: { step: 0, of: 2 } }) as never,
-      describe: (async () => ({ raw: { pendingActivities: [] } })) as never,
-    },
-    'run/x/seed/1': {
-      workflowId: 'run/x/seed/1',
-      query: (async () => {
-        throw new Error('no poller seen for task queue repro-cpu\nmore');
-      }) as never,
-    },
-    'run/x/seed/2': {
-      workflowId: 'run/x/seed/2',
-      query: (async () => {
-        throw new WorkflowNotFoundError('not found', 'run/x/seed/2', undefined);
-      }) as never,
-    },
-  };
-  const client = { workflow: { getHandle: (id: string) => handles[id] } } as unknown as Client;
-  const { progress, problems } = await runProgress(client, handles['run/x'] as WorkflowHandle);
-  assert.deepEqual(progress, { seeds: { step: 0, of: 2 } });
-  assert.deepEqual(problems, ['progress query of run/x/seed/1: no poller seen for task queue repro-cpu']);
-});
+test(
+  'repro status surfaces a failed progress query instead of swallowing it; ' +
+    'a child not started yet is not a problem',
+  async () => {
+    const handles: Record<string, Partial<WorkflowHandle>> = {
+      'run/x': {
+        workflowId: 'run/x',
+        query: (async (q: { name: string }) =>
+          q.name === 'children' ? ['run/x/seed/1', 'run/x/seed/2'] : { seeds: { step: 0, of: 2 } }) as never,
+        describe: (async () => ({ raw: { pendingActivities: [] } })) as never,
+      },
+      'run/x/seed/1': {
+        workflowId: 'run/x/seed/1',
+        query: (async () => {
+          throw new Error('no poller seen for task queue repro-cpu\nmore');
+        }) as never,
+      },
+      'run/x/seed/2': {
+        workflowId: 'run/x/seed/2',
+        query: (async () => {
+          throw new WorkflowNotFoundError('not found', 'run/x/seed/2', undefined);
+        }) as never,
+      },
+    };
+    const client = { workflow: { getHandle: (id: string) => handles[id] } } as unknown as Client;
+    const { progress, problems } = await runProgress(client, handles['run/x'] as WorkflowHandle);
+    assert.deepEqual(progress, { seeds: { step: 0, of: 2 } });
+    assert.deepEqual(problems, ['progress query of run/x/seed/1: no poller seen for task queue repro-cpu']);
+  },
+);
 
 test("a study unit's step comes from its activity's last heartbeat while it runs", async () => {
   const beat = (v: unknown) => ({ heartbeatDetails: { payloads: [{ data: Buffer.from(JSON.stringify(v)) }] } });
   const handle = {
     workflowId: 'run/y',
-    query: (async (name: string) =>
-      name === 'children' ? [] : { 'unit a': { step: 0, of: 100 }, 'unit b': { step: 40, of: 100 } }) as never,
+    query: (async (q: { name: string }) =>
+      q.name === 'children' ? [] : { 'unit a': { step: 0, of: 100 }, 'unit b': { step: 40, of: 100 } }) as never,
     describe: (async () => ({
       raw: { pendingActivities: [beat({ unit: 'a', step: 37 }), beat({ unit: 'b', step: 10 }), beat({ other: 1 })] },
     })) as never,

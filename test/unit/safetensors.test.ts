@@ -34,10 +34,36 @@ test('truncated and malformed files are refused with the source name', () => {
   const bytes = encodeSafetensors({ a: { dtype: 'F64', shape: [4], data: new Float64Array(4) } });
   assert.throws(
     () => decodeSafetensors(bytes.subarray(0, bytes.length - 1), 'ck.safetensors'),
-    /ck.safetensors: tensor 'a' byte range/,
+    /^SafetensorsError: ck.safetensors: tensor 'a' ends at byte \d+ but the file has \d+: truncated/,
   );
-  assert.throws(() => decodeSafetensors(bytes.subarray(0, 4), 'ck.safetensors'), /too short/);
+  assert.throws(() => decodeSafetensors(bytes.subarray(0, 4), 'ck.safetensors'), /4 bytes, too short/);
   const lying = Uint8Array.from(bytes);
   new DataView(lying.buffer).setBigUint64(0, 1n << 40n, true);
-  assert.throws(() => decodeSafetensors(lying, 'ck.safetensors'), /header length .* exceeds the file/);
+  assert.throws(
+    () => decodeSafetensors(lying, 'ck.safetensors'),
+    /header length says 1099511627776 bytes but the file has \d+: truncated, or not a safetensors file/,
+  );
+  // Headers that are JSON but not safetensors: each a SafetensorsError naming the file, never a TypeError.
+  const withHeader = (header: string): Uint8Array => {
+    const h = Buffer.from(header);
+    const out = new Uint8Array(8 + h.length + 16);
+    new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+    out.set(h, 8);
+    return out;
+  };
+  for (const [header, re] of [
+    ['null', /header is not a JSON object/],
+    ['[1, 2]', /header is not a JSON object/],
+    ['{"a": 1}', /tensor 'a' has dtype undefined; supported: F64, F32, I32, I64, U8/],
+    ['{"a": {"dtype": "toString", "shape": [1], "data_offsets": [0, 4]}}', /tensor 'a' has dtype "toString"/],
+    ['{"a": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}', /tensor 'a' has no shape of whole numbers/],
+    ['{"a": {"dtype": "F32", "shape": [1], "data_offsets": "0-4"}}', /tensor 'a' has no data_offsets/],
+    ['{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}', /bytes \[0, 4\) do not hold shape \[2\] F32/],
+    ['{"a": {"dtype": "F32", "shape": [1]', /header is not JSON/],
+  ] as const)
+    assert.throws(
+      () => decodeSafetensors(withHeader(header), 'w.safetensors'),
+      (e: Error) => e.name === 'SafetensorsError' && e.message.startsWith('w.safetensors: ') && re.test(e.message),
+      header,
+    );
 });

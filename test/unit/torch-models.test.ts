@@ -206,7 +206,8 @@ test('backend choice: auto picks torch and names libtorch; a missing addon is a 
       process.execPath,
       [
         '-e',
-        `require('./dist/src/engine/backend').selectBackend('${preference}').then((s) => console.log(JSON.stringify(s.info)), (e) => { console.error(e.message); process.exit(3); })`,
+        `require('./dist/src/engine/backend').selectBackend('${preference}')` +
+          '.then((s) => console.log(JSON.stringify(s.info)), (e) => { console.error(e.message); process.exit(3); })',
       ],
       { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' },
     );

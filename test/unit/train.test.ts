@@ -72,32 +72,35 @@ for (const backend of ['cpu', 'wasm'] as const) {
   });
 }
 
-test('the CPU and WASM backends agree on loss, gradient and HVP (catches kernel bugs such as WASM float one-hot)', async () => {
-  const model = buildModel('mlp:196-30-10');
-  const theta = model.init(6);
-  const results: Record<string, { loss: number; grad: Float32Array; hv: Float32Array }> = {};
-  for (const backend of ['cpu', 'wasm'] as const) {
-    await useBackend(backend);
-    const x = tf.tensor(mnist500.x.subarray(0, 200 * 196), [200, 196]);
-    const y = tf.tensor1d(mnist500.y.subarray(0, 200), 'int32');
-    const obj = { model, batches: [{ x, y }], loss: 'lsce' as const, smoothing: 0.1 };
-    const flat = tf.tensor1d(theta);
-    results[backend] = {
-      loss: lossAt(obj, flat),
-      grad: gradientAt(obj, flat).dataSync() as Float32Array,
-      hv: hvpAt(obj, flat, tf.onesLike(flat)).dataSync() as Float32Array,
-    };
-  }
-  const rel = (a: Float32Array, b: Float32Array): number =>
-    Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
-  assert.ok(
-    Math.abs(results.cpu!.loss - results.wasm!.loss) < 1e-5 * results.cpu!.loss,
-    `loss ${results.cpu!.loss} vs ${results.wasm!.loss}`,
-  );
-  assert.ok(rel(results.wasm!.grad, results.cpu!.grad) < 1e-5, 'gradient');
-  assert.ok(rel(results.wasm!.hv, results.cpu!.hv) < 1e-4, 'HVP');
-  await useBackend('cpu');
-});
+test(
+  'the CPU and WASM backends agree on loss, gradient and HVP ' + '(catches kernel bugs such as WASM float one-hot)',
+  async () => {
+    const model = buildModel('mlp:196-30-10');
+    const theta = model.init(6);
+    const results: Record<string, { loss: number; grad: Float32Array; hv: Float32Array }> = {};
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useBackend(backend);
+      const x = tf.tensor(mnist500.x.subarray(0, 200 * 196), [200, 196]);
+      const y = tf.tensor1d(mnist500.y.subarray(0, 200), 'int32');
+      const obj = { model, batches: [{ x, y }], loss: 'lsce' as const, smoothing: 0.1 };
+      const flat = tf.tensor1d(theta);
+      results[backend] = {
+        loss: lossAt(obj, flat),
+        grad: gradientAt(obj, flat).dataSync() as Float32Array,
+        hv: hvpAt(obj, flat, tf.onesLike(flat)).dataSync() as Float32Array,
+      };
+    }
+    const rel = (a: Float32Array, b: Float32Array): number =>
+      Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0) / b.reduce((s, v) => s + v * v, 0));
+    assert.ok(
+      Math.abs(results.cpu!.loss - results.wasm!.loss) < 1e-5 * results.cpu!.loss,
+      `loss ${results.cpu!.loss} vs ${results.wasm!.loss}`,
+    );
+    assert.ok(rel(results.wasm!.grad, results.cpu!.grad) < 1e-5, 'gradient');
+    assert.ok(rel(results.wasm!.hv, results.cpu!.hv) < 1e-4, 'HVP');
+    await useBackend('cpu');
+  },
+);
 
 test('no tensor leaks: tf.memory().numTensors is flat over training steps and Hessian products', async () => {
   await useBackend('cpu');
@@ -117,58 +120,67 @@ test('no tensor leaks: tf.memory().numTensors is flat over training steps and He
   assert.equal(tf.memory().numTensors, held, 'Hessian products');
 });
 
-test('designed noise has covariance diag(C_ii) in the eigenbasis: SGD-like c·λ, isotropic c, Theorem 2 c·λ·f′(λ)', () => {
-  const values = [4, 1, -0.5];
-  assert.deepEqual(noiseVariances({ kind: 'sgd-like', strength: 0.5 }, values), [2, 0.5, 0]);
-  assert.deepEqual(noiseVariances({ kind: 'isotropic', strength: 0.5 }, values), [0.5, 0.5, 0.5]);
-  assert.deepEqual(noiseVariances({ kind: 'designed', strength: 0.5, fPrime: (l) => 1 / l }, [4, 1]), [0.5, 0.5]);
-  // orthonormal basis of R^3 rotated in the first two coordinates
-  const c = Math.cos(0.3),
-    s = Math.sin(0.3);
-  const eigen = { values: [4, 1], vectors: [Float64Array.of(c, s, 0), Float64Array.of(-s, c, 0)] };
-  const n = 20_000;
-  const m = [0, 0, 0, 0];
-  for (let step = 0; step < n; step++) {
-    const xi = sampleNoise({ kind: 'sgd-like', strength: 1 }, eigen, 7, step);
-    const a = c * xi[0]! + s * xi[1]!,
-      b = -s * xi[0]! + c * xi[1]!;
-    m[0]! += a * a;
-    m[1]! += b * b;
-    m[2]! += a * b;
-    m[3]! += xi[2]! ** 2;
-  }
-  assert.ok(Math.abs(m[0]! / n - 4) < 5 * 4 * Math.sqrt(2 / n));
-  assert.ok(Math.abs(m[1]! / n - 1) < 5 * Math.sqrt(2 / n));
-  assert.ok(Math.abs(m[2]! / n) < (5 * 2) / Math.sqrt(n));
-  assert.equal(m[3], 0);
-});
+test(
+  'designed noise has covariance diag(C_ii) in the eigenbasis: ' +
+    'SGD-like c·λ, isotropic c, ' +
+    'Theorem 2 c·λ·f′(λ)',
+  () => {
+    const values = [4, 1, -0.5];
+    assert.deepEqual(noiseVariances({ kind: 'sgd-like', strength: 0.5 }, values), [2, 0.5, 0]);
+    assert.deepEqual(noiseVariances({ kind: 'isotropic', strength: 0.5 }, values), [0.5, 0.5, 0.5]);
+    assert.deepEqual(noiseVariances({ kind: 'designed', strength: 0.5, fPrime: (l) => 1 / l }, [4, 1]), [0.5, 0.5]);
+    // orthonormal basis of R^3 rotated in the first two coordinates
+    const c = Math.cos(0.3),
+      s = Math.sin(0.3);
+    const eigen = { values: [4, 1], vectors: [Float64Array.of(c, s, 0), Float64Array.of(-s, c, 0)] };
+    const n = 20_000;
+    const m = [0, 0, 0, 0];
+    for (let step = 0; step < n; step++) {
+      const xi = sampleNoise({ kind: 'sgd-like', strength: 1 }, eigen, 7, step);
+      const a = c * xi[0]! + s * xi[1]!,
+        b = -s * xi[0]! + c * xi[1]!;
+      m[0]! += a * a;
+      m[1]! += b * b;
+      m[2]! += a * b;
+      m[3]! += xi[2]! ** 2;
+    }
+    assert.ok(Math.abs(m[0]! / n - 4) < 5 * 4 * Math.sqrt(2 / n));
+    assert.ok(Math.abs(m[1]! / n - 1) < 5 * Math.sqrt(2 / n));
+    assert.ok(Math.abs(m[2]! / n) < (5 * 2) / Math.sqrt(n));
+    assert.equal(m[3], 0);
+  },
+);
 
 for (const spec of [
   { kind: 'sgd-like', strength: 0.01 },
   { kind: 'isotropic', strength: 1e-4 },
   { kind: 'designed', strength: 0.01, fPrime: (l: number) => 1 / Math.max(l, 1e-3) },
 ] as const) {
-  test(`${spec.kind} noise is a pure function of (seed, step): a run resumed at step 12 from a saved checkpoint equals an undisturbed one`, async () => {
-    await useBackend('cpu');
-    const cfg = config({
-      batchSize: 50,
-      sgd: { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 },
-      noise: { spec, k: 2, lanczosSteps: 10, refreshEvery: 5 },
-    });
-    const start = { step: 0, theta: cfg.model.init(4), velocity: null };
-    const straight = await new Trainer(cfg).run(start, 20);
-    const half = await new Trainer(cfg).run(start, 12);
-    assert.equal(half.noiseAnchor?.step, 10, 'the state carries θ of the last refresh step');
-    // through the checkpoint format and a fresh trainer, as a resumed worker would
-    const saved = tensorsToState(decodeSafetensors(encodeSafetensors(stateToTensors(half))).tensors);
-    const resumed = await new Trainer(cfg).run(saved, 20);
-    assert.deepEqual(resumed.theta, straight.theta);
-    assert.deepEqual(resumed.velocity, straight.velocity);
-    const plain = await new Trainer({ ...cfg, noise: undefined }).run(start, 20);
-    assert.notDeepEqual(straight.theta, plain.theta, 'the noise did something');
-    const { noiseAnchor: _dropped, ...withoutAnchor } = saved;
-    await assert.rejects(new Trainer(cfg).run(withoutAnchor, 20), /needs θ of step 10 \(the state's noiseAnchor\)/);
-  });
+  test(
+    `${spec.kind} noise is a pure function of (seed, step): ` +
+      'a run resumed at step 12 from a saved checkpoint equals an undisturbed one',
+    async () => {
+      await useBackend('cpu');
+      const cfg = config({
+        batchSize: 50,
+        sgd: { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 },
+        noise: { spec, k: 2, lanczosSteps: 10, refreshEvery: 5 },
+      });
+      const start = { step: 0, theta: cfg.model.init(4), velocity: null };
+      const straight = await new Trainer(cfg).run(start, 20);
+      const half = await new Trainer(cfg).run(start, 12);
+      assert.equal(half.noiseAnchor?.step, 10, 'the state carries θ of the last refresh step');
+      // through the checkpoint format and a fresh trainer, as a resumed worker would
+      const saved = tensorsToState(decodeSafetensors(encodeSafetensors(stateToTensors(half))).tensors);
+      const resumed = await new Trainer(cfg).run(saved, 20);
+      assert.deepEqual(resumed.theta, straight.theta);
+      assert.deepEqual(resumed.velocity, straight.velocity);
+      const plain = await new Trainer({ ...cfg, noise: undefined }).run(start, 20);
+      assert.notDeepEqual(straight.theta, plain.theta, 'the noise did something');
+      const { noiseAnchor: _dropped, ...withoutAnchor } = saved;
+      await assert.rejects(new Trainer(cfg).run(withoutAnchor, 20), /needs θ of step 10 \(the state's noiseAnchor\)/);
+    },
+  );
 }
 
 test('a trainer with SGD-like noise in the top-2 eigenbasis runs and replays exactly', async () => {

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { checkRunId } from '../../../src/runs/ids';
 import { connectTemporal } from '../../clients';
 import { findRun } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
@@ -9,6 +10,7 @@ export const cancelCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: stri
   builder: (y) =>
     y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const { client, connection } = await connectTemporal(configFrom(argv));
     try {
       const { handle, status } = await findRun(client, argv.runId);

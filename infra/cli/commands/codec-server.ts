@@ -23,9 +23,18 @@ export const codecServerCommand: CommandModule<GlobalArgs, CodecServerArgs> = {
         'codec.key is empty: set REPRO_CODEC_KEY (openssl rand -base64 32) to the key the workers use',
       );
     const port = argv.port ?? config.codec.serverPort;
-    await startCodecServer(codec, port, config.codec.uiOrigin);
+    const c = config.codec;
+    await startCodecServer(codec, {
+      port,
+      uiOrigin: c.uiOrigin,
+      token: c.serverToken,
+      maxBodyBytes: c.serverMaxBodyBytes,
+      encode: c.serverEncode,
+    });
     print(
-      `codec server for key ${codec.keyId} on http://127.0.0.1:${port} (answering ${config.codec.uiOrigin}); ` +
+      `codec server for key ${codec.keyId} on http://127.0.0.1:${port} (answering ${c.uiOrigin}; ` +
+        `${c.serverEncode ? '/decode and /encode' : '/decode only'}` +
+        `${c.serverToken ? ', bearer token required' : ''}); ` +
         'in the Web UI: Settings > Codec Server > this address. Ctrl-C stops it.',
     );
     await new Promise(() => {});

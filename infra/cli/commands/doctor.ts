@@ -1,3 +1,4 @@
+import { EXIT } from '../exit-codes';
 import { randomUUID } from 'crypto';
 import { temporal } from '@temporalio/proto';
 import type { Argv, CommandModule } from 'yargs';
@@ -57,7 +58,8 @@ export async function doctor(argv: GlobalArgs): Promise<Check[]> {
       'S3 bucket',
       false,
       (err as Error).message.split('\n')[0]!,
-      'check s3.endpoint, s3.bucket, s3.region and the credentials (REPRO_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or the AWS chain)',
+      'check s3.endpoint, s3.bucket, s3.region and the credentials ' +
+        '(REPRO_S3_ACCESS_KEY_ID/_SECRET_ACCESS_KEY or the AWS chain)',
     );
   }
   let connected: Awaited<ReturnType<typeof connectTemporal>> | undefined;
@@ -148,7 +150,8 @@ export async function doctor(argv: GlobalArgs): Promise<Check[]> {
 export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'doctor',
   describe:
-    'Check the configuration end to end (Temporal, namespace, search attributes, bucket, workers and their backends) and print fixes',
+    'Check the configuration end to end (Temporal, namespace, search attributes, bucket, ' +
+    'workers and their backends) and print fixes',
   builder: (y) => y as Argv<GlobalArgs>,
   handler: async (argv) => {
     const checks = await doctor(argv);
@@ -156,6 +159,6 @@ export const doctorCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     else
       for (const c of checks)
         print(`${c.ok ? 'ok  ' : 'FAIL'} ${c.check}: ${c.detail}${c.fix ? `\n     fix: ${c.fix}` : ''}`);
-    if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    if (checks.some((c) => !c.ok)) process.exitCode = EXIT.error;
   },
 };

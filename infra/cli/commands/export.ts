@@ -2,9 +2,11 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { keys } from '../../../activities';
+import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
+import { layout } from '../../../src/storage/layout';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { findRun } from '../runs';
+import { pathInside } from '../paths-inside';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 interface ExportArgs extends GlobalArgs {
@@ -28,6 +30,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       describe: 'a folder that does not exist yet',
     }) as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const out = path.resolve(argv.dir);
     if (existsSync(out)) throw new UsageError(`${argv.dir} exists already; name a new folder`);
     const config = configFrom(argv);
@@ -36,22 +39,22 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
     try {
       await checkS3(config);
       const { handle, status } = await findRun(client, argv.runId);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (status === 'RUNNING') {
         throw new UsageError(`run ${runId} is still running; export it when it has ended (\`repro status ${runId}\`)`);
       }
       const store = makeObjectStore(config);
       rmSync(partial, { recursive: true, force: true });
       const files: string[] = [];
-      const write = (rel: string, body: Uint8Array | string): void => {
-        const file = path.join(partial, rel);
+      const write = (rel: string, body: Uint8Array | string, source: string): void => {
+        const file = pathInside(partial, rel, source);
         mkdirSync(path.dirname(file), { recursive: true });
         writeFileSync(file, body);
         files.push(rel);
       };
-      for (const key of await store.list(keys.run(runId))) {
-        const rel = key.slice(keys.run(runId).length);
-        if (rel === 'result.json' || rel.startsWith('artifacts/')) write(rel, await store.get(key));
+      for (const key of await store.list(layout.run(runId))) {
+        const rel = key.slice(layout.run(runId).length);
+        if (rel === 'result.json' || rel.startsWith('artifacts/')) write(rel, await store.get(key), key);
       }
       // The run and every child workflow (`run/<id>/...`): found by id prefix in visibility.
       const ids = [handle.workflowId];
@@ -59,7 +62,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       for await (const w of children) ids.push(w.workflowId);
       for (const id of ids) {
         const history = await client.workflow.getHandle(id).fetchHistory();
-        write(path.join('histories', `${encodeURIComponent(id)}.json`), historyToJSON(history));
+        write(path.join('histories', `${encodeURIComponent(id)}.json`), historyToJSON(history), `workflow ${id}`);
       }
       renameSync(partial, out);
       if (argv.json) printJson({ runId, dir: out, files });

@@ -1,4 +1,6 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Argv, CommandModule } from 'yargs';
+import { RUN_WORKFLOWS_QUERY, runIdOfWorkflow, runWorkflowId } from '../../../src/runs/ids';
 import { applyGc, planGc, type RunState } from '../../../src/storage/gc';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { configFrom, parseDuration, print, printJson, UsageError, type GlobalArgs } from '../context';
@@ -39,19 +41,42 @@ export const gcCommand: CommandModule<GlobalArgs, GcArgs> = {
     const config = configFrom(argv);
     const store = makeObjectStore(config);
     const { client, connection } = await connectTemporal(config);
-    const runs = new Map<string, RunState>();
+    const runStates = async (query: string): Promise<Map<string, RunState>> => {
+      const out = new Map<string, RunState>();
+      for await (const w of listRuns(client, query)) {
+        const id = runIdOfWorkflow(w.workflowId);
+        // A resumed run has several executions under its id: running if any is, else its newest close.
+        const prev = out.get(id);
+        const closed = [prev?.closed, w.closeTime].filter((d): d is Date => d !== undefined);
+        out.set(id, {
+          running: (prev?.running ?? false) || w.status === 'RUNNING',
+          ...(closed.length ? { closed: new Date(Math.max(...closed.map((d) => d.getTime()))) } : {}),
+        });
+      }
+      return out;
+    };
+    let deleted = 0;
+    let plan;
     try {
-      for await (const w of listRuns(client, 'WorkflowId STARTS_WITH "run/"')) {
-        const id = w.workflowId.slice(4);
-        // A running execution of an id decides (a resumed run runs again under its id).
-        if (runs.has(id) && runs.get(id)!.running) continue;
-        runs.set(id, { running: w.status === 'RUNNING', ...(w.closeTime ? { closed: w.closeTime } : {}) });
+      plan = await planGc(store, await runStates(RUN_WORKFLOWS_QUERY), olderThanMs);
+      if (argv.apply) {
+        deleted = await applyGc(store, plan, {
+          // Describe reads the run's newest execution directly (visibility may lag a fresh start).
+          run: async (runId) => {
+            try {
+              const d = await client.workflow.getHandle(runWorkflowId(runId)).describe();
+              return { running: d.status.name === 'RUNNING', ...(d.closeTime ? { closed: d.closeTime } : {}) };
+            } catch (err) {
+              if (err instanceof WorkflowNotFoundError) return undefined;
+              throw err;
+            }
+          },
+          anyRunning: async () => (await runStates(`${RUN_WORKFLOWS_QUERY} AND ExecutionStatus = "Running"`)).size > 0,
+        });
       }
     } finally {
       await connection.close();
     }
-    const plan = await planGc(store, runs, olderThanMs);
-    const deleted = argv.apply ? await applyGc(store, plan) : 0;
     if (argv.json) {
       return printJson({
         applied: argv.apply,

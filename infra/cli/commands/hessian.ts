@@ -10,7 +10,12 @@ import { usePreferredBackend } from '../../../src/engine/backend';
 import { analyzeHessian } from '../../../src/hessian/analyze';
 import { buildModel, type Model } from '../../../src/models/model';
 import { decodeWeights, encodeWeights } from '../../../src/models/weights-io';
-import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { configFrom, intFlag, print, printJson, UsageError, type GlobalArgs } from '../context';
+
+/** Parameters a model may have here: its weights, gradients and Lanczos vectors must fit in memory. */
+const MAX_PARAMS = 200_000_000;
+/** Largest model `--exact` forms the Hessian of without --allow-large: n² doubles (800 MB) and O(n³) flops. */
+const MAX_EXACT_PARAMS = 10_000;
 
 interface HessianArgs extends GlobalArgs {
   model: string;
@@ -26,6 +31,7 @@ interface HessianArgs extends GlobalArgs {
   seed: number;
   initSeed?: number;
   saveWeights?: string;
+  allowLarge?: boolean;
 }
 
 export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
@@ -48,7 +54,7 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
         describe:
           'safetensors with x [n, ...] float32 and y [n] int32, or a data set: mnist, mnist-test, cifar10, cifar100',
       })
-      .option('samples', { type: 'number', describe: 'with a data set name: use this many samples (seeded subset)' })
+      .option('samples', { type: 'number', describe: 'use this many samples of the data (a subset seeded by --seed)' })
       .option('loss', {
         choices: ['lsce', 'mse'] as const,
         default: 'lsce' as const,
@@ -72,16 +78,32 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
       .option('top', { type: 'number', default: 10, describe: 'how many top eigenvalues to report' })
       .option('seed', { type: 'number', default: 0, describe: 'seed of the probes and of the data subset' })
       .option('init-seed', { type: 'number', describe: 'with --save-weights: He-initialized weights from this seed' })
-      .option('save-weights', { type: 'string', describe: "write a weights template (the model's layout) and exit" }),
+      .option('save-weights', { type: 'string', describe: "write a weights template (the model's layout) and exit" })
+      .option('allow-large', {
+        type: 'boolean',
+        default: false,
+        describe: `with --exact: form the Hessian of a model over ${MAX_EXACT_PARAMS} parameters`,
+      }),
   handler: async (argv) => {
+    // Every flag is checked before the model, the data or a backend loads.
+    if (argv.classes !== undefined) intFlag('classes', argv.classes, 2);
+    intFlag('seed', argv.seed, 0);
+    if (argv.initSeed !== undefined) intFlag('init-seed', argv.initSeed, 0);
+    if (argv.samples !== undefined) intFlag('samples', argv.samples, 1);
+    if (!(argv.smoothing >= 0 && argv.smoothing < 1))
+      throw new UsageError(`--smoothing ${argv.smoothing}: must be in [0, 1)`);
     let model: Model;
     try {
       model = buildModel(argv.model, argv.classes);
     } catch (err) {
-      throw new UsageError((err as Error).message);
+      throw new UsageError(`--model ${argv.model}: ${(err as Error).message}`);
     }
+    if (model.paramCount > MAX_PARAMS)
+      throw new UsageError(
+        `--model ${argv.model}: ${model.paramCount} parameters, more than the ${MAX_PARAMS} this command holds`,
+      );
     if (argv.saveWeights !== undefined) {
-      writeFileSync(argv.saveWeights, encodeWeights(model, model.init(argv.initSeed ?? 0)));
+      writeWeights(argv.saveWeights, encodeWeights(model, model.init(argv.initSeed ?? 0)));
       if (argv.json)
         printJson({ model: model.name, params: model.paramCount, weights: path.resolve(argv.saveWeights) });
       else print(`wrote ${model.paramCount} parameters of ${model.name} to ${argv.saveWeights}`);
@@ -93,17 +115,11 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
       throw new UsageError(
         '--data is required: a safetensors file with x and y, or mnist, mnist-test, cifar10, cifar100',
       );
-    for (const [name, v] of [
-      ['probes', argv.probes],
-      ['top', argv.top],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} ${v}: must be a positive integer`);
-    }
-    if (!(argv.smoothing >= 0 && argv.smoothing < 1))
-      throw new UsageError(`--smoothing ${argv.smoothing}: must be in [0, 1)`);
+    checkSizes(argv, model.paramCount);
     const theta = decodeWeights(model, new Uint8Array(readFile(argv.weights)), argv.weights);
-    const data = fitToModel(await loadData(argv, model, configFrom(argv).dataDir), model.inputShape);
+    checkFiniteWeights(model, theta, argv.weights);
     const config = configFrom(argv);
+    const data = fitToModel(await loadData(argv, model, config.dataDir), model.inputShape);
     const info = await usePreferredBackend(config.backend, config.torch);
     const report = await analyzeHessian(model, theta, data, {
       loss: argv.loss,
@@ -118,14 +134,59 @@ export const hessianCommand: CommandModule<GlobalArgs, HessianArgs> = {
     if (argv.json) return printJson(out);
     print(`${model.name}: ${report.params} parameters, ${report.samples} samples, loss ${report.loss.toPrecision(6)}`);
     print(
-      `trace ${report.trace.value.toPrecision(6)} ± ${report.trace.stderr.toPrecision(2)} (${report.trace.method}, ${report.trace.hvps} HVPs)`,
+      `trace ${report.trace.value.toPrecision(6)} ± ${report.trace.stderr.toPrecision(2)} ` +
+        `(${report.trace.method}, ${report.trace.hvps} HVPs)`,
     );
     print(`top eigenvalues: ${report.eigenvalues.top.map((x) => x.toPrecision(4)).join(', ')}`);
     print(
-      `negative eigenvalues: sum ${report.eigenvalues.negativeSum.toPrecision(4)}, count ${report.eigenvalues.negativeCount} (${report.eigenvalues.method})`,
+      `negative eigenvalues: sum ${report.eigenvalues.negativeSum.toPrecision(4)}, ` +
+        `count ${report.eigenvalues.negativeCount} (${report.eigenvalues.method})`,
     );
   },
 };
+
+/** --probes, --top and --exact against the model's size: the estimators need fewer products than parameters. */
+function checkSizes(argv: HessianArgs, params: number): void {
+  intFlag('top', argv.top, 1, params);
+  if (argv.exact) {
+    if (params > MAX_EXACT_PARAMS && !argv.allowLarge)
+      throw new UsageError(
+        `--exact forms the ${params}×${params} Hessian of ${argv.model} (over ${MAX_EXACT_PARAMS} parameters: ` +
+          'hours and gigabytes); drop --exact for the estimates, or add --allow-large',
+      );
+    return;
+  }
+  intFlag('probes', argv.probes, 4);
+  if (argv.probes >= params)
+    throw new UsageError(
+      `--probes ${argv.probes}: ${argv.model} has only ${params} parameters; ` +
+        `--exact gives the exact trace with ${params} products, or use --probes below ${params}`,
+    );
+}
+
+/** NaN or infinite weights make every number after them meaningless: refused, naming the tensor. */
+function checkFiniteWeights(model: Model, theta: Float32Array, file: string): void {
+  const bad = theta.findIndex((v) => !Number.isFinite(v));
+  if (bad < 0) return;
+  let k = 0;
+  while (k + 1 < model.params.length && model.offsets[k + 1]! <= bad) k++;
+  const p = model.params[k]!;
+  throw new UsageError(
+    `${file}: tensor '${p.name}' holds ${theta[bad]} at index ${bad - model.offsets[k]!}; ` +
+      'weights must be finite numbers (re-export them, or write a template with --init-seed 0 --save-weights FILE)',
+  );
+}
+
+function writeWeights(file: string, bytes: Uint8Array): void {
+  try {
+    writeFileSync(file, bytes);
+  } catch (err) {
+    throw new UsageError(
+      `cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+        'check that its folder exists and is writable',
+    );
+  }
+}
 
 function readFile(file: string): Buffer {
   try {
@@ -142,12 +203,19 @@ async function loadData(argv: HessianArgs, model: Model, dataDir: string): Promi
     cifar10: () => loadCifar(10, 'train', path.join(dataDir, 'datasets')),
     cifar100: () => loadCifar(100, 'train', path.join(dataDir, 'datasets')),
   };
-  const loader = named[argv.data!];
-  if (!loader) {
-    if (!argv.data!.endsWith('.safetensors'))
-      throw new UsageError(`--data ${argv.data}: not a .safetensors file nor one of ${Object.keys(named).join(', ')}`);
-    return decodeTensorData(new Uint8Array(readFile(argv.data!)), argv.data!, model.numClasses);
-  }
-  const all = await loader();
-  return argv.samples ? subset(all, argv.samples, argv.seed) : all;
+  const loader = Object.prototype.hasOwnProperty.call(named, argv.data!) ? named[argv.data!] : undefined;
+  let all: Dataset;
+  if (loader) all = await loader();
+  else if (!argv.data!.endsWith('.safetensors'))
+    throw new UsageError(`--data ${argv.data}: not a .safetensors file nor one of ${Object.keys(named).join(', ')}`);
+  else all = decodeTensorData(new Uint8Array(readFile(argv.data!)), argv.data!, model.numClasses);
+  const bad = all.x.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0)
+    throw new UsageError(
+      `--data ${argv.data}: tensor 'x' holds ${all.x[bad]} at index ${bad}; the inputs must be finite numbers`,
+    );
+  if (argv.samples === undefined) return all;
+  if (argv.samples > all.y.length)
+    throw new UsageError(`--samples ${argv.samples}: ${argv.data} has ${all.y.length} samples; ask for at most that`);
+  return subset(all, argv.samples, argv.seed);
 }

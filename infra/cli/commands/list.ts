@@ -1,10 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { keys } from '../../../activities/deps';
+import { findExperiment } from '../../../src/experiments/registry';
+import { layout } from '../../../src/storage/layout';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError } from '../../../src/storage/object-store';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { SA } from '../../../workflows/search-attributes';
-import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { configFrom, intFlag, print, printJson, type GlobalArgs } from '../context';
 import { listRuns } from '../runs';
 
 /** `--status` values and the visibility query's names for them. */
@@ -66,6 +67,9 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
         describe: 'print the visibility query (for the Web UI) and exit',
       }) as unknown as Argv<ListArgs>,
   handler: async (argv) => {
+    // Checked before anything connects: a mistake is named even with the server down.
+    intFlag('limit', argv.limit, 1);
+    if (argv.experiment !== undefined) findExperiment(argv.experiment);
     if (argv.query) return print(listQuery(argv) ?? '');
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
@@ -73,7 +77,7 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     /** A scheduled run's regressions against the schedule's previous run, from its index entry. */
     const regressions = async (runId: string): Promise<string[] | undefined> => {
       try {
-        return (JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult)
+        return (JSON.parse(Buffer.from(await store.get(layout.indexEntry(runId))).toString('utf8')) as RunResult)
           .regressions;
       } catch (err) {
         if (err instanceof ObjectNotFoundError) return undefined;
@@ -82,8 +86,6 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
     };
     try {
       const runs: Array<Record<string, unknown>> = [];
-      if (!Number.isInteger(argv.limit) || argv.limit < 1)
-        throw new UsageError(`--limit ${argv.limit}: must be a positive integer`);
       const query = listQuery(argv);
       for await (const w of listRuns(client, query)) {
         const schedule = w.memo?.schedule as string | undefined;
@@ -111,7 +113,8 @@ export const listCommand: CommandModule<GlobalArgs, ListArgs> = {
             : '';
         const state = r.verdict ? `${String(r.verdict)}` : r.stage ? `${String(r.stage)}` : '';
         print(
-          `${r.runId}  ${String(r.status).padEnd(10)} ${state.padEnd(12)} ${r.experiment}  ${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`,
+          `${r.runId}  ${String(r.status).padEnd(10)} ${state.padEnd(12)} ${r.experiment}  ` +
+            `${r.startTime}${r.schedule ? `  schedule ${String(r.schedule)}` : ''}${regressed}`,
         );
       }
     } finally {

@@ -2,11 +2,13 @@ import { spawn } from 'child_process';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
-import { keys } from '../../../activities';
+import { checkRunId } from '../../../src/runs/ids';
+import { layout } from '../../../src/storage/layout';
 import { renderIndexHtml } from '../../../src/report/html-report';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError, type ObjectStore } from '../../../src/storage/object-store';
 import { checkS3, makeObjectStore } from '../../clients';
+import { pathInside } from '../paths-inside';
 import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
 
 interface ReportArgs extends GlobalArgs {
@@ -16,11 +18,17 @@ interface ReportArgs extends GlobalArgs {
   index: boolean;
 }
 
-/** Copy a finished run's report and artifacts from S3 into `dir/<runId>/`; returns the report's path. */
-export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
+/** What a run's report download writes: each S3 key's file, all checked to lie inside the folder first. */
+interface ReportPlan {
+  result: RunResult;
+  folder: string;
+  files: Array<{ key: string; file: string }>;
+}
+
+async function planReport(store: ObjectStore, runId: string, dir: string, source: string): Promise<ReportPlan> {
   let result: RunResult;
   try {
-    result = JSON.parse(Buffer.from(await store.get(keys.indexEntry(runId))).toString('utf8')) as RunResult;
+    result = JSON.parse(Buffer.from(await store.get(layout.indexEntry(runId))).toString('utf8')) as RunResult;
   } catch (err) {
     if (err instanceof ObjectNotFoundError)
       throw new Error(
@@ -28,29 +36,51 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
       );
     throw err;
   }
-  const target = path.join(dir, runId);
-  mkdirSync(target, { recursive: true });
-  const prefix = keys.artifact(runId, '');
-  for (const key of await store.list(prefix))
-    writeFileSync(path.join(target, key.slice(prefix.length)), await store.get(key));
-  writeFileSync(path.join(target, 'result.json'), JSON.stringify(result, null, 2));
-  return path.join(target, 'report.html');
+  const folder = pathInside(dir, runId, source);
+  const prefix = layout.artifactsPrefix(runId);
+  const files = (await store.list(prefix)).map((key) => ({
+    key,
+    file: pathInside(folder, key.slice(prefix.length), key),
+  }));
+  return { result, folder, files };
 }
 
-/** Write the index of every finished run (and their reports) into `dir`; also stored in S3 as `index/index.html`. */
+async function writeReport(store: ObjectStore, plan: ReportPlan): Promise<string> {
+  mkdirSync(plan.folder, { recursive: true });
+  for (const { key, file } of plan.files) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, await store.get(key));
+  }
+  writeFileSync(path.join(plan.folder, 'result.json'), JSON.stringify(plan.result, null, 2));
+  return path.join(plan.folder, 'report.html');
+}
+
+/**
+ * Copy a finished run's report and artifacts from S3 into `dir/<runId>/`; returns the report's
+ * path. Every file is checked to lie inside `dir` before the first is written.
+ */
+export async function downloadReport(store: ObjectStore, runId: string, dir: string): Promise<string> {
+  return await writeReport(store, await planReport(store, runId, dir, `run id '${runId}'`));
+}
+
+/**
+ * Write the index of every finished run (and their reports) into `dir`; also stored in S3 as
+ * `index/index.html`. The run ids come from the index entries' contents: every file of every
+ * report is checked to lie inside `dir` before the first is written.
+ */
 export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
-  const entries: RunResult[] = [];
-  for (const key of await store.list(keys.indexPrefix)) {
+  const plans: ReportPlan[] = [];
+  for (const key of await store.list(layout.indexPrefix)) {
     if (!key.endsWith('.json')) continue;
     const r = JSON.parse(Buffer.from(await store.get(key)).toString('utf8')) as RunResult;
-    entries.push(r);
-    await downloadReport(store, r.runId, dir);
+    plans.push(await planReport(store, r.runId, dir, `run id '${r.runId}' of index entry ${key}`));
   }
-  const html = renderIndexHtml(entries);
+  for (const plan of plans) await writeReport(store, plan);
+  const html = renderIndexHtml(plans.map((p) => p.result));
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'index.html'), html);
-  await store.put('index/index.html', Buffer.from(html), 'text/html; charset=utf-8');
-  return { path: path.join(dir, 'index.html'), runs: entries.length };
+  await store.put(layout.indexPage, Buffer.from(html), 'text/html; charset=utf-8');
+  return { path: path.join(dir, 'index.html'), runs: plans.length };
 }
 
 function openInBrowser(file: string): void {
@@ -74,6 +104,7 @@ export const reportCommand: CommandModule<GlobalArgs, ReportArgs> = {
         describe: 'write index.html of every finished run, with their reports',
       }) as unknown as Argv<ReportArgs>,
   handler: async (argv) => {
+    if (argv.runId !== undefined) checkRunId(argv.runId);
     if (!argv.index && !argv.runId)
       throw new UsageError('name a run (`repro report <run-id>`) or ask for the index (`repro report --index`)');
     const config = configFrom(argv);

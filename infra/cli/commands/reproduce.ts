@@ -1,5 +1,8 @@
-import { createWriteStream, mkdirSync } from 'fs';
+import { spawn, type ChildProcess } from 'child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { CommandModule } from 'yargs';
 import { DEFAULT_SUITE, planRun } from '../../../src/experiments/registry';
 import { tally } from '../../../src/results/claims';
@@ -7,9 +10,11 @@ import type { RunResult } from '../../../src/results/run-result';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { stackUp } from '../../stack/embedded-stack';
 import { runWorker } from '../../worker/start-worker';
-import { ProgressView } from '../progress-view';
+import { RunEta } from '../eta';
+import { SuiteView, summarizeProgress } from '../progress-view';
 import { awaitResult, formatResult, runProgress, startRun } from '../runs';
-import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { configFrom, intFlag, printJson, type GlobalArgs } from '../context';
+import { EXIT } from '../exit-codes';
 import { downloadReport, writeReportIndex } from './report';
 
 interface ReproduceArgs extends GlobalArgs {
@@ -18,84 +23,223 @@ interface ReproduceArgs extends GlobalArgs {
   seed: number;
 }
 
-/** Exit status when every run finished but a claim did not pass (it failed, or was inconclusive). */
-export const CLAIMS_FAILED_EXIT = 3;
-
 const seconds = (ms: number): string =>
   ms < 60_000 ? `${(ms / 1000).toFixed(0)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+
+/** How long each experiment took here last time (`timings.json` in the data folder), by `experiment/preset`. */
+function readTimings(file: string): Record<string, number> {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+  } catch {
+    return {}; // a damaged file only loses the ordering hint
+  }
+}
+
+/**
+ * Numeric worker processes beside this one: each serves the gpu queue's activities only, one at a
+ * time, on its share of the cores (its own process: JavaScript runs one computation at a time).
+ * One that dies is replaced (its activities go on from their checkpoints), a few times at most.
+ */
+function startNumericWorkers(
+  n: number,
+  threads: number,
+  argv: ReproduceArgs,
+  log: (line: string) => void,
+): { stop(): Promise<void> } {
+  const conf = [...(argv.conf ?? []), `torch.threads=${threads}`, 'worker.gpuSlots=1'];
+  const args = [
+    path.resolve(__dirname, '..', 'main.js'),
+    'worker',
+    '--queue',
+    'gpu',
+    '--activities-only',
+    ...(argv.config ? ['--config', argv.config] : []),
+    ...(argv.backend ? ['--backend', argv.backend] : []),
+    ...conf.flatMap((c) => ['--conf', c]),
+  ];
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  let restarts = 0;
+  const start = (): void => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    child.stdout!.on('data', (b: Buffer) => log(b.toString()));
+    child.stderr!.on('data', (b: Buffer) => log(b.toString()));
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      log(JSON.stringify({ ts: new Date().toISOString(), event: 'numeric-worker-exited', code, signal }) + '\n');
+      if (restarts++ < 3 * n) start();
+    });
+  };
+  for (let i = 0; i < n; i++) start();
+  return {
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        [...children].map((c) => {
+          const exited = new Promise((r) => c.on('exit', r));
+          c.kill('SIGTERM');
+          return exited;
+        }),
+      );
+    },
+  };
+}
 
 export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
   command: 'reproduce',
   describe:
-    'The main job: start the embedded stack and a worker, run the small preset of every experiment, write reports and their index',
+    'The main job: start the embedded stack and workers, run the small preset of every experiment side by side, ' +
+    'write reports and their index',
   builder: (y) =>
     y
       .option('experiments', {
         type: 'string',
         array: true,
-        describe: `experiments to run (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})`,
+        describe: `an experiment to run, repeatable (default: ${DEFAULT_SUITE.map((s) => s.experiment).join(', ')})`,
       })
       .option('preset', { type: 'string', describe: "preset for every experiment (default: the suite's, `small`)" })
       .option('seed', { type: 'number', default: 1 }),
   handler: async (argv) => {
+    intFlag('seed', argv.seed, 0);
     const suite = argv.experiments?.length
-      ? argv.experiments.map((experiment) => ({ experiment, preset: 'small' }))
+      ? argv.experiments.map(
+          (experiment) =>
+            DEFAULT_SUITE.find((s) => s.experiment === experiment) ?? { experiment, preset: 'small', seconds: 60 },
+        )
       : DEFAULT_SUITE;
-    const plans = suite.map((s) => ({
-      ...planRun(s.experiment, argv.preset ?? s.preset, []),
-      preset: argv.preset ?? s.preset,
-    }));
     const config = configFrom(argv);
+    const timingsFile = path.join(config.dataDir, 'timings.json');
+    const timings = readTimings(timingsFile);
+    const plans = suite.map((s) => {
+      const preset = argv.preset ?? s.preset;
+      const typical = timings[`${s.experiment}/${preset}`] ?? s.seconds;
+      const after = 'after' in s && s.after && suite.some((x) => x.experiment === s.after) ? s.after : undefined;
+      return { ...planRun(s.experiment, preset, []), preset, typical, after };
+    });
+    // Longest first, so that the short ones fill the cores at the end.
+    const pending = [...plans].sort((a, b) => b.typical - a.typical);
+
     const stack = await stackUp(config, (line) => process.stderr.write(line + '\n'));
     process.stderr.write(`stack up: Temporal ${stack.temporal}, Web UI ${stack.webUi}, S3 ${stack.s3}\n`);
-
     mkdirSync(config.dataDir, { recursive: true });
     const workerLog = createWriteStream(path.join(config.dataDir, 'worker.log'), { flags: 'a' });
+    const progressLog = createWriteStream(path.join(config.dataDir, 'progress.jsonl'), { flags: 'a' });
+    // Side by side: one numeric worker process per core (at most 8, at most one per experiment),
+    // each on its share of the cores; this process serves the workflows and the light queue.
+    const cores = os.availableParallelism();
+    const slots = Math.max(1, Math.min(cores, 8, plans.length));
+    const threads = Math.max(1, Math.floor(cores / slots));
+    process.stderr.write(`running ${plans.length} experiments, ${slots} at a time (${threads} thread(s) each)\n`);
+    const numeric = startNumericWorkers(slots, threads, argv, (l) => workerLog.write(l));
     const stopWorker = new AbortController();
-    const worker = runWorker(config, {
-      queues: ['cpu', 'gpu'],
-      stop: stopWorker.signal,
-      log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n'),
-    });
+    const worker = runWorker(
+      { ...config, torch: { ...config.torch, threads } },
+      {
+        queues: ['cpu'],
+        stop: stopWorker.signal,
+        log: (e) => workerLog.write(JSON.stringify({ ts: new Date().toISOString(), ...e }) + '\n'),
+      },
+    );
     const { client, connection } = await connectTemporal(config);
     const store = makeObjectStore(config);
     const reports = path.join(config.dataDir, 'reports');
     const done: Array<{ result: RunResult; ms: number; report: string }> = [];
-    const view = new ProgressView();
+    const view = new SuiteView(plans.length);
     const t0 = Date.now();
-    try {
-      for (const [i, { experiment, params, preset }] of plans.entries()) {
-        const label = `${experiment.name} (${i + 1}/${plans.length})`;
-        const started = Date.now();
-        const handle = await startRun(client, config, experiment, preset, params, argv.seed);
-        view.begin(label);
-        const ticker = setInterval(() => {
-          void runProgress(client, handle).then(
-            ({ progress }) => view.update(label, progress),
-            () => {},
-          );
-        }, 1000);
-        let result: RunResult;
-        try {
-          result = await awaitResult(handle, store);
-        } finally {
-          clearInterval(ticker);
-        }
+    type Flight = {
+      plan: (typeof plans)[number];
+      label: string;
+      handle: WorkflowHandle;
+      started: number;
+      eta: RunEta;
+      stageNow?: string;
+    };
+    const flying = new Map<string, Flight>();
+    const finished = new Set<string>();
+    let failure: unknown;
+    const rowOf = (f: Flight): { fraction: number; stage: string; eta?: number } => {
+      const fraction = f.eta.fraction();
+      const measured = fraction >= 0.1 ? f.eta.remaining() : undefined;
+      const elapsed = (Date.now() - f.started) / 1000;
+      return { fraction, stage: f.stageNow ?? '', eta: measured ?? Math.max(0, f.plan.typical - elapsed) };
+    };
+    let polling: Promise<unknown> | undefined;
+    const poll = setInterval(() => {
+      if (polling) return; // the last poll is still asking: skip this tick
+      polling = Promise.all(
+        [...flying.values()].map(async (f) => {
+          const { progress } = await runProgress(client, f.handle).catch(() => ({ progress: undefined }));
+          const t = (Date.now() - f.started) / 1000;
+          f.eta.observe(progress, t);
+          f.stageNow = summarizeProgress(progress).stage;
+          progressLog.write(JSON.stringify({ t, experiment: f.plan.experiment.name, progress }) + '\n');
+        }),
+      )
+        .then(() => {
+          const rows = [...flying.values()].map((f) => ({ label: f.label, ...rowOf(f) }));
+          const left = rows.reduce((a, r) => a + (r.eta ?? 0), 0) + pending.reduce((a, p) => a + p.typical, 0);
+          view.update(rows, finished.size, left / slots);
+        })
+        .finally(() => (polling = undefined));
+    }, 1000);
+    const runOne = async (plan: (typeof plans)[number]): Promise<void> => {
+      const label = `${plan.experiment.name} (${plans.indexOf(plan) + 1}/${plans.length})`;
+      const handle = await startRun(client, config, plan.experiment, plan.preset, plan.params, argv.seed);
+      const flight: Flight = { plan, label, handle, started: Date.now(), eta: new RunEta() };
+      flying.set(label, flight);
+      view.begin(label);
+      try {
+        const result = await awaitResult(handle, store);
+        const ms = Date.now() - flight.started;
+        progressLog.write(JSON.stringify({ t: ms / 1000, experiment: plan.experiment.name, done: true }) + '\n');
         const t = tally(result.claims);
-        view.end(
-          label,
-          `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(Date.now() - started)}`,
-        );
+        view.end(label, `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(ms)}`);
         const report = await downloadReport(store, result.runId, reports);
-        done.push({ result, ms: Date.now() - started, report });
-        if (!argv.json) print(formatResult(result) + `\n  local report: ${report}\n`);
+        done.push({ result, ms, report });
+        timings[`${plan.experiment.name}/${plan.preset}`] = Math.round(ms / 1000);
+        if (!argv.json) view.print(formatResult(result) + `\n  local report: ${report}\n`);
+      } finally {
+        flying.delete(label);
+        finished.add(plan.experiment.name);
       }
+    };
+    try {
+      // Up to `slots` experiments at once (plus the short ones of the light queue); one that reuses
+      // another's stages waits for it.
+      await new Promise<void>((resolve) => {
+        let active = 0;
+        const next = (): void => {
+          while (!failure && active < slots) {
+            const i = pending.findIndex((p) => !p.after || finished.has(p.after));
+            if (i < 0) break;
+            const [plan] = pending.splice(i, 1);
+            active++;
+            void runOne(plan!)
+              .catch((err: unknown) => (failure ??= err))
+              .finally(() => {
+                active--;
+                next();
+              });
+          }
+          if (active === 0 && (failure || !pending.length)) resolve();
+        };
+        next();
+      });
     } finally {
+      clearInterval(poll);
+      await polling?.catch(() => {}); // its calls finish before the connection closes
+      view.stop();
       await connection.close();
       stopWorker.abort();
       await worker;
+      await numeric.stop();
       workerLog.end();
+      progressLog.end();
+      writeFileSync(timingsFile, JSON.stringify(timings, null, 2) + '\n');
     }
+    if (failure) throw failure;
     const index = await writeReportIndex(store, reports);
     if (argv.json)
       printJson({ results: done.map((d) => d.result), index: index.path, wallSeconds: (Date.now() - t0) / 1000 });
@@ -107,12 +251,12 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       const head = ['experiment', 'preset', 'pass', 'fail', 'inconclusive', 'wall time'];
       const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
       const line = (cells: string[]): string => cells.map((x, c) => x.padEnd(widths[c]!)).join('  ');
-      print(line(head));
-      for (const r of rows) print(line(r));
-      print(`total wall time ${seconds(Date.now() - t0)}`);
-      print(`report index: ${index.path}`);
-      print(`Web UI: ${stack.webUi}   (stop the servers with \`npx repro down\`)`);
+      process.stdout.write(line(head) + '\n');
+      for (const r of rows) process.stdout.write(line(r) + '\n');
+      process.stdout.write(`total wall time ${seconds(Date.now() - t0)} (${slots} experiments at a time)\n`);
+      process.stdout.write(`report index: ${index.path}\n`);
+      process.stdout.write(`Web UI: ${stack.webUi}   (stop the servers with \`npx repro down\`)\n`);
     }
-    if (done.some((d) => d.result.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = CLAIMS_FAILED_EXIT;
+    if (done.some((d) => d.result.claims.some((c) => c.verdict !== 'pass'))) process.exitCode = EXIT.claimsNotPassed;
   },
 };

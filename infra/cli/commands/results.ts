@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { checkRunId } from '../../../src/runs/ids';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { awaitResult, findRun, formatResult } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
@@ -9,6 +10,7 @@ export const resultsCommand: CommandModule<GlobalArgs, GlobalArgs & { runId: str
   builder: (y) =>
     y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<GlobalArgs & { runId: string }>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     try {

@@ -1,5 +1,6 @@
+import { checkRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import type { Argv, CommandModule } from 'yargs';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import type { RunInput } from '../../../workflows/run-input';
 import { checkS3, connectTemporal } from '../../clients';
 import { findRun, runStartOptions, withSearchAttributesHint } from '../runs';
@@ -17,12 +18,13 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   describe: 'Start a failed or cancelled run again from its checkpoints and caches',
   builder: (y) => y.positional('run-id', { type: 'string', demandOption: true }) as unknown as Argv<ResumeArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     try {
       await checkS3(config);
       const { handle, status } = await findRun(client, argv.runId);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (status === 'RUNNING') throw new UsageError(`run ${runId} is running: nothing to resume`);
       if (status === 'COMPLETED') {
         throw new UsageError(
@@ -35,7 +37,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       if (!started?.workflowType?.name || !payload) {
         throw new Error(`run ${runId}: its history has no start event to resume from`);
       }
-      const input = defaultPayloadConverter.fromPayload<RunInput>(payload);
+      // Through the client's codec: an encrypted run's input is ciphertext in its history.
+      const input = await decodeFromPayloadsAtIndex<RunInput>(client.options.loadedDataConverter, 0, [payload]);
       const d = await handle.describe();
       const name = started.workflowType.name;
       await withSearchAttributesHint(config, () =>

@@ -1,8 +1,9 @@
+import { checkNewRunId, runIdOfWorkflow } from '../../../src/runs/ids';
 import type { CommandModule } from 'yargs';
 import { planRun } from '../../../src/experiments/registry';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { awaitResult, formatResult, startRun } from '../runs';
-import { configFrom, print, printJson, UsageError, type GlobalArgs } from '../context';
+import { configFrom, intFlag, print, printJson, type GlobalArgs } from '../context';
 
 interface RunArgs extends GlobalArgs {
   experiment: string;
@@ -12,6 +13,7 @@ interface RunArgs extends GlobalArgs {
   wait: boolean;
   id?: string;
   cache: boolean;
+  allowLarge?: boolean;
 }
 
 export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
@@ -38,20 +40,24 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         type: 'boolean',
         default: true,
         describe: 'reuse cached stage results (--no-cache recomputes them)',
+      })
+      .option('allow-large', {
+        type: 'boolean',
+        default: false,
+        describe: "accept --set values above a parameter's usual bound (`repro experiments --json` lists them)",
       }),
   handler: async (argv) => {
-    if (!Number.isSafeInteger(argv.seed) || argv.seed < 0)
-      throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
-    if (argv.id !== undefined && !/^[A-Za-z0-9._-]+$/.test(argv.id))
-      throw new UsageError(`--id ${argv.id}: use letters, digits, '.', '_' and '-' only`);
-    const { experiment, params } = planRun(argv.experiment, argv.preset, argv.set);
+    // Every argument is checked before anything connects: a mistake is named even with the servers down.
+    intFlag('seed', argv.seed, 0);
+    if (argv.id !== undefined) checkNewRunId(argv.id);
+    const { experiment, params } = planRun(argv.experiment, argv.preset, argv.set, { allowLarge: argv.allowLarge });
     const config = configFrom(argv);
     // Both services are checked before anything starts, so a failure leaves nothing half-begun.
     const { client, connection } = await connectTemporal(config);
     try {
       await checkS3(config);
       const handle = await startRun(client, config, experiment, argv.preset, params, argv.seed, argv.id, !argv.cache);
-      const runId = handle.workflowId.replace(/^run\//, '');
+      const runId = runIdOfWorkflow(handle.workflowId);
       if (!argv.wait) {
         if (argv.json) printJson({ runId });
         else print(runId);

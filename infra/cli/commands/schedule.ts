@@ -6,11 +6,15 @@ import {
   type ScheduleDescription,
 } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
+import type { Experiment } from '../../../src/experiments/experiment';
+import type { Params } from '../../../src/experiments/params';
 import { planRun } from '../../../src/experiments/registry';
-import { scheduledRunWorkflowId } from '../../../workflows/run-input';
+import { checkScheduleId, runIdOfWorkflow, scheduledRunWorkflowId } from '../../../src/runs/ids';
+import type { ReproConfig } from '../../../temporal.config';
 import { checkS3, connectTemporal } from '../../clients';
 import { runInput, runStartOptions, withSearchAttributesHint } from '../runs';
-import { configFrom, print, printJson, UsageError, type GlobalArgs, parseDuration } from '../context';
+import { configFrom, intFlag, print, printJson, UsageError, type GlobalArgs, parseDuration } from '../context';
+import { checkCron } from '../cron';
 
 const OVERLAP = {
   skip: ScheduleOverlapPolicy.SKIP,
@@ -33,6 +37,7 @@ interface ScheduleArgs extends GlobalArgs {
   overlap: Overlap;
   id?: string;
   cache: boolean;
+  allowLarge: boolean;
   note?: string;
   from?: string;
   to?: string;
@@ -67,24 +72,33 @@ function view(d: ScheduleDescription) {
     note: d.state.note,
     actionsTaken: d.info.numActionsTaken,
     skippedOverlap: d.info.numActionsSkippedOverlap,
-    running: d.info.runningActions.map((a) => a.workflow.workflowId.replace(/^run\//, '')),
+    running: d.info.runningActions.map((a) => runIdOfWorkflow(a.workflow.workflowId)),
     recent: d.info.recentActions.map((a) => ({
       at: a.takenAt.toISOString(),
-      runId: a.action.workflow.workflowId.replace(/^run\//, ''),
+      runId: runIdOfWorkflow(a.action.workflow.workflowId),
     })),
     next: d.info.nextActionTimes.map((t) => t.toISOString()),
   };
 }
 
 function parseDate(flag: string, v: string | undefined): Date {
-  const d = v === undefined ? undefined : new Date(v);
+  // Date() also reads '1' or 'May' as some time: only a date-first (ISO 8601) time is taken.
+  const d = v === undefined || !/^\d{4}-\d{2}-\d{2}/.test(v) ? undefined : new Date(v);
   if (!d || Number.isNaN(d.getTime())) {
     throw new UsageError(`--${flag} ${v ?? ''}: give a time such as 2026-11-27T00:00:00Z`);
   }
   return d;
 }
 
-async function create(client: Client, argv: ScheduleArgs): Promise<void> {
+/** What `schedule create` starts, checked before anything connects. */
+interface CreatePlan {
+  id: string;
+  experiment: Experiment;
+  params: Params;
+  every?: number;
+}
+
+function checkCreate(argv: ScheduleArgs): CreatePlan {
   if (!argv.target) throw new UsageError('schedule create needs an experiment: repro schedule create fig7 --every 1d');
   if ((argv.cron === undefined) === (argv.every === undefined)) {
     throw new UsageError('schedule create needs exactly one of --cron EXPR and --every DURATION');
@@ -93,18 +107,55 @@ async function create(client: Client, argv: ScheduleArgs): Promise<void> {
   if (every !== undefined && !(Number.isFinite(every) && every >= 1000)) {
     throw new UsageError(`--every ${argv.every}: give a duration of at least 1s such as 30m, 6h or 1d`);
   }
-  if (argv.cron !== undefined && argv.cron.trim().split(/\s+/).length !== 5) {
-    throw new UsageError(
-      `--cron '${argv.cron}': give five fields ` + "(minute hour day-of-month month day-of-week), e.g. '0 3 * * *'",
-    );
+  if (argv.cron !== undefined) checkCron(argv.cron);
+  intFlag('seed', argv.seed, 0);
+  const { experiment, params } = planRun(argv.target, argv.preset, argv.set, { allowLarge: argv.allowLarge });
+  const id = checkScheduleId(
+    argv.id ?? `${argv.target}-${argv.preset}`,
+    argv.id === undefined ? 'schedule id' : '--id',
+  );
+  return { id, experiment, params, ...(every !== undefined ? { every } : {}) };
+}
+
+/** The flags that only some actions take; given to another, they are a mistake, not ignored. */
+const ONLY: Array<[keyof ScheduleArgs, string, readonly string[]]> = [
+  ['cron', '--cron', ['create']],
+  ['every', '--every', ['create']],
+  ['id', '--id', ['create']],
+  ['note', '--note', ['pause', 'unpause']],
+  ['from', '--from', ['backfill']],
+  ['to', '--to', ['backfill']],
+];
+
+/** Every argument of every action, checked before anything connects. */
+function checkArgs(argv: ScheduleArgs): { create?: CreatePlan; range?: { start: Date; end: Date } } {
+  for (const [key, flag, actions] of ONLY) {
+    if (argv[key] !== undefined && !actions.includes(argv.action))
+      throw new UsageError(`${flag} applies to schedule ${actions.join(' and ')}, not to schedule ${argv.action}`);
   }
-  if (!Number.isSafeInteger(argv.seed) || argv.seed < 0) {
-    throw new UsageError(`--seed ${argv.seed}: must be a non-negative integer`);
+  if (argv.set.length && argv.action !== 'create')
+    throw new UsageError(`--set applies to schedule create, not to schedule ${argv.action}`);
+  if (argv.action === 'create') return { create: checkCreate(argv) };
+  if (argv.action === 'list') {
+    if (argv.target !== undefined)
+      throw new UsageError(
+        `schedule list takes no argument ('${argv.target}'); \`repro schedule describe ID\` shows one`,
+      );
+    return {};
   }
-  const id = argv.id ?? `${argv.target}-${argv.preset}`;
-  if (!/^[A-Za-z0-9._-]+$/.test(id)) throw new UsageError(`--id ${id}: use letters, digits, '.', '_' and '-' only`);
-  const { experiment, params } = planRun(argv.target, argv.preset, argv.set);
-  const config = configFrom(argv);
+  if (!argv.target) {
+    throw new UsageError(`schedule ${argv.action} needs a schedule id; \`repro schedule list\` shows them`);
+  }
+  checkScheduleId(argv.target);
+  if (argv.action !== 'backfill') return {};
+  const range = { start: parseDate('from', argv.from), end: parseDate('to', argv.to) };
+  if (range.start >= range.end)
+    throw new UsageError(`--from ${argv.from} is not before --to ${argv.to}: backfill takes the runs between them`);
+  return { range };
+}
+
+async function create(client: Client, argv: ScheduleArgs, plan: CreatePlan, config: ReproConfig): Promise<void> {
+  const { id, experiment, params, every } = plan;
   await checkS3(config);
   const input = runInput(config, experiment, argv.preset, params, argv.seed, '', !argv.cache);
   const handle = await withSearchAttributesHint(config, () =>
@@ -163,13 +214,20 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
         default: true,
         describe: 'create: reuse cached stages (--no-cache recomputes in every run)',
       })
+      .option('allow-large', {
+        type: 'boolean',
+        default: false,
+        describe: "create: accept --set values above a parameter's usual bound",
+      })
       .option('note', { type: 'string', describe: 'pause/unpause: why' })
       .option('from', { type: 'string', describe: 'backfill: start time' })
       .option('to', { type: 'string', describe: 'backfill: end time' }) as unknown as Argv<ScheduleArgs>,
   handler: async (argv) => {
-    const { client, connection } = await connectTemporal(configFrom(argv));
+    const plan = checkArgs(argv);
+    const config = configFrom(argv);
+    const { client, connection } = await connectTemporal(config);
     try {
-      if (argv.action === 'create') return await create(client, argv);
+      if (plan.create) return await create(client, argv, plan.create, config);
       if (argv.action === 'list') {
         const rows = [];
         for await (const s of client.schedule.list()) {
@@ -184,10 +242,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
         }
         return;
       }
-      if (!argv.target) {
-        throw new UsageError(`schedule ${argv.action} needs a schedule id; \`repro schedule list\` shows them`);
-      }
-      const handle = client.schedule.getHandle(argv.target);
+      const handle = client.schedule.getHandle(argv.target!);
       try {
         switch (argv.action) {
           case 'describe':
@@ -202,7 +257,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
             await handle.trigger();
             break;
           case 'backfill':
-            await handle.backfill({ start: parseDate('from', argv.from), end: parseDate('to', argv.to) });
+            await handle.backfill(plan.range!);
             break;
           case 'delete':
             await handle.delete();

@@ -1,6 +1,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Argv, CommandModule } from 'yargs';
 import type { Progress } from '../../../workflows/progress';
+import { checkRunId } from '../../../src/runs/ids';
 import { connectTemporal } from '../../clients';
 import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
@@ -46,6 +47,7 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         describe: 'on a terminal: print one snapshot instead of live bars',
       }) as unknown as Argv<StatusArgs>,
   handler: async (argv) => {
+    checkRunId(argv.runId);
     const config = configFrom(argv);
     const { client, connection } = await connectTemporal(config);
     try {
@@ -73,13 +75,16 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         progress,
         progressProblems: problems,
         pendingActivities: pending,
-        webUi: `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(handle.workflowId)}`,
+        webUi:
+          `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}` +
+          `/workflows/${encodeURIComponent(handle.workflowId)}`,
       };
       if (argv.json) return printJson(out);
       if (process.stdout.isTTY && !argv.once && status === 'RUNNING')
         return await watch(client, handle, out.runId, d.startTime, out.webUi);
       print(
-        `${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`,
+        `${out.runId}: ${status} (${out.experiment}, preset ${out.preset}) ` +
+          `started ${out.startTime}${out.closeTime ? `, closed ${out.closeTime}` : ''}`,
       );
       const elapsed = (Date.now() - d.startTime.getTime()) / 1000;
       if (progress)
@@ -87,7 +92,9 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       for (const p of problems) print(`  progress unavailable (${p})`);
       for (const p of pending)
         print(
-          `  pending ${p.activity} attempt ${p.attempt}${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
+          `  pending ${p.activity} attempt ${p.attempt}` +
+            `${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}` +
+            `${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
         );
       print(`  ${out.webUi}`);
     } finally {

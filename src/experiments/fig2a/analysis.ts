@@ -1,9 +1,18 @@
 import { fitClaim, signClaim, withinClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { bootstrapInterval, linearFit } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import type { Fig2aParams } from './definition';
-import type { Fig2aOutput } from './study';
+
+/** What an equilibrating run reports. */
+export interface Fig2aOutput {
+  batch: number;
+  lr: number;
+  trainLoss: number;
+  negativeSum: number;
+  /** Standard error of the quadrature over its probes. */
+  negativeSumStderr: number;
+}
 
 const CONFIDENCE = 0.95;
 
@@ -22,7 +31,7 @@ export function lsceFloor(smoothing: number, classes = 10): number {
  * floor (the paper's fit has intercept ≈ 0, which only that reading allows). Intervals by a
  * bootstrap over the (batch, lr) points.
  */
-export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnalysis {
+export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
   const floor = lsceFloor(p.smoothing);
   const rows = points.map((o) => ({ ...o, excess: o.trainLoss - floor }));
   const fitOf = (rs: typeof rows) =>
@@ -45,7 +54,8 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnaly
     signClaim({
       id: 'negative-sum-falls-with-loss',
       description:
-        `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: least-squares slope against the loss above its floor ${floor.toFixed(4)}, ` +
+        `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: ` +
+        `least-squares slope against the loss above its floor ${floor.toFixed(4)}, ` +
         `${rows.length} (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval over points`,
       paper: 'section 4.1, fig. 2(a)',
       side: 'negative',
@@ -56,19 +66,24 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnaly
     withinClaim({
       id: 'negative-sum-proportional-to-loss',
       description:
-        'the fit goes through the origin: no negative eigenvalues at the minimum itself (intercept of the same fit; the paper: 1.22e-5)',
+        'the fit goes through the origin: no negative eigenvalues at the minimum itself ' +
+        '(intercept of the same fit; the paper: 1.22e-5)',
       paper: 'appendix A.3, fig. 2(a)',
       predicted: 0,
       measured: fit.intercept,
       statistical: half,
       neglected: 0,
-      basis: `${Math.round(CONFIDENCE * 100)}% bootstrap half-width over points (each point's quadrature error is inside the spread)`,
+      basis:
+        `${Math.round(CONFIDENCE * 100)}% bootstrap half-width over points ` +
+        `(each point's quadrature error is inside the spread)`,
       interval: intercept,
       inconclusiveBecause: noLine,
     }),
     fitClaim({
       id: 'slope-matches-paper',
-      description: `the slope equals the paper's w = ${p.paperSlope} (an empirical number of the paper's own run: it must lie in our interval)`,
+      description:
+        `the slope equals the paper's w = ${p.paperSlope} ` +
+        `(an empirical number of the paper's own run: it must lie in our interval)`,
       paper: 'fig. 2(a): y = −40.07x + 1.22e-5',
       paperValue: p.paperSlope,
       measured: fit.slope,
@@ -84,7 +99,9 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): StudyAnaly
       scatterFigure({
         id: 'fig2a-negative-sum',
         title: 'Sum of negative eigenvalues against training loss (fig. 2a)',
-        caption: `Each point one (batch, lr) run after ${p.equilibrateSteps} SGD steps from the GD minimum; bars: ±2 quadrature standard errors; dashed: our fit and the paper's.`,
+        caption:
+          `Each point one (batch, lr) run after ${p.equilibrateSteps} SGD steps from the GD minimum; ` +
+          `bars: ±2 quadrature standard errors; dashed: our fit and the paper's.`,
         data: rows.map((r) => ({
           excess: r.excess,
           negativeSum: r.negativeSum,

@@ -1,97 +1,39 @@
-import type { ExperimentDefinition } from '../registry';
-import { ParamError, type Params } from '../params';
+import type { ExperimentSpec } from '../experiment';
+import { int, num, ParamError, paramSet, vector, type ParamsOf } from '../params';
 
-export interface Fig2aParams {
-  samples: number;
-  side: number;
-  hidden: number;
-  smoothing: number;
-  /** Full-batch GD to the minimum everything starts from. */
-  minimumLr: number;
-  minimumMomentum: number;
-  minimumSteps: number;
-  /** The (batch, lr) grid that equilibrates at different losses. */
-  batches: number[];
-  lrs: number[];
-  equilibrateSteps: number;
-  /** Stochastic Lanczos quadrature of the negative part: Lanczos steps and probes. */
-  slqSteps: number;
-  slqProbes: number;
-  /** The paper's fitted slope. */
-  paperSlope: number;
-}
+/** fig2a's parameters, declared once. */
+export const fig2aParams = paramSet({
+  samples: int(500, 'training images (real MNIST)', { min: 10, max: 60000 }),
+  side: int(14, "image side (inputs = side²; 14 gives the paper's 6220 parameters with 30 hidden)", {
+    min: 2,
+    large: 64,
+  }),
+  hidden: int(30, 'hidden units', { min: 1, large: 10000 }),
+  smoothing: num(0.1, 'label smoothing', { min: 0 }),
+  minimumLr: num(0.1, 'learning rate of the GD to the minimum', { above: 0 }),
+  minimumMomentum: num(0, 'momentum of the GD to the minimum (the paper: plain GD)', { min: 0 }),
+  minimumSteps: int(10000, "GD steps (full-batch epochs) to the minimum (the paper's 10,000)", { min: 1, large: 1e6 }),
+  batches: vector([5, 10, 25, 50, 125, 250], 'batch sizes of the equilibrating runs', { min: 1 }),
+  lrs: vector([0.001, 0.005, 0.01, 0.05, 0.1], 'learning rates of the equilibrating runs', { above: 0 }),
+  equilibrateSteps: int(5000, 'SGD steps of each equilibrating run', { min: 1, large: 1e6 }),
+  slqSteps: int(100, 'Lanczos steps of the quadrature', { min: 2, large: 1000 }),
+  slqProbes: int(10, 'probes of the quadrature (its error is their spread)', { min: 2, large: 1000 }),
+  paperSlope: num(-40.07, "the paper's fitted slope w"),
+});
+
+export type Fig2aParams = ParamsOf<typeof fig2aParams>;
 
 /** fig2a: the sum of negative Hessian eigenvalues is proportional to the training loss. */
-export const fig2a: ExperimentDefinition = {
+export const fig2a: ExperimentSpec<Fig2aParams> = {
   name: 'fig2a',
   title: 'Sum of negative Hessian eigenvalues against training loss (fig. 2a)',
   paper: 'section 4.1, fig. 2(a), appendix A.3',
   description:
-    'MNIST, 500 samples, 196-30-10 MLP, label-smoothed CE: GD to a minimum, then SGD at several (batch, lr) to equilibrate at different losses; the negative eigenvalue sum is linear in the loss above its floor, through the origin.',
-  workflowType: 'studyWorkflow',
-  params: [
-    { name: 'samples', kind: 'int', default: 500, description: 'training images (real MNIST)', min: 10 },
-    {
-      name: 'side',
-      kind: 'int',
-      default: 14,
-      description: "image side (inputs = side²; 14 gives the paper's 6220 parameters with 30 hidden)",
-      min: 2,
-    },
-    { name: 'hidden', kind: 'int', default: 30, description: 'hidden units', min: 1 },
-    { name: 'smoothing', kind: 'number', default: 0.1, description: 'label smoothing', min: 0 },
-    {
-      name: 'minimumLr',
-      kind: 'number',
-      default: 0.1,
-      description: 'learning rate of the GD to the minimum',
-      above: 0,
-    },
-    {
-      name: 'minimumMomentum',
-      kind: 'number',
-      default: 0,
-      description: 'momentum of the GD to the minimum (the paper: plain GD)',
-      min: 0,
-    },
-    {
-      name: 'minimumSteps',
-      kind: 'int',
-      default: 10000,
-      description: "GD steps (full-batch epochs) to the minimum (the paper's 10,000)",
-      min: 1,
-    },
-    {
-      name: 'batches',
-      kind: 'vector',
-      default: [5, 10, 25, 50, 125, 250],
-      description: 'batch sizes of the equilibrating runs',
-      min: 1,
-    },
-    {
-      name: 'lrs',
-      kind: 'vector',
-      default: [0.001, 0.005, 0.01, 0.05, 0.1],
-      description: 'learning rates of the equilibrating runs',
-      above: 0,
-    },
-    {
-      name: 'equilibrateSteps',
-      kind: 'int',
-      default: 5000,
-      description: 'SGD steps of each equilibrating run',
-      min: 1,
-    },
-    { name: 'slqSteps', kind: 'int', default: 100, description: 'Lanczos steps of the quadrature', min: 2 },
-    {
-      name: 'slqProbes',
-      kind: 'int',
-      default: 10,
-      description: 'probes of the quadrature (its error is their spread)',
-      min: 2,
-    },
-    { name: 'paperSlope', kind: 'number', default: -40.07, description: "the paper's fitted slope w" },
-  ],
+    'MNIST, 500 samples, 196-30-10 MLP, label-smoothed CE: GD to a minimum, then SGD at several (batch, lr) ' +
+    'to equilibrate at different losses; the negative eigenvalue sum is linear in the loss above its floor, ' +
+    'through the origin.',
+  params: fig2aParams,
+
   presets: {
     default: {},
     paper: {},
@@ -106,21 +48,21 @@ export const fig2a: ExperimentDefinition = {
       slqProbes: 6,
     },
   },
-  substitutions: (params: Params) => {
-    const p = params as unknown as Fig2aParams;
+  substitutions: (p) => {
     const out: string[] = [];
     if (p.minimumMomentum > 0)
       out.push(
-        `GD with momentum ${p.minimumMomentum} for ${p.minimumSteps} steps to the minimum (the paper: plain GD, 10,000 epochs)`,
+        `GD with momentum ${p.minimumMomentum} for ${p.minimumSteps} steps to the minimum ` +
+          `(the paper: plain GD, 10,000 epochs)`,
       );
     if (p.batches.length * p.lrs.length < 30)
       out.push(
-        `${p.batches.length * p.lrs.length} (batch, lr) points of ${p.equilibrateSteps} steps (the paper: batches 5..250, lrs 0.001..0.1)`,
+        `${p.batches.length * p.lrs.length} (batch, lr) points of ${p.equilibrateSteps} steps ` +
+          `(the paper: batches 5..250, lrs 0.001..0.1)`,
       );
     return out;
   },
-  validate(params: Params): void {
-    const p = params as unknown as Fig2aParams;
+  validate(p): void {
     const big = p.batches.find((b) => b > p.samples || !Number.isInteger(b));
     if (big !== undefined)
       throw new ParamError(`--set batches: ${big} must be a whole number of samples, at most samples=${p.samples}`);

@@ -5,20 +5,10 @@ import { buildModel } from '../../models/model';
 import { mean, std } from '../../stats/statistics';
 import { tensorsToState } from '../../train/state-tensors';
 import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import { defineStudy, type UnitContext, type UnitProgram, type UnitSpec } from '../study';
+import type { Study, UnitContext, UnitProgram, UnitSpec } from '../experiment';
 import { trainingUnit } from '../training-unit';
-import { fig2aAnalysis } from './analysis';
-import { fig2a, type Fig2aParams } from './definition';
-
-/** What an equilibrating run reports. */
-export interface Fig2aOutput {
-  batch: number;
-  lr: number;
-  trainLoss: number;
-  negativeSum: number;
-  /** Standard error of the quadrature over its probes. */
-  negativeSumStderr: number;
-}
+import { fig2aAnalysis, type Fig2aOutput } from './analysis';
+import type { Fig2aParams } from './definition';
 
 const modelSpec = (p: Fig2aParams): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
 const data = (p: Fig2aParams) => mnistSubset('train', p.samples, p.side, 1);
@@ -58,7 +48,7 @@ const minimumProgram = (): UnitProgram<Fig2aParams, unknown> =>
     start: async (ctx) => ({ step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }),
     measureEvery: 0,
     output: () => ({}),
-  }) as UnitProgram<Fig2aParams, unknown>;
+  });
 
 const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unknown> =>
   trainingUnit<Fig2aParams>({
@@ -84,10 +74,9 @@ const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unkno
       const neg = await negativeSum(ctx.params, s.train.theta, ctx.seed);
       return { batch, lr, trainLoss, negativeSum: neg.value, negativeSumStderr: neg.stderr };
     },
-  }) as UnitProgram<Fig2aParams, unknown>;
+  });
 
-export const fig2aStudy = defineStudy<Fig2aParams>({
-  definition: fig2a,
+export const study: Study<Fig2aParams> = {
   units: (p): UnitSpec[] => [
     {
       id: 'minimum',
@@ -117,4 +106,4 @@ export const fig2aStudy = defineStudy<Fig2aParams>({
         .filter(([id]) => id !== 'minimum')
         .map(([, o]) => o as Fig2aOutput),
     ),
-});
+};

@@ -1,10 +1,17 @@
 import { withinClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { groupedLinearFit, linearFit, mean, std } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import { fig2bToy, meanFieldPath, spectrumAt } from '../toys/valley-toy';
 import type { Fig2bParams } from './definition';
-import type { Fig2bOutput } from './study';
+
+/** What a unit (one η) reports: the measured ΔT of every run. */
+export interface Fig2bOutput {
+  lr: number;
+  deltas: number[];
+  /** Runs in which θ3+θ4 or θ3+2θ4 changed sign (the toy's premise broke). */
+  flips: number;
+}
 
 const CONFIDENCE = 0.95;
 
@@ -46,7 +53,7 @@ export function theory(
  * predicted ΔT(η)), and the intercept theory gives (≈ 0: ΔT ∝ η², not a constant offset).
  * Intervals from the runs' spread at each η (Student t, Welch-Satterthwaite).
  */
-export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): StudyAnalysis {
+export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): Analysis {
   const units = [...outputs].sort((a, b) => a.lr - b.lr).map((u) => ({ ...u, ...theory(p, u.lr) }));
   const fit = groupedLinearFit(
     units.map((u) => ({ x: u.lr * u.lr, ys: u.deltas })),
@@ -65,7 +72,8 @@ export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): StudyAnal
   const flips = units.reduce((a, u) => a + u.flips, 0);
   const premise =
     flips > 0
-      ? `in ${flips} run(s) θ3+θ4 or θ3+2θ4 changed sign, so ∇λ was not constant: lower --set lrs or noise, or move theta0`
+      ? `in ${flips} run(s) θ3+θ4 or θ3+2θ4 changed sign, so ∇λ was not constant: ` +
+        `lower --set lrs or noise, or move theta0`
       : undefined;
   const half = (ci: { lo: number; hi: number; estimate: number }): number =>
     Math.max(ci.hi - ci.estimate, ci.estimate - ci.lo);
@@ -75,31 +83,36 @@ export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): StudyAnal
     withinClaim({
       id: 'trace-decrease-slope',
       description:
-        `ΔT over ${p.measureSteps} steps against η² has slope −(c/4)‖Σ∇λ‖²·steps: ‖Σ∇λ‖² = ${gradSumSq} from the toy's ` +
-        `gradients, so ${leadingSlope.toPrecision(4)} to leading order and ${predicted.slope.toPrecision(4)} with the first-order ` +
-        `ηλ terms (least squares through the mean ΔT of ${p.repeats} runs at each of ${units.length} learning rates)`,
+        `ΔT over ${p.measureSteps} steps against η² has slope −(c/4)‖Σ∇λ‖²·steps: ` +
+        `‖Σ∇λ‖² = ${gradSumSq} from the toy's gradients, ` +
+        `so ${leadingSlope.toPrecision(4)} to leading order ` +
+        `and ${predicted.slope.toPrecision(4)} with the first-order ηλ terms ` +
+        `(least squares through the mean ΔT of ${p.repeats} runs at each of ${units.length} learning rates)`,
       paper: 'section 4.2, fig. 2(b); Theorem 1',
       predicted: predicted.slope,
       measured: fit.slope,
       statistical: half(slopeCi),
       neglected,
       basis:
-        `${Math.round(CONFIDENCE * 100)}% Student-t half-width (each η with its own variance, ${fit.dof.slope.toFixed(0)} ` +
-        `Welch-Satterthwaite degrees of freedom), plus second-order terms (ηλ/2)² = ${((maxEtaLambda / 2) ** 2).toExponential(1)} of the slope`,
+        `${Math.round(CONFIDENCE * 100)}% Student-t half-width ` +
+        `(each η with its own variance, ${fit.dof.slope.toFixed(0)} Welch-Satterthwaite degrees of freedom), ` +
+        `plus second-order terms (ηλ/2)² = ${((maxEtaLambda / 2) ** 2).toExponential(1)} of the slope`,
       interval: { lo: slopeCi.lo, hi: slopeCi.hi, confidence: CONFIDENCE },
       inconclusiveBecause: premise,
     }),
     withinClaim({
       id: 'proportional-to-eta-squared',
       description:
-        `ΔT is proportional to η²: the intercept of the same fit is the one theory gives (${predicted.intercept.toPrecision(3)}, ` +
-        `from the first-order terms), not an offset independent of η`,
+        `ΔT is proportional to η²: the intercept of the same fit is the one theory gives ` +
+        `(${predicted.intercept.toPrecision(3)}, from the first-order terms), not an offset independent of η`,
       paper: 'section 4.2, fig. 2(b)',
       predicted: predicted.intercept,
       measured: fit.intercept,
       statistical: half(interceptCi),
       neglected: Math.abs(predicted.slope) * (maxEtaLambda / 2) ** 2 * Math.min(...units.map((u) => u.lr * u.lr)),
-      basis: `${Math.round(CONFIDENCE * 100)}% Student-t half-width (each η with its own variance), plus second-order terms at the smallest η`,
+      basis:
+        `${Math.round(CONFIDENCE * 100)}% Student-t half-width (each η with its own variance), ` +
+        `plus second-order terms at the smallest η`,
       interval: { lo: interceptCi.lo, hi: interceptCi.hi, confidence: CONFIDENCE },
       inconclusiveBecause: premise,
     }),
@@ -116,7 +129,9 @@ export function fig2bAnalysis(p: Fig2bParams, outputs: Fig2bOutput[]): StudyAnal
       scatterFigure({
         id: 'fig2b-trace-vs-eta2',
         title: 'Trace change against η² (fig. 2b)',
-        caption: `Mean ΔT over ${p.measureSteps} steps per η with 95% intervals over ${p.repeats} runs; dashed: the least-squares fit and theory.`,
+        caption:
+          `Mean ΔT over ${p.measureSteps} steps per η with 95% intervals over ${p.repeats} runs; ` +
+          `dashed: the least-squares fit and theory.`,
         data: rows,
         x: { field: 'eta2', title: 'η²' },
         y: { field: 'deltaT', title: 'ΔT' },

@@ -1,21 +1,13 @@
 import { CounterRng } from '../../rng/philox';
-import { defineStudy, type UnitProgram } from '../study';
+import type { Study, UnitProgram } from '../experiment';
 import { advanceToy, equilibrate, fig2bToy, spectrumAt, type ValleyState } from '../toys/valley-toy';
-import { fig2bAnalysis } from './analysis';
-import { fig2b, type Fig2bParams } from './definition';
+import { fig2bAnalysis, type Fig2bOutput } from './analysis';
+import type { Fig2bParams } from './definition';
 
 interface State {
   step: number;
   deltas: number[];
   /** Repeats in which a curvature changed sign (the toy's premise broke). */
-  flips: number;
-}
-
-/** What a unit (one η) reports: the measured ΔT of every run. */
-export interface Fig2bOutput {
-  lr: number;
-  deltas: number[];
-  /** Runs in which θ3+θ4 or θ3+2θ4 changed sign (the toy's premise broke). */
   flips: number;
 }
 
@@ -53,8 +45,7 @@ const program = (lr: number): UnitProgram<Fig2bParams, State> => ({
   output: (_ctx, s): Fig2bOutput => ({ lr, deltas: s.deltas, flips: s.flips }),
 });
 
-export const fig2bStudy = defineStudy<Fig2bParams>({
-  definition: fig2b,
+export const study: Study<Fig2bParams> = {
   units: (p) =>
     p.lrs.map((lr) => ({
       id: `lr=${lr}`,
@@ -64,6 +55,6 @@ export const fig2bStudy = defineStudy<Fig2bParams>({
       queue: 'cpu',
       args: { lr },
     })),
-  program: (unit) => program(Number(unit.args.lr)) as UnitProgram<Fig2bParams, unknown>,
+  program: (unit) => program(Number(unit.args.lr)),
   analyze: (p, outputs) => fig2bAnalysis(p, Object.values(outputs) as Fig2bOutput[]),
-});
+};

@@ -1,10 +1,20 @@
 import { signClaim } from '../../results/claims';
 import { lineFigure } from '../../report/figures';
 import { meanInterval } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import { fig2cdToy, meanFieldPath, spectrumAt, type ToyNoise } from '../toys/valley-toy';
 import type { Fig2cdParams } from './definition';
-import type { Fig2cdOutput } from './study';
+
+/** What a unit (one noise structure) reports. */
+export interface Fig2cdOutput {
+  kind: ToyNoise;
+  dTrace: number[];
+  dLogdet: number[];
+  /** Mean over runs at the recorded steps. */
+  at: number[];
+  trace: number[];
+  logdet: number[];
+}
 
 const CONFIDENCE = 0.95;
 
@@ -22,7 +32,7 @@ export function theoryChange(p: Fig2cdParams, kind: ToyNoise): { trace: number; 
  * other quantity of each run moves the way theory says at the run's settings (the mean-field path
  * of Theorem 2's drift), which at the default start is up: the two quantities move apart.
  */
-export function fig2cdAnalysis(p: Fig2cdParams, outputs: Record<'sgd' | 'isotropic', Fig2cdOutput>): StudyAnalysis {
+export function fig2cdAnalysis(p: Fig2cdParams, outputs: Record<'sgd' | 'isotropic', Fig2cdOutput>): Analysis {
   const sgd = outputs.sgd,
     iso = outputs.isotropic;
   const change = (xs: number[]) => meanInterval(xs, CONFIDENCE);
@@ -32,7 +42,9 @@ export function fig2cdAnalysis(p: Fig2cdParams, outputs: Record<'sgd' | 'isotrop
     const m = change(xs);
     return signClaim({
       id,
-      description: `${description} (mean change over ${p.steps} steps, ${xs.length} runs; theory along the mean-field path: ${predicted.toPrecision(3)})`,
+      description:
+        `${description} (mean change over ${p.steps} steps, ${xs.length} runs; ` +
+        `theory along the mean-field path: ${predicted.toPrecision(3)})`,
       paper,
       side: lowered ? 'negative' : side(predicted),
       measured: m.mean,

@@ -1,8 +1,8 @@
 import { CounterRng } from '../../rng/philox';
-import { defineStudy, type UnitProgram } from '../study';
+import type { Study, UnitProgram } from '../experiment';
 import { advanceToy, equilibrate, fig2cdToy, spectrumAt, type ToyNoise, type ValleyState } from '../toys/valley-toy';
-import { fig2cdAnalysis } from './analysis';
-import { fig2cd, type Fig2cdParams } from './definition';
+import { fig2cdAnalysis, type Fig2cdOutput } from './analysis';
+import type { Fig2cdParams } from './definition';
 
 /** Points recorded along each run for the figures. */
 export const RECORDS = 50;
@@ -14,17 +14,6 @@ interface State {
   /** Sums over runs of trace and log det at the recorded steps. */
   traceSum: number[];
   logdetSum: number[];
-}
-
-/** What a unit (one noise structure) reports. */
-export interface Fig2cdOutput {
-  kind: ToyNoise;
-  dTrace: number[];
-  dLogdet: number[];
-  /** Mean over runs at the recorded steps. */
-  at: number[];
-  trace: number[];
-  logdet: number[];
 }
 
 const recordSteps = (p: Fig2cdParams): number[] =>
@@ -92,8 +81,7 @@ const program = (kind: ToyNoise): UnitProgram<Fig2cdParams, State> => ({
   }),
 });
 
-export const fig2cdStudy = defineStudy<Fig2cdParams>({
-  definition: fig2cd,
+export const study: Study<Fig2cdParams> = {
   units: (p) =>
     (['sgd', 'isotropic'] as const).map((kind) => ({
       id: kind,
@@ -103,6 +91,6 @@ export const fig2cdStudy = defineStudy<Fig2cdParams>({
       queue: 'cpu',
       args: { kind },
     })),
-  program: (unit) => program(unit.args.kind as ToyNoise) as UnitProgram<Fig2cdParams, unknown>,
+  program: (unit) => program(unit.args.kind as ToyNoise),
   analyze: (p, outputs) => fig2cdAnalysis(p, outputs as Record<'sgd' | 'isotropic', Fig2cdOutput>),
-});
+};

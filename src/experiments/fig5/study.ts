@@ -4,19 +4,10 @@ import { buildModel } from '../../models/model';
 import * as tf from '@tensorflow/tfjs';
 import { meanInterval } from '../../stats/statistics';
 import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import { defineStudy, type UnitContext, type UnitProgram } from '../study';
+import type { Study, UnitContext, UnitProgram } from '../experiment';
 import { trainingUnit } from '../training-unit';
-import { fig5Analysis } from './analysis';
-import { fig5, type Fig5Params } from './definition';
-
-export type Fig5Loss = 'lsce' | 'mse';
-
-/** What a unit (one loss) reports. */
-export interface Fig5Output {
-  loss: Fig5Loss;
-  records: Array<{ step: number; epoch: number; cs: number; trainLoss: number }>;
-  final: { cs: number; method: 'exact' | 'randomized'; interval?: { lo: number; hi: number; confidence: number } };
-}
+import { fig5Analysis, type Fig5Loss, type Fig5Output } from './analysis';
+import type { Fig5Params } from './definition';
 
 const modelSpec = (p: Fig5Params): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
 const data = (p: Fig5Params) => mnistSubset('train', p.samples, p.side, 0);
@@ -80,10 +71,9 @@ const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, 
       }
       return { loss, records: s.records as Fig5Output['records'], final };
     },
-  }) as UnitProgram<Fig5Params, unknown>;
+  });
 
-export const fig5Study = defineStudy<Fig5Params>({
-  definition: fig5,
+export const study: Study<Fig5Params> = {
   units: (p) => {
     const spe = Math.floor(p.samples / p.batch);
     return (['lsce', 'mse'] as const).map((loss) => ({
@@ -97,4 +87,4 @@ export const fig5Study = defineStudy<Fig5Params>({
   },
   program: (unit) => program(unit.args.loss as Fig5Loss, Number(unit.args.measureEvery)),
   analyze: (p, outputs) => fig5Analysis(p, outputs as Record<Fig5Loss, Fig5Output>),
-});
+};

@@ -2,9 +2,20 @@ import type { Ratio } from '../../hessian/fdr';
 import { boundClaim, signClaim, type ClaimInterval } from '../../results/claims';
 import { lineFigure } from '../../report/figures';
 import { tQuantile } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import type { Fig6Params } from './definition';
-import type { Fig6Output } from './study';
+
+/** One epoch's FDR: half-running averages over its latter half, full space and along the top-1 eigenvector. */
+export interface EpochFdr {
+  epoch: number;
+  full: Ratio;
+  projected: Ratio;
+  topEigenvalue: number;
+}
+
+export interface Fig6Output {
+  epochs: EpochFdr[];
+}
 
 const CONFIDENCE = 0.95;
 
@@ -21,7 +32,7 @@ function deviationInterval(r: Ratio): ClaimInterval {
  * space it does not (the slow directions have not); and the top-1 deviation is the smaller
  * (the timescale separation itself).
  */
-export function fig6Analysis(p: Fig6Params, out: Fig6Output): StudyAnalysis {
+export function fig6Analysis(p: Fig6Params, out: Fig6Output): Analysis {
   const last = out.epochs.at(-1);
   const none = last ? undefined : 'no epoch finished';
   const window =
@@ -35,7 +46,9 @@ export function fig6Analysis(p: Fig6Params, out: Fig6Output): StudyAnalysis {
       id: 'fdr-top1-stationary',
       kind: 'below',
       bound: p.bound,
-      description: `along the top-1 Hessian eigenvector, |⟨O_L⟩/⟨O_R⟩ − 1| is below ${p.bound} after ${p.epochs} epochs (${window})`,
+      description:
+        `along the top-1 Hessian eigenvector, |⟨O_L⟩/⟨O_R⟩ − 1| ` +
+        `is below ${p.bound} after ${p.epochs} epochs (${window})`,
       paper: 'fig. 6',
       measured: last?.projected.deviation ?? NaN,
       interval: last ? deviationInterval(last.projected) : undefined,

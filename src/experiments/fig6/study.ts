@@ -1,4 +1,4 @@
-import { FdrMonitor, type Ratio } from '../../hessian/fdr';
+import { FdrMonitor } from '../../hessian/fdr';
 import { hessianOperator } from '../../hessian/hvp';
 import { lanczosTopEigenpairs } from '../../hessian/lanczos';
 import { buildModel } from '../../models/model';
@@ -6,24 +6,12 @@ import { stateToTensors, tensorsToState } from '../../train/state-tensors';
 import { Trainer, type TrainState } from '../../train/trainer';
 import type { Tensor } from '../../checkpoint/safetensors';
 import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import { defineStudy, type UnitProgram } from '../study';
-import { fig6Analysis } from './analysis';
-import { fig6, type Fig6Params } from './definition';
-
-/** One epoch's FDR: half-running averages over its latter half, full space and along the top-1 eigenvector. */
-export interface EpochFdr {
-  epoch: number;
-  full: Ratio;
-  projected: Ratio;
-  topEigenvalue: number;
-}
+import type { Study, UnitProgram } from '../experiment';
+import { fig6Analysis, type EpochFdr, type Fig6Output } from './analysis';
+import type { Fig6Params } from './definition';
 
 interface State {
   train: TrainState;
-  epochs: EpochFdr[];
-}
-
-export interface Fig6Output {
   epochs: EpochFdr[];
 }
 
@@ -91,8 +79,7 @@ const program: UnitProgram<Fig6Params, State> = {
   output: (_ctx, s): Fig6Output => ({ epochs: s.epochs }),
 };
 
-export const fig6Study = defineStudy<Fig6Params>({
-  definition: fig6,
+export const study: Study<Fig6Params> = {
   units: (p) => [
     {
       id: 'sgd',
@@ -103,6 +90,6 @@ export const fig6Study = defineStudy<Fig6Params>({
       args: {},
     },
   ],
-  program: () => program as UnitProgram<Fig6Params, unknown>,
+  program: () => program,
   analyze: (p, outputs) => fig6Analysis(p, outputs.sgd as Fig6Output),
-});
+};

@@ -1,6 +1,15 @@
 import { withinClaim, type Claim } from '../../results/claims';
 import { linearFit, seriesMean, type SeriesMean } from '../../stats/statistics';
-import { burnIn, recordEvery, relaxationSteps, type Fig7Params, type Samples } from './toy';
+import { lineFigure } from '../../report/figures';
+import type { Analysis } from '../experiment';
+import type { Fig7Params } from './definition';
+import { burnIn, recordEvery, relaxationSteps, type Samples } from './toy';
+
+/** What a trajectory unit (`gd`, `noisy`) reports: its final θ and its recorded samples. */
+export interface TrajectoryOutput {
+  theta: [number, number];
+  samples: Samples;
+}
 
 /** Confidence of the statistical part of the equilibrium claims' tolerances. */
 export const CONFIDENCE = 0.99;
@@ -10,8 +19,8 @@ export const CONFIDENCE = 0.99;
  * drops two first-order terms that this keeps: θ1's stationary variance under noise c·λ1 is
  * v = ηc/(2 − ηλ1) (not ηc/2), and θ2 is correlated with θ1² (a stretch of large θ1² pulls θ2
  * towards 0), cov(θ2, θ1²) ≈ −⟨θ2⟩·2v²ρ²/(λ1(2 − ηλ1)) with ρ = 1 − ηλ1. Stationarity of θ2,
- * ⟨θ2 θ1²⟩ = −α, then gives ⟨θ2⟩ = −α / (v(1 − 2vρ²/(λ1(2 − ηλ1)))), with λ1 = 1 + ⟨θ2⟩²
- * solved by fixed point. What is still neglected is second order in (ηλ1, v/λ1).
+ * ⟨θ2 θ1²⟩ = −α, then gives ⟨θ2⟩ = −α / (v(1 − 2vρ²/(λ1(2 − ηλ1)))),
+ * with λ1 = 1 + ⟨θ2⟩² solved by fixed point. What is still neglected is second order in (ηλ1, v/λ1).
  */
 export function noisyEquilibrium(p: Fig7Params): {
   theta2: number;
@@ -74,8 +83,8 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
   const tauTheory = (2 * relaxationSteps(p)) / recordEvery(p);
   const unsettled =
     theta2.tauMeasured > 3 * tauTheory
-      ? `θ2 did not settle: its autocorrelation time, ${theta2.tauMeasured.toFixed(0)} samples, is over 3× the predicted ` +
-        `${tauTheory.toFixed(0)} (a drift, not an equilibrium)`
+      ? `θ2 did not settle: its autocorrelation time, ${theta2.tauMeasured.toFixed(0)} samples, ` +
+        `is over 3× the predicted ${tauTheory.toFixed(0)} (a drift, not an equilibrium)`
       : undefined;
   const tooShort = (s: typeof theta2): string | undefined =>
     s.batchesIndependent
@@ -90,29 +99,38 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
   const gdFit = linearFit(tail.step, tail.theta2);
   const gdPredicted = -p.lr * p.alpha;
   // θ1 decays as (1 − η)^t under GD: by 90% of the run its pull on θ2, η·θ2·θ1², is below rounding.
-  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * p.theta0[0] ** 2 * (1 - p.lr) ** (2 * tail.step[0]!);
+  const gdNeglected = p.lr * Math.abs(Math.min(...tail.theta2)) * p.theta0[0]! ** 2 * (1 - p.lr) ** (2 * tail.step[0]!);
 
   return [
     withinClaim({
       id: 'noisy-theta2-equilibrium',
       description:
         `with gradient noise of covariance c·H on θ1, θ2 settles where the entropic force balances the slope: ` +
-        `⟨θ2⟩ = −2α/(ηc) = ${theory.paper.toPrecision(4)} in the paper, ${theory.theta2.toPrecision(6)} with the first-order ` +
-        `terms it drops (mean over steps ≥ ${burnIn(p)}). At these parameters λ1 = 1 + θ2² ≈ ${theory.lambda1.toPrecision(5)}, ` +
+        `⟨θ2⟩ = −2α/(ηc) = ${theory.paper.toPrecision(4)} in the paper, ` +
+        `${theory.theta2.toPrecision(6)} with the first-order terms it drops ` +
+        `(mean over steps ≥ ${burnIn(p)}). ` +
+        `At these parameters λ1 = 1 + θ2² ≈ ${theory.lambda1.toPrecision(5)}, ` +
         `so c·H and c·I noise are indistinguishable here: this checks the balance, not the noise's shape`,
       paper: 'appendix A.6, fig. 7',
       predicted: theory.theta2,
       measured: theta2.mean,
       statistical: theta2.halfWidth,
       neglected: theory.neglected,
-      basis: `${errorBasis(theta2)}, plus second-order terms (ηλ1 + 2v/λ1)²·|⟨θ2⟩| = ${theory.neglected.toExponential(1)}`,
+      basis:
+        `${errorBasis(theta2)}, plus second-order terms (ηλ1 + 2v/λ1)²·|⟨θ2⟩| = ` +
+        `${theory.neglected.toExponential(1)}`,
       interval: { lo: theta2.mean - theta2.halfWidth, hi: theta2.mean + theta2.halfWidth, confidence: CONFIDENCE },
       inconclusiveBecause: tooShort(theta2),
       failBecause: unsettled,
     }),
     withinClaim({
       id: 'noisy-theta1-equipartition',
-      description: 'with noise c·H, θ1 equilibrates at ⟨θ1²⟩ = ηc/(2 − ηλ1) ≈ ηc/2 (λ1 from the predicted ⟨θ2⟩)',
+      description:
+        'with noise c·H, ' +
+        'θ1 equilibrates at ' +
+        '⟨θ1²⟩ = ηc/(2 − ηλ1) ' +
+        '≈ ηc/2 ' +
+        '(λ1 from the predicted ⟨θ2⟩)',
       paper: 'section 3, equilibrium ⟨θ_i²⟩ = ηC_ii/(λ_i(2 − ηλ_i))',
       predicted: theory.theta1sq,
       measured: theta1sq.mean,
@@ -129,7 +147,8 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
     withinClaim({
       id: 'gd-theta2-falling',
       description:
-        'plain GD: θ1 → 0 and θ2 keeps falling at rate ηα per step (least-squares slope over the last 10% of steps)',
+        'plain GD: θ1 → 0 and θ2 keeps falling at rate ηα per step ' +
+        '(least-squares slope over the last 10% of steps)',
       paper: 'appendix A.6, fig. 7',
       predicted: gdPredicted,
       measured: gdFit.slope,
@@ -138,4 +157,32 @@ export function fig7Claims(p: Fig7Params, gd: Samples, noisy: Samples): Claim[] 
       basis: "float64 rounding of the fit (1e-6 relative) plus θ1's remaining pull η·|θ2|·θ1² on θ2",
     }),
   ];
+}
+
+/** fig7's claims, its figure (θ2 of both runs against the predicted equilibrium) and final states. */
+export function fig7Analysis(p: Fig7Params, gd: TrajectoryOutput, noisy: TrajectoryOutput): Analysis {
+  const theory = noisyEquilibrium(p);
+  const stride = Math.max(1, Math.ceil(gd.samples.step.length / 1000));
+  const rows = (['gd', 'noisy'] as const).flatMap((v) => {
+    const t = (v === 'gd' ? gd : noisy).samples;
+    return t.step
+      .filter((_, i) => i % stride === 0)
+      .map((step, k) => ({ step, theta2: t.theta2[k * stride]!, run: v === 'gd' ? 'GD' : 'GD + noise c·H' }));
+  });
+  const figure = lineFigure({
+    id: 'fig7-theta2',
+    title: `θ2 under GD and GD + noise c·H (α=${p.alpha}, η=${p.lr}, c=${p.noise})`,
+    caption:
+      'θ2 against step; the noisy run settles at the predicted equilibrium (dashed), GD keeps sliding down the slope.',
+    data: rows,
+    x: { field: 'step', title: 'step' },
+    y: { field: 'theta2', title: 'θ2' },
+    series: 'run',
+    rules: [{ y: theory.theta2, label: `predicted ${theory.theta2.toPrecision(3)}` }],
+  });
+  return {
+    claims: fig7Claims(p, gd.samples, noisy.samples),
+    figures: [figure],
+    summary: { final: { gd: gd.theta, noisy: noisy.theta } },
+  };
 }

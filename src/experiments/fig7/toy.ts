@@ -1,5 +1,7 @@
 import { CounterRng } from '../../rng/philox';
+import type { Tensor } from '../../checkpoint/safetensors';
 import { DivergenceError } from '../../train/divergence';
+import type { Fig7Params } from './definition';
 
 /**
  * Appendix A.6's entropic-force toy: L(θ1, θ2) = ½(θ2² + 1)θ1² + αθ2.
@@ -15,21 +17,6 @@ import { DivergenceError } from '../../train/divergence';
 
 export type Variant = 'gd' | 'noisy';
 export const VARIANTS: readonly Variant[] = ['gd', 'noisy'];
-
-export interface Fig7Params {
-  alpha: number;
-  lr: number;
-  /** c: noise covariance is c·H on the non-degenerate coordinate θ1. */
-  noise: number;
-  steps: number;
-  theta0: [number, number];
-  /** First step counted as equilibrated; 0 picks five relaxation times, 5·2/(η²c). */
-  burnIn: number;
-  /** Keep every k-th state in the trajectory; 0 picks steps/2000. */
-  recordEvery: number;
-  checkpointEvery: number;
-  segmentSteps: number;
-}
 
 /** Sub-sampled trajectory kept with the state (and so checkpointed with it). */
 export interface Samples {
@@ -59,7 +46,7 @@ export function burnIn(p: Fig7Params): number {
 }
 
 export function initialState(p: Fig7Params): ToyState {
-  const [t1, t2] = p.theta0;
+  const [t1, t2] = [p.theta0[0]!, p.theta0[1]!];
   return { step: 0, theta1: t1, theta2: t2, samples: { step: [0], theta1: [t1], theta2: [t2] } };
 }
 
@@ -98,4 +85,35 @@ export function advance(state: ToyState, p: Fig7Params, variant: Variant, seed: 
   state.step = step;
   state.theta1 = t1;
   state.theta2 = t2;
+}
+
+/** A trajectory's state as checkpoint tensors (float64, so a resume is bit-identical). */
+export function toTensors(s: ToyState): Record<string, Tensor> {
+  const n = s.samples.step.length;
+  return {
+    theta: { dtype: 'F64', shape: [2], data: Float64Array.of(s.theta1, s.theta2) },
+    step: { dtype: 'I64', shape: [1], data: Float64Array.of(s.step) },
+    samples_step: { dtype: 'I64', shape: [n], data: Float64Array.from(s.samples.step) },
+    samples_theta1: { dtype: 'F64', shape: [n], data: Float64Array.from(s.samples.theta1) },
+    samples_theta2: { dtype: 'F64', shape: [n], data: Float64Array.from(s.samples.theta2) },
+  };
+}
+
+export function fromTensors(t: Record<string, Tensor>): ToyState {
+  const need = (name: string): Tensor['data'] => {
+    const x = t[name];
+    if (!x) throw new Error(`checkpoint lacks tensor '${name}'`);
+    return x.data;
+  };
+  const theta = need('theta');
+  return {
+    step: need('step')[0]!,
+    theta1: theta[0]!,
+    theta2: theta[1]!,
+    samples: {
+      step: Array.from(need('samples_step')),
+      theta1: Array.from(need('samples_theta1')),
+      theta2: Array.from(need('samples_theta2')),
+    },
+  };
 }

@@ -1,9 +1,25 @@
 import { signClaim } from '../../results/claims';
 import { scatterFigure } from '../../report/figures';
 import { mean, meanInterval, std } from '../../stats/statistics';
-import type { StudyAnalysis } from '../study';
+import type { Analysis } from '../experiment';
 import type { NoiseTopkParams } from './definition';
-import { VARIANTS, type NoiseTopkOutput, type Variant } from './study';
+
+export const VARIANTS: readonly Variant[] = ['sgd', 'sgd+topk', 'gd'];
+
+/** What one (variant, seed) run reports at its end. */
+export interface NoiseTopkOutput {
+  variant: Variant;
+  seed: number;
+  trainLoss: number;
+  valLoss: number;
+  trace: number;
+  traceStderr: number;
+  /** Top-k eigenvalues, descending, and Σ log of the positive ones. */
+  topk: number[];
+  logdetTopk: number;
+}
+
+export type Variant = 'sgd' | 'sgd+topk' | 'gd';
 
 const CONFIDENCE = 0.95;
 
@@ -14,7 +30,7 @@ const CONFIDENCE = 0.95;
  * noise lowers the trace against GD (Theorem 1). Validation loss is reported, not claimed: the
  * paper itself notes the trace does not decide generalization.
  */
-export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]): StudyAnalysis {
+export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]): Analysis {
   const by = (v: Variant) => new Map(outputs.filter((o) => o.variant === v).map((o) => [o.seed, o]));
   const maps = Object.fromEntries(VARIANTS.map((v) => [v, by(v)])) as Record<Variant, Map<number, NoiseTopkOutput>>;
   const seeds = [...maps.sgd.keys()].filter((s) => maps['sgd+topk'].has(s) && maps.gd.has(s)).sort((a, b) => a - b);
@@ -28,7 +44,8 @@ export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]
     signClaim({
       id: 'topk-noise-lowers-logdet',
       description:
-        `isotropic noise of strength ${p.noise} in the top-${p.k} eigenspace lowers log det of the top-${p.k} Hessian block against plain SGD ` +
+        `isotropic noise of strength ${p.noise} in the top-${p.k} eigenspace ` +
+        `lowers log det of the top-${p.k} Hessian block against plain SGD ` +
         `(paired over ${seeds.length} seeds, after ${p.steps} steps from each seed's GD minimum)`,
       paper: 'Corollary 2.1',
       side: 'negative',
@@ -38,7 +55,9 @@ export function noiseTopkAnalysis(p: NoiseTopkParams, outputs: NoiseTopkOutput[]
     }),
     signClaim({
       id: 'sgd-lowers-trace-vs-gd',
-      description: `SGD (batch ${p.batch}) ends with a lower Hessian trace than GD at the same learning rate ${p.lr} (paired over ${seeds.length} seeds)`,
+      description:
+        `SGD (batch ${p.batch}) ends with a lower Hessian trace than GD at the same learning rate ${p.lr} ` +
+        `(paired over ${seeds.length} seeds)`,
       paper: 'Theorem 1',
       side: 'negative',
       measured: trace.mean,

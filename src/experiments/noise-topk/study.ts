@@ -6,26 +6,10 @@ import { buildModel } from '../../models/model';
 import type { TrainConfig } from '../../train/trainer';
 import { tensorsToState } from '../../train/state-tensors';
 import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import { defineStudy, type UnitContext, type UnitProgram, type UnitSpec } from '../study';
+import type { Study, UnitContext, UnitProgram, UnitSpec } from '../experiment';
 import { trainingUnit } from '../training-unit';
-import { noiseTopkAnalysis } from './analysis';
-import { noiseTopk, type NoiseTopkParams } from './definition';
-
-export type Variant = 'sgd' | 'sgd+topk' | 'gd';
-export const VARIANTS: readonly Variant[] = ['sgd', 'sgd+topk', 'gd'];
-
-/** What one (variant, seed) run reports at its end. */
-export interface NoiseTopkOutput {
-  variant: Variant;
-  seed: number;
-  trainLoss: number;
-  valLoss: number;
-  trace: number;
-  traceStderr: number;
-  /** Top-k eigenvalues, descending, and Σ log of the positive ones. */
-  topk: number[];
-  logdetTopk: number;
-}
+import { noiseTopkAnalysis, VARIANTS, type NoiseTopkOutput, type Variant } from './analysis';
+import type { NoiseTopkParams } from './definition';
 
 const modelSpec = (p: NoiseTopkParams): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
 const train = (p: NoiseTopkParams) => mnistSubset('train', p.samples, p.side, 2);
@@ -99,10 +83,9 @@ const program = (variant: Variant | 'minimum', seed: number): UnitProgram<NoiseT
         op.dispose();
       }
     },
-  }) as UnitProgram<NoiseTopkParams, unknown>;
+  });
 
-export const noiseTopkStudy = defineStudy<NoiseTopkParams>({
-  definition: noiseTopk,
+export const study: Study<NoiseTopkParams> = {
   units: (p): UnitSpec[] => {
     const seeds = Array.from({ length: p.seeds }, (_, i) => i + 1);
     return [
@@ -132,4 +115,4 @@ export const noiseTopkStudy = defineStudy<NoiseTopkParams>({
       p,
       Object.values(outputs).filter((o): o is NoiseTopkOutput => 'variant' in (o as object)),
     ),
-});
+};

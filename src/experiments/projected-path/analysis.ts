@@ -1,6 +1,9 @@
 import { signClaim, withinClaim, type Claim } from '../../results/claims';
 import { linearFit, mean, meanInterval, std } from '../../stats/statistics';
-import type { PipelineParams } from './definition';
+import type { Analysis } from '../experiment';
+import { lineFigure, type Figure } from '../../report/figures';
+import type { PathParams } from './params';
+import type { PathRow, SeedPathStats } from './rows';
 
 /** The part of a path row the analysis reads. */
 export interface TracedPoint {
@@ -83,16 +86,17 @@ export const TREND_CONFIDENCE = 0.95;
 /**
  * fig1 and fig3 against this run:
  * - `path-connected`: from `settleEpochs` on (the paper: "after a few epochs"), no pair of
- *   consecutive minima is left unconnected on any seed's path (a count, so no tolerance). Both ends of every pair are projections below threshold − margin;
- *   the line check asks for the threshold at every point, so this can fail, and does with
- *   margin 0 or a threshold the projections cannot reach.
+ *   consecutive minima is left unconnected on any seed's path (a count, so no tolerance). Both
+ *   ends of every pair are projections below threshold − margin; the line check asks for the
+ *   threshold at every point, so this can fail, and does with margin 0 or a threshold the
+ *   projections cannot reach.
  * - `trace-decreases`: the slope of the trace against epoch, taken per seed (on per-seed epoch
  *   means) and averaged over seeds, with a Student-t interval over seeds (the two-stage form of
  *   a random-slope mixed model); passes only when the whole interval is below zero, fails when
  *   it is above, and is inconclusive with fewer than two seeds or an interval across zero.
  */
 export function projectedPathClaims(
-  p: PipelineParams,
+  p: PathParams,
   rows: readonly TracedPoint[],
   seeds: readonly SeedConnectivity[],
 ): Claim[] {
@@ -105,13 +109,15 @@ export function projectedPathClaims(
     slopes.map((s) => s.slope),
     TREND_CONFIDENCE,
   );
-  const claims = [
+  return [
     withinClaim({
       id: 'path-connected',
       description:
         `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima ` +
-        `has training loss below the threshold ${p.threshold} at all ${p.linePoints} evenly spaced points of its segment ` +
-        `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ${pairs} pairs over ${seeds.length} seeds in all, ` +
+        `has training loss below the threshold ${p.threshold} ` +
+        `at all ${p.linePoints} evenly spaced points of its segment ` +
+        `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ` +
+        `${pairs} pairs over ${seeds.length} seeds in all, ` +
         `${early} unconnected before; projections stop below ${p.threshold} − ${p.margin})`,
       paper: 'section 2.1.1, fig. 1',
       predicted: 0,
@@ -128,8 +134,8 @@ export function projectedPathClaims(
       id: 'trace-decreases',
       description:
         `the Hessian trace along the projected paths falls with epoch: per-seed least-squares slope of the ` +
-        `epoch-mean trace, averaged over ${slopes.length} seeds, with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t ` +
-        `interval over seeds (trace per epoch)`,
+        `epoch-mean trace, averaged over ${slopes.length} seeds, ` +
+        `with its ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval over seeds (trace per epoch)`,
       paper: 'fig. 3, Theorem 1',
       side: 'negative',
       measured: trend.mean,
@@ -140,26 +146,75 @@ export function projectedPathClaims(
           : undefined,
     }),
   ];
-  if (p.start === 'bad-minimum') {
-    // fig4b/c: from a minimum that memorized shuffled labels, SGD on the clean data moves along the valley to better generalization.
-    const val = seedTraceSlopes(rows, (r) => r.valLoss);
-    const fall = meanInterval(
-      val.map((s) => s.slope),
-      TREND_CONFIDENCE,
-    );
-    claims.push(
-      signClaim({
-        id: 'validation-loss-falls',
-        description:
-          `starting at a minimum that also fit ${p.corruptSamples} samples with shuffled labels, the validation loss along the projected path falls: ` +
-          `per-seed slope of the epoch-mean validation loss, averaged over ${val.length} seeds, ${Math.round(TREND_CONFIDENCE * 100)}% Student-t interval`,
-        paper: 'appendix A.2, fig. 4(b), 4(c)',
-        side: 'negative',
-        measured: fall.mean,
-        interval: fall.interval,
-        inconclusiveBecause: val.length < 2 ? 'an interval over seeds needs two seeds' : undefined,
-      }),
-    );
-  }
-  return claims;
+}
+
+/** The engine's figures, by id. */
+export type PathFigureId = 'losses-along-path' | 'trace-along-path';
+
+/** What a figure over the engine adds to its analysis: its figure order and claims of its own. */
+export interface PathFigureHooks {
+  /** Report order of the engine's figures (default: losses first, then the trace). */
+  figures?: readonly PathFigureId[];
+  /** Claims beyond the engine's two. */
+  extraClaims?(p: PathParams, rows: readonly PathRow[]): Claim[];
+}
+
+/** fig1's losses along the projected paths and fig3's trace along them (mean ± std over seeds). */
+function pathFigures(p: PathParams, rows: readonly PathRow[], byEpoch: ReturnType<typeof traceByEpoch>): Figure[] {
+  const losses = rows.flatMap((r) => [
+    { epoch: r.epoch, loss: r.trainLoss, curve: `train, seed ${r.seed}` },
+    { epoch: r.epoch, loss: r.valLoss, curve: `validation, seed ${r.seed}` },
+  ]);
+  const trace = byEpoch.map((e) => ({
+    epoch: e.epoch,
+    trace: e.mean,
+    lo: e.std === null ? e.mean : e.mean - e.std,
+    hi: e.std === null ? e.mean : e.mean + e.std,
+  }));
+  return [
+    lineFigure({
+      id: 'losses-along-path',
+      title: `Training and validation loss along the projected paths (fig. 1; ${p.model}, ${p.dataset})`,
+      caption:
+        `Every projected point of every seed; dashed: the threshold ${p.threshold} below which a point is a ` +
+        `minimum (projections stop below ${p.threshold} − ${p.margin}).`,
+      data: losses,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'loss', title: 'loss' },
+      series: 'curve',
+      rules: [{ y: p.threshold, label: `threshold ${p.threshold}` }],
+    }),
+    lineFigure({
+      id: 'trace-along-path',
+      title: `Hessian trace along the projected paths (fig. 3; ${p.seeds} seeds)`,
+      caption:
+        'Each seed averaged within an epoch first, then the mean over seeds; the band is ± one standard ' +
+        'deviation over seeds.',
+      data: trace,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'trace', title: 'Hessian trace' },
+      band: { lo: 'lo', hi: 'hi' },
+      points: true,
+    }),
+  ];
+}
+
+/** A projected-path run's claims, figures and summary from its rows and per-seed counts. */
+export function analyzePath(
+  p: PathParams,
+  rows: readonly PathRow[],
+  seeds: readonly SeedPathStats[],
+  hooks: PathFigureHooks = {},
+): Analysis {
+  const claims = [...projectedPathClaims(p, rows, seeds), ...(hooks.extraClaims?.(p, rows) ?? [])];
+  const byEpoch = traceByEpoch(rows);
+  const slopes = new Map(seedTraceSlopes(rows).map((s) => [s.seed, s.slope]));
+  const perSeed = seeds.map((s) => ({ ...s, traceSlope: slopes.get(s.seed) ?? null }));
+  const figures = pathFigures(p, rows, byEpoch);
+  const order = hooks.figures ?? ['losses-along-path', 'trace-along-path'];
+  return {
+    claims,
+    figures: order.map((id) => figures.find((f) => f.id === id)!),
+    summary: { perSeed, traceByEpoch: byEpoch, points: rows.length },
+  };
 }

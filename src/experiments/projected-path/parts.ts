@@ -1,15 +1,15 @@
-import type { PipelineParams } from './definition';
+import type { PathParams } from './params';
 
 /**
  * A projected-path run's parameters mapped once into the parts each stage needs. Stages get
  * their parts, not the whole bag, and {@link stageIdentity} derives every cache key from the
  * parts a stage depends on: a new setting goes into one part and reaches every key that needs it.
  */
-export interface PipelineParts {
+export interface PathParts {
   /** The data and loss every evaluation uses. */
   objective: {
     model: string;
-    dataset: PipelineParams['dataset'];
+    dataset: PathParams['dataset'];
     samples: number;
     valSamples: number;
     smoothing: number;
@@ -28,7 +28,7 @@ export interface PipelineParts {
   badStart: { corruptSamples: number; epochs: number; gdSteps: number } | null;
 }
 
-export function pipelineParts(p: PipelineParams): PipelineParts {
+export function pathParts(p: PathParams): PathParts {
   return {
     objective: {
       model: p.model,
@@ -53,10 +53,10 @@ export function pipelineParts(p: PipelineParams): PipelineParts {
   };
 }
 
-export type PipelineStage = 'start' | 'train' | 'replay' | 'project' | 'line' | 'trace' | 'segment';
+export type PathStage = 'start' | 'train' | 'replay' | 'project' | 'line' | 'trace' | 'segment';
 
 /** The parts each stage's answer depends on (execution settings such as checkpoint spacing excluded). */
-const DEPENDS: Record<PipelineStage, ReadonlyArray<keyof PipelineParts>> = {
+const DEPENDS: Record<PathStage, ReadonlyArray<keyof PathParts>> = {
   start: ['objective', 'sgd', 'sampling', 'badStart'],
   train: ['objective', 'sgd', 'sampling'],
   replay: ['objective', 'sgd', 'sampling'],
@@ -72,8 +72,8 @@ const DEPENDS: Record<PipelineStage, ReadonlyArray<keyof PipelineParts>> = {
  * to ~1e-5, and a trajectory replayed on another backend leaves the original one).
  */
 export function stageIdentity(
-  stage: PipelineStage,
-  parts: PipelineParts,
+  stage: PathStage,
+  parts: PathParts,
   inputs: Record<string, unknown>,
   env: { code: string; backend: string },
 ): unknown {

@@ -25,7 +25,10 @@ export const fig2bToy: ValleyToy = {
   },
 };
 
-/** fig2cd: L = (4 − 2e^{−θ3²−θ4²})·θ1² + e^{−(θ3−θ4)²}·θ2², so λ1 = 8 − 4e^{−r²}, λ2 = 2e^{−(θ3−θ4)²}. */
+/**
+ * fig2cd: L = (4 − 2e^{−θ3²−θ4²})·θ1² + e^{−(θ3−θ4)²}·θ2², so λ1 = 8 − 4e^{−r²},
+ * λ2 = 2e^{−(θ3−θ4)²}.
+ */
 export const fig2cdToy: ValleyToy = {
   name: 'L = (4 − 2e^{−θ3²−θ4²})θ1² + e^{−(θ3−θ4)²}θ2²',
   curvatures(t3, t4) {

@@ -1,6 +1,9 @@
-import type { ObjectStore } from '../../src/storage/object-store';
-import type { UnconnectedPair } from '../../src/landscape/projected-path';
-import type { ActivityDeps } from '../deps';
+/**
+ * What a projected path is made of, as the engine's workflows, activities and analysis share it.
+ * A path's rows go to S3 in chunks (`layout.pathRows`) rather than through workflow payloads: a
+ * paper-scale run has 10 seeds × ~4000 points, far over Temporal's 2 MB payload limit.
+ */
+import type { UnconnectedPair } from '../../landscape/projected-path';
 
 /** One projected point of one seed's path. */
 export interface PathRow {
@@ -70,37 +73,4 @@ export const zeroCompute = (): StageComputeMs => ({ train: 0, project: 0, replay
 export function addInto<T extends object>(a: T, b: T): T {
   for (const k of Object.keys(a) as Array<keyof T>) (a[k] as number) += b[k] as number;
   return a;
-}
-
-/**
- * A path's rows go to S3 in chunks rather than through workflow payloads: a paper-scale run has
- * 10 seeds × ~4000 points, far over Temporal's 2 MB payload limit.
- */
-export const pathRowsPrefix = (runId: string): string => `runs/${runId}/path/`;
-export const pathRowsKey = (runId: string, seed: number, chunk: number): string =>
-  `${pathRowsPrefix(runId)}seed-${seed}/${String(chunk).padStart(6, '0')}.json`;
-
-/** Every row of a run, ordered by seed then iteration. */
-export async function readPathRows(store: ObjectStore, runId: string): Promise<PathRow[]> {
-  const keys = (await store.list(pathRowsPrefix(runId))).filter((k) => k.endsWith('.json')).sort();
-  const chunks = await Promise.all(
-    keys.map(async (k) => JSON.parse(Buffer.from(await store.get(k)).toString('utf8')) as PathRow[]),
-  );
-  return chunks.flat().sort((a, b) => a.seed - b.seed || a.iteration - b.iteration);
-}
-
-export function makeStorePathRows(deps: ActivityDeps) {
-  /** Store one chunk of a seed's path (idempotent: a retry writes the same object). */
-  return async function storePathRows(input: {
-    runId: string;
-    seed: number;
-    chunk: number;
-    rows: PathRow[];
-  }): Promise<void> {
-    await deps.store.put(
-      pathRowsKey(input.runId, input.seed, input.chunk),
-      Buffer.from(JSON.stringify(input.rows)),
-      'application/json',
-    );
-  };
 }

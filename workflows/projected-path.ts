@@ -1,6 +1,17 @@
-import { continueAsNew, executeChild, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  executeChild,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { activityProxies } from './activity-options';
-import type { Minimum, TraceEstimate } from '../activities/pipeline/path-stages';
+import type { Minimum, TraceEstimate } from '../activities/projected-path/stage';
+import type { TrainingKey } from '../activities/projected-path/train-seed';
+import type { StateRef } from '../activities/projected-path/workspace';
+import type { PathParams } from '../src/experiments/projected-path/params';
+import { pathParts } from '../src/experiments/projected-path/parts';
 import {
   addInto,
   MAX_LISTED,
@@ -10,14 +21,13 @@ import {
   type PathRow,
   type SeedPathStats,
   type StageComputeMs,
-} from '../activities/pipeline/path-rows';
-import type { StateRef } from '../activities/pipeline/workspace';
-import type { PipelineParams } from '../src/experiments/projected-path/definition';
-import { pipelineParts } from '../src/experiments/projected-path/parts';
+} from '../src/experiments/projected-path/rows';
 import { projectedPath, type PathCounts, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
 import { childrenQuery, progressQuery, type Progress } from './progress';
 import { markBackend, markDone, markStage, showProgress } from './run-status';
+import { seedWorkflowId, segmentWorkflowId, traceWorkflowId } from '../src/runs/ids';
+import { answered, untilDone } from './durable';
 import { runIdOf, type RunInput } from './run-input';
 
 /** Child workflows and activities at once per seed; keeps fan-out and history bounded. */
@@ -43,8 +53,15 @@ async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) =
   return out;
 }
 
+/** The type of an activity's application failure, if that is what `err` is. */
+function failureType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
+    ? (err.cause.type ?? undefined)
+    : undefined;
+}
+
 /** True when this run's history should be handed to a fresh run before it grows further. */
-function historyIsLong(run: RunInput): boolean {
+function historyIsLong(run: RunInput<PathParams>): boolean {
   const info = workflowInfo();
   return info.continueAsNewSuggested || info.historyLength >= (run.continueAsNewEvents ?? 10_000);
 }
@@ -59,10 +76,12 @@ export interface TrainingProgress {
   computeMs: number;
   /** The backend the trajectory was trained on and keyed by. */
   backend: string;
+  /** The trajectory the epochs belong to: later segments are pinned to it (absent in older histories). */
+  key?: TrainingKey;
 }
 
 export interface SeedPathInput {
-  run: RunInput;
+  run: RunInput<PathParams>;
   seed: number;
   /** fig4bc's bad minimum, once prepared (carried across continue-as-new). */
   start?: StateRef | null;
@@ -84,9 +103,9 @@ export interface SeedPathResult {
  * trace; this workflow adds up their counts and compute time and has the summary written.
  * The result it returns leaves out the path (the full result is `runs/<id>/result.json`).
  */
-export async function projectedPathWorkflow(given: RunInput): Promise<RunResult> {
+export async function projectedPathWorkflow(given: RunInput<PathParams>): Promise<RunResult> {
   const input = { ...given, runId: runIdOf(given, workflowInfo().workflowId) };
-  const p = input.params as unknown as PipelineParams;
+  const p = input.params;
   const started = Date.now();
   const seeds = Array.from({ length: p.seeds }, (_, i) => input.seed + i);
   const childIds: string[] = [];
@@ -96,7 +115,7 @@ export async function projectedPathWorkflow(given: RunInput): Promise<RunResult>
   markStage('seeds');
   showProgress({ seeds: { step: done, of: seeds.length } });
   const perSeed = await windowed(seeds, async (seed) => {
-    const workflowId = `${workflowInfo().workflowId}/seed/${seed}`;
+    const workflowId = seedWorkflowId(workflowInfo().workflowId, seed);
     childIds.push(workflowId);
     const r = await executeChild(seedPathWorkflow, {
       workflowId,
@@ -137,8 +156,8 @@ export async function projectedPathWorkflow(given: RunInput): Promise<RunResult>
  */
 export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathResult> {
   const { run, seed } = input;
-  const p = run.params as unknown as PipelineParams;
-  const parts = pipelineParts(p);
+  const p = run.params;
+  const parts = pathParts(p);
   const noCache = run.noCache ?? false;
   let t = input.training;
   const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
@@ -159,16 +178,29 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   while (!t || t.epoch < p.epochs) {
     if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
     const untilEpoch = Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT);
-    const r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
-      runId: run.runId,
-      seed,
-      parts,
-      noCache,
-      checkpointEvery: p.checkpointEvery,
-      start,
-      untilEpoch,
-      knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
-    });
+    let r;
+    try {
+      r = await activities(run, `train seed ${seed}, epochs ${t?.epoch ?? 0} → ${untilEpoch}`).gpu.trainSeed({
+        runId: run.runId,
+        seed,
+        parts,
+        noCache,
+        checkpointEvery: p.checkpointEvery,
+        start,
+        untilEpoch,
+        knownIteration: t?.epochs.at(-1)?.iteration ?? -1,
+        pin: t?.key,
+      });
+    } catch (err) {
+      // No worker that computes the pinned trajectory is left (an upgrade, a backend gone): start
+      // the seed over on whatever computes now, so that its path is one trajectory, never two.
+      if (t?.key && failureType(err) === 'OtherTrajectoryKey') {
+        t = undefined;
+        progress['training (epochs)']!.step = 0;
+        continue;
+      }
+      throw err;
+    }
     t = {
       epoch: r.epoch,
       stepsPerEpoch: r.stepsPerEpoch,
@@ -176,6 +208,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       trainSteps: (t?.trainSteps ?? 0) + r.trainSteps,
       computeMs: (t?.computeMs ?? 0) + r.computeMs,
       backend: r.backend,
+      key: r.key,
     };
     progress['training (epochs)']!.step = t.epoch;
     showProgress(progress, `seed ${seed}`);
@@ -202,10 +235,11 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
   const segments = await windowed(pairs, async ([a, b]) => {
     const r = await executeChild(pathSegmentWorkflow, {
-      workflowId: `${workflowInfo().workflowId}/projection/${a.iteration}-${b.iteration}`,
+      workflowId: segmentWorkflowId(workflowInfo().workflowId, a.iteration, b.iteration),
       taskQueue: run.taskQueues.cpu,
       args: [{ run, seed, a, b, backend: trained.backend }],
-      staticSummary: `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`,
+      staticSummary:
+        `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, ` + `bisecting until line-connected`,
     });
     projected.step++;
     showProgress(progress, `seed ${seed}`);
@@ -231,9 +265,11 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = { step: 0, of: chunks.length });
   const traced = await windowed(chunks, async (chunk) => {
     const r = await executeChild(pathTraceWorkflow, {
-      workflowId: `${workflowInfo().workflowId}/trace/${chunk}`,
+      workflowId: traceWorkflowId(workflowInfo().workflowId, chunk),
       taskQueue: run.taskQueues.cpu,
-      staticSummary: `seed ${seed}: Hessian trace at path points ${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
+      staticSummary:
+        `seed ${seed}: Hessian trace at path points ` +
+        `${chunk * TRACE_CHUNK}..${Math.min(points.length, (chunk + 1) * TRACE_CHUNK) - 1}`,
       args: [
         {
           run,
@@ -261,10 +297,13 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
 }
 
 export interface PathTraceInput {
-  run: RunInput;
+  run: RunInput<PathParams>;
   seed: number;
   chunk: number;
-  /** Index of `points[0]` in the seed's path, and the path's length (the stride counts from 0; the last point is always traced). */
+  /**
+   * Index of `points[0]` in the seed's path, and the path's length
+   * (the stride counts from 0; the last point is always traced).
+   */
   offset: number;
   total: number;
   stepsPerEpoch: number;
@@ -278,8 +317,8 @@ export async function pathTraceWorkflow(
   input: PathTraceInput,
 ): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
   const { run, seed } = input;
-  const p = run.params as unknown as PipelineParams;
-  const parts = pipelineParts(p);
+  const p = run.params;
+  const parts = pathParts(p);
   const { cpu } = activities(run);
   const wanted = input.points.map(
     (_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1,
@@ -301,22 +340,21 @@ export async function pathTraceWorkflow(
       estimate = cachedAt.get(i) ?? null;
       if (estimate) cacheHits++;
       else {
-        for (;;) {
-          // a stopping worker hands the estimate back; ask again, no retry spent
-          const summary = `trace at iteration ${pt.iteration}, seed ${seed}`;
-          const t = await activities(run, summary).gpu.estimateTrace({
-            parts,
-            minimum: pt.minimum.minimum,
-            probeSeed: seed,
-            noCache: run.noCache ?? false,
-          });
-          computeMs += t.computeMs;
-          if ('preempted' in t) continue;
-          if (t.cacheHit) cacheHits++;
-          backends.add(t.backend);
-          estimate = t.value;
-          break;
-        }
+        const summary = `trace at iteration ${pt.iteration}, seed ${seed}`;
+        const t = await untilDone(
+          () =>
+            activities(run, summary).gpu.estimateTrace({
+              parts,
+              minimum: pt.minimum.minimum,
+              probeSeed: seed,
+              noCache: run.noCache ?? false,
+            }),
+          answered,
+          (r) => (computeMs += r.computeMs),
+        );
+        if (t.cacheHit) cacheHits++;
+        backends.add(t.backend);
+        estimate = t.value;
       }
     }
     return {
@@ -330,12 +368,13 @@ export async function pathTraceWorkflow(
       depth: pt.depth,
     };
   });
-  await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows });
+  const inputs = { experiment: run.experiment, params: run.params, seed: run.seed };
+  await cpu.storePathRows({ runId: run.runId, seed, chunk: input.chunk, rows, run: inputs });
   return { cacheHits, computeMs, backends: [...backends] };
 }
 
 export interface PathSegmentInput {
-  run: RunInput;
+  run: RunInput<PathParams>;
   seed: number;
   a: StateRef;
   b: StateRef;
@@ -355,8 +394,8 @@ export interface PathSegmentResult {
 /** Bisection between two consecutive epoch states until consecutive minima are line-connected. */
 export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<PathSegmentResult> {
   const { run, seed, a, b } = input;
-  const p = run.params as unknown as PipelineParams;
-  const parts = pipelineParts(p);
+  const p = run.params;
+  const parts = pathParts(p);
   const { cpu } = activities(run);
   const noCache = run.noCache ?? false;
   const computeMs = zeroCompute();
@@ -390,16 +429,13 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
     },
     async project(state) {
       // A stopping worker hands a projection back half done (checkpointed); ask again, no retry spent.
-      for (;;) {
-        const r = await activities(run, `project iteration ${state.iteration}, seed ${seed}`).gpu.projectState({
-          runId: run.runId,
-          parts,
-          state,
-          noCache,
-        });
-        computeMs.project += r.computeMs;
-        if (!('preempted' in r)) return note(r);
-      }
+      const summary = `project iteration ${state.iteration}, seed ${seed}`;
+      const r = await untilDone(
+        () => activities(run, summary).gpu.projectState({ runId: run.runId, parts, state, noCache }),
+        answered,
+        (r) => (computeMs.project += r.computeMs),
+      );
+      return note(r);
     },
     async connected(a, b) {
       const r = await activities(

@@ -2,17 +2,18 @@ import { performance } from 'perf_hooks';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { publicConfig } from '../../temporal.config';
 import type { CheckpointManifest, CheckpointStore } from '../../src/checkpoint/checkpoint-store';
-import { stageIdentity, type PipelineParts } from '../../src/experiments/projected-path/parts';
-import { DivergenceError } from '../../src/train/divergence';
+import { stageIdentity, type PathParts } from '../../src/experiments/projected-path/parts';
+import { layout } from '../../src/storage/layout';
 import type { ActivityDeps } from '../deps';
+import { nonRetryable, rethrowAsFailure } from '../failures';
 import { contentKey } from '../stage-cache';
 import { tensorsToState } from '../../src/train/state-tensors';
-import type { PipelineWorkspace, StateRef } from './workspace';
+import type { PathWorkspace, StateRef } from './workspace';
 
 export interface TrainSeedInput {
   runId: string;
   seed: number;
-  parts: PipelineParts;
+  parts: PathParts;
   untilEpoch: number;
   /** Extra checkpoints every K iterations inside an epoch (0: epoch boundaries only). */
   checkpointEvery: number;
@@ -22,11 +23,20 @@ export interface TrainSeedInput {
   knownIteration: number;
   /** A state to start from instead of fresh weights (fig4bc's bad minimum), at iteration 0. */
   start?: StateRef | null;
+  /**
+   * The trajectory this seed is pinned to (the key of its first answer). A worker of another code
+   * version or backend serves it only from what is committed there, else hands the call to a
+   * worker that computes it (a retryable `OtherTrajectoryKey`): epochs of two trajectories are
+   * never spliced. Absent: the worker's own key.
+   */
+  pin?: TrainingKey;
 }
 
 export interface TrainSeedResult {
   /** Where this seed's checkpoints live. */
   root: string;
+  /** The trajectory the epochs belong to (root, identity, backend). */
+  key?: TrainingKey;
   epoch: number;
   stepsPerEpoch: number;
   trainSteps: number;
@@ -42,20 +52,33 @@ export interface TrainSeedResult {
 
 type Committed = Awaited<ReturnType<CheckpointStore['committedSteps']>>;
 
+/** Attempts a call pinned to another trajectory is offered to other workers before the workflow starts over. */
+const OTHER_KEY_ATTEMPTS = 4;
+
+/** A trajectory: where its checkpoints live, the identity they carry, the backend that computes it. */
+export interface TrainingKey {
+  root: string;
+  identity: string;
+  backend: string;
+}
+
 /**
  * Where a seed trains. Training is deterministic, so by default its checkpoints live under a
- * content key of the trajectory: a re-run, or a longer run of the same trajectory, resumes from
- * what is committed there. `--no-cache` trains afresh under the run's own prefix.
+ * content key of the trajectory (its parts, seed, start, code version and backend): a re-run, or
+ * a longer run of the same trajectory, resumes from what is committed there. `--no-cache` trains
+ * afresh under the run's own prefix, still one folder per trajectory key.
  */
-export function trainRoot(
-  input: { runId: string; seed: number; parts: PipelineParts; noCache: boolean; start?: StateRef | null },
+export function trainKey(
+  input: { runId: string; seed: number; parts: PathParts; noCache: boolean; start?: StateRef | null },
   codeVersion: string,
   backend: string,
-): string {
+): TrainingKey {
   const inputs = { seed: input.seed, ...(input.start ? { start: input.start.sha256 } : {}) };
-  return input.noCache
-    ? `runs/${input.runId}/seed-${input.seed}/train/`
-    : `cache/train/${contentKey('train', stageIdentity('train', input.parts, inputs, { code: codeVersion, backend }))}/`;
+  const identity = contentKey('train', stageIdentity('train', input.parts, inputs, { code: codeVersion, backend }));
+  const root = input.noCache
+    ? `${layout.runTraining(input.runId, input.seed)}${identity.slice(0, 16)}/`
+    : layout.cacheFolder('train', identity);
+  return { root, identity, backend };
 }
 
 /**
@@ -64,19 +87,34 @@ export function trainRoot(
  * shutdown or cancellation commit where it stands first. When the epochs asked for are already
  * committed it reads manifests only: no data, no model, no numerics.
  */
-export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
+export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
   const readManifest = async (key: string): Promise<CheckpointManifest> =>
     JSON.parse(Buffer.from(await ws.store.get(key)).toString('utf8'));
 
-  /** Epoch-boundary states in (known, until], from their manifests. */
-  async function epochRefs(committed: Committed, spe: number, known: number, until: number): Promise<StateRef[]> {
+  /** A checkpoint of another trajectory than the one asked for: never resumed, never returned. */
+  const mismatch = (key: TrainingKey, found: unknown): Error =>
+    nonRetryable(
+      `training checkpoint under ${key.root} belongs to another trajectory ` +
+        `(identity ${String(found).slice(0, 12)}…, ` +
+        `expected ${key.identity.slice(0, 12)}…); remove it or run with a new id`,
+      'InputMismatch',
+    );
+
+  /** Epoch-boundary states in (known, until], from their manifests (each checked to be of the trajectory). */
+  async function epochRefs(
+    committed: Committed,
+    spe: number,
+    known: number,
+    until: number,
+    key: TrainingKey,
+  ): Promise<StateRef[]> {
     const wanted = committed.filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
     const refs = await Promise.all(
-      wanted.map(async (c) => ({
-        key: c.manifestKey,
-        sha256: (await readManifest(c.manifestKey)).data.sha256,
-        iteration: c.step,
-      })),
+      wanted.map(async (c) => {
+        const manifest = await readManifest(c.manifestKey);
+        if (manifest.meta.identity !== key.identity) throw mismatch(key, manifest.meta.identity);
+        return { key: c.manifestKey, sha256: manifest.data.sha256, iteration: c.step };
+      }),
     );
     return refs.sort((a, b) => a.iteration - b.iteration);
   }
@@ -85,7 +123,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
   async function committedProgress(
     committed: Committed,
     runId: string,
-  ): Promise<{ step: number; stepsPerEpoch: number } | undefined> {
+  ): Promise<{ step: number; stepsPerEpoch: number; identity: unknown } | undefined> {
     const newest = committed[0];
     if (!newest) return undefined;
     const manifest = await readManifest(newest.manifestKey).catch((err: Error) => {
@@ -99,30 +137,48 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       return undefined;
     });
     const spe = manifest?.meta?.stepsPerEpoch;
-    return typeof spe === 'number' && manifest ? { step: manifest.step, stepsPerEpoch: spe } : undefined;
+    return typeof spe === 'number' && manifest
+      ? { step: manifest.step, stepsPerEpoch: spe, identity: manifest.meta.identity }
+      : undefined;
   }
 
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
     const ctx = Context.current();
     const { runId, seed, parts } = input;
-    const backend = await ws.backend();
-    const root = trainRoot(input, deps.codeVersion, backend);
+    const own = trainKey(input, deps.codeVersion, await ws.backend());
+    const key = input.pin ?? own;
+    const { root, backend } = key;
     const committed = await ws.checkpoints.committedSteps(root); // one listing serves the cached path
     const done = await committedProgress(committed, runId);
+    if (done && done.identity !== key.identity) throw mismatch(key, done.identity);
     if (done && done.step >= input.untilEpoch * done.stepsPerEpoch) {
       const until = input.untilEpoch * done.stepsPerEpoch;
       deps.log({ event: 'train-cached', runId, seed, root, step: until });
       return {
         root,
+        key,
         epoch: input.untilEpoch,
         stepsPerEpoch: done.stepsPerEpoch,
         trainSteps: 0,
         resumedFrom: until,
         preempted: false,
         computeMs: 0,
-        epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until),
+        epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until, key),
         backend,
       };
+    }
+    if (key.identity !== own.identity) {
+      // Pinned to a trajectory this worker (another code version or backend) would not reproduce:
+      // let a worker that computes it take the call; if none is left, the workflow starts over.
+      // A few attempts give a worker of the pinned kind the chance to take it (retries land on any
+      // worker); then the workflow is told, and starts the seed over.
+      throw ApplicationFailure.create({
+        message:
+          `seed ${seed} trains trajectory ${key.identity.slice(0, 12)}… on ${key.backend}; this worker would ` +
+          `train ${own.identity.slice(0, 12)}… on ${own.backend}`,
+        type: 'OtherTrajectoryKey',
+        nonRetryable: ctx.info.attempt >= OTHER_KEY_ATTEMPTS,
+      });
     }
 
     const trainer = await ws.trainer(parts, seed);
@@ -133,12 +189,14 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
       (s) => deps.log({ event: 'checkpoint-skipped', runId, seed, ...s }),
       until,
     );
+    if (latest && latest.manifest.meta.identity !== key.identity) throw mismatch(key, latest.manifest.meta.identity);
     const fresh = async () =>
       input.start
         ? { ...(await ws.loadState(input.start)), step: 0, velocity: null }
         : { step: 0, theta: ws.model(parts.objective.model).init(seed), velocity: null };
     let state = latest ? tensorsToState(latest.tensors) : await fresh();
     const meta = {
+      identity: key.identity,
       runId,
       seed,
       parts,
@@ -167,8 +225,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
           shouldStop: () => (stop = deps.stopping.aborted || ctx.cancellationSignal.aborted),
         });
       } catch (err) {
-        if (err instanceof DivergenceError) throw ApplicationFailure.nonRetryable(err.message, 'Divergence');
-        throw err;
+        rethrowAsFailure(err);
       } finally {
         computeMs += performance.now() - t0;
       }
@@ -183,9 +240,16 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PipelineWorkspace) {
         break;
       }
     }
-    const epochs = await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, state.step);
+    const epochs = await epochRefs(
+      await ws.checkpoints.committedSteps(root),
+      spe,
+      input.knownIteration,
+      state.step,
+      key,
+    );
     return {
       root,
+      key,
       epoch: Math.floor(state.step / spe),
       stepsPerEpoch: spe,
       trainSteps: state.step - resumedFrom,

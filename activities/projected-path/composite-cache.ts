@@ -1,8 +1,8 @@
-import type { PipelineParts } from '../../src/experiments/projected-path/parts';
+import type { PathParts } from '../../src/experiments/projected-path/parts';
 import type { PathCounts, PathPoint } from '../../src/landscape/projected-path';
 import type { ActivityDeps } from '../deps';
 import { readCached, writeCached } from '../stage-cache';
-import { segmentInputs, stageKeyInputs, traceInputs, type Minimum, type TraceEstimate } from './path-stages';
+import { segmentInputs, stageKeyInputs, traceInputs, type Minimum, type TraceEstimate } from './stage';
 import type { StateRef } from './workspace';
 
 /** A finished bisection between two epoch states, as cached, with the backends that computed it. */
@@ -13,7 +13,7 @@ export interface SegmentAnswer {
 }
 
 interface CompositeInput {
-  parts: PipelineParts;
+  parts: PathParts;
   /** The backend the seed's trajectory is keyed by (its training's): composite entries are keyed by it. */
   backend: string;
 }

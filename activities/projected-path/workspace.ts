@@ -1,8 +1,7 @@
 import * as path from 'path';
-import { ApplicationFailure } from '@temporalio/activity';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
-import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
+import { CheckpointStore, type CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
 import { loadCifar } from '../../src/data/cifar-download';
 import { cifarSource } from '../../src/data/cifar-import';
 import type { Dataset } from '../../src/data/dataset';
@@ -10,13 +9,14 @@ import { loadMnist } from '../../src/data/mnist';
 import { shuffleLabels, subset } from '../../src/data/preprocess';
 import { select } from '../../src/data/dataset';
 import { fitToModel } from '../../src/data/tensor-data';
-import type { PipelineParts } from '../../src/experiments/projected-path/parts';
+import type { PathParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { Trainer, type TrainState } from '../../src/train/trainer';
+import { nonRetryable } from '../failures';
 
 /** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
 export interface StateRef {
@@ -29,7 +29,7 @@ export interface StateRef {
  * What the pipeline's activities share inside one worker: data sets and their tensors, loaded
  * once per process and parameter set (a worker runs many activities of the same run).
  */
-export class PipelineWorkspace {
+export class PathWorkspace {
   private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
   private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
   readonly checkpoints: CheckpointStore;
@@ -37,6 +37,8 @@ export class PipelineWorkspace {
   constructor(
     readonly store: ObjectStore,
     readonly config: ReproConfig,
+    /** The code that computes here: only its own training checkpoints are recomputed when corrupt. */
+    private readonly codeVersion = '',
   ) {
     this.checkpoints = new CheckpointStore(store);
   }
@@ -45,7 +47,7 @@ export class PipelineWorkspace {
     return buildModel(name);
   }
 
-  async datasets(p: PipelineParts['objective']): Promise<{ train: Dataset; val: Dataset }> {
+  async datasets(p: PathParts['objective']): Promise<{ train: Dataset; val: Dataset }> {
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
     let d = this.data.get(id);
     if (!d) {
@@ -77,11 +79,11 @@ export class PipelineWorkspace {
    * fig4bc's corrupt set B: `n` more training samples, disjoint from the clean set (the next ones
    * of the same seeded draw), with their labels shuffled among them.
    */
-  async corruptSet(p: PipelineParts['objective'], n: number): Promise<Dataset> {
+  async corruptSet(p: PathParts['objective'], n: number): Promise<Dataset> {
     const all = p.dataset === 'mnist' ? loadMnist('train') : await this.cifar(p.dataset, 'train');
     const clean = p.samples || all.y.length - n;
     if (clean + n > all.y.length)
-      throw ApplicationFailure.nonRetryable(
+      throw nonRetryable(
         `${p.dataset} has ${all.y.length} training samples, fewer than ${clean} clean + ${n} corrupt`,
         'ParamError',
       );
@@ -103,7 +105,7 @@ export class PipelineWorkspace {
   }
 
   /** Full-batch objectives (chunks of 1000 samples) on the training and validation sets. */
-  async objectives(p: PipelineParts['objective']): Promise<{ train: Objective; val: Objective }> {
+  async objectives(p: PathParts['objective']): Promise<{ train: Objective; val: Objective }> {
     await this.backend();
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model, p.smoothing]);
     let o = this.objectiveCache.get(id);
@@ -131,7 +133,7 @@ export class PipelineWorkspace {
     return o;
   }
 
-  async trainer(p: Pick<PipelineParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
+  async trainer(p: Pick<PathParts, 'objective' | 'sgd' | 'sampling'>, seed: number): Promise<Trainer> {
     await this.backend();
     const { train } = await this.datasets(p.objective);
     return new Trainer({
@@ -146,18 +148,50 @@ export class PipelineWorkspace {
     });
   }
 
-  /** Load a committed state, verified against the hash the caller holds. */
+  /**
+   * Load a committed state, verified against the hash the caller holds. A training checkpoint
+   * whose data no longer verifies (corrupt or lost) is recomputed from the newest good one before
+   * it (training is deterministic) and put back, if the bytes come out as committed; anything
+   * else that does not verify will not on a retry either: a non-retryable `CorruptCheckpoint`.
+   */
   async loadState(ref: StateRef): Promise<TrainState> {
     const loaded = await this.checkpoints.tryLoad(ref.key);
-    if (typeof loaded === 'string' || loaded.manifest.data.sha256 !== ref.sha256) {
-      // A stage's input that no longer verifies will not verify on a retry either.
-      const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
-      throw ApplicationFailure.nonRetryable(
-        `state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`,
-        'CorruptCheckpoint',
-      );
+    if (typeof loaded !== 'string' && loaded.manifest.data.sha256 === ref.sha256) return tensorsToState(loaded.tensors);
+    const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
+    if (typeof loaded === 'string' && this.codeVersion) {
+      const repaired = await this.recomputeTraining(ref);
+      if (repaired) return repaired;
     }
-    return tensorsToState(loaded.tensors);
+    throw nonRetryable(`state ${ref.key} does not verify against sha256 ${ref.sha256}: ${why}`, 'CorruptCheckpoint');
+  }
+
+  /** A training checkpoint recomputed from the newest good one before it, put back; undefined if it cannot be. */
+  private async recomputeTraining(ref: StateRef): Promise<TrainState | undefined> {
+    let manifest: CheckpointManifest;
+    try {
+      manifest = JSON.parse(Buffer.from(await this.store.get(ref.key)).toString('utf8'));
+    } catch {
+      return undefined; // no manifest to say what it was
+    }
+    const meta = manifest.meta as { parts?: PathParts; seed?: number; codeVersion?: string; backend?: string };
+    const backend = await this.backend();
+    // Only this code on this backend reproduces the committed bytes; a fig4bc start is not recomputed here.
+    if (!meta.parts || meta.seed === undefined || meta.codeVersion !== this.codeVersion || meta.backend !== backend)
+      return;
+    if (meta.parts.badStart) return undefined;
+    const root = ref.key.slice(0, ref.key.length - 'manifest.json'.length).replace(/\d{12}\/$/, '');
+    let from: TrainState = { step: 0, theta: this.model(meta.parts.objective.model).init(meta.seed), velocity: null };
+    for (const c of await this.checkpoints.committedSteps(root)) {
+      if (c.step >= ref.iteration) continue;
+      const good = await this.checkpoints.tryLoad(c.manifestKey);
+      if (typeof good !== 'string') {
+        from = tensorsToState(good.tensors);
+        break;
+      }
+    }
+    const trainer = await this.trainer(meta.parts, meta.seed);
+    const state = await trainer.run(from, ref.iteration);
+    return (await this.checkpoints.restoreData(ref.key, stateToTensors(state))) ? state : undefined;
   }
 
   /** Commit a state under `root` at its step. */

@@ -1,0 +1,27 @@
+/** The CLI's exit statuses, one owner (the README's "Exit status" lists them). */
+export const EXIT = {
+  ok: 0,
+  /** Anything that went wrong that is not the caller's mistake: an unreachable server, a failed run. */
+  error: 1,
+  /** A usage mistake: bad flags, parameters, config or input files. */
+  usage: 2,
+  /** Every run finished, but a claim failed or was inconclusive. */
+  claimsNotPassed: 3,
+} as const;
+
+/** Error names (`err.name`) that are the caller's to fix. */
+const USAGE_ERRORS = new Set([
+  'UsageError',
+  'YError',
+  'ParamError',
+  'ConfigError',
+  'WeightsError',
+  'DataFormatError',
+  'SafetensorsError',
+  'IdError',
+]);
+
+/** The exit status an error ends the CLI with. */
+export function exitStatusOf(err: Error): number {
+  return USAGE_ERRORS.has(err.name) ? EXIT.usage : EXIT.error;
+}
