@@ -255,10 +255,17 @@ test(
       knownIteration: -1,
     })) as TrainOut;
     const from = trained.epochs[0]!;
-    const label = await new PathWorkspace(store, config).backend();
+    const ws = new PathWorkspace(store, config);
+    const label = await ws.backend();
     const key = contentKey(
       'replay',
-      stageKeyInputs('replay', parts, { from: from.sha256, to: 7, seed: 1 }, codeVersion(), label),
+      stageKeyInputs(
+        'replay',
+        await ws.withDataHash(parts),
+        { from: from.sha256, to: 7, seed: 1 },
+        codeVersion(),
+        label,
+      ),
     );
     // a manifest of an in-progress replay at iteration 6 whose data never arrived
     const bad = `cache/replaying/${key}/000000000006/`;

@@ -16,8 +16,8 @@ export function cifarRecords(variant: 10 | 100, n: number, seed: number): Uint8A
   return out;
 }
 
-/** A small archive with the real member layout (4 records per member), built with the system tar. */
-export function cifarArchive(variant: 10 | 100, tmp: string): Uint8Array {
+/** A small archive with the real member layout (4 records per member), made with tar; `salt` varies the pixels. */
+export function cifarArchive(variant: 10 | 100, tmp: string, salt = 0): Uint8Array {
   const root = mkdtempSync(path.join(tmp, 'tar-'));
   const dir = variant === 10 ? 'cifar-10-batches-bin' : 'cifar-100-binary';
   mkdirSync(path.join(root, dir));
@@ -25,7 +25,7 @@ export function cifarArchive(variant: 10 | 100, tmp: string): Uint8Array {
     variant === 10
       ? [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin']
       : ['train.bin', 'test.bin'];
-  members.forEach((m, i) => writeFileSync(path.join(root, dir, m), cifarRecords(variant, 4, i)));
+  members.forEach((m, i) => writeFileSync(path.join(root, dir, m), cifarRecords(variant, 4, i + salt)));
   const out = path.join(root, 'a.tar.gz');
   execFileSync('tar', ['-czf', out, '-C', root, dir]);
   return new Uint8Array(readFileSync(out));

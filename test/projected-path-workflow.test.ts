@@ -34,6 +34,7 @@ const SETS = [
   'batch=20',
   'lr=0.5',
   'threshold=0.75',
+  'margin=0.02',
   'probes=8',
 ];
 

@@ -11,7 +11,7 @@ import type { Minimum, TraceEstimate } from '../activities/projected-path/stage'
 import type { TrainingKey } from '../activities/projected-path/train-seed';
 import type { StateRef } from '../activities/projected-path/workspace';
 import type { PathParams } from '../src/experiments/projected-path/params';
-import { pathParts } from '../src/experiments/projected-path/parts';
+import { autoThreshold, fixedThreshold, pathParts, withData } from '../src/experiments/projected-path/parts';
 import {
   addInto,
   MAX_LISTED,
@@ -78,6 +78,8 @@ export interface TrainingProgress {
   backend: string;
   /** The trajectory the epochs belong to: later segments are pinned to it (absent in older histories). */
   key?: TrainingKey;
+  /** Each epoch-boundary state's full-batch training loss, aligned with `epochs` (absent in older histories). */
+  epochLosses?: Array<number | null>;
 }
 
 export interface SeedPathInput {
@@ -205,6 +207,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       epoch: r.epoch,
       stepsPerEpoch: r.stepsPerEpoch,
       epochs: [...(t?.epochs ?? []), ...r.epochs],
+      epochLosses: [...(t?.epochLosses ?? []), ...(r.epochLosses ?? r.epochs.map(() => null))],
       trainSteps: (t?.trainSteps ?? 0) + r.trainSteps,
       computeMs: (t?.computeMs ?? 0) + r.computeMs,
       backend: r.backend,
@@ -214,6 +217,14 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     showProgress(progress, `seed ${seed}`);
   }
   const trained = t;
+  // The paper's threshold: this seed's own minimal SGD training loss (or the one the run fixed).
+  const threshold = p.threshold === 'auto' ? autoThreshold(trained.epochLosses ?? []) : p.threshold;
+  if (!Number.isFinite(threshold)) {
+    throw ApplicationFailure.nonRetryable(
+      `seed ${seed}: no training loss recorded at its epoch boundaries to take the threshold from`,
+      'MissingCheckpoint',
+    );
+  }
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
   const computeMs = { ...zeroCompute(), train: trained.computeMs };
   const backends = new Set([trained.backend]);
@@ -228,6 +239,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     unconnected: [],
     unreached: 0,
     backends: [],
+    threshold,
   };
   const settled = p.settleEpochs * trained.stepsPerEpoch;
 
@@ -237,7 +249,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     const r = await executeChild(pathSegmentWorkflow, {
       workflowId: segmentWorkflowId(workflowInfo().workflowId, a.iteration, b.iteration),
       taskQueue: run.taskQueues.cpu,
-      args: [{ run, seed, a, b, backend: trained.backend }],
+      args: [{ run, seed, a, b, backend: trained.backend, threshold, data: trained.key?.data }],
       staticSummary:
         `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, ` + `bisecting until line-connected`,
     });
@@ -247,7 +259,10 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   });
   const points: Array<PathPoint<StateRef, Minimum>> = [];
   segments.forEach((s, i) => {
-    points.push(...(i === 0 ? s.points : s.points.slice(1)));
+    // Consecutive segments share an epoch-boundary point: the next segment's copy carries the
+    // check of the segment that starts there.
+    if (i > 0) points.pop();
+    points.push(...s.points);
     addInto(counts, s.counts);
     addInto(computeMs, s.computeMs);
     s.backends.forEach((b) => backends.add(b));
@@ -279,6 +294,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
           total: points.length,
           stepsPerEpoch: trained.stepsPerEpoch,
           backend: trained.backend,
+          threshold,
+          data: trained.key?.data,
           points: points.slice(chunk * TRACE_CHUNK, (chunk + 1) * TRACE_CHUNK),
         },
       ],
@@ -309,6 +326,10 @@ export interface PathTraceInput {
   stepsPerEpoch: number;
   /** The backend the seed's trajectory is keyed by (cached estimates are looked up under it). */
   backend: string;
+  /** The seed's threshold (absent in histories from before `auto`: the run's fixed one). */
+  threshold?: number;
+  /** The content hash of the data the seed trained on (absent in older histories). */
+  data?: string;
   points: Array<PathPoint<StateRef, Minimum>>;
 }
 
@@ -318,7 +339,8 @@ export async function pathTraceWorkflow(
 ): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
   const { run, seed } = input;
   const p = run.params;
-  const parts = pathParts(p);
+  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
+  const parts = input.data ? withData(named, input.data) : named;
   const { cpu } = activities(run);
   const wanted = input.points.map(
     (_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1,
@@ -366,6 +388,8 @@ export async function pathTraceWorkflow(
       trace: estimate?.trace ?? null,
       traceStderr: estimate?.stderr ?? null,
       depth: pt.depth,
+      threshold: parts.line.threshold,
+      barrier: pt.nextMaxLoss === undefined ? null : pt.nextMaxLoss - parts.line.threshold,
     };
   });
   const inputs = { experiment: run.experiment, params: run.params, seed: run.seed };
@@ -380,6 +404,10 @@ export interface PathSegmentInput {
   b: StateRef;
   /** The backend the seed's trajectory is keyed by (the cached bisection is looked up under it). */
   backend: string;
+  /** The seed's threshold (absent in histories from before `auto`: the run's fixed one). */
+  threshold?: number;
+  /** The content hash of the data the seed trained on (absent in older histories). */
+  data?: string;
 }
 
 export interface PathSegmentResult {
@@ -395,7 +423,8 @@ export interface PathSegmentResult {
 export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<PathSegmentResult> {
   const { run, seed, a, b } = input;
   const p = run.params;
-  const parts = pathParts(p);
+  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
+  const parts = input.data ? withData(named, input.data) : named;
   const { cpu } = activities(run);
   const noCache = run.noCache ?? false;
   const computeMs = zeroCompute();

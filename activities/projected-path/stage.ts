@@ -110,7 +110,8 @@ export class StageKit {
   ): Promise<MaybePreempted<T>> {
     const backend = await this.ws.backend();
     const sw = new Stopwatch();
-    const identity = stageKeyInputs(kind, parts, inputs, this.deps.codeVersion, backend);
+    // Keys name the data by content: the hash this worker computes, checked against the run's.
+    const identity = stageKeyInputs(kind, await this.ws.withDataHash(parts), inputs, this.deps.codeVersion, backend);
     // A heartbeat every quarter second while it computes: the numerics yield between chunks of
     // the data (a full-batch gradient can take longer than the heartbeat timeout), so they get out.
     const ticker = setInterval(() => this.heartbeat({ stage: kind }), 250);

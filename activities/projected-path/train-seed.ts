@@ -8,6 +8,7 @@ import type { ActivityDeps } from '../deps';
 import { nonRetryable, rethrowAsFailure } from '../failures';
 import { contentKey } from '../stage-cache';
 import { tensorsToState } from '../../src/train/state-tensors';
+import { evaluateLoss } from '../../src/landscape/landscape';
 import type { PathWorkspace, StateRef } from './workspace';
 
 export interface TrainSeedInput {
@@ -46,6 +47,8 @@ export interface TrainSeedResult {
   computeMs: number;
   /** Committed states at epoch boundaries after `knownIteration`, up to `untilEpoch`; epoch 0 is the initialization. */
   epochs: StateRef[];
+  /** Each of those states' full-batch training loss (null for a checkpoint committed before it was recorded). */
+  epochLosses?: Array<number | null>;
   /** The numeric backend the trajectory is keyed by and trained on. */
   backend: string;
 }
@@ -60,6 +63,8 @@ export interface TrainingKey {
   root: string;
   identity: string;
   backend: string;
+  /** The content hash of the data it trains on (absent in older histories): later stages' parts carry it. */
+  data?: string;
 }
 
 /**
@@ -78,7 +83,8 @@ export function trainKey(
   const root = input.noCache
     ? `${layout.runTraining(input.runId, input.seed)}${identity.slice(0, 16)}/`
     : layout.cacheFolder('train', identity);
-  return { root, identity, backend };
+  const data = input.parts.objective.data;
+  return { root, identity, backend, ...(data ? { data } : {}) };
 }
 
 /**
@@ -107,16 +113,18 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
     known: number,
     until: number,
     key: TrainingKey,
-  ): Promise<StateRef[]> {
+  ): Promise<{ epochs: StateRef[]; epochLosses: Array<number | null> }> {
     const wanted = committed.filter((c) => c.step % spe === 0 && c.step > known && c.step <= until);
     const refs = await Promise.all(
       wanted.map(async (c) => {
         const manifest = await readManifest(c.manifestKey);
         if (manifest.meta.identity !== key.identity) throw mismatch(key, manifest.meta.identity);
-        return { key: c.manifestKey, sha256: manifest.data.sha256, iteration: c.step };
+        const loss = typeof manifest.meta.trainLoss === 'number' ? manifest.meta.trainLoss : null;
+        return { ref: { key: c.manifestKey, sha256: manifest.data.sha256, iteration: c.step }, loss };
       }),
     );
-    return refs.sort((a, b) => a.iteration - b.iteration);
+    refs.sort((a, b) => a.ref.iteration - b.ref.iteration);
+    return { epochs: refs.map((r) => r.ref), epochLosses: refs.map((r) => r.loss) };
   }
 
   /** The committed progress of a trajectory, if its newest manifest says how long an epoch is. */
@@ -144,8 +152,10 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
 
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
     const ctx = Context.current();
-    const { runId, seed, parts } = input;
-    const own = trainKey(input, deps.codeVersion, await ws.backend());
+    const { runId, seed } = input;
+    // The trajectory's key names its data by content; later stages get the hash with the epochs.
+    const parts = await ws.withDataHash(input.parts);
+    const own = trainKey({ ...input, parts }, deps.codeVersion, await ws.backend());
     const key = input.pin ?? own;
     const { root, backend } = key;
     const committed = await ws.checkpoints.committedSteps(root); // one listing serves the cached path
@@ -163,7 +173,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
         resumedFrom: until,
         preempted: false,
         computeMs: 0,
-        epochs: await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until, key),
+        ...(await epochRefs(committed, done.stepsPerEpoch, input.knownIteration, until, key)),
         backend,
       };
     }
@@ -206,11 +216,21 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       config: publicConfig(deps.config),
       rng: { algorithm: 'philox4x32-10', seed },
     };
-    if (!latest) await ws.saveState(root, state, meta);
+    // Each epoch boundary's full training loss goes into its manifest: the paper's threshold is the
+    // lowest of them (the seed's minimal SGD training loss), read back with the references.
+    const { train } = await ws.objectives(parts.objective);
+    let computeMs = 0;
+    const epochMeta = async (s: typeof state): Promise<Record<string, unknown>> => {
+      if (s.step % spe !== 0) return meta;
+      const t0 = performance.now();
+      const trainLoss = await evaluateLoss(train, s.theta).catch(rethrowAsFailure);
+      computeMs += performance.now() - t0;
+      return { ...meta, trainLoss };
+    };
+    if (!latest) await ws.saveState(root, state, await epochMeta(state));
     const resumedFrom = state.step;
     deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });
     let preempted = false;
-    let computeMs = 0;
     while (state.step < until) {
       const nextEpoch = (Math.floor(state.step / spe) + 1) * spe;
       const every = input.checkpointEvery;
@@ -229,7 +249,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       } finally {
         computeMs += performance.now() - t0;
       }
-      await ws.saveState(root, state, meta);
+      await ws.saveState(root, state, await epochMeta(state));
       deps.log({ event: 'checkpoint', runId, seed, root, step: state.step });
       // Epoch boundaries are the path's inputs; an older in-epoch checkpoint is never resumed from.
       await ws.checkpoints.prune(root, state.step, (step) => step % spe === 0);
@@ -240,7 +260,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
         break;
       }
     }
-    const epochs = await epochRefs(
+    const { epochs, epochLosses } = await epochRefs(
       await ws.checkpoints.committedSteps(root),
       spe,
       input.knownIteration,
@@ -257,6 +277,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       preempted,
       computeMs,
       epochs,
+      epochLosses,
       backend,
     };
   };

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
@@ -9,7 +10,7 @@ import { loadMnist } from '../../src/data/mnist';
 import { shuffleLabels, subset } from '../../src/data/preprocess';
 import { select } from '../../src/data/dataset';
 import { fitToModel } from '../../src/data/tensor-data';
-import type { PathParts } from '../../src/experiments/projected-path/parts';
+import { withData, type PathParts } from '../../src/experiments/projected-path/parts';
 import type { Objective } from '../../src/hessian/hvp';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import { buildModel, type Model } from '../../src/models/model';
@@ -32,6 +33,7 @@ export interface StateRef {
 export class PathWorkspace {
   private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
   private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
+  private readonly dataHashes = new Map<string, Promise<string>>();
   readonly checkpoints: CheckpointStore;
 
   constructor(
@@ -66,6 +68,43 @@ export class PathWorkspace {
       this.data.set(id, d);
     }
     return d;
+  }
+
+  /** The SHA-256 of the content of `p`'s training and validation sets (shapes, samples and labels). */
+  dataHash(p: PathParts['objective']): Promise<string> {
+    const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
+    let h = this.dataHashes.get(id);
+    if (!h) {
+      h = this.datasets(p).then(({ train, val }) => {
+        const hash = createHash('sha256');
+        for (const d of [train, val]) {
+          hash.update(JSON.stringify([d.shape, d.classes, d.y.length]));
+          hash.update(new Uint8Array(d.x.buffer, d.x.byteOffset, d.x.byteLength));
+          hash.update(new Uint8Array(d.y.buffer, d.y.byteOffset, d.y.byteLength));
+        }
+        return hash.digest('hex');
+      });
+      h.catch(() => this.dataHashes.delete(id));
+      this.dataHashes.set(id, h);
+    }
+    return h;
+  }
+
+  /**
+   * `parts` naming their data by content: the hash of what this worker loads, checked against the
+   * one the run's training recorded if the parts carry it (a data set replaced in the middle of a
+   * run would mix answers from two data sets: non-retryable).
+   */
+  async withDataHash(parts: PathParts): Promise<PathParts> {
+    const hash = await this.dataHash(parts.objective);
+    if (parts.objective.data !== undefined && parts.objective.data !== hash)
+      throw nonRetryable(
+        `the ${parts.objective.dataset} data on this worker (sha256 ${hash.slice(0, 12)}…) is not the data the run ` +
+          `trained on (${parts.objective.data.slice(0, 12)}…): it was re-imported or differs between workers; ` +
+          'start the run again',
+        'InputMismatch',
+      );
+    return withData(parts, hash);
   }
 
   /** CIFAR from the datasets folder (imported, or downloaded once from the canonical host or the mirror). */

@@ -13,7 +13,7 @@ export type ParamValue = number | string | boolean | number[];
 /** Parameters as they travel (workflow inputs, results): plain JSON. */
 export type Params = Record<string, ParamValue>;
 
-export type ParamKind = 'number' | 'int' | 'vector' | 'string' | 'bool' | 'choice';
+export type ParamKind = 'number' | 'int' | 'vector' | 'string' | 'bool' | 'choice' | 'number-or-auto';
 
 interface Bounds {
   /** Inclusive lower bound for numbers and ints; vectors check each element. */
@@ -54,6 +54,13 @@ export interface ParamSpec extends Field<ParamValue> {
   name: string;
 }
 
+/** A number, or `auto` for a value the run determines itself (a threshold from its own training, say). */
+export const numOrAuto = (d: number | 'auto', description: string, b: Bounds = {}): Field<number | 'auto'> => ({
+  kind: 'number-or-auto',
+  default: d,
+  description,
+  ...b,
+});
 export const num = (d: number, description: string, b: Bounds = {}): Field<number> => ({
   kind: 'number',
   default: d,
@@ -193,6 +200,10 @@ export class ParamSet<P extends Params> {
     };
     switch (spec.kind) {
       case 'number':
+        return bounds(num(raw));
+      case 'number-or-auto':
+        if (raw === 'auto') return raw;
+        if (typeof raw === 'string' && !/^[+-]?[\d.]/.test(raw.trim())) fail('a finite number or auto');
         return bounds(num(raw));
       case 'int': {
         const n = num(raw);

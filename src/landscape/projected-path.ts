@@ -17,6 +17,11 @@ export interface PathPoint<S, M> {
   minimum: M;
   /** Bisection depth that inserted the point: 0 for the given checkpoints (epoch boundaries). */
   depth: number;
+  /**
+   * The highest training loss on the segment from this minimum to the next one of the path, as its
+   * final line check saw it (the segment's barrier is this minus the threshold); absent on the last.
+   */
+  nextMaxLoss?: number;
 }
 
 /** The outcome of a line-connectedness check. */
@@ -97,16 +102,20 @@ export async function projectedPath<S, M>(
     return { ...p, depth, minimum: await limit(() => oracle.project(p.state, p.iteration)) };
   };
   const ends = await Promise.all(checkpoints.map((c) => project(c, 0)));
+  // The line check that settled each final segment, by its first iteration.
+  const settled = new Map<number, number>();
   const between = async (a: PathPoint<S, M>, b: PathPoint<S, M>, depth: number): Promise<Array<PathPoint<S, M>>> => {
     counts.lineChecks++;
     const check = await limit(() => oracle.connected(a.minimum, b.minimum));
     if (check.connected) {
       counts.connectedPairs++;
+      settled.set(a.iteration, check.maxLoss);
       return [];
     }
     const mid = a.iteration + Math.floor((b.iteration - a.iteration) / 2);
     if (mid <= a.iteration) {
       counts.unconnected.push({ from: a.iteration, to: b.iteration, maxLoss: check.maxLoss });
+      settled.set(a.iteration, check.maxLoss);
       return [];
     }
     counts.replays++;
@@ -119,5 +128,8 @@ export async function projectedPath<S, M>(
   const path: Array<PathPoint<S, M>> = [ends[0]!];
   inner.forEach((points, i) => path.push(...points, ends[i + 1]!));
   counts.unconnected.sort((x, y) => x.from - y.from);
-  return { path, counts };
+  const withSegments = path.map((p, i) =>
+    i < path.length - 1 && settled.has(p.iteration) ? { ...p, nextMaxLoss: settled.get(p.iteration)! } : p,
+  );
+  return { path: withSegments, counts };
 }

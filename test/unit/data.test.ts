@@ -10,6 +10,11 @@ import { after, before, test } from 'node:test';
 import { parseCifarBinary } from '../../src/data/cifar';
 import { downloadVerified, loadCifar } from '../../src/data/cifar-download';
 import { cifarArchive, cifarRecords } from '../cifar-fixture';
+import { testConfig } from '../helpers';
+import { PathWorkspace } from '../../activities/projected-path/workspace';
+import { importCifar } from '../../src/data/cifar-import';
+import { pathParams } from '../../src/experiments/projected-path/params';
+import { pathParts, withData } from '../../src/experiments/projected-path/parts';
 import { DataFormatError } from '../../src/data/dataset';
 import { parseIdx } from '../../src/data/idx';
 import { loadMnist, loadMnistIdx } from '../../src/data/mnist';
@@ -203,4 +208,45 @@ test('subsets, splits, label shuffling and augmentation are pure functions of th
     a3 = augment(imgs, 2, [32, 32, 3], 9, 101);
   assert.deepEqual(a1, a2);
   assert.notDeepEqual(a1, a3);
+});
+
+test('stage keys name CIFAR by content: a re-import has another hash, a run on the old one is refused', async () => {
+  const dataDir = path.join(tmp, 'reimport');
+  const archive = path.join(tmp, 'reimport.tar.gz');
+  const config = { ...testConfig({ dataDir }) };
+  const parts = withData(
+    pathParts(
+      pathParams.resolve(
+        'fig1',
+        { model: 'mlp:3072-4-10', dataset: 'cifar10', samples: 8, valSamples: 4, batch: 4 },
+        [],
+      ),
+      1,
+    ),
+    '',
+  );
+  const objective = { ...parts.objective, data: undefined };
+  const hashOf = async (salt: number): Promise<{ ws: PathWorkspace; hash: string }> => {
+    writeFileSync(archive, cifarArchive(10, tmp, salt));
+    importCifar(
+      10,
+      archive,
+      path.join(dataDir, 'datasets'),
+      createHash('md5').update(readFileSync(archive)).digest('hex'),
+    );
+    const ws = new PathWorkspace(null as never, config);
+    return { ws, hash: await ws.dataHash(objective) };
+  };
+  const first = await hashOf(0);
+  assert.match(first.hash, /^[0-9a-f]{64}$/);
+  assert.equal((await hashOf(0)).hash, first.hash, 'the same content, the same hash');
+  const second = await hashOf(1);
+  assert.notEqual(second.hash, first.hash, 'other pixels under the same name');
+  const onFirst = withData(parts, first.hash);
+  assert.deepEqual(await first.ws.withDataHash(onFirst), onFirst);
+  await assert.rejects(
+    second.ws.withDataHash(onFirst),
+    (e: Error & { type?: string }) =>
+      e.type === 'InputMismatch' && /is not the data the run trained on/.test(e.message),
+  );
 });

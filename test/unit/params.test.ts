@@ -61,16 +61,25 @@ test(
       /start=bad-minimum needs --set corruptSamples=N/,
     );
     assert.throws(
-      () => planRun('projected-path', 'small', ['margin=0.7']),
+      () => planRun('projected-path', 'small', ['threshold=0.6', 'margin=0.7']),
       /--set margin=0.7 must be below threshold=0.6/,
     );
     const { experiment, params } = planRun('fig1', 'small', ['model=small-cnn@8x8x1']);
     assert.deepEqual(experiment.substitutions(params), [
       'MNIST in place of CIFAR10: CIFAR is not on this machine (import it with `repro data import`)',
       'model small-cnn@8x8x1 in place of preact-resnet18',
-      'minima below loss 0.6 in place of 0.55 (what this size of training reaches)',
-      '500 training samples, 5 epochs, 4 seeds (a size that runs in minutes on a CPU)',
+      'batch 50 in place of 500',
+      'augment false in place of true',
+      '500 training samples, 30 epochs, 4 seeds in place of all, 150, 10',
     ]);
+    const fixed = planRun('fig1', 'small', ['threshold=0.6', 'margin=0.05']);
+    assert.deepEqual(fixed.experiment.substitutions(fixed.params).slice(2, 4), [
+      "minima below a fixed loss 0.6 in place of each seed's own minimal SGD training loss (the paper's threshold)",
+      'projections stop 0.05 below the threshold the line checks test, in place of at it: ' +
+        "segments get room the paper's procedure does not give them",
+    ]);
+    const vgg = planRun('fig1', 'paper-vgg16', []);
+    assert.deepEqual(vgg.experiment.substitutions(vgg.params), [], 'the paper ran fig1 on VGG16 too');
     assert.deepEqual(
       planRun('fig1', 'paper', []).experiment.substitutions(planRun('fig1', 'paper', []).params),
       [],

@@ -7,6 +7,7 @@ import { useBackend } from '../../src/engine/backend';
 import { lineConnected, projectToMinimum, evaluateLoss } from '../../src/landscape/landscape';
 import { DEFAULT_WINDOW, projectedPath, type PathOracle } from '../../src/landscape/projected-path';
 import { buildModel } from '../../src/models/model';
+import { autoThreshold } from '../../src/experiments/projected-path/parts';
 import { Trainer, type TrainState } from '../../src/train/trainer';
 
 /** "States" are iterations; the minimum of iteration t is the valley floor(t / 10); minima connect within a valley. */
@@ -144,6 +145,26 @@ test(
     await useBackend('cpu');
   },
 );
+
+test("each point carries its segment's barrier: the highest loss of the check that settled it", async () => {
+  const { oracle } = valleys();
+  const { path } = await projectedPath(
+    oracle,
+    [0, 16, 32].map((t) => ({ iteration: t, state: t })),
+  );
+  for (let i = 0; i < path.length - 1; i++) {
+    const same = path[i]!.minimum === path[i + 1]!.minimum;
+    assert.equal(path[i]!.nextMaxLoss, same ? 0 : 1, `segment ${path[i]!.iteration} → ${path[i + 1]!.iteration}`);
+  }
+  assert.equal(path[path.length - 1]!.nextMaxLoss, undefined, 'the last point has no segment');
+});
+
+test("the paper's threshold is the seed's lowest training loss at an epoch boundary after the first", () => {
+  assert.equal(autoThreshold([2.3, 0.9, 0.7, 0.75]), 0.7);
+  assert.equal(autoThreshold([0.1, 0.9, 0.8]), 0.8, 'the initialization (a bad minimum in fig4bc) is not counted');
+  assert.equal(autoThreshold([2.3, null, 0.8, NaN]), 0.8, 'unrecorded and diverged epochs are skipped');
+  assert.ok(Number.isNaN(autoThreshold([2.3])) && Number.isNaN(autoThreshold([])), 'nothing trained: no threshold');
+});
 
 test('projections to a margin below the threshold give a connected path of minima on the 49-20-10 MLP', async () => {
   const { path, counts, obj, threshold } = await mlpPath(0.02);

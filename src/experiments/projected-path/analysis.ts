@@ -73,6 +73,8 @@ export function seedTraceSlopes(
 
 /** What the claims need to know of each seed's path. */
 export interface SeedConnectivity {
+  /** The seed's threshold (absent: the run's fixed one). */
+  threshold?: number;
   seed: number;
   unconnectedPairs: number;
   unconnectedAfterSettle: number;
@@ -105,6 +107,21 @@ export function projectedPathClaims(
   const pairs = seeds.reduce((a, s) => a + s.unconnectedPairs + s.connectedPairs, 0);
   const checked = seeds.reduce((a, s) => a + s.pairsAfterSettle, 0);
   const slopes = seedTraceSlopes(rows);
+  const thresholds = seeds.map((s) => s.threshold ?? (p.threshold === 'auto' ? NaN : p.threshold));
+  const fmt = (x: number): string => x.toPrecision(4);
+  const range =
+    Math.min(...thresholds) === Math.max(...thresholds)
+      ? fmt(thresholds[0] ?? NaN)
+      : `${fmt(Math.min(...thresholds))}–${fmt(Math.max(...thresholds))} over the seeds`;
+  const rule =
+    p.threshold === 'auto'
+      ? `its seed's own minimal SGD training loss (${range}), the paper's rule`
+      : `the fixed threshold ${p.threshold} (a substitution for the seed's own minimal SGD training loss)`;
+  const stop =
+    p.margin > 0
+      ? `projections stop below the threshold − ${p.margin}, which gives each segment room the paper's ` +
+        'procedure does not: a pass is weaker evidence'
+      : 'projections stop as soon as the loss is below the threshold, as in the paper';
   const trend = meanInterval(
     slopes.map((s) => s.slope),
     TREND_CONFIDENCE,
@@ -114,11 +131,11 @@ export function projectedPathClaims(
       id: 'path-connected',
       description:
         `after ${p.settleEpochs} epoch(s), every seed's projected path is connected: each pair of consecutive minima ` +
-        `has training loss below the threshold ${p.threshold} ` +
+        `has training loss below the threshold, ${rule}, ` +
         `at all ${p.linePoints} evenly spaced points of its segment ` +
         `(measured: pairs left unconnected from epoch ${p.settleEpochs} on; ` +
         `${pairs} pairs over ${seeds.length} seeds in all, ` +
-        `${early} unconnected before; projections stop below ${p.threshold} − ${p.margin})`,
+        `${early} unconnected before; ${stop})`,
       paper: 'section 2.1.1, fig. 1',
       predicted: 0,
       measured: unconnected,
@@ -149,7 +166,7 @@ export function projectedPathClaims(
 }
 
 /** The engine's figures, by id. */
-export type PathFigureId = 'losses-along-path' | 'trace-along-path';
+export type PathFigureId = 'losses-along-path' | 'trace-along-path' | 'barriers-along-path';
 
 /** What a figure over the engine adds to its analysis: its figure order and claims of its own. */
 export interface PathFigureHooks {
@@ -161,6 +178,16 @@ export interface PathFigureHooks {
 
 /** fig1's losses along the projected paths and fig3's trace along them (mean ± std over seeds). */
 function pathFigures(p: PathParams, rows: readonly PathRow[], byEpoch: ReturnType<typeof traceByEpoch>): Figure[] {
+  const thresholds = [...new Set(rows.map((r) => r.threshold).filter((t): t is number => t !== undefined))];
+  const shown = thresholds.length ? thresholds : p.threshold === 'auto' ? [] : [p.threshold];
+  const mean = shown.reduce((a, b) => a + b, 0) / Math.max(1, shown.length);
+  const which =
+    p.threshold === 'auto'
+      ? "each seed's own minimal SGD training loss" + (shown.length > 1 ? ' (their mean dashed)' : '')
+      : 'the fixed threshold';
+  const barriers = rows
+    .filter((r) => r.barrier !== undefined && r.barrier !== null)
+    .map((r) => ({ epoch: r.epoch, barrier: r.barrier!, seed: `seed ${r.seed}` }));
   const losses = rows.flatMap((r) => [
     { epoch: r.epoch, loss: r.trainLoss, curve: `train, seed ${r.seed}` },
     { epoch: r.epoch, loss: r.valLoss, curve: `validation, seed ${r.seed}` },
@@ -176,13 +203,26 @@ function pathFigures(p: PathParams, rows: readonly PathRow[], byEpoch: ReturnTyp
       id: 'losses-along-path',
       title: `Training and validation loss along the projected paths (fig. 1; ${p.model}, ${p.dataset})`,
       caption:
-        `Every projected point of every seed; dashed: the threshold ${p.threshold} below which a point is a ` +
-        `minimum (projections stop below ${p.threshold} − ${p.margin}).`,
+        `Every projected point of every seed; dashed: the threshold below which a point is a minimum, ${which}` +
+        (p.margin > 0 ? ` (projections stop ${p.margin} below it).` : '.'),
       data: losses,
       x: { field: 'epoch', title: 'epoch' },
       y: { field: 'loss', title: 'loss' },
       series: 'curve',
-      rules: [{ y: p.threshold, label: `threshold ${p.threshold}` }],
+      rules: shown.length ? [{ y: mean, label: `threshold ${mean.toPrecision(4)}` }] : [],
+    }),
+    lineFigure({
+      id: 'barriers-along-path',
+      title: 'Barrier of every checked segment along the projected paths (the line checks of fig. 1)',
+      caption:
+        'For each consecutive pair of minima: the highest training loss on the segment between them minus the ' +
+        'threshold. Below 0 (dashed) the pair is line-connected; above it the path breaks there.',
+      data: barriers,
+      x: { field: 'epoch', title: 'epoch' },
+      y: { field: 'barrier', title: 'highest loss on the segment − threshold' },
+      series: 'seed',
+      points: true,
+      rules: [{ y: 0, label: 'threshold' }],
     }),
     lineFigure({
       id: 'trace-along-path',
@@ -211,7 +251,7 @@ export function analyzePath(
   const slopes = new Map(seedTraceSlopes(rows).map((s) => [s.seed, s.slope]));
   const perSeed = seeds.map((s) => ({ ...s, traceSlope: slopes.get(s.seed) ?? null }));
   const figures = pathFigures(p, rows, byEpoch);
-  const order = hooks.figures ?? ['losses-along-path', 'trace-along-path'];
+  const order = hooks.figures ?? ['losses-along-path', 'barriers-along-path', 'trace-along-path'];
   return {
     claims,
     figures: order.map((id) => figures.find((f) => f.id === id)!),

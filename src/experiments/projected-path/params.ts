@@ -1,5 +1,5 @@
 import { buildModel } from '../../models/model';
-import { bool, choice, int, num, ParamError, paramSet, text, type ParamsOf } from '../params';
+import { bool, choice, int, num, numOrAuto, ParamError, paramSet, text, type ParamsOf } from '../params';
 
 /** The projected-path engine's parameters, declared once; every figure over it shares them. */
 export const pathParams = paramSet({
@@ -18,17 +18,22 @@ export const pathParams = paramSet({
   batch: int(50, 'mini-batch size', { min: 1 }),
   smoothing: num(0.1, 'label smoothing', { min: 0 }),
   augment: bool(false, 'standard CIFAR augmentation'),
-  /** A state is a minimum when its training loss is below this; line checks test it at every point. */
-  threshold: num(
-    0.6,
-    'training loss below which a state is a minimum (label-smoothed CE has a floor: 0.50 for 10 classes, s = 0.1)',
+  /**
+   * A state is a minimum when its training loss is below this; line checks test it at every point.
+   * `auto` is the paper's rule (section 2.1.1): each seed's own minimal SGD training loss, the lowest
+   * full-batch training loss of its epoch-boundary states after the first epoch.
+   */
+  threshold: numOrAuto(
+    'auto',
+    "training loss below which a state is a minimum; auto: the seed's own minimal SGD training loss " +
+      '(the paper); a number is a substitution',
     { above: 0 },
   ),
-  /** Projections run GD until the loss is below threshold − margin, so segments between minima have room. */
+  /** Projections run GD until the loss is below threshold − margin: the paper's 0 (a margin is a substitution). */
   margin: num(
-    0.02,
-    'projections stop below threshold − margin; line checks test the threshold (0 leaves both ends of a segment ' +
-      "on the sublevel set's boundary, and the path breaks)",
+    0,
+    'projections stop below threshold − margin; line checks test the threshold (the paper: 0, both ends of a ' +
+      'segment just inside the sublevel set; a margin gives segments room and is a substitution)',
     { min: 0 },
   ),
   /**
@@ -97,7 +102,7 @@ export function validatePath(p: PathParams): void {
   }
   if (p.start === 'bad-minimum' && p.corruptSamples < 1)
     throw new ParamError('--set start=bad-minimum needs --set corruptSamples=N (N > 0 samples with shuffled labels)');
-  if (p.margin >= p.threshold)
+  if (p.threshold !== 'auto' && p.margin >= p.threshold)
     throw new ParamError(
       `--set margin=${p.margin} must be below threshold=${p.threshold} (projections stop below threshold − margin)`,
     );
@@ -117,8 +122,6 @@ export const PAPER_CIFAR_RESNET: Partial<PathParams> = {
   momentum: 0.9,
   batch: 500,
   augment: true,
-  threshold: 0.55,
-  margin: 0.01,
   projectionSteps: 20000,
   projectionCheckpointEvery: 20,
   probes: 100,

@@ -13,6 +13,12 @@ export interface PathParts {
     samples: number;
     valSamples: number;
     smoothing: number;
+    /**
+     * The SHA-256 of the training and validation sets' content, once a worker has loaded them
+     * (absent in the parts a run starts with): every key names the data by content, not by name,
+     * so a re-imported archive never meets answers computed on the old one.
+     */
+    data?: string;
   };
   /** The optimizer shared by SGD training, replays and GD projections. */
   sgd: { lr: number; momentum: number; dampening: number; weightDecay: number };
@@ -28,7 +34,31 @@ export interface PathParts {
   badStart: { corruptSamples: number; epochs: number; gdSteps: number } | null;
 }
 
-export function pathParts(p: PathParams): PathParts {
+/** `parts` with the content hash of their data (see `objective.data`). */
+export const withData = (parts: PathParts, data: string): PathParts => ({
+  ...parts,
+  objective: { ...parts.objective, data },
+});
+
+/** The run's threshold when its parameters fix one; NaN for `auto` until its training has measured it. */
+export const fixedThreshold = (p: PathParams): number => (p.threshold === 'auto' ? NaN : p.threshold);
+
+/**
+ * The paper's threshold (section 2.1.1): the seed's own minimal SGD training loss, the lowest
+ * full-batch training loss of its epoch-boundary states after the first (the initialization, or
+ * fig4bc's bad minimum, is not a point of its SGD run).
+ */
+export function autoThreshold(epochLosses: ReadonlyArray<number | null>): number {
+  const trained = epochLosses.slice(1).filter((l): l is number => l !== null && Number.isFinite(l));
+  return trained.length ? Math.min(...trained) : NaN;
+}
+
+/**
+ * The parts of a run with its threshold resolved (`fixedThreshold` or, for `auto`, the seed's
+ * `autoThreshold`); before training has measured an `auto` threshold only the parts training
+ * reads are meaningful (its key does not depend on the rest).
+ */
+export function pathParts(p: PathParams, threshold = fixedThreshold(p)): PathParts {
   return {
     objective: {
       model: p.model,
@@ -40,11 +70,11 @@ export function pathParts(p: PathParams): PathParts {
     sgd: { lr: p.lr, momentum: p.momentum, dampening: p.dampening, weightDecay: p.weightDecay },
     sampling: { batch: p.batch, augment: p.augment },
     projection: {
-      target: p.threshold - p.margin,
+      target: threshold - p.margin,
       cap: p.projectionSteps,
       checkpointEvery: p.projectionCheckpointEvery,
     },
-    line: { threshold: p.threshold, points: p.linePoints },
+    line: { threshold, points: p.linePoints },
     trace: { probes: p.probes },
     badStart:
       p.start === 'bad-minimum'

@@ -16,6 +16,13 @@ export interface PathRow {
   traceStderr: number | null;
   /** Bisection depth that inserted the point (0: an epoch boundary). */
   depth: number;
+  /** The seed's threshold: its own minimal SGD training loss, or the run's fixed one (absent in older rows). */
+  threshold?: number;
+  /**
+   * The barrier of the segment to the next point: the highest training loss on it minus the threshold
+   * (negative: the segment stays inside the sublevel set); null on the seed's last point.
+   */
+  barrier?: number | null;
 }
 
 /** What one seed's projected path is made of, and where it is broken. */
@@ -37,6 +44,8 @@ export interface SeedPathStats {
   unreached: number;
   /** Numeric backends that ran this seed's stages. */
   backends: string[];
+  /** The seed's threshold: its own minimal SGD training loss (`auto`), or the run's fixed one. */
+  threshold?: number;
 }
 
 /** Unconnected pairs listed per seed (all are counted); keeps payloads small on a broken paper-scale path. */
