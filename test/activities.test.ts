@@ -17,7 +17,7 @@ import { Trainer } from '../src/train/trainer';
 import { findStudy, planRun } from '../src/experiments/registry';
 import { PathWorkspace } from '../activities/projected-path/workspace';
 import { pathParams, type PathParams } from '../src/experiments/projected-path/params';
-import { pathParts } from '../src/experiments/projected-path/parts';
+import { pathParts, withData } from '../src/experiments/projected-path/parts';
 import { stageKeyInputs } from '../activities/projected-path/stage';
 import { writeRunArtifacts } from '../activities/run-artifacts';
 import { contentKey } from '../activities/stage-cache';
@@ -375,7 +375,9 @@ test(
       untilEpoch: 1,
       knownIteration: -1,
     })) as TrainOut;
-    const input = { parts: pathParts(p), minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
+    // Later stages get the parts with the data's content hash, as the workflow passes them on.
+    const parts = withData(pathParts(p), trained.key!.data!);
+    const input = { parts, minimum: trained.epochs[1]!, probeSeed: 1, noCache: false };
     const env = new MockActivityEnvironment();
     env.on('heartbeat', () => stopping.abort());
     type TraceOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;

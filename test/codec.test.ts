@@ -333,7 +333,8 @@ test("a failed encrypted run's failure message is ciphertext in the history and 
 });
 
 test('an encrypted run shows its progress; cancelled, it resumes with its own (decrypted) input', async () => {
-  const plan = planRun('fig7', 'default', ['steps=2000000000', 'checkpointEvery=1000000000', 'lr=0.0123457']);
+  const long = ['steps=2000000000', 'checkpointEvery=1000000000', 'lr=0.0123457'];
+  const plan = planRun('fig7', 'default', long, { allowLarge: true }); // runs until cancelled
   const id = `codec-resume-${randomUUID().slice(0, 8)}`;
   const handle = await startRun(workers.env.client, config, plan.experiment, 'default', plan.params, 2, id);
   const until = async (pred: () => Promise<boolean>): Promise<void> => {

@@ -224,7 +224,10 @@ test(
     await new Promise((r) => setTimeout(r, 1500));
     const applied = runCli(['gc', '--older-than', '1s', '--apply', '--json', ...confArgs(conf)]);
     assert.equal(applied.status, 0, applied.stderr);
-    assert.ok((JSON.parse(applied.stdout) as { deleted: number }).deleted > 0, 'gc collected the cache');
+    assert.ok(
+      (JSON.parse(applied.stdout) as { deleted: number }).deleted > 0,
+      `gc collected the cache: ${applied.stdout}`,
+    );
     const second = await run();
     assert.deepEqual(
       second.claims.map((c) => [c.id, c.measured, c.verdict]),

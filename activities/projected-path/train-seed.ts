@@ -151,6 +151,22 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
   }
 
   return async function trainSeed(input: TrainSeedInput): Promise<TrainSeedResult> {
+    // A heartbeat every quarter second through all of it, not only the SGD steps: hashing the
+    // data, each epoch boundary's full-batch training loss and the checkpoint writes take time too.
+    const ctx = Context.current();
+    let details: unknown = { stage: 'train' };
+    const ticker = setInterval(() => ctx.heartbeat(details), 250);
+    try {
+      return await train(input, (d) => {
+        details = d;
+        ctx.heartbeat(d);
+      });
+    } finally {
+      clearInterval(ticker);
+    }
+  };
+
+  async function train(input: TrainSeedInput, heartbeat: (details: unknown) => void): Promise<TrainSeedResult> {
     const ctx = Context.current();
     const { runId, seed } = input;
     // The trajectory's key names its data by content; later stages get the hash with the epochs.
@@ -241,7 +257,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       try {
         state = await trainer.run(state, target, {
           yieldEvery: 1,
-          onStep: (step, loss) => ctx.heartbeat({ step, loss }),
+          onStep: (step, loss) => heartbeat({ step, loss }),
           shouldStop: () => (stop = deps.stopping.aborted || ctx.cancellationSignal.aborted),
         });
       } catch (err) {
@@ -280,5 +296,5 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       epochLosses,
       backend,
     };
-  };
+  }
 }
