@@ -163,11 +163,20 @@ test(
         (e) => e.event === 'checkpoint' && e.runId === `up-path-${tag}` && Number(e.step) >= 5 * 200,
         120_000,
       );
-      await n.waitFor((e) => e.event === 'checkpoint' && e.runId === `up-study-${tag}` && e.unit === 'sgd', 120_000);
-      next = startWorker({ ...queues, backend: 'wasm' });
-      await next.waitFor((e) => e.event === 'worker-ready');
+      // Stop N right after a fresh checkpoint of the unit, so that it is mid-way (waiting for N+1
+      // to start first could let N finish the unit: what the test needs is a state, not a clock).
+      const unitCheckpoint = (e: Record<string, unknown>): boolean =>
+        e.event === 'checkpoint' && e.runId === `up-study-${tag}` && e.unit === 'sgd';
+      const before = Math.max(-1, ...n.events.filter(unitCheckpoint).map((e) => Number(e.step)));
+      await n.waitFor((e) => unitCheckpoint(e) && Number(e.step) > before, 120_000);
       n.child.kill('SIGTERM'); // running activities commit and hand back
       assert.equal(await n.exited, 0);
+      assert.ok(
+        n.events.some((e) => e.event === 'preempted' && e.runId === `up-study-${tag}` && e.unit === 'sgd'),
+        `N stopped in the middle of the unit: ${JSON.stringify(n.events.filter(unitCheckpoint).slice(-3))}`,
+      );
+      next = startWorker({ ...queues, backend: 'wasm' });
+      await next.waitFor((e) => e.event === 'worker-ready');
       const pathResult = (await awaitResult(upgradedPath, makeObjectStore(qc))) as RunResult & { path: unknown[] };
       const studyResult = await awaitResult(upgradedStudy, makeObjectStore(qc));
       assert.ok(
