@@ -68,7 +68,6 @@ test(
       [
         ['noisy-theta2-equilibrium', 'pass'],
         ['noisy-theta1-equipartition', 'pass'],
-        ['gd-theta2-falling', 'pass'],
       ],
     );
     const p = fig7Params.check('fig7', params);

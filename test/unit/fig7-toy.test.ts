@@ -40,7 +40,7 @@ test('the default run reproduces appendix A.6: noisy θ2 settles at −2α/(ηc)
     noisy = initialState(p);
   advance(gd, p, 'gd', 1, p.steps);
   advance(noisy, p, 'noisy', 1, p.steps);
-  const claims = fig7Claims(p, gd.samples, noisy.samples);
+  const claims = fig7Claims(p, noisy.samples);
   for (const c of claims)
     assert.equal(c.verdict, 'pass', `${c.id}: predicted ${c.predicted}, measured ${c.measured} ± ${c.tolerance}`);
   assert.ok(Math.abs(gd.theta1) < 1e-12, 'GD collapses θ1');
@@ -54,13 +54,13 @@ test(
     const p = params();
     const gd = initialState(p);
     advance(gd, p, 'gd', 1, p.steps);
-    const [equilibrium] = fig7Claims(p, gd.samples, gd.samples);
+    const [equilibrium] = fig7Claims(p, gd.samples);
     assert.equal(equilibrium!.verdict, 'fail');
     assert.match(equilibrium!.note!, /did not settle/);
     // noise twice as strong as the parameters say: the run is fine, the prediction (for c = 1) is not
     const strong = initialState(p);
     advance(strong, { ...p, noise: 2 }, 'noisy', 1, p.steps);
-    const claims = fig7Claims(p, gd.samples, strong.samples);
+    const claims = fig7Claims(p, strong.samples);
     assert.equal(claims[0]!.verdict, 'fail', `θ2 ${claims[0]!.measured} against ${claims[0]!.predicted}`);
     assert.equal(claims[1]!.verdict, 'fail', `θ1² ${claims[1]!.measured} against ${claims[1]!.predicted}`);
   },
@@ -79,7 +79,7 @@ test(
     for (let seed = 1; seed <= 100; seed++) {
       const noisy = initialState(p);
       advance(noisy, p, 'noisy', seed, p.steps);
-      const c = fig7Claims(p, gd.samples, noisy.samples).find((x) => x.id === 'noisy-theta2-equilibrium')!;
+      const c = fig7Claims(p, noisy.samples).find((x) => x.id === 'noisy-theta2-equilibrium')!;
       assert.notEqual(c.verdict, 'inconclusive', `seed ${seed}: ${c.note}`);
       if (c.verdict === 'fail') failed++;
       measured.push(c.measured);
@@ -105,7 +105,7 @@ test('a series too short for independent batches gives an inconclusive verdict, 
     noisy = initialState(p);
   advance(gd, p, 'gd', 1, p.steps);
   advance(noisy, p, 'noisy', 1, p.steps);
-  const c = fig7Claims(p, gd.samples, noisy.samples).find((x) => x.id === 'noisy-theta2-equilibrium')!;
+  const c = fig7Claims(p, noisy.samples).find((x) => x.id === 'noisy-theta2-equilibrium')!;
   assert.equal(c.verdict, 'inconclusive');
   assert.match(c.note!, /raise --set steps/);
 });
