@@ -155,6 +155,7 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
     // data, each epoch boundary's full-batch training loss and the checkpoint writes take time too.
     const ctx = Context.current();
     let details: unknown = { stage: 'train' };
+    ctx.heartbeat(details);
     const ticker = setInterval(() => ctx.heartbeat(details), 250);
     try {
       return await train(input, (d) => {

@@ -54,16 +54,21 @@ export class PathWorkspace {
     let d = this.data.get(id);
     if (!d) {
       d = (async () => {
-        const [train, test] =
-          p.dataset === 'mnist'
-            ? [loadMnist('train'), loadMnist('test')]
-            : [await this.cifar(p.dataset, 'train'), await this.cifar(p.dataset, 'test')];
+        // Each step is synchronous work of up to seconds: yield between them, so that the
+        // activity's heartbeat ticker gets a turn.
+        const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+        const load = async (split: 'train' | 'test'): Promise<Dataset> => {
+          await tick();
+          return p.dataset === 'mnist' ? loadMnist(split) : this.cifar(p.dataset, split);
+        };
+        const train = await load('train');
+        const test = await load('test');
         const shape = this.model(p.model).inputShape;
         // The subsets are fixed by the data seed 0: every seed of a run trains on the same data.
-        return {
-          train: fitToModel(p.samples ? subset(train, p.samples, 0) : train, shape),
-          val: fitToModel(p.valSamples ? subset(test, p.valSamples, 1) : test, shape),
-        };
+        await tick();
+        const fitTrain = fitToModel(p.samples ? subset(train, p.samples, 0) : train, shape);
+        await tick();
+        return { train: fitTrain, val: fitToModel(p.valSamples ? subset(test, p.valSamples, 1) : test, shape) };
       })();
       this.data.set(id, d);
     }
@@ -75,12 +80,20 @@ export class PathWorkspace {
     const id = JSON.stringify([p.dataset, p.samples, p.valSamples, p.model]);
     let h = this.dataHashes.get(id);
     if (!h) {
-      h = this.datasets(p).then(({ train, val }) => {
+      h = this.datasets(p).then(async ({ train, val }) => {
         const hash = createHash('sha256');
+        // 8 MiB at a time, yielding between: a worker's heartbeats get out while CIFAR is hashed.
+        const update = async (a: Float32Array | Int32Array): Promise<void> => {
+          const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+          for (let at = 0; at < bytes.length; at += 8 << 20) {
+            hash.update(bytes.subarray(at, at + (8 << 20)));
+            await new Promise((r) => setImmediate(r));
+          }
+        };
         for (const d of [train, val]) {
           hash.update(JSON.stringify([d.shape, d.classes, d.y.length]));
-          hash.update(new Uint8Array(d.x.buffer, d.x.byteOffset, d.x.byteLength));
-          hash.update(new Uint8Array(d.y.buffer, d.y.byteOffset, d.y.byteLength));
+          await update(d.x);
+          await update(d.y);
         }
         return hash.digest('hex');
       });

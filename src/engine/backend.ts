@@ -169,8 +169,8 @@ export async function selectBackend(
 }
 
 /**
- * The torch backend's identity in results and cache keys: libtorch's version, the device and
- * the switches that change numbers, the addon's build (its sources' hash) and, when native
+ * The torch backend's identity in results and cache keys: libtorch's version, the device, the
+ * thread count on the CPU and the switches that change numbers, the addon's build (its sources' hash) and, when native
  * programs are on, `native` (`native-auto` under `auto`, where a model that cannot run natively
  * runs on tfjs kernels).
  */
@@ -178,6 +178,8 @@ export function torchPackageLabel(info: TorchInfo): string {
   const mode = nativeMode();
   return [
     `libtorch ${info.version} ${info.device}`,
+    // CPU kernels split sums by thread: another count is other numbers (fig6's verdicts moved).
+    info.device.startsWith('cuda') ? '' : ` ${info.threads} thread${info.threads === 1 ? '' : 's'}`,
     info.tf32 ? ' tf32' : '',
     info.deterministic ? '' : ' nondeterministic',
     ` addon ${info.build ?? 'unversioned'}`,
