@@ -219,10 +219,11 @@ test('backend choice: auto picks torch and names libtorch; a missing addon is a 
     skipped: string[];
   };
   assert.equal(info.name, 'torch');
-  // The addon's build (its sources' hash), and the native programs' mode where the suite runs with them.
+  // The CPU thread count, the addon's build (its sources' hash), and the native programs' mode
+  // where the suite runs with them.
   const labels: Record<string, string> = { on: ' native', auto: ' native-auto' };
   const native = labels[process.env.REPRO_TORCH_NATIVE ?? ''] ?? '';
-  assert.match(info.package, new RegExp(`^libtorch \\d+\\.\\d+\\.\\d+ cpu addon [0-9a-f]{16}${native}$`));
+  assert.match(info.package, new RegExp(`^libtorch \\d+\\.\\d+\\.\\d+ cpu \\d+ threads? addon [0-9a-f]{16}${native}$`));
   const missing = probe('torch', { REPRO_TORCH_ADDON: '/nonexistent/repro_torch.node' });
   assert.equal(missing.status, 3);
   assert.match(

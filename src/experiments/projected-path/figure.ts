@@ -118,7 +118,8 @@ export function pathExperiment(f: PathFigureSpec): PathExperiment {
     analyze: (p, rows, seeds) => {
       const a = analyzePath(p, rows, seeds, f);
       if (!f.viewOf) return a;
-      const view = ` — a second view of ${f.viewOf}'s runs (the same seeds and stages), not evidence independent of it`;
+      const view =
+        ` — a second view of ${f.viewOf}'s runs (the same seeds and stages), ` + 'not evidence independent of it';
       return {
         ...a,
         claims: a.claims.map((c) => ({ ...c, description: c.description + view })),
