@@ -152,7 +152,9 @@ test(
     const qc = testConfig(queues);
     const start = (p: typeof path, preset: string, id: string) =>
       startRun(env.client, qc, p.experiment, preset, p.params, 3, id, true);
-    const n = startWorker(queues);
+    // Two gpu slots: both units train side by side, so that both are mid-training when N stops (with one
+    // slot the study may take it between the path's segments and finish before the path is far enough).
+    const n = startWorker({ ...queues, 'worker.gpuSlots': '2' });
     let next: WorkerProcess | undefined;
     try {
       await n.waitFor((e) => e.event === 'worker-ready');
