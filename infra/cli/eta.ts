@@ -1,10 +1,25 @@
 /**
- * ETAs from measured rates that do not jump: each part of a run (a unit, a seed's training, a
- * trace chunk) is timed from its own start, not the run's, over a sliding window, so a part that
- * starts late or speeds up is not mistaken for a slow one; a part not started yet takes the rate
- * of the parts of its kind (units of one study, seeds of one path) that have.
+ * ETAs that do not jump. A part of a run (a unit, a seed's training, a trace chunk) is timed from
+ * its own start, not the run's, over a sliding window, so a part that starts late or speeds up is
+ * not mistaken for a slow one; a part not started yet takes the rate of the parts of its kind
+ * (units of one study, seeds of one path) that have.
+ *
+ * A whole run's remaining time is more than its parts' steps: each unit's start-up and its
+ * outputs (a Hessian spectrum after the training), a path's projections and traces that appear
+ * only once its training is done, the analysis at the end. Steps alone miss all of that (measured
+ * on recorded runs: a study's outputs took up to 70% of its wall time). With the time profile of
+ * an earlier run of the same preset (when it reached each fraction of its steps), the run's ETA is
+ * that run's remaining time from the same fraction on, scaled by how much slower or faster this
+ * run got there; without one it falls back to the parts' step rates.
  */
 import type { Progress } from '../../workflows/progress';
+
+/** When a run first reached each fraction of its steps, and how long it took in all. */
+export interface Profile {
+  seconds: number;
+  /** `[fraction, seconds]`, fractions rising. */
+  points: Array<[number, number]>;
+}
 
 /** Seconds of progress a rate is measured over: long enough to smooth step-wise updates. */
 const WINDOW_S = 90;
@@ -23,6 +38,12 @@ interface Sample {
 export class RunEta {
   private readonly samples = new Map<string, Sample[]>();
   private readonly sizes = new Map<string, number>();
+  /** This run's own profile: when it first reached each fraction. */
+  private readonly reached: Array<[number, number]> = [];
+  private now = 0;
+
+  /** `prior`: an earlier run of the same preset, to scale the ETA from (see the module's comment). */
+  constructor(private readonly prior?: Profile) {}
 
   /** Record a snapshot of the run's progress taken at `t` (seconds). */
   observe(progress: Progress | undefined, t: number): void {
@@ -38,6 +59,16 @@ export class RunEta {
       return last.step < (this.sizes.get(part) ?? 0) && x.length >= 2 && last.t >= t - WINDOW_S;
     }).length;
     this.parallelism = Math.max(this.parallelism, moving);
+    this.now = t;
+    const f = this.fraction();
+    if (f > (this.reached.at(-1)?.[0] ?? 0)) this.reached.push([f, t]);
+  }
+
+  /** This run's profile, once it has ended after `seconds` (at most ~50 points). */
+  profile(seconds: number): Profile {
+    const points: Array<[number, number]> = [];
+    for (const [f, t] of this.reached) if (!points.length || f - points.at(-1)![0] >= 0.02) points.push([f, t]);
+    return { seconds, points };
   }
 
   /**
@@ -82,11 +113,27 @@ export class RunEta {
   }
 
   /**
-   * Remaining seconds of the run: the time its unfinished parts need, shared by the parts seen
-   * moving at once (the run's parallelism), never less than its slowest part; undefined while a
-   * part's rate is unknown.
+   * Remaining seconds of the run. With a prior profile: the prior's remaining time from the
+   * fraction this run has reached, times this run's pace relative to the prior's (the time each
+   * took to get there), less the time this run has spent since; never less than what the parts'
+   * steps still need. Without one: the time the unfinished parts need at their rates, shared by
+   * the parts seen moving at once (the run's parallelism), never less than the slowest part.
+   * Undefined while that is unknown (a part's rate not measured yet; every part seen so far done
+   * while the run goes on: more parts are to come).
    */
   remaining(): number | undefined {
+    const steps = this.stepsRemaining();
+    const here = this.reached.at(-1);
+    const then = here && this.prior ? reachedAt(this.prior, here[0]) : undefined;
+    if (here && then !== undefined && then > 0) {
+      const pace = here[1] / then;
+      const scaled = (this.prior!.seconds - then) * pace - (this.now - here[1]);
+      return Math.max(scaled, steps ?? 0);
+    }
+    return steps || undefined;
+  }
+
+  private stepsRemaining(): number | undefined {
     let total = 0,
       slowest = 0;
     for (const part of this.sizes.keys()) {
@@ -100,4 +147,15 @@ export class RunEta {
 
   /** The most parts seen moving at once (steps within the last window): how many the run's workers take. */
   private parallelism = 1;
+}
+
+/** When `profile`'s run first reached `fraction` (interpolated), undefined past its last point. */
+export function reachedAt(profile: Profile, fraction: number): number | undefined {
+  const pts = profile.points;
+  const i = pts.findIndex(([f]) => f >= fraction);
+  if (i < 0) return undefined;
+  if (i === 0) return pts[0]![1];
+  const [f0, t0] = pts[i - 1]!;
+  const [f1, t1] = pts[i]!;
+  return t0 + ((t1 - t0) * (fraction - f0)) / (f1 - f0);
 }

@@ -7,6 +7,8 @@ export const EXIT = {
   usage: 2,
   /** Every run finished, but a claim failed or was inconclusive. */
   claimsNotPassed: 3,
+  /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT's number, as shells report it). */
+  interrupted: 130,
 } as const;
 
 /** Error names (`err.name`) that are the caller's to fix. */
@@ -23,5 +25,6 @@ const USAGE_ERRORS = new Set([
 
 /** The exit status an error ends the CLI with. */
 export function exitStatusOf(err: Error): number {
+  if (err.name === 'Interrupted') return EXIT.interrupted;
   return USAGE_ERRORS.has(err.name) ? EXIT.usage : EXIT.error;
 }

@@ -1,5 +1,6 @@
 import { MultiBar, Presets, SingleBar } from 'cli-progress';
 import type { Progress } from '../../workflows/progress';
+import { RunEta } from './eta';
 
 /** How far a run is: the fraction of all its steps done, and the part being worked on now. */
 export function summarizeProgress(p: Progress | undefined): { fraction: number; stage: string } {
@@ -117,12 +118,13 @@ export function etaOf(part: { step: number; of: number }, elapsedSeconds: number
 
 /**
  * `repro status` on a terminal: one live bar per part of the run (stages, seeds, projections,
- * trace chunks), each with steps done of total and an ETA from the measured rate, redrawn in
- * place until the run closes.
+ * trace chunks), each with steps done of total and an ETA from its rate over the last window
+ * (eta.ts, as the main job's bars), redrawn in place until the run closes.
  */
 export class StatusBars {
   private readonly multi: MultiBar;
   private readonly bars = new Map<string, ReturnType<MultiBar['create']>>();
+  private readonly eta = new RunEta();
 
   constructor(
     private readonly startedAt: Date,
@@ -141,10 +143,12 @@ export class StatusBars {
   }
 
   update(progress: Progress | undefined, now = new Date()): void {
-    const elapsed = (now.getTime() - this.startedAt.getTime()) / 1000;
+    this.eta.observe(progress, (now.getTime() - this.startedAt.getTime()) / 1000);
     const width = Math.max(8, ...Object.keys(progress ?? {}).map((k) => k.length));
     for (const [name, part] of Object.entries(progress ?? {})) {
-      const payload = { name: name.padEnd(width), eta: etaOf(part, elapsed) };
+      const left = this.eta.eta(name);
+      const eta = part.step >= part.of ? 'done' : left === undefined ? '?' : formatDuration(left);
+      const payload = { name: name.padEnd(width), eta };
       const bar = this.bars.get(name);
       if (bar) {
         bar.setTotal(Math.max(part.of, 1));

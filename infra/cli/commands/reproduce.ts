@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'child_process';
+import { createHash } from 'crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,7 +11,7 @@ import type { RunResult } from '../../../src/results/run-result';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { stackUp } from '../../stack/embedded-stack';
 import { runWorker } from '../../worker/start-worker';
-import { RunEta } from '../eta';
+import { RunEta, type Profile } from '../eta';
 import { SuiteView, summarizeProgress } from '../progress-view';
 import { awaitResult, formatResult, runProgress, startRun } from '../runs';
 import { configFrom, intFlag, printJson, type GlobalArgs } from '../context';
@@ -26,12 +27,22 @@ interface ReproduceArgs extends GlobalArgs {
 const seconds = (ms: number): string =>
   ms < 60_000 ? `${(ms / 1000).toFixed(0)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 
-/** How long each experiment took here last time (`timings.json` in the data folder), by `experiment/preset`. */
-function readTimings(file: string): Record<string, number> {
+/**
+ * How long each experiment took here last time and when it reached each fraction of its steps
+ * (`timings.json` in the data folder, by `experiment/preset`), with a digest of the parameters it
+ * ran with: a preset whose values changed since is timed afresh (a stale time once started the
+ * suite's longest experiment eighth). An old file's bare seconds count as unknown.
+ */
+type Timings = Record<string, number | (Profile & { params?: string })>;
+
+const digest = (params: unknown): string =>
+  createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
+
+function readTimings(file: string): Timings {
   try {
-    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Timings) : {};
   } catch {
-    return {}; // a damaged file only loses the ordering hint
+    return {}; // a damaged file only loses the ordering hint and the ETAs' prior
   }
 }
 
@@ -114,9 +125,12 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     const timings = readTimings(timingsFile);
     const plans = suite.map((s) => {
       const preset = argv.preset ?? s.preset;
-      const typical = timings[`${s.experiment}/${preset}`] ?? s.seconds;
+      const planned = planRun(s.experiment, preset, []);
+      const last = timings[`${s.experiment}/${preset}`];
+      const prior = typeof last === 'object' && last.params === digest(planned.params) ? last : undefined;
+      const typical = prior?.seconds ?? s.seconds;
       const after = 'after' in s && s.after && suite.some((x) => x.experiment === s.after) ? s.after : undefined;
-      return { ...planRun(s.experiment, preset, []), preset, typical, after };
+      return { ...planned, preset, typical, prior, after };
     });
     // Longest first, so that the short ones fill the cores at the end.
     const pending = [...plans].sort((a, b) => b.typical - a.typical);
@@ -157,13 +171,34 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       stageNow?: string;
     };
     const flying = new Map<string, Flight>();
+    // Ctrl-C or SIGTERM: the workers stop (their units checkpoint), so the runs in flight cannot
+    // go on; they are terminated (this stack is this job's own) and the job ends at once instead
+    // of waiting on runs no worker serves. What they checkpointed stays cached for the next start.
+    let interrupt!: (err: Error) => void;
+    const interrupted = new Promise<never>((_, reject) => (interrupt = reject));
+    interrupted.catch(() => {});
+    const onSignal = (sig: NodeJS.Signals): void => {
+      const ids = [...flying.values()].map((f) => f.handle.workflowId.replace(/^run\//, ''));
+      interrupt(
+        Object.assign(
+          new Error(
+            `interrupted by ${sig}` +
+              (ids.length ? `; runs ${ids.join(', ')} ended, their checkpoints kept for the next \`npm start\`` : ''),
+          ),
+          { name: 'Interrupted' },
+        ),
+      );
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const finished = new Set<string>();
     let failure: unknown;
     const rowOf = (f: Flight): { fraction: number; stage: string; eta?: number } => {
       const fraction = f.eta.fraction();
-      const measured = fraction >= 0.1 ? f.eta.remaining() : undefined;
-      const elapsed = (Date.now() - f.started) / 1000;
-      return { fraction, stage: f.stageNow ?? '', eta: measured ?? Math.max(0, f.plan.typical - elapsed) };
+      // From the last run's profile as soon as there is one; from step rates once 10% is done.
+      const measured = fraction >= 0.1 || f.plan.prior ? f.eta.remaining() : undefined;
+      const left = f.plan.typical - (Date.now() - f.started) / 1000;
+      return { fraction, stage: f.stageNow ?? '', eta: measured ?? (left > 0 ? left : undefined) };
     };
     let polling: Promise<unknown> | undefined;
     const poll = setInterval(() => {
@@ -187,18 +222,26 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     const runOne = async (plan: (typeof plans)[number]): Promise<void> => {
       const label = `${plan.experiment.name} (${plans.indexOf(plan) + 1}/${plans.length})`;
       const handle = await startRun(client, config, plan.experiment, plan.preset, plan.params, argv.seed);
-      const flight: Flight = { plan, label, handle, started: Date.now(), eta: new RunEta() };
+      const flight: Flight = { plan, label, handle, started: Date.now(), eta: new RunEta(plan.prior) };
       flying.set(label, flight);
       view.begin(label);
       try {
-        const result = await awaitResult(handle, store);
+        const outcome = awaitResult(handle, store);
+        outcome.catch(() => {}); // after an interrupt nobody waits on it
+        const result = await Promise.race([outcome, interrupted]).catch(async (err: Error) => {
+          if (err.name === 'Interrupted') await handle.terminate('the main job was interrupted').catch(() => {});
+          throw err;
+        });
         const ms = Date.now() - flight.started;
         progressLog.write(JSON.stringify({ t: ms / 1000, experiment: plan.experiment.name, done: true }) + '\n');
         const t = tally(result.claims);
         view.end(label, `${t.pass} pass, ${t.fail} fail, ${t.inconclusive} inconclusive in ${seconds(ms)}`);
         const report = await downloadReport(store, result.runId, reports);
         done.push({ result, ms, report });
-        timings[`${plan.experiment.name}/${plan.preset}`] = Math.round(ms / 1000);
+        timings[`${plan.experiment.name}/${plan.preset}`] = {
+          ...flight.eta.profile(Math.round(ms / 100) / 10),
+          params: digest(plan.params),
+        };
         if (!argv.json) view.print(formatResult(result) + `\n  local report: ${report}\n`);
       } finally {
         flying.delete(label);
@@ -239,6 +282,8 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
       progressLog.end();
       writeFileSync(timingsFile, JSON.stringify(timings, null, 2) + '\n');
     }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     if (failure) throw failure;
     const index = await writeReportIndex(store, reports);
     if (argv.json)
