@@ -8,16 +8,18 @@
  * outputs (a Hessian spectrum after the training), a path's projections and traces that appear
  * only once its training is done, the analysis at the end. Steps alone miss all of that (measured
  * on recorded runs: a study's outputs took up to 70% of its wall time). With the time profile of
- * an earlier run of the same preset (when it reached each fraction of its steps), the run's ETA is
- * that run's remaining time from the same fraction on, scaled by how much slower or faster this
- * run got there; without one it falls back to the parts' step rates.
+ * an earlier run of the same preset (when it had done how many steps, over all its parts), the
+ * run's ETA is that run's remaining time from the same count on, scaled by how much slower or
+ * faster this run got there; without one it falls back to the parts' step rates. The count of
+ * steps done only rises, where the fraction of steps does not: a projected path's projections and
+ * traces appear as parts only once its training is done.
  */
 import type { Progress } from '../../workflows/progress';
 
-/** When a run first reached each fraction of its steps, and how long it took in all. */
+/** When a run first had done each count of steps (over all its parts), and how long it took in all. */
 export interface Profile {
   seconds: number;
-  /** `[fraction, seconds]`, fractions rising. */
+  /** `[steps done, seconds]`, steps rising. */
   points: Array<[number, number]>;
 }
 
@@ -38,7 +40,7 @@ interface Sample {
 export class RunEta {
   private readonly samples = new Map<string, Sample[]>();
   private readonly sizes = new Map<string, number>();
-  /** This run's own profile: when it first reached each fraction. */
+  /** This run's own profile: when it first had done each count of steps. */
   private readonly reached: Array<[number, number]> = [];
   private now = 0;
 
@@ -60,14 +62,15 @@ export class RunEta {
     }).length;
     this.parallelism = Math.max(this.parallelism, moving);
     this.now = t;
-    const f = this.fraction();
-    if (f > (this.reached.at(-1)?.[0] ?? 0)) this.reached.push([f, t]);
+    const done = this.stepsDone();
+    if (done > (this.reached.at(-1)?.[0] ?? 0)) this.reached.push([done, t]);
   }
 
   /** This run's profile, once it has ended after `seconds` (at most ~50 points). */
   profile(seconds: number): Profile {
     const points: Array<[number, number]> = [];
-    for (const [f, t] of this.reached) if (!points.length || f - points.at(-1)![0] >= 0.02) points.push([f, t]);
+    const grain = (this.reached.at(-1)?.[0] ?? 0) / 200;
+    for (const [n, t] of this.reached) if (!points.length || n - points.at(-1)![0] >= grain) points.push([n, t]);
     return { seconds, points };
   }
 
@@ -101,6 +104,13 @@ export class RunEta {
     return rate && rate > 0 ? (of - step) / rate : undefined;
   }
 
+  /** Steps done over all the run's parts seen so far. */
+  stepsDone(): number {
+    let done = 0;
+    for (const [part, of] of this.sizes) done += Math.min(of, this.samples.get(part)?.at(-1)?.step ?? 0);
+    return done;
+  }
+
   /** The fraction of the run's steps done, each part weighted by its size. */
   fraction(): number {
     let done = 0,
@@ -114,7 +124,7 @@ export class RunEta {
 
   /**
    * Remaining seconds of the run. With a prior profile: the prior's remaining time from the
-   * fraction this run has reached, times this run's pace relative to the prior's (the time each
+   * count of steps this run has done, times this run's pace relative to the prior's (the time each
    * took to get there), less the time this run has spent since; never less than what the parts'
    * steps still need. Without one: the time the unfinished parts need at their rates, shared by
    * the parts seen moving at once (the run's parallelism), never less than the slowest part.
@@ -149,13 +159,13 @@ export class RunEta {
   private parallelism = 1;
 }
 
-/** When `profile`'s run first reached `fraction` (interpolated), undefined past its last point. */
-export function reachedAt(profile: Profile, fraction: number): number | undefined {
+/** When `profile`'s run first had done `steps` (interpolated), undefined past its last point. */
+export function reachedAt(profile: Profile, steps: number): number | undefined {
   const pts = profile.points;
-  const i = pts.findIndex(([f]) => f >= fraction);
+  const i = pts.findIndex(([n]) => n >= steps);
   if (i < 0) return undefined;
   if (i === 0) return pts[0]![1];
   const [f0, t0] = pts[i - 1]!;
   const [f1, t1] = pts[i]!;
-  return t0 + ((t1 - t0) * (fraction - f0)) / (f1 - f0);
+  return t0 + ((t1 - t0) * (steps - f0)) / (f1 - f0);
 }

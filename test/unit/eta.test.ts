@@ -1,0 +1,158 @@
+/**
+ * ETAs (infra/cli/eta.ts): the rules on made-up progress, then the accuracy on progress recorded
+ * from two `npm start` runs of the default suite on the 2-core machine (test/fixtures/progress:
+ * what the main job's progress poll saw each second, per experiment, and when each one ended).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { kindOf, reachedAt, RunEta, type Profile } from '../../infra/cli/eta';
+import type { Progress } from '../../workflows/progress';
+
+test("a part's ETA is its own rate over the window; a part not started takes its kind's rate", () => {
+  const eta = new RunEta();
+  for (let t = 0; t <= 20; t++)
+    eta.observe({ 'unit lr=0.1': { step: 10 * t, of: 400 }, 'unit lr=0.2': { step: 0, of: 100 } }, t);
+  assert.equal(kindOf('unit lr=0.1'), kindOf('unit lr=0.2'));
+  assert.equal(eta.eta('unit lr=0.1'), 20, '200 steps left at 10 steps/s');
+  assert.equal(eta.eta('unit lr=0.2'), 10, 'its kind moves at 10 steps/s');
+  // A part that slowed down is timed by its recent steps, not by its start.
+  const slow = new RunEta();
+  for (let t = 0; t <= 200; t++)
+    slow.observe({ 'unit a': { step: t < 100 ? 20 * t : 2000 + 5 * (t - 100), of: 5000 } }, t);
+  assert.equal(slow.eta('unit a'), 500, '2500 steps left at the last window’s 5 steps/s');
+});
+
+test('a run whose parts seen so far are all done has no step-rate ETA (more parts are to come)', () => {
+  const eta = new RunEta();
+  eta.observe({ 'seed/1 training (epochs)': { step: 0, of: 4 } }, 0);
+  eta.observe({ 'seed/1 training (epochs)': { step: 2, of: 4 } }, 5);
+  eta.observe({ 'seed/1 training (epochs)': { step: 4, of: 4 } }, 10);
+  assert.equal(eta.remaining(), undefined, 'not 0: the projections appear only after the training');
+});
+
+test("with a prior profile the run's ETA is the prior's remaining time from the same step count, at this run's pace", () => {
+  const prior: Profile = {
+    seconds: 100,
+    points: [
+      [10, 10],
+      [50, 20],
+      [100, 40],
+    ],
+  };
+  assert.equal(reachedAt(prior, 30), 15);
+  assert.equal(reachedAt(prior, 101), undefined);
+  const eta = new RunEta(prior);
+  eta.observe({ 'unit a': { step: 0, of: 100 } }, 0);
+  eta.observe({ 'unit a': { step: 50, of: 100 } }, 40); // 50 steps in 40 s where the prior took 20 s
+  assert.equal(eta.remaining(), 160, "the prior's 80 s left, at half its pace");
+  eta.observe({ 'unit a': { step: 50, of: 100 } }, 70); // 30 s later, still at half
+  assert.equal(eta.remaining(), 130);
+});
+
+interface Line {
+  t: number;
+  experiment: string;
+  progress?: Progress;
+  done?: true;
+}
+
+const recordings = ['suite-1.jsonl.gz', 'suite-2.jsonl.gz'].map((f) =>
+  gunzipSync(readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'progress', f)))
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line),
+);
+
+/** Each experiment's run in a recording: its snapshots and when it ended. */
+function runs(lines: Line[]): Map<string, { snaps: Line[]; end: number }> {
+  const out = new Map<string, { snaps: Line[]; end: number }>();
+  for (const l of lines) {
+    const r = out.get(l.experiment) ?? { snaps: [], end: NaN };
+    if (l.done) r.end = l.t;
+    else if (l.progress) r.snaps.push(l);
+    out.set(l.experiment, r);
+  }
+  return out;
+}
+
+/** Within a factor of 1.5, or within 5 s (the poll's and heartbeats' one-second grain, several times over). */
+const close = (predicted: number, actual: number, slack: number): boolean =>
+  (predicted <= 1.5 * actual && predicted >= actual / 1.5) || Math.abs(predicted - actual) <= slack;
+
+test("recorded suites: a study unit's ETA, once it is 10% done, is within 1.5x of its actual remaining time", (t) => {
+  let all = 0,
+    off = 0;
+  for (const lines of recordings)
+    for (const [experiment, run] of runs(lines)) {
+      const eta = new RunEta();
+      const ends = new Map<string, number>();
+      for (const s of run.snaps)
+        for (const [part, p] of Object.entries(s.progress!)) if (p.step >= p.of && !ends.has(part)) ends.set(part, s.t);
+      let n = 0;
+      const misses: string[] = [];
+      for (const s of run.snaps) {
+        eta.observe(s.progress, s.t);
+        for (const [part, p] of Object.entries(s.progress!)) {
+          const end = ends.get(part);
+          if (!part.startsWith('unit ') || p.step < 0.1 * p.of || p.step >= p.of || end === undefined) continue;
+          const predicted = eta.eta(part);
+          if (predicted === undefined) continue;
+          n++;
+          if (!close(predicted, end - s.t, 5))
+            misses.push(`${part} at ${s.t.toFixed(0)} s: ${predicted.toFixed(0)} s, took ${(end - s.t).toFixed(0)} s`);
+        }
+      }
+      all += n;
+      off += misses.length;
+      if (n) t.diagnostic(`${experiment}: ${n - misses.length} of ${n} within; ${misses.slice(0, 2).join('; ')}`);
+    }
+  assert.ok(all > 300, `enough snapshots to judge: ${all}`);
+  assert.ok(off <= 0.1 * all, `${off} of ${all} unit ETAs off by more than 1.5x`);
+});
+
+/** Each recording's runs' time profiles (what `npm start` keeps in timings.json after a run). */
+function profiles(lines: Line[]): Map<string, Profile> {
+  const out = new Map<string, Profile>();
+  for (const [experiment, run] of runs(lines)) {
+    const eta = new RunEta();
+    for (const s of run.snaps) eta.observe(s.progress, s.t);
+    if (Number.isFinite(run.end)) out.set(experiment, eta.profile(run.end));
+  }
+  return out;
+}
+
+test("recorded suites: a study's ETA from the other run's profile is within 1.5x of its actual remaining time", (t) => {
+  let n = 0,
+    ok = 0;
+  const byRun: string[] = [];
+  for (const [a, b] of [
+    [0, 1],
+    [1, 0],
+  ] as const) {
+    const prior = profiles(recordings[a]!);
+    for (const [experiment, run] of runs(recordings[b]!)) {
+      if (!run.snaps.some((s) => Object.keys(s.progress!).some((p) => p.startsWith('unit '))) || !prior.has(experiment))
+        continue; // studies only: see the README for projected paths
+      const eta = new RunEta(prior.get(experiment));
+      let m = 0,
+        good = 0;
+      for (const s of run.snaps) {
+        eta.observe(s.progress, s.t);
+        const left = eta.remaining();
+        if (eta.fraction() < 0.1 || left === undefined || run.end - s.t <= 0) continue;
+        m++;
+        if (close(left, run.end - s.t, 10)) good++;
+      }
+      n += m;
+      ok += good;
+      byRun.push(`${experiment} ${b + 1}: ${good}/${m}`);
+    }
+  }
+  t.diagnostic(`within 1.5x or 10 s: ${ok} of ${n} (${byRun.join(', ')})`);
+  assert.ok(n > 300, `enough snapshots to judge: ${n}`);
+  assert.ok(ok >= 0.75 * n, `${ok} of ${n} within 1.5x: ${byRun.join(', ')}`);
+});
