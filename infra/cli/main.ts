@@ -133,6 +133,8 @@ export async function main(args: string[]): Promise<void> {
       throw err ?? new UsageError(usageMessage(msg, args));
     })
     .help()
+    // `source <(repro completion)` in ~/.bashrc or ~/.zshrc (zsh when $SHELL is zsh): commands, flags, values.
+    .completion('completion', 'print a bash/zsh completion script: `source <(repro completion)`')
     // The code version hashes the built code (offline, ~10 ms): only worth it when asked for.
     .version('version', 'show the version of repro and of its code', args.includes('--version') ? versionLine() : '')
     .parseAsync();
