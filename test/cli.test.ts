@@ -141,6 +141,16 @@ test('run --wait --json, then results, status and list agree', () => {
   );
 });
 
+test('run --wait exits 3, as reproduce does, when a claim does not pass; 0 when all do (above)', () => {
+  // 2,000 steps: too short a series for the error estimates, so both claims are inconclusive.
+  const id = `cli-short-${randomUUID().slice(0, 8)}`;
+  const r = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'steps=2000', '--id', id, '--wait', '--json', ...q]);
+  assert.equal(r.status, 3, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.status, 'completed');
+  assert.ok(result.claims.length > 0 && result.claims.every((c: { verdict: string }) => c.verdict !== 'pass'));
+});
+
 test("an id names one run forever: a run under a finished run's id is refused, its result unchanged", async () => {
   const id = `cli-once-${randomUUID().slice(0, 8)}`;
   const first = runCli([
