@@ -152,25 +152,25 @@ export const SCHEMA: Record<string, KeySpec> = {
   'temporal.tls.enabled': {
     kind: 'bool',
     default: false,
-    env: ['REPRO_TEMPORAL_TLS'],
+    env: ['REPRO_TEMPORAL_TLS', 'TEMPORAL_TLS'],
     description: 'TLS to the Temporal frontend (implied by the paths and apiKey)',
   },
   'temporal.tls.caPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA'],
+    env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CA'],
     description: 'PEM file of the CA of the server certificate',
   },
   'temporal.tls.certPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CERT'],
+    env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CERT'],
     description: 'mTLS client certificate (PEM file)',
   },
   'temporal.tls.keyPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY'],
+    env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_KEY'],
     description: 'mTLS client key (PEM file)',
   },
   'temporal.tls.serverName': {
@@ -437,7 +437,8 @@ export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
     }
   }
   for (const [key, spec] of Object.entries(SCHEMA)) {
-    // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones.
+    // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones, and the Temporal
+    // CLI's current names (TEMPORAL_TLS_CLIENT_CERT_PATH) beat its old ones (TEMPORAL_TLS_CERT).
     const name = spec.env.find((n) => sources.env?.[n] !== undefined && sources.env[n] !== '');
     if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
   }
