@@ -123,6 +123,12 @@ test('run --wait --json, then results, status and list agree', () => {
   const status = JSON.parse(runCli(['status', id, '--json']).stdout);
   assert.equal(status.status, 'COMPLETED');
   assert.equal(status.experiment, 'fig7');
+  // The test stack is on loopback: the dev server's Web UI; a configured one (a cluster's) instead.
+  const page = `/namespaces/${testConfig().temporal.namespace}/workflows/run%2F${id}`;
+  assert.equal(status.webUi, `http://127.0.0.1:${testConfig().temporal.uiPort}${page}`);
+  const ui = runCli(['status', id, '--conf', 'temporal.webUi=https://temporal.example.org/', '--once']);
+  assert.equal(ui.status, 0, ui.stderr);
+  assert.ok(ui.stdout.split('\n').includes(`  https://temporal.example.org${page}`), ui.stdout);
   const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
   assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
   const fig7Done = JSON.parse(
