@@ -18,6 +18,12 @@ export interface ReproConfig {
     namespace: string;
     /** Port of the Temporal Web UI started by `repro up`. */
     uiPort: number;
+    /**
+     * Base URL of the cluster's Web UI, for the links `repro status` prints (e.g.
+     * `https://cloud.temporal.io`); empty: the dev server's (`http://<host>:<uiPort>`) when `address`
+     * is a loopback one, else no link.
+     */
+    webUi: string;
     /** TLS to the frontend: on with any of these set (Temporal Cloud: certPath/keyPath, or apiKey alone). */
     tls: {
       enabled: boolean;
@@ -123,7 +129,7 @@ export interface ReproConfig {
   };
 }
 
-type Kind = 'string' | 'int' | 'bool' | 'enum';
+type Kind = 'string' | 'int' | 'bool' | 'enum' | 'url';
 
 interface KeySpec {
   kind: Kind;
@@ -152,25 +158,25 @@ export const SCHEMA: Record<string, KeySpec> = {
   'temporal.tls.enabled': {
     kind: 'bool',
     default: false,
-    env: ['REPRO_TEMPORAL_TLS'],
+    env: ['REPRO_TEMPORAL_TLS', 'TEMPORAL_TLS'],
     description: 'TLS to the Temporal frontend (implied by the paths and apiKey)',
   },
   'temporal.tls.caPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_CA'],
+    env: ['REPRO_TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', 'TEMPORAL_TLS_CA'],
     description: 'PEM file of the CA of the server certificate',
   },
   'temporal.tls.certPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CERT'],
+    env: ['REPRO_TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CERT'],
     description: 'mTLS client certificate (PEM file)',
   },
   'temporal.tls.keyPath': {
     kind: 'string',
     default: '',
-    env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_KEY'],
+    env: ['REPRO_TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH', 'TEMPORAL_TLS_KEY'],
     description: 'mTLS client key (PEM file)',
   },
   'temporal.tls.serverName': {
@@ -210,6 +216,12 @@ export const SCHEMA: Record<string, KeySpec> = {
     description: 'Web UI port of the embedded dev server',
     min: 1,
     max: 65535,
+  },
+  'temporal.webUi': {
+    kind: 'url',
+    default: '',
+    env: ['REPRO_TEMPORAL_WEB_UI'],
+    description: "the cluster's Web UI (http(s) URL) for run links; empty: the dev server's on a loopback address",
   },
   'taskQueues.cpu': {
     kind: 'string',
@@ -437,7 +449,8 @@ export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
     }
   }
   for (const [key, spec] of Object.entries(SCHEMA)) {
-    // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones.
+    // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones, and the Temporal
+    // CLI's current names (TEMPORAL_TLS_CLIENT_CERT_PATH) beat its old ones (TEMPORAL_TLS_CERT).
     const name = spec.env.find((n) => sources.env?.[n] !== undefined && sources.env[n] !== '');
     if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
   }
@@ -506,6 +519,10 @@ function coerce(key: string, value: unknown, origin: string): string | number | 
     case 'string':
       if (typeof value !== 'string') bad('a string');
       return value as string;
+    case 'url':
+      if (typeof value !== 'string' || (value !== '' && !isHttpUrl(value)))
+        bad('an http:// or https:// URL (or empty)');
+      return value as string;
     case 'enum':
       if (typeof value !== 'string' || !spec.values!.includes(value)) bad(`one of ${spec.values!.join('|')}`);
       return value as string;
@@ -526,6 +543,14 @@ function coerce(key: string, value: unknown, origin: string): string | number | 
       if (spec.max !== undefined && n > spec.max) bad(`an integer <= ${spec.max}`);
       return n;
     }
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
   }
 }
 

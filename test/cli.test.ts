@@ -123,6 +123,12 @@ test('run --wait --json, then results, status and list agree', () => {
   const status = JSON.parse(runCli(['status', id, '--json']).stdout);
   assert.equal(status.status, 'COMPLETED');
   assert.equal(status.experiment, 'fig7');
+  // The test stack is on loopback: the dev server's Web UI; a configured one (a cluster's) instead.
+  const page = `/namespaces/${testConfig().temporal.namespace}/workflows/run%2F${id}`;
+  assert.equal(status.webUi, `http://127.0.0.1:${testConfig().temporal.uiPort}${page}`);
+  const ui = runCli(['status', id, '--conf', 'temporal.webUi=https://temporal.example.org/', '--once']);
+  assert.equal(ui.status, 0, ui.stderr);
+  assert.ok(ui.stdout.split('\n').includes(`  https://temporal.example.org${page}`), ui.stdout);
   const list = JSON.parse(runCli(['list', '--json', '--limit', '1000']).stdout);
   assert.ok(list.some((x: { runId: string; status: string }) => x.runId === id && x.status === 'COMPLETED'));
   const fig7Done = JSON.parse(
@@ -139,6 +145,16 @@ test('run --wait --json, then results, status and list agree', () => {
     2,
     /Invalid values: Argument: status, Given: "sleeping", Choices: "running"/,
   );
+});
+
+test('run --wait exits 3, as reproduce does, when a claim does not pass; 0 when all do (above)', () => {
+  // 2,000 steps: too short a series for the error estimates, so both claims are inconclusive.
+  const id = `cli-short-${randomUUID().slice(0, 8)}`;
+  const r = runCli(['run', 'fig7', '--preset', 'quick', '--set', 'steps=2000', '--id', id, '--wait', '--json', ...q]);
+  assert.equal(r.status, 3, r.stderr);
+  const result = JSON.parse(r.stdout);
+  assert.equal(result.status, 'completed');
+  assert.ok(result.claims.length > 0 && result.claims.every((c: { verdict: string }) => c.verdict !== 'pass'));
 });
 
 test("an id names one run forever: a run under a finished run's id is refused, its result unchanged", async () => {

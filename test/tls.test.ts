@@ -78,6 +78,28 @@ test(
   },
 );
 
+test("the Temporal CLI's environment variables alone reach Temporal with its client certificate", async () => {
+  // The test stack's REPRO_TEMPORAL_* would win over TEMPORAL_*: a shell set up for the Temporal CLI has none.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REPRO_TEMPORAL_')));
+  const temporalCli = {
+    ...env,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: plain.temporal.namespace,
+    TEMPORAL_TLS: 'true',
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: f('ca.pem'),
+    TEMPORAL_TLS_CLIENT_CERT_PATH: f('client.pem'),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: f('client.key'),
+    TEMPORAL_TLS_SERVER_NAME: 'localhost',
+  };
+  // The front refuses a connection without a client certificate its CA signed.
+  const list = await runCliAsync(['list', '--json', '--limit', '1'], temporalCli);
+  assert.equal(list.status, 0, list.stderr);
+  assert.ok(Array.isArray(JSON.parse(list.stdout)));
+  const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...noClientCert } = temporalCli;
+  const refused = await runCliAsync(['list'], noClientCert);
+  assert.match(refused.stderr, /^Error: cannot reach Temporal at 127\.0\.0\.1:\d+ over TLS/);
+});
+
 test('a client certificate the server does not trust, or a missing key, is a one-line error', async () => {
   const wrong = await runCli(['list', ...args(tlsConf('stranger'))]);
   assert.notEqual(wrong.status, 0);

@@ -5,7 +5,7 @@ export const EXIT = {
   error: 1,
   /** A usage mistake: bad flags, parameters, config or input files. */
   usage: 2,
-  /** Every run finished, but a claim failed or was inconclusive. */
+  /** Every run finished, but a claim failed or was inconclusive (`repro reproduce`, `repro run --wait`). */
   claimsNotPassed: 3,
   /** Stopped by Ctrl-C or SIGTERM (128 + SIGINT's number, as shells report it). */
   interrupted: 130,

@@ -4,8 +4,11 @@
  * them to yargs and is the one place errors become `Error: <message>` and an exit status
  * (exit-codes.ts: 2 for usage mistakes, 1 for everything else).
  */
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { codeVersion } from '../clients';
 import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
 import { dataCommand } from './commands/data';
@@ -79,6 +82,17 @@ function usageMessage(msg: string, args: string[]): string {
   return `${line}; ${help} lists the commands and options`;
 }
 
+/**
+ * `repro --version`: the package's version and the code version every result records
+ * (`repro@<version>+code.<hash>`, see codeVersion), to match an install with the results it made.
+ */
+export function versionLine(): string {
+  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return `repro ${pkg.version} (code ${codeVersion()})`;
+}
+
 export async function main(args: string[]): Promise<void> {
   await yargs(args)
     // One value per flag (`--set a=1 --set b=2`): a repeatable flag before the command
@@ -119,7 +133,10 @@ export async function main(args: string[]): Promise<void> {
       throw err ?? new UsageError(usageMessage(msg, args));
     })
     .help()
-    .version(false)
+    // `source <(repro completion)` in ~/.bashrc or ~/.zshrc (zsh when $SHELL is zsh): commands, flags, values.
+    .completion('completion', 'print a bash/zsh completion script: `source <(repro completion)`')
+    // The code version hashes the built code (offline, ~10 ms): only worth it when asked for.
+    .version('version', 'show the version of repro and of its code', args.includes('--version') ? versionLine() : '')
     .parseAsync();
 }
 

@@ -76,3 +76,38 @@ test('no message echoes the value of a key that looks secret; a mistyped key get
     /unknown config key 's3' .*'s3' is a section: give it an object of endpoint, region, bucket/,
   );
 });
+
+test("the Temporal CLI's environment variables configure the connection; REPRO_ ones and old names still work", () => {
+  const cli = {
+    TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+    TEMPORAL_NAMESPACE: 'ns.acct',
+    TEMPORAL_TLS: 'true',
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: '/certs/ca.pem',
+    TEMPORAL_TLS_CLIENT_CERT_PATH: '/certs/client.pem',
+    TEMPORAL_TLS_CLIENT_KEY_PATH: '/certs/client.key',
+    TEMPORAL_TLS_SERVER_NAME: 'front.example',
+    TEMPORAL_API_KEY: 'k-123',
+  };
+  const c = resolveConfig({ env: cli });
+  assert.equal(c.temporal.address, 'ns.acct.tmprl.cloud:7233');
+  assert.equal(c.temporal.namespace, 'ns.acct');
+  assert.deepEqual(c.temporal.tls, {
+    enabled: true,
+    caPath: '/certs/ca.pem',
+    certPath: '/certs/client.pem',
+    keyPath: '/certs/client.key',
+    serverName: 'front.example',
+  });
+  assert.equal(c.temporal.apiKey, 'k-123');
+  // The older names (the Web UI server's) still work, below the current ones; REPRO_ wins over both.
+  const old = { TEMPORAL_TLS_CA: '/old/ca.pem', TEMPORAL_TLS_CERT: '/old/c.pem', TEMPORAL_TLS_KEY: '/old/c.key' };
+  assert.deepEqual(
+    [resolveConfig({ env: old }).temporal.tls.caPath, resolveConfig({ env: old }).temporal.tls.keyPath],
+    ['/old/ca.pem', '/old/c.key'],
+  );
+  const both = resolveConfig({ env: { ...old, ...cli, REPRO_TEMPORAL_TLS_CERT: '/repro/c.pem' } }).temporal.tls;
+  assert.equal(both.caPath, '/certs/ca.pem');
+  assert.equal(both.certPath, '/repro/c.pem');
+  assert.equal(both.keyPath, '/certs/client.key');
+  assert.throws(() => resolveConfig({ env: { TEMPORAL_TLS: 'yes' } }), /'temporal.tls.enabled' must be true or false/);
+});

@@ -4,6 +4,7 @@ import { planRun } from '../../../src/experiments/registry';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
 import { awaitResult, formatResult, startRun } from '../runs';
 import { configFrom, intFlag, print, printJson, type GlobalArgs } from '../context';
+import { EXIT } from '../exit-codes';
 
 interface RunArgs extends GlobalArgs {
   experiment: string;
@@ -34,7 +35,11 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
         describe: 'override a parameter: --set key=value (repeatable)',
       })
       .option('seed', { type: 'number', default: 1, describe: 'seed of every random stream of the run' })
-      .option('wait', { type: 'boolean', default: false, describe: 'wait for the run to finish and print its result' })
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'wait for the run to finish and print its result; exit 3 if a claim did not pass',
+      })
       .option('id', { type: 'string', describe: 'run id to use (default: <experiment>-<time>-<random>)' })
       .option('cache', {
         type: 'boolean',
@@ -67,6 +72,8 @@ export const runCommand: CommandModule<GlobalArgs, RunArgs> = {
       const result = await awaitResult(handle, makeObjectStore(config));
       if (argv.json) printJson(result);
       else print(formatResult(result));
+      // As `repro reproduce` ends: a script can tell a run whose claims did not all pass from one that did.
+      if (result.claims.some((c) => c.verdict !== 'pass')) process.exitCode = EXIT.claimsNotPassed;
     } finally {
       await connection.close();
     }

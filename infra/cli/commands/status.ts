@@ -6,6 +6,7 @@ import { connectTemporal } from '../../clients';
 import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
 import { etaOf, StatusBars } from '../progress-view';
+import { workflowLink } from '../web-ui';
 
 /** Live bars until the run closes (or Ctrl-C), then its final state. */
 async function watch(
@@ -13,9 +14,9 @@ async function watch(
   handle: WorkflowHandle,
   runId: string,
   startedAt: Date,
-  webUi: string,
+  webUi: string | undefined,
 ): Promise<void> {
-  print(`${runId}: RUNNING; ${webUi}`);
+  print(`${runId}: RUNNING${webUi ? `; ${webUi}` : ''}`);
   const bars = new StatusBars(startedAt);
   let status = 'RUNNING';
   try {
@@ -75,9 +76,8 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         progress,
         progressProblems: problems,
         pendingActivities: pending,
-        webUi:
-          `http://127.0.0.1:${config.temporal.uiPort}/namespaces/${config.temporal.namespace}` +
-          `/workflows/${encodeURIComponent(handle.workflowId)}`,
+        // None for a cluster whose Web UI is not configured (temporal.webUi): a loopback link would mislead.
+        webUi: workflowLink(config, handle.workflowId),
       };
       if (argv.json) return printJson(out);
       if (process.stdout.isTTY && !argv.once && status === 'RUNNING')
@@ -96,7 +96,7 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
             `${p.heartbeat ? ` at step ${p.heartbeat.step}` : ''}` +
             `${p.lastFailure ? ` (last failure: ${p.lastFailure})` : ''}`,
         );
-      print(`  ${out.webUi}`);
+      if (out.webUi) print(`  ${out.webUi}`);
     } finally {
       await connection.close();
     }

@@ -1,0 +1,44 @@
+/**
+ * The image build's files agree with each other (read, not built: test/image.test.ts builds the
+ * CPU image, opt-in): Docker reads .dockerignore, buildah and podman .containerignore, so the two
+ * are one list; the GPU image, which copies only node into a CUDA base, links every npm tool its
+ * build runs; both images and the local stand-in base run one Node.js major.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
+
+test('.dockerignore and .containerignore are the same list', () => {
+  assert.equal(read('.dockerignore'), read('.containerignore'));
+  for (const ignored of ['node_modules', 'dist', '.data', '.tools'])
+    assert.ok(read('.dockerignore').split('\n').includes(ignored), ignored);
+});
+
+test('the GPU image links each npm tool its build runs (it copies node alone from the node image)', () => {
+  const gpu = read('infra/image/Containerfile.gpu');
+  assert.match(gpu, /^COPY --from=node \/usr\/local\/bin\/node /m);
+  const commands = gpu
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => l.startsWith('RUN '));
+  for (const tool of ['npm', 'npx']) {
+    const runs = commands.some((c) => new RegExp(`(?:^RUN|&&)\\s+${tool}\\s`).test(c));
+    const linked = new RegExp(`ln -sf? \\S*/npm/bin/${tool}-cli\\.js /usr/local/bin/${tool}(?:\\s|$)`).test(gpu);
+    if (runs) assert.ok(linked, `Containerfile.gpu runs ${tool} but does not link it into /usr/local/bin`);
+  }
+});
+
+test('both images and build-local.sh name one Node.js major', () => {
+  const major = (file: string): string => {
+    const m = /^ARG NODE_IMAGE=\S+\/node:(\d+)-/m.exec(read(file));
+    assert.ok(m, `${file}: ARG NODE_IMAGE=.../node:<major>-...`);
+    return m[1]!;
+  };
+  const cpu = major('infra/image/Containerfile');
+  assert.equal(major('infra/image/Containerfile.gpu'), cpu);
+  assert.match(read('infra/image/build-local.sh'), new RegExp(`\\[ "\\$node_major" = ${cpu} \\]`));
+});
