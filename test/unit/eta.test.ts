@@ -33,7 +33,7 @@ test('a run whose parts seen so far are all done has no step-rate ETA (more part
   assert.equal(eta.remaining(), undefined, 'not 0: the projections appear only after the training');
 });
 
-test("with a prior profile the run's ETA is the prior's remaining time from the same step count, at this run's pace", () => {
+test("with a prior profile the run's ETA is the prior's time left from the same step count, at this run's pace", () => {
   const prior: Profile = {
     seconds: 100,
     points: [
