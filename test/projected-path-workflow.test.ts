@@ -47,6 +47,8 @@ type PathResult = {
   path: Array<{
     seed: number;
     iteration: number;
+    gdSteps?: number;
+    reached?: boolean;
     trainLoss: number;
     valLoss: number;
     trace: number | null;
@@ -103,7 +105,15 @@ test(
         `projected point at ${r.iteration} has loss ${r.trainLoss}, below threshold − margin`,
       );
       assert.ok(Number.isFinite(r.valLoss) && r.trace !== null && Number.isFinite(r.trace));
+      assert.ok(
+        r.reached === true && Number.isInteger(r.gdSteps),
+        `the row says what its projection took: ${r.gdSteps}`,
+      );
     }
+    assert.ok(
+      first.path.some((r) => r.gdSteps! > 0),
+      'some state above the threshold took GD steps to project',
+    );
     assert.equal(first.counts.trainSteps, 2 * 20);
     assert.ok(first.counts.projections >= 6 && first.counts.lineChecks >= 4);
     assert.deepEqual(

@@ -388,6 +388,8 @@ export async function pathTraceWorkflow(
       trace: estimate?.trace ?? null,
       traceStderr: estimate?.stderr ?? null,
       depth: pt.depth,
+      gdSteps: pt.minimum.gdSteps,
+      reached: pt.minimum.reached,
       threshold: parts.line.threshold,
       barrier: pt.nextMaxLoss === undefined ? null : pt.nextMaxLoss - parts.line.threshold,
     };

@@ -16,6 +16,10 @@ export interface PathRow {
   traceStderr: number | null;
   /** Bisection depth that inserted the point (0: an epoch boundary). */
   depth: number;
+  /** Full-batch GD steps its projection took (absent in older rows). */
+  gdSteps?: number;
+  /** Whether the projection got below its target within the step cap (absent in older rows). */
+  reached?: boolean;
   /** The seed's threshold: its own minimal SGD training loss, or the run's fixed one (absent in older rows). */
   threshold?: number;
   /**
