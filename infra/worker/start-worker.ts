@@ -40,16 +40,26 @@ function installRuntime(config: ReproConfig): void {
   // We handle signals ourselves so activities can checkpoint before the SDK cancels them.
   // Core's warnings are about its own bookkeeping (a progress query that expired while an
   // activity held the thread, say): benign, and not JSON, so only its errors reach the log.
-  Runtime.install({
-    shutdownSignals: [],
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
-      ...(sdkMetricsPort > 0
-        ? { metrics: { prometheus: { bindAddress: hostPort(metricsHost, sdkMetricsPort) } } }
-        : {}),
-    },
-  });
+  try {
+    Runtime.install({
+      shutdownSignals: [],
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
+        ...(sdkMetricsPort > 0
+          ? { metrics: { prometheus: { bindAddress: hostPort(metricsHost, sdkMetricsPort) } } }
+          : {}),
+      },
+    });
+  } catch (err) {
+    // The one way it fails here: the exporter's port (the native message has no setting's name).
+    if (sdkMetricsPort === 0) throw err;
+    const why = (err as Error).message.split('\n')[0];
+    throw new Error(
+      `worker.sdkMetricsPort ${sdkMetricsPort} on ${metricsHost} cannot be served (${why}): ` +
+        'pick a free port with REPRO_WORKER_SDK_METRICS_PORT (0: off), or an address with REPRO_WORKER_METRICS_HOST',
+    );
+  }
   runtimeInstalled = true;
 }
 
