@@ -80,6 +80,20 @@ export interface ReproConfig {
     gpuSlots: number;
     /** Time a stopping worker gives running activities to write their final checkpoint. */
     shutdownGraceMs: number;
+    /** Port of the worker's HTTP endpoint: `/metrics` (repro's own), `/healthz`, `/readyz`; 0: none. */
+    metricsPort: number;
+    /**
+     * Port of the Temporal SDK's own Prometheus exporter (`/metrics`: slots, polls, task latencies); 0: none.
+     * Process-wide: the first worker a process starts sets it.
+     */
+    sdkMetricsPort: number;
+    /** Address both metrics ports bind to (`0.0.0.0` in a container, for the scraper and the probes). */
+    metricsHost: string;
+    /**
+     * `/healthz` fails (503) once an activity in flight has not heartbeat (a step, a stage, a checkpoint) for this
+     * long: its numerics hang and hold their slot (and GPU) until the process restarts.
+     */
+    stallSeconds: number;
   };
   workflows: {
     /** A long workflow continues as new once its history has this many events (or the server suggests it). */
@@ -314,6 +328,35 @@ export const SCHEMA: Record<string, KeySpec> = {
     env: ['REPRO_WORKER_SHUTDOWN_GRACE_MS'],
     description: 'time for final checkpoints on shutdown',
     min: 0,
+  },
+  'worker.metricsPort': {
+    kind: 'int',
+    default: 0,
+    env: ['REPRO_WORKER_METRICS_PORT'],
+    description: "port of the worker's /metrics, /healthz and /readyz (0: off)",
+    min: 0,
+    max: 65535,
+  },
+  'worker.sdkMetricsPort': {
+    kind: 'int',
+    default: 0,
+    env: ['REPRO_WORKER_SDK_METRICS_PORT'],
+    description: "port of the Temporal SDK's Prometheus /metrics (0: off; the process's first worker sets it)",
+    min: 0,
+    max: 65535,
+  },
+  'worker.metricsHost': {
+    kind: 'string',
+    default: '127.0.0.1',
+    env: ['REPRO_WORKER_METRICS_HOST'],
+    description: 'address the metrics ports bind to (0.0.0.0 in a container)',
+  },
+  'worker.stallSeconds': {
+    kind: 'int',
+    default: 600,
+    env: ['REPRO_WORKER_STALL_SECONDS'],
+    description: '/healthz fails once an activity in flight has not heartbeat for this long',
+    min: 1,
   },
   'workflows.continueAsNewEvents': {
     kind: 'int',

@@ -4,7 +4,8 @@
  * infra/helm/validate), and what the chart promises checked in the rendered objects: one
  * Deployment per task queue, GPU requests and one slot per GPU, a grace period that covers the
  * final checkpoint, PodDisruptionBudgets, KEDA's Temporal scaler on the queues' backlog, secrets
- * wired as env and files, and a config file that repro's own config loader accepts.
+ * wired as env and files, metrics ports and probes (a PodMonitor when asked), and a config file
+ * that repro's own config loader accepts.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -67,6 +68,8 @@ test('every rendered manifest decodes strictly into the Kubernetes API types', (
         'temporal.tls.existingSecret=repro-tls',
         'codec.existingSecret=repro-codec',
         'workers.cpu.autoscaling.enabled=true',
+        'metrics.podMonitor.enabled=true',
+        'metrics.podMonitor.labels.release=kube-prometheus-stack',
       ],
     },
   ]) {
@@ -153,3 +156,50 @@ test(
     );
   },
 );
+
+test('the workers serve metrics: container ports, probes on /healthz and /readyz, a PodMonitor when asked', () => {
+  type Container = {
+    ports: Array<{ name: string; containerPort: number }>;
+    livenessProbe: { httpGet: { path: string; port: string }; timeoutSeconds: number };
+    readinessProbe: { httpGet: { path: string; port: string } };
+  };
+  const { docs } = render([]);
+  for (const d of docs.filter((x) => x.kind === 'Deployment')) {
+    const c = (d.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0]!;
+    assert.deepEqual(
+      c.ports.map((p) => [p.name, p.containerPort]),
+      [
+        ['metrics', 9464],
+        ['sdk-metrics', 9465],
+      ],
+      d.metadata.name,
+    );
+    assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'metrics' });
+    assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'metrics' });
+  }
+  assert.equal(docs.filter((d) => d.kind === 'PodMonitor').length, 0, 'no PodMonitor by default');
+  // The worker serves what the probes ask for: the config file sets the same ports, on every address.
+  const file = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!) as unknown;
+  const config = resolveConfig({ file: { path: 'config.json', content: file } });
+  assert.deepEqual(
+    [config.worker.metricsPort, config.worker.sdkMetricsPort, config.worker.metricsHost, config.worker.stallSeconds],
+    [9464, 9465, '0.0.0.0', 600],
+  );
+
+  const monitored = render([], ['metrics.podMonitor.enabled=true', 'metrics.podMonitor.labels.release=prom']).docs;
+  const pm = monitored.filter((d) => d.kind === 'PodMonitor');
+  assert.equal(pm.length, 1);
+  const spec = pm[0]!.spec as {
+    selector: { matchLabels: Record<string, string> };
+    podMetricsEndpoints: Array<{ port: string; path: string }>;
+  };
+  assert.equal((pm[0]!.metadata as { labels?: Record<string, string> }).labels?.release, 'prom');
+  assert.equal(spec.selector.matchLabels['app.kubernetes.io/instance'], 'r');
+  assert.deepEqual(
+    spec.podMetricsEndpoints.map((e) => [e.port, e.path]),
+    [
+      ['metrics', '/metrics'],
+      ['sdk-metrics', '/metrics'],
+    ],
+  );
+});

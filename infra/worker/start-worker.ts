@@ -5,6 +5,8 @@ import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { backendLabel, selectBackend } from '../../src/engine/backend';
 import { codeVersion, connectionOptions, makeObjectStore, temporalUnreachable, UnreachableError } from '../clients';
+import { serveMetrics } from './metrics-server';
+import { WorkerMetrics } from './worker-metrics';
 
 export type QueueKind = 'cpu' | 'gpu';
 
@@ -28,24 +30,67 @@ export function jsonLog(e: LogEvent): void {
 }
 
 /**
- * Run a worker on the given task queues until SIGTERM/SIGINT or `stop`. On stop, running
- * activities are told first (they commit a final checkpoint and return), then the worker
- * drains and the connection closes.
+ * The process's one Temporal runtime, installed before its first connection: a process may start
+ * several workers (tests, `repro reproduce`), and the first one's settings hold for all of them,
+ * the SDK's Prometheus exporter (worker.sdkMetricsPort) included.
  */
-export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promise<void> {
-  if (!runtimeInstalled) {
-    // We handle signals ourselves so activities can checkpoint before the SDK cancels them.
-    // Core's warnings are about its own bookkeeping (a progress query that expired while an
-    // activity held the thread, say): benign, and not JSON, so only its errors reach the log.
+function installRuntime(config: ReproConfig): void {
+  if (runtimeInstalled) return;
+  const { sdkMetricsPort, metricsHost } = config.worker;
+  // We handle signals ourselves so activities can checkpoint before the SDK cancels them.
+  // Core's warnings are about its own bookkeeping (a progress query that expired while an
+  // activity held the thread, say): benign, and not JSON, so only its errors reach the log.
+  try {
     Runtime.install({
       shutdownSignals: [],
       logger: new DefaultLogger('WARN'),
       telemetryOptions: {
         logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} },
+        ...(sdkMetricsPort > 0
+          ? { metrics: { prometheus: { bindAddress: hostPort(metricsHost, sdkMetricsPort) } } }
+          : {}),
       },
     });
-    runtimeInstalled = true;
+  } catch (err) {
+    // The one way it fails here: the exporter's port (the native message has no setting's name).
+    if (sdkMetricsPort === 0) throw err;
+    const why = (err as Error).message.split('\n')[0];
+    throw new Error(
+      `worker.sdkMetricsPort ${sdkMetricsPort} on ${metricsHost} cannot be served (${why}): ` +
+        'pick a free port with REPRO_WORKER_SDK_METRICS_PORT (0: off), or an address with REPRO_WORKER_METRICS_HOST',
+    );
   }
+  runtimeInstalled = true;
+}
+
+const hostPort = (host: string, port: number): string => `${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+/**
+ * Run a worker on the given task queues until SIGTERM/SIGINT or `stop`. On stop, running
+ * activities are told first (they commit a final checkpoint and return), then the worker
+ * drains and the connection closes. With worker.metricsPort set, it serves `/metrics`,
+ * `/healthz` and `/readyz` there while it runs.
+ */
+export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promise<void> {
+  installRuntime(config);
+  const { metricsPort, metricsHost, sdkMetricsPort } = config.worker;
+  if (metricsPort === 0) return serve(config, opts);
+  const metrics = new WorkerMetrics(config.worker.stallSeconds);
+  const server = await serveMetrics(metrics, metricsHost, metricsPort);
+  const log = (e: LogEvent): void => {
+    metrics.observeLog(e);
+    opts.log(e);
+  };
+  log({ event: 'metrics', host: metricsHost, port: server.port, sdkPort: sdkMetricsPort });
+  try {
+    await serve(config, { ...opts, log }, metrics);
+  } finally {
+    metrics.setPhase('stopped');
+    await server.close();
+  }
+}
+
+async function serve(config: ReproConfig, opts: WorkerOptions, metrics?: WorkerMetrics): Promise<void> {
   // Connected first: an unreachable server is one line on stderr, before a backend loads for nothing.
   let connection: NativeConnection;
   try {
@@ -59,15 +104,18 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     throw err;
   });
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
+  metrics?.setBackend(backendLabel(info), codeVersion());
   const stopping = new AbortController();
   const activities = createActivities({
-    store: makeObjectStore(config),
+    store: metrics ? metrics.meter(makeObjectStore(config)) : makeObjectStore(config),
     config,
     stopping: stopping.signal,
     log: opts.log,
     codeVersion: codeVersion(),
   });
   const dataConverter = dataConverterFor(config);
+  const slots = (q: QueueKind): number => (q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency);
+  for (const q of opts.queues) metrics?.setSlots(q, config.taskQueues[q], slots(q));
   const workers = await Promise.all(
     opts.queues.map((q) =>
       Worker.create({
@@ -77,7 +125,8 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
         taskQueue: config.taskQueues[q],
         ...(opts.activitiesOnly ? {} : { workflowsPath: require.resolve('../../workflows') }),
         activities,
-        maxConcurrentActivityTaskExecutions: q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency,
+        maxConcurrentActivityTaskExecutions: slots(q),
+        ...(metrics ? { interceptors: { activity: [metrics.interceptor()] } } : {}),
         // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
         identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
         shutdownGraceTime: config.worker.shutdownGraceMs,
@@ -91,6 +140,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
   const stop = (reason: string): void => {
     if (stopping.signal.aborted) return;
     opts.log({ event: 'stopping', reason });
+    metrics?.setPhase('stopping');
     stopping.abort();
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
@@ -106,6 +156,7 @@ export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promi
     gpuSlots: config.worker.gpuSlots,
     namespace: config.temporal.namespace,
   });
+  metrics?.setPhase('ready');
   try {
     await Promise.all(workers.map((w) => w.run()));
   } finally {

@@ -2,8 +2,9 @@
 // stdin, as `helm template` prints it) against the Kubernetes API types of k8s.io/api: each
 // document is decoded strictly into its kind's Go type, so an unknown or misspelled field, a
 // wrong type or a malformed quantity fails with the document's kind and name. KEDA's
-// ScaledObject and TriggerAuthentication are decoded into the fields of KEDA's v1alpha1 API,
-// declared below (its Go package brings the whole operator with it).
+// ScaledObject and TriggerAuthentication are decoded into the fields of KEDA's v1alpha1 API, and
+// PodMonitor into prometheus-operator's v1, declared below (their Go packages bring the whole
+// operators with them).
 package main
 
 import (
@@ -65,6 +66,30 @@ type triggerAuthentication struct {
 	} `json:"spec"`
 }
 
+// podMonitor: the fields of prometheus-operator's monitoring.coreos.com/v1 PodMonitor the chart may
+// use (its Go module brings the operator with it).
+type podMonitor struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		JobLabel          string               `json:"jobLabel,omitempty"`
+		PodTargetLabels   []string             `json:"podTargetLabels,omitempty"`
+		Selector          metav1.LabelSelector `json:"selector"`
+		NamespaceSelector *struct {
+			Any        bool     `json:"any,omitempty"`
+			MatchNames []string `json:"matchNames,omitempty"`
+		} `json:"namespaceSelector,omitempty"`
+		PodMetricsEndpoints []struct {
+			Port          string `json:"port,omitempty"`
+			Path          string `json:"path,omitempty"`
+			Scheme        string `json:"scheme,omitempty"`
+			Interval      string `json:"interval,omitempty"`
+			ScrapeTimeout string `json:"scrapeTimeout,omitempty"`
+			HonorLabels   bool   `json:"honorLabels,omitempty"`
+		} `json:"podMetricsEndpoints"`
+	} `json:"spec"`
+}
+
 func target(apiVersion, kind string) (interface{}, bool) {
 	switch apiVersion + "/" + kind {
 	case "v1/ConfigMap":
@@ -83,6 +108,8 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &scaledObject{}, true
 	case "keda.sh/v1alpha1/TriggerAuthentication":
 		return &triggerAuthentication{}, true
+	case "monitoring.coreos.com/v1/PodMonitor":
+		return &podMonitor{}, true
 	}
 	return nil, false
 }
