@@ -57,7 +57,14 @@ function startNumericWorkers(
   argv: ReproduceArgs,
   log: (line: string) => void,
 ): { stop(): Promise<void> } {
-  const conf = [...(argv.conf ?? []), `torch.threads=${threads}`, 'worker.gpuSlots=1'];
+  // Metrics ports stay with this process: n children on one configured port would collide.
+  const conf = [
+    ...(argv.conf ?? []),
+    `torch.threads=${threads}`,
+    'worker.gpuSlots=1',
+    'worker.metricsPort=0',
+    'worker.sdkMetricsPort=0',
+  ];
   const args = [
     path.resolve(__dirname, '..', 'main.js'),
     'worker',
