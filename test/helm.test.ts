@@ -203,3 +203,127 @@ test('the workers serve metrics: container ports, probes on /healthz and /readyz
     ],
   );
 });
+
+/** Every pod template in a rendered stream: Deployments, Jobs (hooks included), bare Pods. */
+type PodSpec = {
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  automountServiceAccountToken?: boolean;
+  imagePullSecrets?: Array<{ name: string }>;
+  securityContext?: SecurityContext;
+  volumes?: Array<Record<string, unknown> & { name: string }>;
+  containers: Container[];
+  initContainers?: Container[];
+};
+type SecurityContext = {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  fsGroup?: number;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type: string };
+};
+type Container = {
+  name: string;
+  securityContext?: SecurityContext;
+  resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
+  ports?: Array<{ hostPort?: number }>;
+};
+
+function podSpecs(docs: Doc[]): Array<{ where: string; pod: PodSpec }> {
+  const out: Array<{ where: string; pod: PodSpec }> = [];
+  for (const d of docs) {
+    const spec = d.spec as { template?: { spec?: PodSpec }; jobTemplate?: { spec: { template: { spec: PodSpec } } } };
+    const pod =
+      d.kind === 'Pod'
+        ? (d.spec as unknown as PodSpec)
+        : (spec?.template?.spec ?? spec?.jobTemplate?.spec.template.spec);
+    if (pod) out.push({ where: `${d.kind}/${d.metadata.name}`, pod });
+  }
+  return out;
+}
+
+const ALLOWED_VOLUMES = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+];
+
+/**
+ * The Pod Security Standard "restricted" (kubernetes.io/docs/concepts/security/pod-security-standards),
+ * rule by rule, plus what the chart adds: no service account token where no pod calls the API, and
+ * resources on every container. Returns the violations, one line each.
+ */
+function restrictedViolations(where: string, pod: PodSpec): string[] {
+  const v: string[] = [];
+  const psc = pod.securityContext ?? {};
+  if (pod.hostNetwork || pod.hostPID || pod.hostIPC) v.push(`${where}: host namespaces`);
+  for (const vol of pod.volumes ?? []) {
+    const type = Object.keys(vol).find((k) => k !== 'name');
+    if (!type || !ALLOWED_VOLUMES.includes(type)) v.push(`${where}: volume ${vol.name} of type ${type}`);
+  }
+  if (psc.runAsUser === 0) v.push(`${where}: pod runAsUser 0`);
+  if (psc.seccompProfile && !['RuntimeDefault', 'Localhost'].includes(psc.seccompProfile.type))
+    v.push(`${where}: pod seccompProfile ${psc.seccompProfile.type}`);
+  if (pod.automountServiceAccountToken !== false) v.push(`${where}: automountServiceAccountToken is not false`);
+  for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) {
+    const at = `${where} container ${c.name}`;
+    const sc = c.securityContext ?? {};
+    if (sc.privileged) v.push(`${at}: privileged`);
+    if (sc.allowPrivilegeEscalation !== false) v.push(`${at}: allowPrivilegeEscalation is not false`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL')) v.push(`${at}: capabilities.drop lacks ALL`);
+    for (const cap of sc.capabilities?.add ?? []) if (cap !== 'NET_BIND_SERVICE') v.push(`${at}: adds ${cap}`);
+    if ((sc.runAsNonRoot ?? psc.runAsNonRoot) !== true) v.push(`${at}: runAsNonRoot is not true`);
+    if (sc.runAsUser === 0) v.push(`${at}: runAsUser 0`);
+    const seccomp = sc.seccompProfile?.type ?? psc.seccompProfile?.type;
+    if (!seccomp || !['RuntimeDefault', 'Localhost'].includes(seccomp)) v.push(`${at}: seccompProfile ${seccomp}`);
+    for (const p of c.ports ?? []) if (p.hostPort) v.push(`${at}: hostPort ${p.hostPort}`);
+    if (!c.resources?.requests || !c.resources.limits) v.push(`${at}: no resource requests and limits`);
+  }
+  return v;
+}
+
+test('every pod the chart renders (Deployments, Jobs, hooks) meets Pod Security "restricted"', () => {
+  for (const v of [
+    ...VALUES.map((x) => ({ v: x, s: [] as string[] })),
+    {
+      v: ['values-temporal-cloud.yaml'],
+      s: ['temporal.tls.existingSecret=repro-tls', 'imagePullSecrets[0].name=regcred'],
+    },
+  ]) {
+    const pods = podSpecs(render(v.v, v.s).docs);
+    const label = `${v.v.join(',') || 'defaults'} ${v.s.join(' ')}`;
+    assert.deepEqual(
+      pods.map((p) => p.where).sort(),
+      ['Deployment/r-repro-cpu', 'Deployment/r-repro-gpu', 'Job/r-repro-search-attributes'],
+      label,
+    );
+    assert.deepEqual(
+      pods.flatMap((p) => restrictedViolations(p.where, p.pod)),
+      [],
+      label,
+    );
+    if (v.s.some((s) => s.startsWith('imagePullSecrets')))
+      for (const p of pods) assert.deepEqual(p.pod.imagePullSecrets, [{ name: 'regcred' }], `${label} ${p.where}`);
+    for (const p of pods) {
+      assert.equal(p.pod.securityContext?.runAsUser, 10001, `${p.where}: the image's user by default`);
+      assert.equal(p.pod.securityContext?.fsGroup, 10001, `${p.where}`);
+    }
+  }
+  // OpenShift's restricted SCC assigns each namespace's UID range: no fixed user or group then.
+  for (const p of podSpecs(render([], ['securityContext.openshift=true']).docs)) {
+    assert.deepEqual(restrictedViolations(p.where, p.pod), []);
+    assert.equal(p.pod.securityContext?.runAsUser, undefined, p.where);
+    assert.equal(p.pod.securityContext?.fsGroup, undefined, p.where);
+  }
+  // The check has teeth: a pod that escalates fails it.
+  const bad = restrictedViolations('x', { containers: [{ name: 'c', securityContext: { privileged: true } }] });
+  assert.ok(bad.includes('x container c: privileged') && bad.some((l) => /seccompProfile/.test(l)));
+});

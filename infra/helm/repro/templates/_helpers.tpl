@@ -18,3 +18,32 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "repro.tls" -}}
 {{- if or .Values.temporal.tls.enabled .Values.temporal.tls.existingSecret .Values.temporal.apiKey.existingSecret -}}true{{- end -}}
 {{- end -}}
+
+{{/*
+Pod Security "restricted" (every pod: workers and hooks). The pod runs as the image's non-root
+user 10001 unless securityContext.openshift is set (or runAsUser/fsGroup are null): OpenShift's
+restricted SCC then assigns a UID and fsGroup from the namespace's range.
+*/}}
+{{- define "repro.podSecurityContext" -}}
+runAsNonRoot: true
+{{- if not .Values.securityContext.openshift }}
+{{- with .Values.securityContext.runAsUser }}
+runAsUser: {{ . }}
+{{- end }}
+{{- with .Values.securityContext.runAsGroup }}
+runAsGroup: {{ . }}
+{{- end }}
+{{- with .Values.securityContext.fsGroup }}
+fsGroup: {{ . }}
+{{- end }}
+{{- end }}
+seccompProfile: { type: RuntimeDefault }
+{{- end -}}
+
+{{- define "repro.containerSecurityContext" -}}
+runAsNonRoot: true
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities: { drop: ["ALL"] }
+seccompProfile: { type: RuntimeDefault }
+{{- end -}}
