@@ -12,6 +12,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { resolveConfig } from '../temporal.config';
+import { ruleOf, simulate } from './scaling-sim';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CHART = path.join(ROOT, 'infra', 'helm', 'repro');
@@ -33,13 +34,17 @@ type Doc = {
   data?: Record<string, string>;
 };
 
-function render(values: string[], sets: string[] = []): { yaml: string; docs: Doc[] } {
+/** A cluster with KEDA installed (helm template knows no cluster: its APIs are given). */
+const KEDA = ['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication'];
+
+function render(values: string[], sets: string[] = [], apiVersions: string[] = KEDA): { yaml: string; docs: Doc[] } {
   const args = [
     'template',
     'r',
     CHART,
     ...values.flatMap((v) => ['-f', path.join(CHART, v)]),
     ...sets.flatMap((s) => ['--set', s]),
+    ...apiVersions.flatMap((a) => ['--api-versions', a]),
   ];
   const yaml = execFileSync(HELM, args, { encoding: 'utf8' });
   // YAML to JSON by the validator's own parser (sigs.k8s.io/yaml): no YAML library is added here.
@@ -116,6 +121,10 @@ test(
     for (const secret of ['REPRO_TEMPORAL_API_KEY', 'REPRO_S3_ACCESS_KEY_ID', 'REPRO_S3_SECRET_ACCESS_KEY'])
       assert.ok(env.get(secret)?.valueFrom, `${secret} from a Secret`);
     assert.equal(byKind('PodDisruptionBudget').length, 2);
+    const replicas = (name: string): unknown =>
+      (deployments.find((d) => d.metadata.name === name)!.spec as { replicas?: number }).replicas;
+    assert.equal(replicas('r-repro-gpu'), undefined, 'KEDA owns the gpu pool: no replicas for helm upgrade to reset');
+    assert.equal(replicas('r-repro-cpu'), 1);
     const scaled = byKind('ScaledObject');
     assert.deepEqual(
       scaled.map((s) => s.metadata.name),
@@ -326,4 +335,56 @@ test('every pod the chart renders (Deployments, Jobs, hooks) meets Pod Security 
   // The check has teeth: a pod that escalates fails it.
   const bad = restrictedViolations('x', { containers: [{ name: 'c', securityContext: { privileged: true } }] });
   assert.ok(bad.includes('x container c: privileged') && bad.some((l) => /seccompProfile/.test(l)));
+});
+
+test('KEDA is optional: no ScaledObject without its API or with autoscaling off, and `replicas` back', () => {
+  for (const { sets, apis, why } of [
+    { sets: [] as string[], apis: [] as string[], why: 'a cluster without KEDA' },
+    { sets: ['workers.gpu.autoscaling.enabled=false'], apis: KEDA, why: 'autoscaling off' },
+    { sets: ['workers.gpu.autoscaling.enabled=false', 'temporal.apiKey.existingSecret=k'], apis: [], why: 'no KEDA' },
+  ]) {
+    const { docs, yaml } = render([], sets, apis);
+    assert.deepEqual(
+      docs.filter((d) => d.apiVersion.startsWith('keda.sh/')).map((d) => d.kind),
+      [],
+      `${why}: no KEDA objects`,
+    );
+    const gpu = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'r-repro-gpu')!;
+    assert.equal((gpu.spec as { replicas: number }).replicas, 1, why);
+    const r = spawnSync(VALIDATE, [], { input: yaml, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  }
+});
+
+test('scaling never stops a busy pod: the rendered rule, simulated over a day of GPU work', () => {
+  const scaledRule = (sets: string[]) => {
+    const { docs } = render([], sets);
+    const so = docs.find((d) => d.kind === 'ScaledObject' && d.metadata.name === 'r-repro-gpu')!;
+    const file = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!) as unknown;
+    const slots = resolveConfig({ file: { path: 'config.json', content: file } }).worker.gpuSlots;
+    return { rule: ruleOf(so.spec as Parameters<typeof ruleOf>[0]), slots };
+  };
+  const { rule, slots } = scaledRule(['keda.prometheusServerAddress=http://prometheus-operated.monitoring:9090']);
+  assert.deepEqual(rule.terms, ['queued', 'running'], 'queued plus running work');
+  assert.equal(rule.scaleDownPods, 1, 'one pod per period');
+  assert.ok(rule.stabilizationWindowSeconds >= 300 && rule.scaleDownPeriodSeconds >= 60, 'a slow scale-down');
+
+  // Six long trainings for three hours, two more for an hour, a pause, a burst of short units.
+  const hour = 3600;
+  const work = (t: number): number =>
+    t < 60 ? 0 : t < 3 * hour ? 6 : t < 4 * hour ? 2 : t < 5 * hour ? 0 : t < 5.2 * hour ? 12 : 0;
+  const ticks = simulate(rule, slots, work, 24 * hour);
+  const stopped = ticks.filter((k) => k.busyPods > k.replicas);
+  assert.deepEqual(stopped, [], 'no scale-down below the pods running work');
+  for (const k of ticks) assert.ok(k.replicas >= 0 && k.replicas <= rule.maxReplicas);
+  assert.equal(Math.max(...ticks.map((k) => k.replicas)), rule.maxReplicas, 'the burst scales out to max');
+  assert.equal(ticks.at(-1)!.replicas, rule.minReplicas, 'and back to min when idle');
+  const runningAt = (t: number) => ticks.find((k) => k.t >= t)!;
+  assert.equal(runningAt(2 * hour).running, 6, 'every training runs');
+
+  // Without the running count (the backlog alone, as KEDA's Temporal scaler sees it) the same
+  // day stops busy pods: the simulation can tell, and the chart's comment is not idle talk.
+  const backlogOnly = scaledRule([]).rule;
+  assert.deepEqual(backlogOnly.terms, ['queued']);
+  assert.ok(simulate(backlogOnly, slots, work, 24 * hour).some((k) => k.busyPods > k.replicas));
 });

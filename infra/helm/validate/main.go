@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -51,6 +52,20 @@ type scaledObject struct {
 		MinReplicaCount  *int32        `json:"minReplicaCount,omitempty"`
 		MaxReplicaCount  *int32        `json:"maxReplicaCount,omitempty"`
 		Triggers         []kedaTrigger `json:"triggers"`
+		Advanced         *struct {
+			RestoreToOriginalReplicaCount bool `json:"restoreToOriginalReplicaCount,omitempty"`
+			// The HPA's behavior is k8s.io/api's own type (autoscaling/v2), decoded as strictly.
+			HorizontalPodAutoscalerConfig *struct {
+				Name     string                                         `json:"name,omitempty"`
+				Behavior *autoscalingv2.HorizontalPodAutoscalerBehavior `json:"behavior,omitempty"`
+			} `json:"horizontalPodAutoscalerConfig,omitempty"`
+			ScalingModifiers *struct {
+				Formula          string `json:"formula,omitempty"`
+				Target           string `json:"target,omitempty"`
+				ActivationTarget string `json:"activationTarget,omitempty"`
+				MetricType       string `json:"metricType,omitempty"`
+			} `json:"scalingModifiers,omitempty"`
+		} `json:"advanced,omitempty"`
 	} `json:"spec"`
 }
 

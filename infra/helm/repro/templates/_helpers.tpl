@@ -47,3 +47,12 @@ readOnlyRootFilesystem: true
 capabilities: { drop: ["ALL"] }
 seccompProfile: { type: RuntimeDefault }
 {{- end -}}
+
+{{/*
+"true" when KEDA scales a pool (dict "root" $ "w" <pool values>): autoscaling on, the pool on, and
+KEDA's API in the cluster (`helm template` offline: --api-versions keda.sh/v1alpha1/ScaledObject).
+Without KEDA the chart renders no ScaledObject and the Deployment keeps its `replicas`.
+*/}}
+{{- define "repro.kedaScales" -}}
+{{- if and .w.enabled .w.autoscaling.enabled (.root.Capabilities.APIVersions.Has "keda.sh/v1alpha1/ScaledObject") -}}true{{- end -}}
+{{- end -}}
