@@ -388,3 +388,39 @@ test('scaling never stops a busy pod: the rendered rule, simulated over a day of
   assert.deepEqual(backlogOnly.terms, ['queued']);
   assert.ok(simulate(backlogOnly, slots, work, 24 * hour).some((k) => k.busyPods > k.replicas));
 });
+
+test('values.schema.json: a wrong type, an unknown enum value or a misspelled key fails, naming it', () => {
+  for (const [set, expected] of [
+    ['workers.gpu.replicas=two', /\/workers\/gpu\/replicas': got string, want integer/],
+    ['image.pullPolicy=Sometimes', /\/image\/pullPolicy': value must be one of/],
+    ['workers.gpu.autoscaling.scaleDown.pods=0', /\/workers\/gpu\/autoscaling\/scaleDown\/pods': minimum/],
+    ['workrs.gpu.replicas=2', /additional properties 'workrs' not allowed/],
+    ['securityContext.openshift=yes', /\/securityContext\/openshift': got string, want boolean/],
+  ] as const) {
+    const r = spawnSync(HELM, ['template', 'r', CHART, '--set', set], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0, `${set} renders`);
+    assert.match(r.stderr, expected, set);
+  }
+  const ok = spawnSync(HELM, ['template', 'r', CHART, '--set', 'workers.gpu.replicas=3'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+});
+
+test('pods roll when their config changes: checksum/config follows the ConfigMap', () => {
+  const checksums = (sets: string[]): string[] =>
+    render([], sets)
+      .docs.filter((d) => d.kind === 'Deployment')
+      .map(
+        (d) =>
+          (d.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations[
+            'checksum/config'
+          ]!,
+      );
+  const before = checksums([]);
+  assert.equal(before.length, 2);
+  for (const c of before) assert.match(c, /^[0-9a-f]{64}$/);
+  assert.deepEqual(checksums([]), before, 'the same values, the same checksum: no needless rollout');
+  for (const change of ['s3.bucket=other', 'temporal.namespace=prod', 'workers.gpu.gpusPerPod=2']) {
+    const after = checksums([change]);
+    for (const [i, c] of after.entries()) assert.notEqual(c, before[i], `${change} rolls the pods`);
+  }
+});
