@@ -424,3 +424,49 @@ test('pods roll when their config changes: checksum/config follows the ConfigMap
     for (const [i, c] of after.entries()) assert.notEqual(c, before[i], `${change} rolls the pods`);
   }
 });
+
+test('placement and extras per pool: affinity, spread, priority and runtime classes, annotations, env, volumes', () => {
+  const { docs, yaml } = render(
+    [],
+    [
+      'workers.gpu.runtimeClassName=nvidia',
+      'workers.gpu.priorityClassName=repro-high',
+      'workers.gpu.podAnnotations.team=ml',
+      'workers.gpu.podLabels.cost-center=research',
+      'workers.gpu.extraEnv[0].name=NCCL_DEBUG',
+      'workers.gpu.extraEnv[0].value=WARN',
+      'workers.gpu.extraVolumes[0].name=scratch',
+      'workers.gpu.extraVolumes[0].emptyDir.sizeLimit=100Gi',
+      'workers.gpu.extraVolumeMounts[0].name=scratch',
+      'workers.gpu.extraVolumeMounts[0].mountPath=/scratch',
+      'workers.gpu.topologySpreadConstraints[0].maxSkew=1',
+      'workers.gpu.topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone',
+      'workers.gpu.topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway',
+      'workers.gpu.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]' +
+        '.matchExpressions[0].key=nvidia.com/gpu.product',
+      'workers.gpu.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0]' +
+        '.matchExpressions[0].operator=Exists',
+    ],
+  );
+  assert.equal(spawnSync(VALIDATE, [], { input: yaml, encoding: 'utf8' }).status, 0);
+  type T = {
+    metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+    spec: PodSpec & Record<string, unknown>;
+  };
+  const template = (name: string): T =>
+    (docs.find((d) => d.kind === 'Deployment' && d.metadata.name === name)!.spec as { template: T }).template;
+  const gpu = template('r-repro-gpu');
+  assert.equal(gpu.spec.runtimeClassName, 'nvidia');
+  assert.equal(gpu.spec.priorityClassName, 'repro-high');
+  assert.equal(gpu.metadata.annotations.team, 'ml');
+  assert.equal(gpu.metadata.labels['cost-center'], 'research');
+  assert.ok((gpu.spec.topologySpreadConstraints as unknown[]).length === 1 && gpu.spec.affinity);
+  const c = gpu.spec.containers[0] as Container & {
+    env: Array<{ name: string }>;
+    volumeMounts: Array<{ name: string }>;
+  };
+  assert.ok(c.env.some((e) => e.name === 'NCCL_DEBUG') && c.volumeMounts.some((m) => m.name === 'scratch'));
+  assert.deepEqual(restrictedViolations('gpu', gpu.spec), [], 'still restricted');
+  const cpu = template('r-repro-cpu');
+  assert.equal(cpu.spec.runtimeClassName, undefined, 'per pool');
+});
