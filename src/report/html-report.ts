@@ -7,11 +7,13 @@ import { tally, type Claim } from '../results/claims';
 import type { RunResult } from '../results/run-result';
 import { measurementText, predictionText } from './claim-text';
 
-const esc = (s: unknown): string =>
+/** Text as HTML: the five characters that could break out of text or an attribute, escaped. */
+export const esc = (s: unknown): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const num = (v: number): string => (Number.isFinite(v) ? Number(v.toPrecision(4)).toString() : String(v));
 
-const STYLE =
+/** The reports' style sheet (run report, index, comparison). */
+export const STYLE =
   '\n' +
   'body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;' +
   'padding:0 1em;color:#222;line-height:1.45}\n' +
@@ -29,7 +31,8 @@ const STYLE =
   '.subst{background:#fff7e6;border:1px solid #f0d9a8;padding:.6em .8em;border-radius:4px}\n' +
   'pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em}\n';
 
-function verdictBadge(v: Claim['verdict']): string {
+/** A verdict as a coloured badge. */
+export function verdictBadge(v: Claim['verdict']): string {
   return `<span class="v ${v}">${v}</span>`;
 }
 
