@@ -21,6 +21,7 @@ const USAGE_ERRORS = new Set([
   'DataFormatError',
   'SafetensorsError',
   'IdError',
+  'ExperimentMismatchError',
 ]);
 
 /** The exit status an error ends the CLI with. */

@@ -10,6 +10,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { codeVersion } from '../clients';
 import { cancelCommand } from './commands/cancel';
+import { compareCommand } from './commands/compare';
 import { codecServerCommand } from './commands/codec-server';
 import { dataCommand } from './commands/data';
 import { doctorCommand } from './commands/doctor';
@@ -42,6 +43,7 @@ const COMMANDS = [
   resumeCommand,
   scheduleCommand,
   resultsCommand,
+  compareCommand,
   experimentsCommand,
   reportCommand,
   exportCommand,
