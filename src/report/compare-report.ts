@@ -6,7 +6,9 @@
 import { settingText, type ClaimSide, type RunComparison } from '../results/run-comparison';
 import { esc, STYLE, verdictBadge, type ReportFigure } from './html-report';
 
+// The claim's description wraps in a column wide enough to read; the measured values do not wrap.
 const EXTRA_STYLE =
+  '#claims td:first-child{width:34%} ' +
   'tr.changed td:first-child{border-left:4px solid #7c3aed} .changed-mark{color:#7c3aed;font-weight:600}\n';
 
 function sideCells(s: ClaimSide | undefined): string {

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
+import { EXPERIMENTS } from '../../../src/experiments/registry';
 import { checkRunId } from '../../../src/runs/ids';
 import { layout } from '../../../src/storage/layout';
 import { renderCompareHtml } from '../../../src/report/compare-report';
@@ -82,7 +83,9 @@ export async function compareReport(
   const [a, b] = [await finishedResult(store, runA, 'A'), await finishedResult(store, runB, 'B')];
   const comparison = compareRuns(a, b);
   const file = pathInside(dir, `compare-${runA}-vs-${runB}.html`, `run ids '${runA}' and '${runB}'`);
-  const html = renderCompareHtml(comparison, a.experiment, await overlaidFigures(store, comparison));
+  // A run of an experiment no longer registered still compares: its name stands for its title.
+  const title = EXPERIMENTS.find((e) => e.name === a.experiment)?.title ?? a.experiment;
+  const html = renderCompareHtml(comparison, title, await overlaidFigures(store, comparison));
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, html);
   return { comparison, report: file };
