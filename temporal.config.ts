@@ -78,6 +78,11 @@ export interface ReproConfig {
      * Concurrent activities on the gpu task queue: one model per GPU (Node runs tfjs numerics on one thread anyway).
      */
     gpuSlots: number;
+    /**
+     * GPU worker processes this worker starts, one device each (its own `CUDA_VISIBLE_DEVICES`, one gpu slot, its
+     * share of the cores); 0: none, this process serves the gpu queue itself on the device the addon picks.
+     */
+    gpus: number;
     /** Time a stopping worker gives running activities to write their final checkpoint. */
     shutdownGraceMs: number;
     /** Port of the worker's HTTP endpoint: `/metrics` (repro's own), `/healthz`, `/readyz`; 0: none. */
@@ -320,6 +325,14 @@ export const SCHEMA: Record<string, KeySpec> = {
     env: ['REPRO_WORKER_GPU_SLOTS'],
     description: 'concurrent activities on the gpu task queue (one model per GPU)',
     min: 1,
+    max: 64,
+  },
+  'worker.gpus': {
+    kind: 'int',
+    default: 0,
+    env: ['REPRO_WORKER_GPUS'],
+    description: 'GPU worker processes to start, one device each (0: serve the gpu queue in this process)',
+    min: 0,
     max: 64,
   },
   'worker.shutdownGraceMs': {

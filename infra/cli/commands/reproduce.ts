@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'child_process';
 import { createHash } from 'crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
@@ -10,6 +9,7 @@ import { tally } from '../../../src/results/claims';
 import type { RunResult } from '../../../src/results/run-result';
 import { connectTemporal, makeObjectStore } from '../../clients';
 import { stackUp } from '../../stack/embedded-stack';
+import { startChildWorkers, workerArgs } from '../../worker/child-workers';
 import { runWorker } from '../../worker/start-worker';
 import { RunEta, type Profile } from '../eta';
 import { SuiteView, summarizeProgress } from '../progress-view';
@@ -50,59 +50,19 @@ function readTimings(file: string): Timings {
  * Numeric worker processes beside this one: each serves the gpu queue's activities only, one at a
  * time, on its share of the cores (its own process: JavaScript runs one computation at a time).
  * One that dies is replaced (its activities go on from their checkpoints), a few times at most.
+ * Metrics ports stay with this process: n children on one configured port would collide.
  */
-function startNumericWorkers(
-  n: number,
-  threads: number,
-  argv: ReproduceArgs,
-  log: (line: string) => void,
-): { stop(): Promise<void> } {
-  // Metrics ports stay with this process: n children on one configured port would collide.
-  const conf = [
-    ...(argv.conf ?? []),
+function startNumericWorkers(n: number, threads: number, argv: ReproduceArgs, log: (line: string) => void) {
+  const args = workerArgs(argv, [
     `torch.threads=${threads}`,
-    'worker.gpuSlots=1',
+    'worker.gpus=0',
     'worker.metricsPort=0',
     'worker.sdkMetricsPort=0',
-  ];
-  const args = [
-    path.resolve(__dirname, '..', 'main.js'),
-    'worker',
-    '--queue',
-    'gpu',
-    '--activities-only',
-    ...(argv.config ? ['--config', argv.config] : []),
-    ...(argv.backend ? ['--backend', argv.backend] : []),
-    ...conf.flatMap((c) => ['--conf', c]),
-  ];
-  const children = new Set<ChildProcess>();
-  let stopping = false;
-  let restarts = 0;
-  const start = (): void => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    child.stdout!.on('data', (b: Buffer) => log(b.toString()));
-    child.stderr!.on('data', (b: Buffer) => log(b.toString()));
-    child.on('exit', (code, signal) => {
-      children.delete(child);
-      if (stopping) return;
-      log(JSON.stringify({ ts: new Date().toISOString(), event: 'numeric-worker-exited', code, signal }) + '\n');
-      if (restarts++ < 3 * n) start();
-    });
-  };
-  for (let i = 0; i < n; i++) start();
-  return {
-    async stop() {
-      stopping = true;
-      await Promise.all(
-        [...children].map((c) => {
-          const exited = new Promise((r) => c.on('exit', r));
-          c.kill('SIGTERM');
-          return exited;
-        }),
-      );
-    },
-  };
+  ]);
+  return startChildWorkers(
+    Array.from({ length: n }, () => ({ args, env: {} })),
+    log,
+  );
 }
 
 export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {

@@ -1,0 +1,57 @@
+import * as os from 'os';
+import type { ReproConfig } from '../../temporal.config';
+import type { LogEvent } from '../../activities';
+import { assignDevices, gpuWorkerPlan, startChildWorkers, type ParentFlags } from './child-workers';
+import { runWorker, type QueueKind } from './start-worker';
+
+export interface GpuWorkersOptions {
+  queues: QueueKind[];
+  /** The parent's own flags, passed on to each child. */
+  flags: ParentFlags;
+  log: (e: LogEvent) => void;
+}
+
+/** Torch threads per GPU worker: torch.threads where set, else an equal share of the cores. */
+export function threadsPerGpuWorker(configured: number, cores: number, n: number): number {
+  return configured > 0 ? configured : Math.max(1, Math.floor(cores / n));
+}
+
+/**
+ * worker.gpus = N: N child processes serve the gpu queue, each pinned to its own device through
+ * `CUDA_VISIBLE_DEVICES` (the addon holds one device per process), with one gpu slot and its share
+ * of the cores; this process serves the cpu queue when asked, and otherwise only supervises. A
+ * child that dies is restarted a few times; past that this command fails, so the pod restarts.
+ * SIGTERM/SIGINT reach every child, and this returns once all have checkpointed and exited.
+ */
+export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions): Promise<void> {
+  const n = config.worker.gpus;
+  const devices = assignDevices(process.env.CUDA_VISIBLE_DEVICES, n);
+  const threads = threadsPerGpuWorker(config.torch.threads, os.availableParallelism(), n);
+  const cpuHere = opts.queues.includes('cpu');
+  // The metrics ports go to the cpu worker here, else to the first child.
+  const specs = gpuWorkerPlan(
+    devices,
+    threads,
+    opts.flags,
+    cpuHere ? { metricsPort: 0, sdkMetricsPort: 0 } : config.worker,
+  );
+  opts.log({ event: 'gpu-workers', devices, threads });
+  const children = startChildWorkers(specs, (l) => process.stdout.write(l));
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const here = cpuHere
+    ? runWorker(config, { queues: ['cpu'], log: opts.log, stop: stop.signal })
+    : new Promise<void>((r) => stop.signal.addEventListener('abort', () => r()));
+  try {
+    await Promise.race([here, children.failed]);
+  } finally {
+    stop.abort();
+    await children.stop();
+    await here.catch(() => {});
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    opts.log({ event: 'gpu-workers-stopped' });
+  }
+}
