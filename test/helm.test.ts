@@ -113,7 +113,8 @@ test(
       (deployments.find((d) => d.metadata.name === name)!.spec as { template: { spec: Pod } }).template.spec;
     const gpu = pod('r-repro-gpu'),
       cpu = pod('r-repro-cpu');
-    assert.deepEqual(gpu.containers[0]!.args, ['worker', '--queue', 'gpu']);
+    // Two GPUs: two worker processes, one device and one slot each (not two slots on GPU 0).
+    assert.deepEqual(gpu.containers[0]!.args, ['worker', '--queue', 'gpu', '--gpus', '2']);
     assert.deepEqual(cpu.containers[0]!.args, ['worker', '--queue', 'cpu']);
     assert.equal(gpu.containers[0]!.resources.limits['nvidia.com/gpu'], 2);
     assert.equal(gpu.terminationGracePeriodSeconds, 120, '90 s of final checkpoint plus 30');
@@ -153,7 +154,11 @@ test(
     assert.equal(config.temporal.tls.enabled, true);
     assert.equal(config.temporal.tls.caPath, '/etc/repro/tls/ca.crt');
     assert.equal(config.s3.endpoint, 'http://minio.storage.svc.cluster.local:9000');
-    assert.equal(config.worker.gpuSlots, 2, 'one worker slot per GPU');
+    assert.deepEqual(
+      [config.worker.gpus, config.worker.gpuSlots],
+      [0, 1],
+      'the shared config starts no gpu processes (the cpu pool reads it too): --gpus does, one slot each',
+    );
     assert.equal(config.worker.shutdownGraceMs, 90_000);
     const aws = JSON.parse(
       render(['values-aws-s3.yaml']).docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!,
@@ -389,6 +394,16 @@ test('scaling never stops a busy pod: the rendered rule, simulated over a day of
   assert.ok(simulate(backlogOnly, slots, work, 24 * hour).some((k) => k.busyPods > k.replicas));
 });
 
+test('MIG slices: the gpu pool requests gpusPerPod of the resource named, one worker process per slice', () => {
+  const { docs } = render([], ['workers.gpu.gpusPerPod=3', 'workers.gpu.gpuResource=nvidia.com/mig-1g.10gb']);
+  type C = { args: string[]; resources: { limits: Record<string, unknown> } };
+  const gpu = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'r-repro-gpu')!;
+  const c = (gpu.spec as { template: { spec: { containers: C[] } } }).template.spec.containers[0]!;
+  assert.equal(c.resources.limits['nvidia.com/mig-1g.10gb'], 3);
+  assert.equal(c.resources.limits['nvidia.com/gpu'], undefined, 'no whole GPU besides the slices');
+  assert.deepEqual(c.args, ['worker', '--queue', 'gpu', '--gpus', '3']);
+});
+
 test('values.schema.json: a wrong type, an unknown enum value or a misspelled key fails, naming it', () => {
   for (const [set, expected] of [
     ['workers.gpu.replicas=two', /\/workers\/gpu\/replicas': got string, want integer/],
@@ -396,6 +411,7 @@ test('values.schema.json: a wrong type, an unknown enum value or a misspelled ke
     ['workers.gpu.autoscaling.scaleDown.pods=0', /\/workers\/gpu\/autoscaling\/scaleDown\/pods': minimum/],
     ['workrs.gpu.replicas=2', /additional properties 'workrs' not allowed/],
     ['securityContext.openshift=yes', /\/securityContext\/openshift': got string, want boolean/],
+    ['workers.gpu.gpuResource=mig-1g.10gb', /\/workers\/gpu\/gpuResource': 'mig-1g.10gb' does not match pattern/],
   ] as const) {
     const r = spawnSync(HELM, ['template', 'r', CHART, '--set', set], { encoding: 'utf8' });
     assert.notEqual(r.status, 0, `${set} renders`);
@@ -419,7 +435,8 @@ test('pods roll when their config changes: checksum/config follows the ConfigMap
   assert.equal(before.length, 2);
   for (const c of before) assert.match(c, /^[0-9a-f]{64}$/);
   assert.deepEqual(checksums([]), before, 'the same values, the same checksum: no needless rollout');
-  for (const change of ['s3.bucket=other', 'temporal.namespace=prod', 'workers.gpu.gpusPerPod=2']) {
+  // (gpusPerPod changes the gpu pod's args and resources, which roll it without the checksum.)
+  for (const change of ['s3.bucket=other', 'temporal.namespace=prod']) {
     const after = checksums([change]);
     for (const [i, c] of after.entries()) assert.notEqual(c, before[i], `${change} rolls the pods`);
   }
