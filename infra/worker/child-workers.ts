@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
+import { ConfigError } from '../../temporal.config';
 
 /** How a child worker process is started: `node <args>` with these variables added to the parent's. */
 export interface ChildSpec {
@@ -16,10 +17,10 @@ export interface ParentFlags {
 
 /**
  * The devices N GPU workers pin, one each: the parent's `CUDA_VISIBLE_DEVICES` entries (indices,
- * `GPU-…` UUIDs or `MIG-…` UUIDs) in order, else 0..N-1. Throws when fewer are visible than N.
+ * `GPU-…` UUIDs or `MIG-…` UUIDs) in order, else 0..N-1; a ConfigError when fewer are visible than N.
  */
 export function assignDevices(visible: string | undefined, n: number): string[] {
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`worker.gpus ${n}: must be a positive integer`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`worker.gpus ${n}: must be a positive integer`);
   if (visible === undefined) return Array.from({ length: n }, (_, i) => String(i));
   const devices = visible
     .split(',')
@@ -29,7 +30,7 @@ export function assignDevices(visible: string | undefined, n: number): string[] 
   const bad = devices.findIndex((d) => !/^(\d+|GPU-[0-9a-fA-F-]+|MIG-[0-9a-zA-Z/-]+)$/.test(d));
   const usable = bad < 0 ? devices : devices.slice(0, bad);
   if (usable.length < n)
-    throw new Error(
+    throw new ConfigError(
       `worker.gpus ${n}: CUDA_VISIBLE_DEVICES="${visible}" shows ${usable.length} device(s)` +
         (bad >= 0 ? ` (CUDA ignores "${devices[bad]}" and what follows)` : '') +
         `; set REPRO_WORKER_GPUS (--gpus) to at most ${usable.length}, or request more GPUs for this pod`,
@@ -86,7 +87,11 @@ export interface ChildWorkers {
  * Starts one process per spec and keeps it running: one that dies is started again with the same
  * spec (its device; its activities go on from their checkpoints), `restarts` times per spec at most.
  */
-export function startChildWorkers(specs: ChildSpec[], log: (line: string) => void, restarts = 3): ChildWorkers {
+export function startChildWorkers(
+  specs: ChildSpec[],
+  log: (text: string, stream: 'stdout' | 'stderr') => void,
+  restarts = 3,
+): ChildWorkers {
   const children = new Set<ChildProcess>();
   let stopping = false;
   let fail!: (err: Error) => void;
@@ -98,8 +103,8 @@ export function startChildWorkers(specs: ChildSpec[], log: (line: string) => voi
       env: { ...process.env, ...spec.env },
     });
     children.add(child);
-    child.stdout!.on('data', (b: Buffer) => log(b.toString()));
-    child.stderr!.on('data', (b: Buffer) => log(b.toString()));
+    child.stdout!.on('data', (b: Buffer) => log(b.toString(), 'stdout'));
+    child.stderr!.on('data', (b: Buffer) => log(b.toString(), 'stderr'));
     child.on('exit', (code, signal) => {
       children.delete(child);
       if (stopping) return;
@@ -112,9 +117,18 @@ export function startChildWorkers(specs: ChildSpec[], log: (line: string) => voi
           code,
           signal,
         }) + '\n',
+        'stdout',
       );
       if (left > 0) start(spec, index, left - 1);
-      else fail(new Error(`child worker ${index} exited ${restarts + 1} times (last: ${signal ?? `code ${code}`})`));
+      else {
+        const env = Object.entries(spec.env).map(([k, v]) => ` ${k}=${v}`);
+        const last = signal ?? `code ${code}`;
+        fail(
+          new Error(
+            `child worker ${index}${env.join('')} exited ${restarts + 1} times (last: ${last}); its errors are above`,
+          ),
+        );
+      }
     });
   };
   specs.forEach((spec, i) => start(spec, i, restarts));

@@ -36,7 +36,7 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
     cpuHere ? { metricsPort: 0, sdkMetricsPort: 0 } : config.worker,
   );
   opts.log({ event: 'gpu-workers', devices, threads });
-  const children = startChildWorkers(specs, (l) => process.stdout.write(l));
+  const children = startChildWorkers(specs, (text, stream) => process[stream].write(text));
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.on('SIGTERM', onSignal);

@@ -4,6 +4,10 @@
  * children (`node -e`) that start no server.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { resolveConfig } from '../../temporal.config';
 import { assignDevices, gpuWorkerPlan, startChildWorkers } from '../../infra/worker/child-workers';
@@ -105,8 +109,53 @@ test('the supervisor: a dying child restarts with the same device, then the set 
     (l) => (out += l),
     2,
   );
-  await assert.rejects(kids.failed, /^Error: child worker 0 exited 3 times \(last: code 3\)$/);
+  await assert.rejects(
+    kids.failed,
+    /^Error: child worker 0 CUDA_VISIBLE_DEVICES=MIG-x exited 3 times \(last: code 3\); its errors are above$/,
+  );
   assert.equal(out.match(/on MIG-x/g)?.length, 3, 'started three times, each on its own device');
   assert.equal(out.match(/"event":"child-worker-exited","index":0,"CUDA_VISIBLE_DEVICES":"MIG-x"/g)?.length, 3);
   await kids.stop();
+});
+
+/** The CLI, in an empty folder with no repro or Temporal variables: nothing here reaches a server. */
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(REPRO|TEMPORAL)_/.test(k)));
+  delete clean.CUDA_VISIBLE_DEVICES;
+  return spawnSync(process.execPath, [path.resolve(__dirname, '../../infra/cli/main.js'), ...args], {
+    cwd: mkdtempSync(path.join(os.tmpdir(), 'repro-gpus-')),
+    env: { ...clean, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+test('repro worker --gpus: mistakes are usage errors before anything starts', () => {
+  const few = cli(['worker', '--queue', 'gpu', '--gpus', '2'], { CUDA_VISIBLE_DEVICES: '0' });
+  assert.equal(few.status, 2);
+  assert.match(few.stderr, /^Error: worker\.gpus 2: CUDA_VISIBLE_DEVICES="0" shows 1 device\(s\); .*\n$/);
+  const cpu = cli(['worker', '--queue', 'cpu', '--gpus', '2']);
+  assert.equal(cpu.status, 2);
+  assert.equal(cpu.stderr, 'Error: --gpus 2 starts gpu queue workers: add --queue gpu, or set --gpus 0\n');
+  assert.equal(cli(['worker', '--gpus', '1.5']).status, 2);
+});
+
+test('repro worker --gpus 2: the real children take their command lines, one device each, and restart', () => {
+  // Temporal at a refused port: each child starts, fails to connect in one line, and is restarted.
+  const r = cli(['worker', '--queue', 'gpu', '--gpus', '2', '--conf', 'temporal.address=127.0.0.1:1'], {
+    CUDA_VISIBLE_DEVICES: 'MIG-a,MIG-b,MIG-c',
+  });
+  assert.equal(r.status, 1, r.stderr);
+  const events = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { event: string; devices?: string[]; CUDA_VISIBLE_DEVICES?: string });
+  assert.deepEqual(events[0]!.devices, ['MIG-a', 'MIG-b']);
+  const exits = events.filter((e) => e.event === 'child-worker-exited').map((e) => e.CUDA_VISIBLE_DEVICES);
+  assert.ok(exits.includes('MIG-a') && exits.includes('MIG-b') && !exits.includes('MIG-c'), exits.join());
+  assert.match(r.stderr, /cannot reach Temporal at 127\.0\.0\.1:1/, 'the child got its --conf, and its error');
+  assert.match(r.stderr, /Error: child worker \d CUDA_VISIBLE_DEVICES=MIG-[ab] exited 4 times \(last: code 1\)/);
 });
