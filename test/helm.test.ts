@@ -365,8 +365,11 @@ test('scaling never stops a busy pod: the rendered rule, simulated over a day of
   const scaledRule = (sets: string[]) => {
     const { docs } = render([], sets);
     const so = docs.find((d) => d.kind === 'ScaledObject' && d.metadata.name === 'r-repro-gpu')!;
-    const file = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!) as unknown;
-    const slots = resolveConfig({ file: { path: 'config.json', content: file } }).worker.gpuSlots;
+    // Slots per pod: one per gpu worker process, `--gpus` of them.
+    const gpu = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'r-repro-gpu')!;
+    const args = (gpu.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec
+      .containers[0]!.args;
+    const slots = Number(args[args.indexOf('--gpus') + 1]);
     return { rule: ruleOf(so.spec as Parameters<typeof ruleOf>[0]), slots };
   };
   const { rule, slots } = scaledRule(['keda.prometheusServerAddress=http://prometheus-operated.monitoring:9090']);
