@@ -113,13 +113,8 @@ export class RunEta {
 
   /** The fraction of the run's steps done, each part weighted by its size. */
   fraction(): number {
-    let done = 0,
-      all = 0;
-    for (const [part, of] of this.sizes) {
-      done += Math.min(of, this.samples.get(part)?.at(-1)?.step ?? 0);
-      all += of;
-    }
-    return all ? done / all : 0;
+    const all = [...this.sizes.values()].reduce((a, b) => a + b, 0);
+    return all ? this.stepsDone() / all : 0;
   }
 
   /**

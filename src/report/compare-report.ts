@@ -4,7 +4,7 @@
  * and each figure both runs have with the two overlaid (inline SVG, no scripts, no network).
  */
 import { settingText, type ClaimSide, type RunComparison } from '../results/run-comparison';
-import { esc, STYLE, verdictBadge, type ReportFigure } from './html-report';
+import { esc, figuresHtml, STYLE, verdictBadge, type ReportFigure } from './html-report';
 
 // The claim's description wraps in a column wide enough to read; the measured values do not wrap.
 const EXTRA_STYLE =
@@ -63,15 +63,7 @@ ${
     : '<p id="differences">Same parameters, preset, seed, code version and backends.</p>'
 }
 <h2>Figures</h2>
-${
-  figures
-    .map(
-      (f) =>
-        `<figure id="figure-${esc(f.id)}" class="plot">${f.svg}` +
-        `<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)}</figcaption></figure>`,
-    )
-    .join('\n') || '<p>No figure that both runs have.</p>'
-}
+${figuresHtml(figures, 'No figure that both runs have.')}
 </body></html>
 `;
 }

@@ -64,6 +64,19 @@ export interface ReportFigure {
 }
 
 /** A run's report page. */
+/** Rendered figures, each with its caption; `none` when there are none. */
+export function figuresHtml(figures: readonly ReportFigure[], none: string): string {
+  return (
+    figures
+      .map(
+        (f) =>
+          `<figure id="figure-${esc(f.id)}" class="plot">${f.svg}` +
+          `<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)}</figcaption></figure>`,
+      )
+      .join('\n') || `<p>${esc(none)}</p>`
+  );
+}
+
 export function renderHtmlReport(
   result: Omit<RunResult, 'artifacts'>,
   title: string,
@@ -108,15 +121,7 @@ ${
 <h2>Claims</h2>
 ${claimsTable(result.claims)}
 <h2>Figures</h2>
-${
-  figures
-    .map(
-      (f) =>
-        `<figure id="figure-${esc(f.id)}" class="plot">${f.svg}` +
-        `<figcaption><b>${esc(f.title)}.</b> ${esc(f.caption)}</figcaption></figure>`,
-    )
-    .join('\n') || '<p>No figures.</p>'
-}
+${figuresHtml(figures, 'No figures.')}
 <h2>Parameters</h2>
 <table id="parameters"><tbody>${params.join('')}</tbody></table>
 <h2>Provenance</h2>
