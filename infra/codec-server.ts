@@ -53,8 +53,9 @@ export function startCodecServer(codec: PayloadCodec, options: CodecServerOption
   let ownHosts = new Set<string>();
   const server = http.createServer((req, res) => {
     const refuse = (status: number, error: string): void => {
-      res.writeHead(status, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error }));
-      // Whatever of the body is still coming is read and dropped, never kept.
+      // Whatever of the body is still coming is read and dropped, never kept. No `connection: close`:
+      // closing with unread body in the socket resets it, and the client could lose this answer.
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
       req.resume();
     };
     if (!ownHosts.has((req.headers.host ?? '').toLowerCase()))
