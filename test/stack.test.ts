@@ -201,6 +201,9 @@ test(
         `the dev server listens on loopback only: ${dev}`,
       );
       assert.deepEqual(listening(pids['temporal-front']!), [`${address}:27233`]);
+      // MinIO opens its console after the S3 port: wait for it (up to 15 s) before reading its sockets.
+      for (let t = 0; t < 150 && !listening(pids.s3!).includes('127.0.0.1:29001'); t++)
+        await new Promise((r) => setTimeout(r, 100));
       const s3 = listening(pids.s3!);
       assert.ok(s3.includes(`${address}:29000`), s3.join(' '));
       assert.ok(s3.includes('127.0.0.1:29001'), `the console on loopback: ${s3}`);
