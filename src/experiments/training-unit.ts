@@ -22,8 +22,8 @@ export interface TrainingUnitOptions<P> {
   trainer(ctx: UnitContext<P>): TrainConfig;
   /** The state training starts from (fresh weights, or an earlier phase's final state). */
   start(ctx: UnitContext<P>): Promise<TrainState>;
-  /** Steps between measurements (0: only at the end); the first is at the start. */
-  measureEvery: number;
+  /** Steps between measurements (0: only at the end), or a rule of the parameters; the first is at the start. */
+  measureEvery: number | ((params: P) => number);
   measure?(ctx: UnitContext<P>, state: TrainState): Promise<Measurement>;
   output(ctx: UnitContext<P>, state: TrainingState): Promise<unknown> | unknown;
 }
@@ -41,7 +41,8 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
     }
     return t;
   };
-  const due = (step: number): boolean => o.measureEvery > 0 && step % o.measureEvery === 0;
+  const every = (ctx: UnitContext<P>): number =>
+    typeof o.measureEvery === 'function' ? o.measureEvery(ctx.params) : o.measureEvery;
   const record = async (ctx: UnitContext<P>, s: TrainingState): Promise<void> => {
     if (!o.measure || s.records.at(-1)?.step === s.train.step) return;
     s.records.push({ step: s.train.step, ...(await o.measure(ctx, s.train)) });
@@ -55,17 +56,15 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
     },
     async advance(ctx, s, untilStep, hooks) {
       const trainer = trainerOf(ctx);
+      const m = every(ctx);
       while (s.train.step < untilStep && !hooks.shouldStop()) {
-        const next =
-          o.measureEvery > 0
-            ? Math.min(untilStep, (Math.floor(s.train.step / o.measureEvery) + 1) * o.measureEvery)
-            : untilStep;
+        const next = m > 0 ? Math.min(untilStep, (Math.floor(s.train.step / m) + 1) * m) : untilStep;
         s.train = await trainer.run(s.train, next, {
           yieldEvery: 1,
           shouldStop: hooks.shouldStop,
           onStep: (step) => hooks.onStep?.(step),
         });
-        if (due(s.train.step) || s.train.step === ctx.unit.steps) await record(ctx, s);
+        if ((m > 0 && s.train.step % m === 0) || s.train.step === ctx.unit.steps) await record(ctx, s);
       }
       return s;
     },

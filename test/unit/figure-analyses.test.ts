@@ -12,6 +12,7 @@ import { planRun } from '../../src/experiments/registry';
 import type { Analysis } from '../../src/experiments/experiment';
 import type { ParamSet, Params } from '../../src/experiments/params';
 import { CounterRng } from '../../src/rng/philox';
+import { driftTest } from '../../src/stats/statistics';
 
 // Each figure's analysis on synthetic outputs: a result the paper predicts passes, a wrong one
 // fails, too little data is inconclusive. The end-to-end runs are in the study tests; these pin
@@ -35,6 +36,18 @@ function fig2aPoints(p: Fig2aParams, slope: number, intercept: number, noise: nu
         trainLoss: floor + excess,
         negativeSum: intercept + slope * excess + noise * (rand() - 0.5),
         negativeSumStderr: noise / 4,
+        negativeCount: 100,
+        spectrum: 'exact (float64)',
+        equilibration: {
+          slope: 0,
+          lo: -1e-6,
+          hi: 1e-6,
+          records: 100,
+          tau: 1,
+          effectiveSamples: 100,
+          equilibrated: true,
+        },
+        losses: [] as Array<[number, number]>,
       };
     }),
   );
@@ -56,6 +69,27 @@ test(
     assert.equal(verdicts(half)['negative-sum-falls-with-loss'], 'pass');
   },
 );
+
+test('fig2a leaves runs that are not equilibrated out of its fit and counts them; too few left is inconclusive', () => {
+  const p = params('fig2a', fig2aParams);
+  const points = fig2aPoints(p, p.paperSlope, 0, 1e-3);
+  // Runs still descending with the wrong sign: were they fitted, the slope would fail.
+  const drifting = points.slice(0, 3).map((o) => ({
+    ...o,
+    negativeSum: 10 * (o.trainLoss - 0.5),
+    equilibration: { ...o.equilibration, slope: -1e-5, lo: -2e-5, hi: -5e-6, equilibrated: false },
+  }));
+  const a = fig2aAnalysis(p, [...drifting, ...points.slice(3)]);
+  assert.equal(verdicts(a)['slope-matches-paper'], 'pass');
+  assert.equal(a.summary.equilibrated, points.length - 3);
+  assert.equal((a.summary.notEquilibrated as string[]).length, 3);
+  assert.match(a.claims[0]!.description, /3 of \d+ runs left out: not equilibrated/);
+  const none = fig2aAnalysis(
+    p,
+    points.map((o, i) => (i < 2 ? o : { ...o, equilibration: { ...o.equilibration, equilibrated: false } })),
+  );
+  assert.equal(verdicts(none)['slope-matches-paper'], 'inconclusive');
+});
 
 test(
   'fig2a fails on a wrong result: negative eigenvalues that do not grow with the loss, ' +
@@ -187,3 +221,47 @@ test('noise-topk: paired differences over seeds decide the sign; a wrong sign fa
   });
   assert.ok(Object.values(verdicts(noiseTopkAnalysis(p, topkOutputs(1, -1, -3)))).every((v) => v === 'inconclusive'));
 });
+
+/** An AR(1) series of n samples (stationary variance 1/(1 − ρ²)), with a linear drift of `drift` stationary σ. */
+function ar1(seed: number, n: number, rho: number, drift: number): number[] {
+  const rng = new CounterRng(seed, 'test/ar1');
+  const sd = 1 / Math.sqrt(1 - rho * rho);
+  let x = rng.normal(0, 0) * sd;
+  return Array.from({ length: n }, (_, i) => {
+    x = rho * x + rng.normal(0, i + 1);
+    return x - (drift * sd * i) / n;
+  });
+}
+
+test(
+  "fig2a's equilibration test: its slope interval holds a stationary series' 0 about as often as its 95% says; " +
+    'a window too short for its fluctuations is not called equilibrated; a steady descent is found however smooth',
+  () => {
+    const steps = Array.from({ length: 100 }, (_, i) => 30 * i);
+    const rates = (rho: number, drift: number): { missed: number; notStationary: number } => {
+      let missed = 0,
+        notStationary = 0;
+      for (let s = 1; s <= 1000; s++) {
+        const d = driftTest(steps, ar1(s, 100, rho, drift));
+        if (d.interval.lo > 0 || d.interval.hi < 0) missed++;
+        if (!d.stationary) notStationary++;
+      }
+      return { missed: missed / 1000, notStationary: notStationary / 1000 };
+    };
+    // Measured when the test was written, for τ = 1, 3, 9 samples: the interval misses 0 in
+    // 4.2%, 5.1%, 6.8%; with the 5τ rule 4.2%, 5.1%, 9.4% are not called equilibrated, and most
+    // at τ = 19 (a window of 100 samples is then too short to tell, and says so).
+    for (const rho of [0, 0.5, 0.8]) {
+      const r = rates(rho, 0);
+      assert.ok(r.missed <= 0.08, `ρ = ${rho}: the interval missed 0 in ${r.missed}`);
+      assert.ok(r.notStationary <= (rho < 0.8 ? 0.08 : 0.12), `ρ = ${rho}: ${r.notStationary} not stationary`);
+    }
+    assert.ok(rates(0.9, 0).notStationary > 0.3, 'a window of about 5τ cannot tell');
+    // Smooth descent with tiny fluctuations (a slow GD-like run) is found every time.
+    assert.equal(rates(0.5, 20).notStationary, 1);
+    assert.ok(rates(0, 2).notStationary > 0.95);
+    // A smooth exponential approach: its residuals about a line are one slow wave, never "equilibrated".
+    const approach = steps.map((s) => 0.5 + 0.3 * Math.exp(-s / 2000));
+    assert.equal(driftTest(steps, approach).stationary, false);
+  },
+);

@@ -23,8 +23,10 @@ import {
   onNativeFallback,
   releaseDeviceDataset,
 } from '../../src/engine/torch/native';
+import { exactSpectrumOf } from '../../src/hessian/full-hessian';
 import { gradientAt, hvpAt, lossAt, type Objective } from '../../src/hessian/hvp';
 import { gaussian } from '../../src/hessian/probes';
+import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
 import type { LossName } from '../../src/losses/losses';
 import { buildModel, type Model } from '../../src/models/model';
 import { recordProgram } from '../../src/models/program';
@@ -594,5 +596,73 @@ test(
       disposeObjective(obj);
       releaseDeviceDataset();
     });
+  },
+);
+
+test(
+  'the float64 spectrum (programSpectrum) equals the eigenvalues of the float64 reference Hessian, ' +
+    'on the hand-written MLP kernels and on autograd, and resolves what float32 products blur',
+  { skip },
+  async () => {
+    const model = buildModel('mlp:20-12-5');
+    const n = model.paramCount;
+    const data = problem(model, 64, 5);
+    const theta = model.init(2);
+    const ref = { d: 20, h: 12, k: 5, x: Float64Array.from(data.xs), labels: data.labels, smoothing: 0.1 };
+    const h = new Float64Array(n * n);
+    const e = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      e[j] = 1;
+      const col = mlpReference({ ...ref, activation: 'relu' }, theta, e).hv;
+      e[j] = 0;
+      for (let i = 0; i < n; i++) h[i * n + j] = col[i]!;
+    }
+    const expected = symmetricEigenvalues(h, n);
+    const scale = Math.max(Math.abs(expected[0]!), Math.abs(expected[n - 1]!));
+    const obj = objective(model, data, 2, 'lsce', false);
+    const viaKernels = await withNative('off', () => exactSpectrumOf(obj, theta));
+    const viaAutograd = await withNative('off', () => {
+      const p = autogradProgram(model, false);
+      const th = tf.tensor1d(theta);
+      const total = data.labels.length;
+      const out = p.spectrum(
+        th,
+        obj.batches,
+        obj.batches.map((b) => b.y.shape[0] / total),
+        'lsce',
+        0.1,
+      );
+      th.dispose();
+      p.addon.programFree(p.id);
+      return out;
+    });
+    assert.equal(
+      viaKernels.precision,
+      'float64',
+      'the torch backend forms the Hessian in float64 whatever torch.native',
+    );
+    for (const got of [viaKernels, viaAutograd]) {
+      assert.equal(got.eigenvalues.length, n);
+      const worst = Math.max(...expected.map((x, i) => Math.abs(x - got.eigenvalues[i]!)));
+      assert.ok(worst < 1e-12 * scale, `eigenvalues off by ${worst} (scale ${scale})`);
+      let trace = 0;
+      for (let i = 0; i < n; i++) trace += h[i * n + i]!;
+      assert.ok(Math.abs(got.trace - trace) < 1e-12 * Math.abs(trace) + 1e-15);
+      assert.ok(Math.abs(got.loss - mlpReference({ ...ref, activation: 'relu' }, theta).loss) < 1e-12);
+    }
+    // Float32 products (the other backends' path) against the same reference: their error is
+    // what float64 removes; it must be visible at all for the test to say anything.
+    const blurred = await withNative('off', async () => {
+      await useBackend('cpu');
+      try {
+        return await exactSpectrumOf(obj, theta);
+      } finally {
+        await useBackend('torch');
+      }
+    });
+    assert.equal(blurred.precision, 'float32-products');
+    const worst32 = Math.max(...expected.map((x, i) => Math.abs(x - blurred.eigenvalues[i]!)));
+    assert.ok(worst32 > 1e-10 * scale && worst32 < 1e-5 * scale, `float32 products off by ${worst32}`);
+    disposeObjective(obj);
   },
 );

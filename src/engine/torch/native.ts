@@ -107,6 +107,27 @@ export class NativeProgram {
     const out = this.addon.programHvp(this.id, this.h(theta), this.h(v), batches, LOSS_CODES[loss], smoothing);
     return this.backend.wrap(out, [this.model.paramCount]) as tf.Tensor1D;
   }
+
+  /**
+   * Every eigenvalue (ascending) of Σ weights[i]·H_i(theta), with its trace and the loss, all in
+   * float64: the parameters and data converted to double in the addon, the Hessian formed
+   * column by column and diagonalized by LAPACK (program.cc `programSpectrum`).
+   */
+  spectrum(
+    theta: Arg,
+    chunks: NativeChunk[],
+    weights: number[],
+    loss: LossName,
+    smoothing: number,
+  ): { eigenvalues: Float64Array; trace: number; loss: number } {
+    return this.addon.programSpectrum(
+      this.id,
+      this.h(theta),
+      this.batches(chunks, weights),
+      LOSS_CODES[loss],
+      smoothing,
+    );
+  }
 }
 
 const compiled = new WeakMap<Model, Map<boolean, { id: number } | { reason: string }>>();
@@ -170,6 +191,20 @@ export function nativeProgram(model: Model, forward?: ForwardOptions): NativePro
   const c = compile(model, forward?.smoothTwin ?? false, backend);
   if ('reason' in c) return refuseNative(model, c.reason);
   return new NativeProgram(model, c.id, backend);
+}
+
+/**
+ * The program for `model` wherever the torch backend runs, whatever `torch.native` says: for what
+ * only the addon computes (the float64 spectrum), not a choice between two paths to one answer.
+ * Null off the torch backend, with an addon that predates programSpectrum, or for a model or
+ * options the program cannot express.
+ */
+export function float64Program(model: Model, forward?: ForwardOptions): NativeProgram | null {
+  if (tf.getBackend() !== 'torch') return null;
+  const backend = tf.engine().backend as unknown as TorchBackend;
+  if (typeof backend.addon.programSpectrum !== 'function' || unsupported(forward)) return null;
+  const c = compile(model, forward?.smoothTwin ?? false, backend);
+  return 'reason' in c ? null : new NativeProgram(model, c.id, backend);
 }
 
 /** A data set on the device: x [n, ...shape] float32 and y [n] int32 addon handles. */

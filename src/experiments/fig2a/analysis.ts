@@ -1,5 +1,5 @@
 import { fitClaim, signClaim, withinClaim } from '../../results/claims';
-import { scatterFigure } from '../../report/figures';
+import { lineFigure, scatterFigure } from '../../report/figures';
 import { bootstrapInterval, linearFit } from '../../stats/statistics';
 import type { Analysis } from '../experiment';
 import type { Fig2aParams } from './definition';
@@ -10,8 +10,32 @@ export interface Fig2aOutput {
   lr: number;
   trainLoss: number;
   negativeSum: number;
-  /** Standard error of the quadrature over its probes. */
+  /** Standard error of the quadrature over its probes (0 for the exact spectrum). */
   negativeSumStderr: number;
+  /** How many eigenvalues are negative (exact spectrum; NaN for the quadrature). */
+  negativeCount: number;
+  /** `exact (float64)`, `exact (float32-products)` or `slq`. */
+  spectrum: string;
+  /** The equilibration test over the last half of the run: the loss's slope per step and its 95% interval. */
+  equilibration: {
+    slope: number;
+    lo: number;
+    hi: number;
+    records: number;
+    tau: number;
+    effectiveSamples: number;
+    equilibrated: boolean;
+  };
+  /** [step, full-batch training loss] along the run. */
+  losses: Array<[number, number]>;
+}
+
+/** What the GD run to the minimum reports: is its end a minimum? */
+export interface Fig2aMinimum {
+  trainLoss: number;
+  negativeSum: number;
+  negativeCount: number;
+  losses: Array<[number, number]>;
 }
 
 const CONFIDENCE = 0.95;
@@ -31,9 +55,20 @@ export function lsceFloor(smoothing: number, classes = 10): number {
  * floor (the paper's fit has intercept ≈ 0, which only that reading allows). Intervals by a
  * bootstrap over the (batch, lr) points.
  */
-export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
+export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: Fig2aMinimum): Analysis {
   const floor = lsceFloor(p.smoothing);
-  const rows = points.map((o) => ({ ...o, excess: o.trainLoss - floor }));
+  // Appendix A.3 is about equilibrium: a run still descending (or rising) over the last half of
+  // its steps is not in one, and is left out of the fit and counted.
+  const all = points.map((o) => ({ ...o, excess: o.trainLoss - floor }));
+  const rows = all.filter((r) => r.equilibration.equilibrated);
+  const excluded = all.filter((r) => !r.equilibration.equilibrated);
+  const exclusion =
+    `${excluded.length} of ${all.length} runs left out: not equilibrated (the training loss's slope over the ` +
+    `last half of the run, with an interval widened by the fluctuations' autocorrelation, excludes 0, or ` +
+    `that half holds fewer than 5 autocorrelation times)`;
+  const float32 = all.some((r) => r.spectrum === 'exact (float32-products)')
+    ? '; the Hessian was formed from float32 products (no torch backend), so near-zero eigenvalues are blurred'
+    : '';
   const fitOf = (rs: typeof rows) =>
     linearFit(
       rs.map((r) => r.excess),
@@ -42,7 +77,8 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
   const fit = fitOf(rows);
   const slope = bootstrapInterval(rows, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 1 });
   const intercept = bootstrapInterval(rows, (rs) => fitOf(rs).intercept, { confidence: CONFIDENCE, seed: 2 });
-  const few = rows.length < 3 ? `${rows.length} points: a line needs at least 3` : undefined;
+  const few =
+    rows.length < 3 ? `${rows.length} equilibrated points: a line needs at least 3 (${exclusion})` : undefined;
   // Until the slope is resolved there is no line whose intercept could be tested.
   const noLine =
     few ??
@@ -56,7 +92,8 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
       description:
         `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: ` +
         `least-squares slope against the loss above its floor ${floor.toFixed(4)}, ` +
-        `${rows.length} (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval over points`,
+        `${rows.length} equilibrated (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval ` +
+        `over points; ${exclusion}${float32}`,
       paper: 'section 4.1, fig. 2(a)',
       side: 'negative',
       measured: fit.slope,
@@ -101,14 +138,32 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
         title: 'Sum of negative eigenvalues against training loss (fig. 2a)',
         caption:
           `Each point one (batch, lr) run after ${p.equilibrateSteps} SGD steps from the GD minimum; ` +
-          `bars: ±2 quadrature standard errors; dashed: our fit and the paper's.`,
-        data: rows.map((r) => ({
-          excess: r.excess,
-          negativeSum: r.negativeSum,
-          lo: r.negativeSum - 2 * r.negativeSumStderr,
-          hi: r.negativeSum + 2 * r.negativeSumStderr,
-          point: `b=${r.batch}, η=${r.lr}`,
-        })),
+          `bars: ±2 quadrature standard errors (none for the exact spectrum); dashed: our fit (equilibrated ` +
+          `points) and the paper's; ${excluded.length} runs not equilibrated are drawn but not fitted.`,
+        series: 'equilibrated',
+        data: all
+          .map((r) => ({
+            excess: r.excess,
+            negativeSum: r.negativeSum,
+            lo: r.negativeSum - 2 * r.negativeSumStderr,
+            hi: r.negativeSum + 2 * r.negativeSumStderr,
+            point: `b=${r.batch}, η=${r.lr}`,
+            equilibrated: r.equilibration.equilibrated ? 'yes' : 'no',
+          }))
+          .concat(
+            minimum
+              ? [
+                  {
+                    excess: minimum.trainLoss - floor,
+                    negativeSum: minimum.negativeSum,
+                    lo: minimum.negativeSum,
+                    hi: minimum.negativeSum,
+                    point: 'GD start',
+                    equilibrated: 'GD start',
+                  },
+                ]
+              : [],
+          ),
         x: { field: 'excess', title: 'training loss above its floor' },
         y: { field: 'negativeSum', title: 'Σ negative eigenvalues' },
         err: { lo: 'lo', hi: 'hi' },
@@ -117,7 +172,37 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[]): Analysis {
           { label: 'paper', slope: p.paperSlope, intercept: 1.22e-5 },
         ],
       }),
+      lineFigure({
+        id: 'fig2a-equilibration',
+        title: 'Training loss along each SGD run (the equilibration test reads the last half)',
+        caption:
+          `Full-batch training loss of each (batch, lr) run from the GD minimum; the floor of the ` +
+          `label-smoothed loss is ${floor.toFixed(4)}. ${exclusion}.`,
+        data: all.flatMap((r) =>
+          r.losses.map(([step, loss]) => ({
+            step,
+            loss,
+            run: `b=${r.batch}, η=${r.lr}${r.equilibration.equilibrated ? '' : ' (not eq.)'}`,
+          })),
+        ),
+        rules: minimum ? [{ y: minimum.trainLoss, label: `the GD start (${p.minimumSteps} steps)` }] : [],
+        x: { field: 'step', title: 'SGD step' },
+        y: { field: 'loss', title: 'training loss', scale: { type: 'log' } },
+        series: 'run',
+      }),
     ],
-    summary: { floor, fit: { slope: fit.slope, intercept: fit.intercept, r2: fit.r2 }, points: rows },
+    summary: {
+      floor,
+      fit: { slope: fit.slope, intercept: fit.intercept, r2: fit.r2 },
+      equilibrated: rows.length,
+      minimum: minimum && {
+        excess: minimum.trainLoss - floor,
+        negativeSum: minimum.negativeSum,
+        negativeCount: minimum.negativeCount,
+        gdSteps: p.minimumSteps,
+      },
+      notEquilibrated: excluded.map((r) => `b=${r.batch}, η=${r.lr}`),
+      points: all.map(({ losses: _losses, ...r }) => r),
+    },
   };
 }

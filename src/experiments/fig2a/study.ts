@@ -1,26 +1,48 @@
 import * as tf from '@tensorflow/tfjs';
+import { exactSpectrumOf } from '../../hessian/full-hessian';
 import { hessianOperator, lossAt } from '../../hessian/hvp';
 import { densityIntegral, stochasticLanczosQuadrature } from '../../hessian/lanczos';
 import { buildModel } from '../../models/model';
-import { mean, std } from '../../stats/statistics';
+import { driftTest, mean, std } from '../../stats/statistics';
 import { tensorsToState } from '../../train/state-tensors';
 import { fullBatchObjective, mnistSubset } from '../mnist-data';
 import type { Study, UnitContext, UnitProgram, UnitSpec } from '../experiment';
 import { trainingUnit } from '../training-unit';
-import { fig2aAnalysis, type Fig2aOutput } from './analysis';
+import { fig2aAnalysis, type Fig2aMinimum, type Fig2aOutput } from './analysis';
 import type { Fig2aParams } from './definition';
 
 const modelSpec = (p: Fig2aParams): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
 const data = (p: Fig2aParams) => mnistSubset('train', p.samples, p.side, 1);
 const objective = (p: Fig2aParams) => fullBatchObjective(buildModel(modelSpec(p)), data(p), 'lsce', p.smoothing);
+function trainLossAt(p: Fig2aParams, theta: Float32Array): number {
+  const flat = tf.tensor1d(theta);
+  try {
+    return lossAt(objective(p), flat);
+  } finally {
+    flat.dispose();
+  }
+}
 const pointId = (batch: number, lr: number): string => `batch=${batch},lr=${lr}`;
 
-/** Σ min(λ, 0) of the full-batch Hessian by stochastic Lanczos quadrature, with its error over probes. */
+/**
+ * Σ min(λ, 0) of the full-batch Hessian: exactly (every eigenvalue, float64 on the torch backend)
+ * or by stochastic Lanczos quadrature with its error over probes.
+ */
 async function negativeSum(
   p: Fig2aParams,
   theta: Float32Array,
   seed: number,
-): Promise<{ value: number; stderr: number }> {
+): Promise<{ value: number; stderr: number; count: number; method: string }> {
+  if (p.spectrum === 'exact') {
+    const { eigenvalues, precision } = await exactSpectrumOf(objective(p), theta);
+    const negatives = eigenvalues.filter((x) => x < 0);
+    return {
+      value: negatives.reduce((a, b) => a + b, 0),
+      stderr: 0,
+      count: negatives.length,
+      method: `exact (${precision})`,
+    };
+  }
   const op = hessianOperator(objective(p), theta);
   try {
     const perProbe: number[] = [];
@@ -28,7 +50,7 @@ async function negativeSum(
       const d = await stochasticLanczosQuadrature(op, { steps: p.slqSteps, probes: 1, seed: seed * 1000 + k });
       perProbe.push(op.dim * densityIntegral(d, (x) => Math.min(x, 0)));
     }
-    return { value: mean(perProbe), stderr: std(perProbe) / Math.sqrt(perProbe.length) };
+    return { value: mean(perProbe), stderr: std(perProbe) / Math.sqrt(perProbe.length), count: NaN, method: 'slq' };
   } finally {
     op.dispose();
   }
@@ -46,8 +68,19 @@ const minimumProgram = (): UnitProgram<Fig2aParams, unknown> =>
       sgd: { lr: ctx.params.minimumLr, momentum: ctx.params.minimumMomentum, dampening: 0, weightDecay: 0 },
     }),
     start: async (ctx) => ({ step: 0, theta: buildModel(modelSpec(ctx.params)).init(ctx.seed), velocity: null }),
-    measureEvery: 0,
-    output: () => ({}),
+    measureEvery: (p) => Math.max(1, Math.floor(p.minimumSteps / 100)),
+    measure: async (ctx, state) => ({ loss: trainLossAt(ctx.params, state.theta) }),
+    // Where the SGD runs start: is it a minimum? Its loss above the floor and its negative
+    // eigenvalues say (appendix A.3: none at a minimum).
+    async output(ctx, s): Promise<Fig2aMinimum> {
+      const neg = await negativeSum(ctx.params, s.train.theta, ctx.seed);
+      return {
+        trainLoss: trainLossAt(ctx.params, s.train.theta),
+        negativeSum: neg.value,
+        negativeCount: neg.count,
+        losses: s.records.map((r) => [r.step, r.loss!]),
+      };
+    },
   });
 
 const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unknown> =>
@@ -66,13 +99,36 @@ const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unkno
       step: 0,
       velocity: null,
     }),
-    measureEvery: 0,
+    measureEvery: (p) => Math.max(1, Math.floor(p.equilibrateSteps / p.lossRecords)),
+    measure: async (ctx, state) => ({ loss: trainLossAt(ctx.params, state.theta) }),
     async output(ctx, s): Promise<Fig2aOutput> {
-      const flat = tf.tensor1d(s.train.theta);
-      const trainLoss = lossAt(objective(ctx.params), flat);
-      flat.dispose();
+      const trainLoss = trainLossAt(ctx.params, s.train.theta);
       const neg = await negativeSum(ctx.params, s.train.theta, ctx.seed);
-      return { batch, lr, trainLoss, negativeSum: neg.value, negativeSumStderr: neg.stderr };
+      // The equilibration test: the loss's slope over the last half of the run holds 0.
+      const window = s.records.filter((r) => r.step >= ctx.unit.steps / 2);
+      const drift = driftTest(
+        window.map((r) => r.step),
+        window.map((r) => r.loss!),
+      );
+      return {
+        batch,
+        lr,
+        trainLoss,
+        negativeSum: neg.value,
+        negativeSumStderr: neg.stderr,
+        negativeCount: neg.count,
+        spectrum: neg.method,
+        equilibration: {
+          slope: drift.slope,
+          lo: drift.interval.lo,
+          hi: drift.interval.hi,
+          records: window.length,
+          tau: drift.tau,
+          effectiveSamples: drift.effectiveSamples,
+          equilibrated: drift.stationary,
+        },
+        losses: s.records.map((r) => [r.step, r.loss!]),
+      };
     },
   });
 
@@ -105,5 +161,6 @@ export const study: Study<Fig2aParams> = {
       Object.entries(outputs)
         .filter(([id]) => id !== 'minimum')
         .map(([, o]) => o as Fig2aOutput),
+      outputs.minimum as Fig2aMinimum,
     ),
 };
