@@ -64,7 +64,8 @@ export async function exactSpectrumOf(obj: Objective, theta: Float32Array): Prom
     const flat = tf.tensor1d(theta);
     try {
       const weights = obj.batches.map((b) => b.y.shape[0] / total);
-      return { ...program.spectrum(flat, obj.batches, weights, obj.loss, obj.smoothing), precision: 'float64' };
+      const s = await program.spectrum(flat, obj.batches, weights, obj.loss, obj.smoothing);
+      return { ...s, precision: 'float64' };
     } finally {
       flat.dispose();
     }

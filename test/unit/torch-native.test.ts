@@ -621,11 +621,11 @@ test(
     const scale = Math.max(Math.abs(expected[0]!), Math.abs(expected[n - 1]!));
     const obj = objective(model, data, 2, 'lsce', false);
     const viaKernels = await withNative('off', () => exactSpectrumOf(obj, theta));
-    const viaAutograd = await withNative('off', () => {
+    const viaAutograd = await withNative('off', async () => {
       const p = autogradProgram(model, false);
       const th = tf.tensor1d(theta);
       const total = data.labels.length;
-      const out = p.spectrum(
+      const out = await p.spectrum(
         th,
         obj.batches,
         obj.batches.map((b) => b.y.shape[0] / total),
@@ -664,5 +664,17 @@ test(
     const worst32 = Math.max(...expected.map((x, i) => Math.abs(x - blurred.eigenvalues[i]!)));
     assert.ok(worst32 > 1e-10 * scale && worst32 < 1e-5 * scale, `float32 products off by ${worst32}`);
     disposeObjective(obj);
+    // It runs off the event loop (an activity's heartbeats go on): timers fire while a
+    // 1,810-parameter spectrum is formed and diagonalized.
+    const wider = buildModel('mlp:49-30-10');
+    const wideObj = objective(wider, problem(wider, 128, 6), 1, 'lsce', false);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const started = Date.now();
+    await withNative('off', () => exactSpectrumOf(wideObj, wider.init(3)));
+    clearInterval(timer);
+    const ms = Date.now() - started;
+    disposeObjective(wideObj);
+    assert.ok(ms < 100 || ticks >= ms / 50, `${ticks} timer ticks in ${ms} ms: the event loop was blocked`);
   },
 );

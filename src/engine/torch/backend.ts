@@ -37,14 +37,14 @@ export interface TorchAddon {
   programLosses(id: number, theta: number, batches: NativeBatch[], loss: number, smoothing: number): number;
   programGradient(id: number, theta: number, batches: NativeBatch[], loss: number, smoothing: number): [number, number];
   programHvp(id: number, theta: number, v: number, batches: NativeBatch[], loss: number, smoothing: number): number;
-  /** The full Hessian's eigenvalues (ascending), trace and loss, all in float64 (small models). */
+  /** The full Hessian's eigenvalues (ascending), trace and loss, all in float64 (small models), off the event loop. */
   programSpectrum(
     id: number,
     theta: number,
     batches: NativeBatch[],
     loss: number,
     smoothing: number,
-  ): { eigenvalues: Float64Array; trace: number; loss: number };
+  ): Promise<{ eigenvalues: Float64Array; trace: number; loss: number }>;
   programTrain(
     id: number,
     theta: number,

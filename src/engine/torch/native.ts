@@ -119,7 +119,7 @@ export class NativeProgram {
     weights: number[],
     loss: LossName,
     smoothing: number,
-  ): { eigenvalues: Float64Array; trace: number; loss: number } {
+  ): Promise<{ eigenvalues: Float64Array; trace: number; loss: number }> {
     return this.addon.programSpectrum(
       this.id,
       this.h(theta),

@@ -46,11 +46,13 @@ struct Batch {
   double weight;
 };
 
-const Program& program(int64_t id) {
+std::shared_ptr<Program> programShared(int64_t id) {
   auto it = programs.find(id);
   if (it == programs.end()) throw std::runtime_error("unknown program " + std::to_string(id));
-  return *it->second;
+  return it->second;
 }
+
+const Program& program(int64_t id) { return *programShared(id); }
 
 std::vector<int64_t> ints(const Napi::Value& v) {
   Napi::Array a = v.As<Napi::Array>();
@@ -389,39 +391,72 @@ Napi::Value Hvp(const Napi::CallbackInfo& info) {
   });
 }
 
-// programSpectrum(id, theta, batches, lossCode, smoothing) -> { eigenvalues: Float64Array (ascending),
-// trace, loss }: the full Hessian of the weighted mean loss in float64 (parameters and data
-// converted to double, one column per Hessian-vector product, symmetrized), and its eigenvalues
-// by LAPACK's symmetric solver (at::linalg_eigvalsh). n products and 8n² bytes: for small models.
-// Float32 products would blur the ~n near-zero eigenvalues of an over-parameterized net by their
-// rounding (about 1e-7 of the largest), which is the size of what fig2a sums.
-Napi::Value Spectrum(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value {
-    const Program& p = program(info[0].As<Napi::Number>().Int64Value());
-    at::Tensor theta = flatOf(info[1]).to(at::kDouble);
-    Loss l = lossFrom(info, 3);
-    std::vector<Batch> batches = batchesOf(p, info[2]);
-    for (Batch& b : batches) b.x = b.x.to(at::kDouble);
+// programSpectrum(id, theta, batches, lossCode, smoothing) -> Promise of { eigenvalues:
+// Float64Array (ascending), trace, loss }: the full Hessian of the weighted mean loss in float64
+// (parameters and data converted to double, one column per Hessian-vector product, symmetrized),
+// and its eigenvalues by LAPACK's symmetric solver (at::linalg_eigvalsh). n products and 8n²
+// bytes: for small models. Float32 products would blur the ~n near-zero eigenvalues of an
+// over-parameterized net by their rounding (about 1e-7 of the largest), the size of what fig2a
+// sums. It runs on a worker thread (tens of seconds for 6,220 parameters): the event loop, and
+// so the activity's heartbeats, go on meanwhile. The inputs are copied before it starts.
+class SpectrumWorker : public Napi::AsyncWorker {
+ public:
+  SpectrumWorker(Napi::Env env, std::shared_ptr<const Program> p, at::Tensor theta, std::vector<Batch> batches, Loss l)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        p_(std::move(p)),
+        theta_(std::move(theta)),
+        batches_(std::move(batches)),
+        l_(l) {}
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      run();
+    } catch (const c10::Error& e) {
+      std::string msg = e.what_without_backtrace();
+      SetError("torch: " + msg.substr(0, msg.find('\n')));
+    } catch (const std::exception& e) {
+      SetError(std::string("torch: ") + e.what());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Float64Array out = Napi::Float64Array::New(env, values_.size());
+    std::memcpy(out.Data(), values_.data(), sizeof(double) * values_.size());
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("eigenvalues", out);
+    r.Set("trace", Napi::Number::New(env, trace_));
+    r.Set("loss", Napi::Number::New(env, loss_));
+    deferred_.Resolve(r);
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  void run() {
+    const Program& p = *p_;
     const int64_t n = p.count;
-    at::Tensor h = at::zeros({n, n}, theta.options());
-    double loss = 0;
+    at::Tensor h = at::zeros({n, n}, theta_.options());
     {
       at::NoGradGuard noGrad;
-      for (const Batch& b : batches)
-        loss += b.weight * lossOf(l, forward(p, theta, b.x, Layout::ChannelsLast), b.y).item<double>();
+      for (const Batch& b : batches_)
+        loss_ += b.weight * lossOf(l_, forward(p, theta_, b.x, Layout::ChannelsLast), b.y).item<double>();
     }
     if (p.denseChain) {
-      at::Tensor e = at::zeros({n}, theta.options());
+      at::Tensor e = at::zeros({n}, theta_.options());
       for (int64_t j = 0; j < n; j++) {
         e[j] = 1;
         at::Tensor col = h.select(1, j);
-        for (const Batch& b : batches) col.add_(denseHvp(p, theta, e, b.x, b.y, l), b.weight);
+        for (const Batch& b : batches_) col.add_(denseHvp(p, theta_, e, b.x, b.y, l_), b.weight);
         e[j] = 0;
       }
     } else {
-      for (const Batch& b : batches) {
-        at::Tensor leaf = leafOf(theta);
-        at::Tensor g = gradient(lossOf(l, forward(p, leaf, b.x, Layout::Nchw), b.y), leaf, true);
+      for (const Batch& b : batches_) {
+        at::Tensor leaf = leafOf(theta_);
+        at::Tensor g = gradient(lossOf(l_, forward(p, leaf, b.x, Layout::Nchw), b.y), leaf, true);
         for (int64_t j = 0; j < n; j++) {
           at::Tensor row = torch::autograd::grad({g[j]}, {leaf}, {}, true, false, true)[0];
           if (row.defined()) h.select(0, j).add_(row.detach(), b.weight);
@@ -429,15 +464,34 @@ Napi::Value Spectrum(const Napi::CallbackInfo& info) {
       }
     }
     h = (h + h.t()).mul_(0.5);
-    double trace = h.trace().item<double>();
+    trace_ = h.trace().item<double>();
     at::Tensor values = at::linalg_eigvalsh(h).to(at::kCPU).contiguous();
-    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), static_cast<size_t>(n));
-    std::memcpy(out.Data(), values.data_ptr<double>(), sizeof(double) * static_cast<size_t>(n));
-    Napi::Object r = Napi::Object::New(info.Env());
-    r.Set("eigenvalues", out);
-    r.Set("trace", Napi::Number::New(info.Env(), trace));
-    r.Set("loss", Napi::Number::New(info.Env(), loss));
-    return r;
+    values_.assign(values.data_ptr<double>(), values.data_ptr<double>() + n);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<const Program> p_;
+  at::Tensor theta_;
+  std::vector<Batch> batches_;
+  Loss l_;
+  std::vector<double> values_;
+  double trace_ = 0, loss_ = 0;
+};
+
+Napi::Value Spectrum(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<const Program> p = programShared(info[0].As<Napi::Number>().Int64Value());
+    // Copies (double), so the tensors in the store may change or go while it runs.
+    at::Tensor theta = flatOf(info[1]).to(at::kDouble).clone();
+    std::vector<Batch> batches = batchesOf(*p, info[2]);
+    for (Batch& b : batches) {
+      b.x = b.x.to(at::kDouble).clone();
+      b.y = b.y.clone();
+    }
+    auto* w = new SpectrumWorker(info.Env(), p, theta, std::move(batches), lossFrom(info, 3));
+    Napi::Promise promise = w->promise();
+    w->Queue();
+    return promise;
   });
 }
 
