@@ -23,8 +23,8 @@ function predictionLines(c: Claim): Array<{ label: string; slope: number; interc
     case 'fit':
       return [
         at('predicted', c.predicted),
-        at('predicted − tolerance', c.predicted - c.tolerance),
-        at('predicted + tolerance', c.predicted + c.tolerance),
+        at('+ tolerance', c.predicted + c.tolerance),
+        at('− tolerance', c.predicted - c.tolerance),
       ];
     case 'below':
     case 'above':
@@ -51,10 +51,10 @@ export function claimTrendFigure(series: RunSeries, c: ClaimTrend, id: string): 
     id,
     title: `${c.id} over ${series.runs.length} runs`,
     caption:
-      `${c.description} Measured in each run of ${seriesTitle(series)}${conf}, coloured by verdict; ` +
-      `dashed: what the newest run's claim is read against.`,
+      `Each run of ${seriesTitle(series)}: the measured value${conf}, coloured by verdict; dashed: what ` +
+      `the newest run's claim is read against. The claim: ${c.description}`,
     data,
-    x: { field: 'time', title: 'run (UTC)', type: 'temporal', scale: { type: 'utc' } },
+    x: { field: 'time', title: 'run (UTC)', type: 'temporal', scale: { type: 'utc', padding: 16 } },
     y: { field: 'measured', title: c.id },
     series: 'verdict',
     colors: VERDICT_COLORS,

@@ -125,7 +125,7 @@ test('the trend figure: a point and an interval per run coloured by verdict, the
   const roles = (role: string) => f!.svg.split(`aria-roledescription="${role}"`).length - 1;
   assert.equal(roles('point'), 2, 'the finite measurements (the table shows the third)');
   assert.equal(roles('errorbar'), 2);
-  assert.equal(roles('line mark'), 3, 'predicted and predicted ± tolerance');
+  assert.equal(roles('line mark'), 3, 'predicted, and it ± tolerance');
   assert.match(f!.svg, /a: 1\.02; verdict: pass/);
   assert.match(f!.svg, /a: 1\.3; verdict: fail/);
   assert.match(f!.svg, /fill="#22a34a"/, "pass in the badges' green");
