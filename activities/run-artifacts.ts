@@ -80,10 +80,12 @@ export async function writeRunArtifacts(
   if (schedule) {
     const earlier = await earlierRuns(deps, schedule, runId);
     base = { ...base, schedule, regressions: regressionsSince(earlier.at(-1), base.claims) };
-    // The schedule's trend up to this run. Run ids as text: a link from a report would not
-    // resolve both in S3 and in the folder `repro report` writes.
-    const series = runSeries([...earlier, base])[0]!;
-    trend = trendHtml(series, await renderTrendFigures(series, 0), { heading: 'h3' });
+    // The schedule's trend up to this run, once there is one. Run ids as text: a link from a
+    // report would not resolve both in S3 and in the folder `repro report` writes.
+    if (earlier.length) {
+      const series = runSeries([...earlier, base])[0]!;
+      trend = trendHtml(series, await renderTrendFigures(series, 0), { heading: 'h3' });
+    }
   }
   const artifacts: Record<string, string> = {
     result: deps.store.url(layout.result(runId)),
