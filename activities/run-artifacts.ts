@@ -1,6 +1,8 @@
 import type { Figure } from '../src/report/figures';
 import { renderHtmlReport } from '../src/report/html-report';
 import { renderSvg } from '../src/report/render-svg';
+import { renderTrendFigures, trendHtml } from '../src/report/trend-report';
+import { runSeries, TREND_RUNS } from '../src/results/claim-trend';
 import type { RunResult } from '../src/results/run-result';
 import { scheduledRunsPrefix, scheduleOfRun } from '../src/runs/ids';
 import { layout } from '../src/storage/layout';
@@ -74,7 +76,17 @@ export async function writeRunArtifacts(
   const before = await settled();
   if (before) return indexed(before);
   const schedule = scheduleOfRun(runId);
-  if (schedule) base = { ...base, schedule, regressions: await regressionsSince(deps, schedule, runId, base.claims) };
+  let trend: string | undefined;
+  if (schedule) {
+    const earlier = await earlierRuns(deps, schedule, runId);
+    base = { ...base, schedule, regressions: regressionsSince(earlier.at(-1), base.claims) };
+    // The schedule's trend up to this run, once there is one. Run ids as text: a link from a
+    // report would not resolve both in S3 and in the folder `repro report` writes.
+    if (earlier.length) {
+      const series = runSeries([...earlier, base])[0]!;
+      trend = trendHtml(series, await renderTrendFigures(series, 0), { heading: 'h3' });
+    }
+  }
   const artifacts: Record<string, string> = {
     result: deps.store.url(layout.result(runId)),
     report: deps.store.url(layout.artifact(runId, 'report.html')),
@@ -95,7 +107,7 @@ export async function writeRunArtifacts(
   }
   await deps.store.put(
     layout.artifact(runId, 'report.html'),
-    Buffer.from(renderHtmlReport(base, title, rendered)),
+    Buffer.from(renderHtmlReport(base, title, rendered, trend)),
     'text/html; charset=utf-8',
   );
   const result: RunResult = { ...base, artifacts };
@@ -108,24 +120,29 @@ export async function writeRunArtifacts(
 }
 
 /**
- * Claims that passed in the previous finished run of `schedule` (by start time, before `runId`)
- * and do not pass now; undefined when there is no previous run.
+ * The finished runs of `schedule` before `runId` (by scheduled time, which its run ids hold), the
+ * newest {@link TREND_RUNS} − 1, oldest first: with this run, its trend.
  */
-async function regressionsSince(
-  deps: ActivityDeps,
-  schedule: string,
-  runId: string,
-  claims: RunResult['claims'],
-): Promise<string[] | undefined> {
-  const earlier = (await deps.store.list(layout.indexEntries(scheduledRunsPrefix(schedule))))
+async function earlierRuns(deps: ActivityDeps, schedule: string, runId: string): Promise<RunResult[]> {
+  const ids = (await deps.store.list(layout.indexEntries(scheduledRunsPrefix(schedule))))
     .map(layout.runOfIndexEntry)
     .filter((id) => scheduleOfRun(id) === schedule && id < runId)
-    .sort();
-  const previous = earlier.at(-1);
+    .sort()
+    .slice(-(TREND_RUNS - 1));
+  const runs: RunResult[] = [];
+  for (const id of ids) {
+    const r = JSON.parse(Buffer.from(await deps.store.get(layout.indexEntry(id))).toString('utf8')) as RunResult;
+    runs.push({ ...r, schedule });
+  }
+  return runs;
+}
+
+/**
+ * Claims that passed in the schedule's previous finished run and do not pass now; undefined when
+ * there is no previous run.
+ */
+function regressionsSince(previous: RunResult | undefined, claims: RunResult['claims']): string[] | undefined {
   if (!previous) return undefined;
-  const before = JSON.parse(
-    Buffer.from(await deps.store.get(layout.indexEntry(previous))).toString('utf8'),
-  ) as RunResult;
-  const passed = new Set(before.claims.filter((c) => c.verdict === 'pass').map((c) => c.id));
+  const passed = new Set(previous.claims.filter((c) => c.verdict === 'pass').map((c) => c.id));
   return claims.filter((c) => c.verdict !== 'pass' && passed.has(c.id)).map((c) => c.id);
 }

@@ -18,6 +18,8 @@ export interface Axis {
   title: string;
   /** e.g. { type: 'log' } or { zero: false } */
   scale?: Record<string, unknown>;
+  /** `temporal` for times (ISO strings or epoch milliseconds); quantitative by default. */
+  type?: 'quantitative' | 'temporal';
 }
 
 const WIDTH = 560,
@@ -25,10 +27,21 @@ const WIDTH = 560,
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 function encodingXY(x: Axis, y: Axis): Record<string, unknown> {
-  return {
-    x: { field: x.field, type: 'quantitative', title: x.title, scale: { zero: false, ...x.scale } },
-    y: { field: y.field, type: 'quantitative', title: y.title, scale: { zero: false, ...y.scale } },
-  };
+  // A time scale has no zero to leave out (Vega-Lite warns of one).
+  const channel = (a: Axis) => ({
+    field: a.field,
+    type: a.type ?? 'quantitative',
+    title: a.title,
+    scale: a.type === 'temporal' ? { ...a.scale } : { zero: false, ...a.scale },
+  });
+  return { x: channel(x), y: channel(y) };
+}
+
+/** Colour by `series`, with fixed colours per value where `colors` gives them (e.g. verdicts). */
+function colorBy(series: string | undefined, colors?: Record<string, string>): Record<string, unknown> {
+  if (!series) return {};
+  const scale = colors ? { scale: { domain: Object.keys(colors), range: Object.values(colors) } } : {};
+  return { color: { field: series, type: 'nominal', title: series, ...scale } };
 }
 
 /**
@@ -47,7 +60,7 @@ export function lineFigure(o: {
   band?: { lo: string; hi: string };
   rules?: Array<{ y: number; label: string }>;
 }): Figure {
-  const color = o.series ? { color: { field: o.series, type: 'nominal', title: o.series } } : {};
+  const color = colorBy(o.series);
   const layers: Array<Record<string, unknown>> = [];
   if (o.band) {
     layers.push({
@@ -93,12 +106,14 @@ export function scatterFigure(o: {
   x: Axis;
   y: Axis;
   series?: string;
+  /** Fixed colours of the series' values, in legend order. */
+  colors?: Record<string, string>;
   err?: { lo: string; hi: string };
   lines?: Array<{ label: string; slope: number; intercept: number }>;
 }): Figure {
   const xs = o.data.map((r) => Number(r[o.x.field])).filter(Number.isFinite);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const color = o.series ? { color: { field: o.series, type: 'nominal', title: o.series } } : {};
+  const color = colorBy(o.series, o.colors);
   const layers: Array<Record<string, unknown>> = [
     { mark: { type: 'point', filled: true }, encoding: { ...encodingXY(o.x, o.y), ...color } },
   ];
@@ -106,7 +121,7 @@ export function scatterFigure(o: {
     layers.push({
       mark: 'errorbar',
       encoding: {
-        x: { field: o.x.field, type: 'quantitative' },
+        x: { field: o.x.field, type: o.x.type ?? 'quantitative' },
         y: { field: o.err.lo, type: 'quantitative', title: o.y.title },
         y2: { field: o.err.hi },
         ...color,

@@ -63,7 +63,6 @@ export interface ReportFigure {
   svg: string;
 }
 
-/** A run's report page. */
 /** Rendered figures, each with its caption; `none` when there are none. */
 export function figuresHtml(figures: readonly ReportFigure[], none: string): string {
   return (
@@ -77,10 +76,15 @@ export function figuresHtml(figures: readonly ReportFigure[], none: string): str
   );
 }
 
+/**
+ * A run's report page; `trend` is the HTML of its schedule's trend up to this run (see
+ * trend-report.ts), shown after the claims.
+ */
 export function renderHtmlReport(
   result: Omit<RunResult, 'artifacts'>,
   title: string,
   figures: readonly ReportFigure[],
+  trend?: string,
 ): string {
   const t = tally(result.claims);
   const time = result.summary.time as
@@ -120,6 +124,7 @@ ${
 }
 <h2>Claims</h2>
 ${claimsTable(result.claims)}
+${trend ? `<h2 id="trend">Trend over the schedule's runs</h2>\n${trend}` : ''}
 <h2>Figures</h2>
 ${figuresHtml(figures, 'No figures.')}
 <h2>Parameters</h2>
@@ -146,14 +151,24 @@ ${
   );
 }
 
-/** One page listing runs, newest first, each linking to its report at `<runId>/report.html`. */
-export function renderIndexHtml(results: ReadonlyArray<Omit<RunResult, 'artifacts'>>): string {
+/** Where a page finds a run's report: `<runId>/report.html`, as `repro report` writes them into a folder. */
+export const localReportHref = (runId: string): string => `${encodeURIComponent(runId)}/report.html`;
+
+/**
+ * One page listing runs, newest first, each linking to its report at `reportHref(runId)` (default
+ * {@link localReportHref}); `trends` is the HTML of the series' trends (see trend-report.ts).
+ */
+export function renderIndexHtml(
+  results: ReadonlyArray<Omit<RunResult, 'artifacts'>>,
+  o: { reportHref?: (runId: string) => string; trends?: string } = {},
+): string {
+  const href = o.reportHref ?? localReportHref;
   const rows = [...results]
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))
     .map((r) => {
       const t = tally(r.claims);
       return (
-        `<tr><td><a href="${encodeURIComponent(r.runId)}/report.html">${esc(r.runId)}</a></td>` +
+        `<tr><td><a href="${esc(href(r.runId))}">${esc(r.runId)}</a></td>` +
         `<td>${esc(r.experiment)}</td><td>${esc(r.preset)}</td>\n` +
         `<td>${esc(r.finishedAt)}</td><td>${t.pass}</td><td>${t.fail}</td><td>${t.inconclusive}</td>` +
         `<td>${(r.substitutions ?? []).length ? 'yes' : ''}</td></tr>`
@@ -165,6 +180,8 @@ export function renderIndexHtml(results: ReadonlyArray<Omit<RunResult, 'artifact
     `<body><h1>Reproduction runs</h1>\n` +
     `<table id="runs"><thead><tr><th>run</th><th>experiment</th><th>preset</th><th>finished</th>` +
     `<th>pass</th><th>fail</th><th>inconclusive</th><th>substitutions</th></tr></thead>\n` +
-    `<tbody>${rows.join('\n')}</tbody></table></body></html>\n`
+    `<tbody>${rows.join('\n')}</tbody></table>\n` +
+    (o.trends ? `<h2 id="trends">Trends</h2>\n${o.trends}\n` : '') +
+    `</body></html>\n`
   );
 }

@@ -101,3 +101,8 @@ export const scheduledRunsPrefix = (scheduleId: string): string => `sched-${sche
 export function scheduleOfRun(runId: string): string | undefined {
   return /^sched-(.+)-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.exec(runId)?.[1];
 }
+
+/** The time a schedule started a run for (RFC 3339, from its id), or undefined for a run started by hand. */
+export function scheduledTimeOfRun(runId: string): string | undefined {
+  return /^sched-.+-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/.exec(runId)?.[1];
+}

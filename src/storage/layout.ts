@@ -50,4 +50,12 @@ export const layout = {
   /** The run id an index entry's key names. */
   runOfIndexEntry: (key: string): string => key.slice('index/runs/'.length).replace(/\.json$/, ''),
   indexPage: 'index/index.html',
+
+  /**
+   * A relative link from the object `from` to the object `to` (both keys under the same prefix),
+   * each segment URL-encoded: it resolves to `to` wherever the bucket is served (an S3 endpoint's
+   * path-style or virtual-host URL, a website endpoint, a mirror of the bucket on disk).
+   */
+  linkFrom: (from: string, to: string): string =>
+    '../'.repeat(from.split('/').length - 1) + to.split('/').map(encodeURIComponent).join('/'),
 } as const;

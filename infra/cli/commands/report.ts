@@ -4,7 +4,9 @@ import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import { checkRunId } from '../../../src/runs/ids';
 import { layout } from '../../../src/storage/layout';
-import { renderIndexHtml } from '../../../src/report/html-report';
+import { localReportHref, renderIndexHtml } from '../../../src/report/html-report';
+import { renderTrendFigures, trendHtml } from '../../../src/report/trend-report';
+import { runSeries } from '../../../src/results/claim-trend';
 import type { RunResult } from '../../../src/results/run-result';
 import { ObjectNotFoundError, type ObjectStore } from '../../../src/storage/object-store';
 import { checkS3, makeObjectStore } from '../../clients';
@@ -64,9 +66,12 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
 }
 
 /**
- * Write the index of every finished run (and their reports) into `dir`; also stored in S3 as
- * `index/index.html`. The run ids come from the index entries' contents: every file of every
- * report is checked to lie inside `dir` before the first is written.
+ * Write the index of every finished run (and their reports) into `dir`, with the per-claim trend
+ * of every series of two or more runs (a schedule's; by hand, one experiment, preset and
+ * parameters); also stored in S3 as `index/index.html`, whose links name the reports' keys
+ * (`runs/<id>/artifacts/report.html`) relative to its own. The run ids come from the index
+ * entries' contents: every file of every report is checked to lie inside `dir` before the first
+ * is written.
  */
 export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
   const plans: ReportPlan[] = [];
@@ -76,10 +81,18 @@ export async function writeReportIndex(store: ObjectStore, dir: string): Promise
     plans.push(await planReport(store, r.runId, dir, `run id '${r.runId}' of index entry ${key}`));
   }
   for (const plan of plans) await writeReport(store, plan);
-  const html = renderIndexHtml(plans.map((p) => p.result));
+  const results = plans.map((p) => p.result);
+  const series = runSeries(results).filter((s) => s.runs.length >= 2);
+  const figures = await Promise.all(series.map((s, n) => renderTrendFigures(s, n)));
+  const page = (href: (runId: string) => string): string =>
+    renderIndexHtml(results, {
+      reportHref: href,
+      trends: series.map((s, n) => trendHtml(s, figures[n]!, { href, heading: 'h3' })).join('\n'),
+    });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'index.html'), html);
-  await store.put(layout.indexPage, Buffer.from(html), 'text/html; charset=utf-8');
+  writeFileSync(path.join(dir, 'index.html'), page(localReportHref));
+  const stored = page((runId) => layout.linkFrom(layout.indexPage, layout.artifact(runId, 'report.html')));
+  await store.put(layout.indexPage, Buffer.from(stored), 'text/html; charset=utf-8');
   return { path: path.join(dir, 'index.html'), runs: plans.length };
 }
 
