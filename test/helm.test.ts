@@ -39,6 +39,7 @@ test('every rendered manifest decodes strictly into the Kubernetes API types', (
         'workers.cpu.autoscaling.enabled=true',
         'metrics.podMonitor.enabled=true',
         'metrics.podMonitor.labels.release=kube-prometheus-stack',
+        'grafana.dashboard.enabled=true',
       ],
     },
   ]) {
