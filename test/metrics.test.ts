@@ -2,8 +2,9 @@
  * A worker's metrics endpoint on the real stack: a worker process with worker.metricsPort and
  * worker.sdkMetricsPort on runs a fig7 study; scraped during the run, repro's steps counter rises
  * between two scrapes while a unit is in flight, the SDK's own `temporal_` metrics are served on
- * their port, and `/healthz` and `/readyz` answer 200. Under `--gpus 2` (stand-in devices: the
- * children run on whatever backend this machine has) the pod's ports serve all three processes.
+ * their port (each one the chart's dashboard queries among them), and `/healthz` and `/readyz`
+ * answer 200. Under `--gpus 2` (stand-in devices: the children run on whatever backend this
+ * machine has) the pod's ports serve all three processes.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +13,7 @@ import { test } from 'node:test';
 import { connectTemporal } from '../infra/clients';
 import { startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
+import { dashboardMetricNames, loadDashboard } from './dashboard-metrics';
 import { sleep, startWorker, testConfig, uniqueQueues } from './helpers';
 
 /** A port free on loopback now (the worker binds it a moment later). */
@@ -82,6 +84,12 @@ test('a worker serves its metrics during a run: steps rise, a unit in flight, SD
 
     const sdk = (await get(sdkPort, '/metrics')).body;
     assert.match(sdk, /^temporal_\w+/m, `the SDK's metrics: ${sdk.slice(0, 300)}`);
+    // The chart's dashboard queries only SDK metrics that a real worker serves, under those names.
+    const served = new Set(sdk.split('\n').map((l) => l.split(/[{\s]/)[0]));
+    const missing = [...dashboardMetricNames(loadDashboard())].filter(
+      (n) => n.startsWith('temporal_') && !served.has(n),
+    );
+    assert.deepEqual(missing, [], `the dashboard's SDK metrics a worker serves: ${[...served].join(' ')}`);
   } finally {
     await run?.terminate('metrics test done').catch(() => undefined);
     await connection.close();
