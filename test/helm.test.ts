@@ -8,50 +8,14 @@
  * that repro's own config loader accepts.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 import { resolveConfig } from '../temporal.config';
+import { CHART, ensureHelm, HELM, KEDA, render, VALIDATE, type Doc } from './helm-render';
 import { ruleOf, simulate } from './scaling-sim';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const CHART = path.join(ROOT, 'infra', 'helm', 'repro');
-const HELM = path.join(ROOT, '.tools', 'bin', 'helm');
-const VALIDATE = path.join(ROOT, '.tools', 'bin', 'repro-kvalidate');
-
-before(() => {
-  execFileSync('bash', [path.join(ROOT, 'infra', 'scripts', 'ensure-helm.sh')], {
-    stdio: 'inherit',
-    timeout: 1_500_000,
-  });
-});
-
-type Doc = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-};
-
-/** A cluster with KEDA installed (helm template knows no cluster: its APIs are given). */
-const KEDA = ['keda.sh/v1alpha1/ScaledObject', 'keda.sh/v1alpha1/TriggerAuthentication'];
-
-function render(values: string[], sets: string[] = [], apiVersions: string[] = KEDA): { yaml: string; docs: Doc[] } {
-  const args = [
-    'template',
-    'r',
-    CHART,
-    ...values.flatMap((v) => ['-f', path.join(CHART, v)]),
-    ...sets.flatMap((s) => ['--set', s]),
-    ...apiVersions.flatMap((a) => ['--api-versions', a]),
-  ];
-  const yaml = execFileSync(HELM, args, { encoding: 'utf8' });
-  // YAML to JSON by the validator's own parser (sigs.k8s.io/yaml): no YAML library is added here.
-  const r = spawnSync(VALIDATE, ['--to-json'], { input: yaml, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return { yaml, docs: JSON.parse(r.stdout) as Doc[] };
-}
+before(ensureHelm);
 
 const VALUES = [[], ['values-aws-s3.yaml'], ['values-incluster-s3.yaml'], ['values-temporal-cloud.yaml']];
 
@@ -75,6 +39,7 @@ test('every rendered manifest decodes strictly into the Kubernetes API types', (
         'workers.cpu.autoscaling.enabled=true',
         'metrics.podMonitor.enabled=true',
         'metrics.podMonitor.labels.release=kube-prometheus-stack',
+        'grafana.dashboard.enabled=true',
       ],
     },
   ]) {

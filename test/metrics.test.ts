@@ -2,7 +2,9 @@
  * A worker's metrics endpoint on the real stack: a worker process with worker.metricsPort and
  * worker.sdkMetricsPort on runs a fig7 study; scraped during the run, repro's steps counter rises
  * between two scrapes while a unit is in flight, the SDK's own `temporal_` metrics are served on
- * their port, and `/healthz` and `/readyz` answer 200.
+ * their port (each one the chart's dashboard queries among them), and `/healthz` and `/readyz`
+ * answer 200. Under `--gpus 2` (stand-in devices: the children run on whatever backend this
+ * machine has) the pod's ports serve all three processes.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +13,7 @@ import { test } from 'node:test';
 import { connectTemporal } from '../infra/clients';
 import { startRun } from '../infra/cli/runs';
 import { planRun } from '../src/experiments/registry';
+import { dashboardMetricNames, loadDashboard } from './dashboard-metrics';
 import { sleep, startWorker, testConfig, uniqueQueues } from './helpers';
 
 /** A port free on loopback now (the worker binds it a moment later). */
@@ -81,9 +84,56 @@ test('a worker serves its metrics during a run: steps rise, a unit in flight, SD
 
     const sdk = (await get(sdkPort, '/metrics')).body;
     assert.match(sdk, /^temporal_\w+/m, `the SDK's metrics: ${sdk.slice(0, 300)}`);
+    // The chart's dashboard queries only SDK metrics that a real worker serves, under those names.
+    const served = new Set(sdk.split('\n').map((l) => l.split(/[{\s]/)[0]));
+    const missing = [...dashboardMetricNames(loadDashboard())].filter(
+      (n) => n.startsWith('temporal_') && !served.has(n),
+    );
+    assert.deepEqual(missing, [], `the dashboard's SDK metrics a worker serves: ${[...served].join(' ')}`);
   } finally {
     await run?.terminate('metrics test done').catch(() => undefined);
     await connection.close();
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+});
+
+test("repro worker --gpus 2: the pod's ports serve every process, merged, and its probes judge them all", async () => {
+  const [port, sdkPort] = [await freePort(), await freePort()];
+  const conf = {
+    ...uniqueQueues(),
+    'worker.metricsPort': String(port),
+    'worker.sdkMetricsPort': String(sdkPort),
+    'worker.gpus': '2',
+  };
+  // Both queues: this process serves the cpu queue itself, two children the gpu queue.
+  const w = startWorker(conf, { CUDA_VISIBLE_DEVICES: '0,1' });
+  try {
+    const serving = await w.waitFor((e) => e.event === 'metrics' && e.processes === 3, 60_000);
+    assert.deepEqual([serving.port, serving.sdkPort], [port, sdkPort]);
+    let ready = await get(port, '/readyz');
+    for (let i = 0; ready.status !== 200 && i < 240; i++) {
+      await sleep(500);
+      ready = await get(port, '/readyz');
+    }
+    assert.equal(ready.status, 200, ready.body);
+    assert.equal(JSON.parse(ready.body).workers.length, 3);
+    const text = (await get(port, '/metrics')).body;
+    assert.match(text, /^repro_activity_slots\{device="0",queue="gpu"\} 1$/m);
+    assert.match(text, /^repro_activity_slots\{device="1",queue="gpu"\} 1$/m);
+    assert.match(text, /^repro_activity_slots\{queue="cpu"\} [1-9]/m, "this process's own cpu worker, unlabelled");
+    assert.match(text, /^repro_worker_processes\{state="answering"\} 3$/m);
+    assert.equal(text.match(/^# TYPE repro_activity_slots_used /gm)?.length, 1, 'each family once');
+    // The SDK's metrics of all three processes: the children's labelled with their devices.
+    let sdk = '';
+    for (let i = 0; i < 60 && !/^temporal_\w+\{device="1"/m.test(sdk); i++) {
+      sdk = (await get(sdkPort, '/metrics')).body;
+      if (!/^temporal_\w+\{device="1"/m.test(sdk)) await sleep(500);
+    }
+    assert.match(sdk, /^temporal_\w+\{device="0"/m, sdk.slice(0, 300));
+    assert.match(sdk, /^temporal_\w+\{device="1"/m, sdk.slice(0, 300));
+    assert.equal((await get(port, '/healthz')).status, 200);
+  } finally {
     w.child.kill('SIGTERM');
     await w.exited;
   }

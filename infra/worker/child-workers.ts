@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { ConfigError } from '../../temporal.config';
+import { LOOPBACK, type ProcessPorts } from './pod-metrics';
 
 /** How a child worker process is started: `node <args>` with these variables added to the parent's. */
 export interface ChildSpec {
@@ -41,22 +42,22 @@ export function assignDevices(visible: string | undefined, n: number): string[] 
 /**
  * The command lines of GPU worker processes, one per device: each serves the gpu queue's activities,
  * one at a time (one gpu slot), on `threads` torch threads, sees only its own device, and starts no
- * children of its own. Metrics ports stay with the first (the pod's probes and scrape reach it): n
- * processes on one port would collide.
+ * children of its own. Each serves its metrics on loopback ports of its own (`ports[i]`), which the
+ * parent collects and serves on the pod's ports (pod-metrics.ts): n processes on one port would collide.
  */
 export function gpuWorkerPlan(
   devices: string[],
   threads: number,
   flags: ParentFlags,
-  metrics: { metricsPort: number; sdkMetricsPort: number },
+  ports: readonly ProcessPorts[],
 ): ChildSpec[] {
   return devices.map((device, i) => ({
     args: workerArgs(flags, [
       `torch.threads=${threads}`,
       'worker.gpus=0',
-      ...(i === 0
-        ? [`worker.metricsPort=${metrics.metricsPort}`, `worker.sdkMetricsPort=${metrics.sdkMetricsPort}`]
-        : ['worker.metricsPort=0', 'worker.sdkMetricsPort=0']),
+      `worker.metricsHost=${LOOPBACK}`,
+      `worker.metricsPort=${ports[i]?.metricsPort ?? 0}`,
+      `worker.sdkMetricsPort=${ports[i]?.sdkMetricsPort ?? 0}`,
     ]),
     env: { CUDA_VISIBLE_DEVICES: device },
   }));

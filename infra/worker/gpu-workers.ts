@@ -2,6 +2,7 @@ import * as os from 'os';
 import type { ReproConfig } from '../../temporal.config';
 import type { LogEvent } from '../../activities';
 import { assignDevices, gpuWorkerPlan, startChildWorkers, type ParentFlags } from './child-workers';
+import { LOOPBACK, podParts, portsOf, servePodMetrics } from './pod-metrics';
 import { runWorker, type QueueKind } from './start-worker';
 
 export interface GpuWorkersOptions {
@@ -28,13 +29,14 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
   const devices = assignDevices(process.env.CUDA_VISIBLE_DEVICES, n);
   const threads = threadsPerGpuWorker(config.torch.threads, os.availableParallelism(), n);
   const cpuHere = opts.queues.includes('cpu');
-  // The metrics ports go to the cpu worker here, else to the first child.
-  const specs = gpuWorkerPlan(
-    devices,
-    threads,
-    opts.flags,
-    cpuHere ? { metricsPort: 0, sdkMetricsPort: 0 } : config.worker,
-  );
+  // Every worker process (this one too where it serves the cpu queue) serves its metrics on loopback
+  // ports of its own; this process serves them merged on the pod's ports.
+  const { metricsPort, sdkMetricsPort, metricsHost, stallSeconds } = config.worker;
+  const parts = await podParts(devices, cpuHere, config.worker);
+  const pod = await servePodMetrics(parts, { host: metricsHost, metricsPort, sdkMetricsPort, stallSeconds });
+  if (pod.port > 0 || pod.sdkPort > 0)
+    opts.log({ event: 'metrics', host: metricsHost, port: pod.port, sdkPort: pod.sdkPort, processes: parts.length });
+  const specs = gpuWorkerPlan(devices, threads, opts.flags, parts);
   opts.log({ event: 'gpu-workers', devices, threads });
   const children = startChildWorkers(specs, (text, stream) => process[stream].write(text));
   const stop = new AbortController();
@@ -42,7 +44,10 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const here = cpuHere
-    ? runWorker(config, { queues: ['cpu'], log: opts.log, stop: stop.signal })
+    ? runWorker(
+        { ...config, worker: { ...config.worker, metricsHost: LOOPBACK, ...portsOf(parts[n]!) } },
+        { queues: ['cpu'], log: opts.log, stop: stop.signal },
+      )
     : new Promise<void>((r) => stop.signal.addEventListener('abort', () => r()));
   try {
     await Promise.race([here, children.failed]);
@@ -52,6 +57,7 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
     await here.catch(() => {});
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await pod.close();
     opts.log({ event: 'gpu-workers-stopped' });
   }
 }

@@ -99,12 +99,21 @@ async function serve(config: ReproConfig, opts: WorkerOptions, metrics?: WorkerM
     // The native layer's error is a Rust chain over several lines: one line with the fix instead.
     throw err instanceof UnreachableError ? err : temporalUnreachable(config, err as Error);
   }
-  const { info } = await selectBackend(config.backend, config.torch).catch(async (err: unknown) => {
+  const { tf, info } = await selectBackend(config.backend, config.torch).catch(async (err: unknown) => {
     await connection.close();
     throw err;
   });
   opts.log({ event: 'backend', backend: info.name, package: info.package, skipped: info.skipped });
-  metrics?.setBackend(backendLabel(info), codeVersion());
+  metrics?.setBackend(backendLabel(info), codeVersion(), () => {
+    // The torch addon counts every tensor it holds (a native program's too); tfjs counts its own.
+    const m = tf.memory() as {
+      numBytes: number;
+      numTensors: number;
+      numBytesInTorch?: number;
+      numTensorsInTorch?: number;
+    };
+    return { bytes: m.numBytesInTorch ?? m.numBytes, tensors: m.numTensorsInTorch ?? m.numTensors };
+  });
   const stopping = new AbortController();
   const activities = createActivities({
     store: metrics ? metrics.meter(makeObjectStore(config)) : makeObjectStore(config),

@@ -11,6 +11,7 @@ import type { LogEvent } from '../../activities';
 import type { ObjectStore } from '../../src/storage/object-store';
 import { judgeHealth, type HealthVerdict, type InFlightActivity, type WorkerPhase } from './health';
 import { MeteredStore } from './metered-store';
+import type { MetricsSource } from './metrics-server';
 
 type Outcome = 'completed' | 'preempted' | 'cancelled' | 'failed';
 
@@ -25,12 +26,19 @@ interface Running extends InFlightActivity {
   steps: Map<string, number>;
 }
 
+/** What the numeric engine's tensors hold: bytes on its device, and how many. */
+export interface EngineMemory {
+  bytes: number;
+  tensors: number;
+}
+
 /** The metrics of one worker process (every queue it serves), and the state `/healthz` judges. */
-export class WorkerMetrics {
+export class WorkerMetrics implements MetricsSource {
   readonly registry = new Registry();
   private phase: WorkerPhase = 'starting';
   private readonly running = new Set<Running>();
   private readonly queueKinds = new Map<string, string>();
+  private engineMemory?: () => EngineMemory;
 
   private readonly info = new Gauge({
     name: 'repro_worker_info',
@@ -122,13 +130,40 @@ export class WorkerMetrics {
       registers: [this.registry],
       collect: (): void => ready.set(this.phase === 'ready' ? 1 : 0),
     });
+    const tensorBytes: Gauge = new Gauge({
+      name: 'repro_engine_tensor_bytes',
+      help:
+        'Bytes of the tensors the numeric engine holds now, on its device (torch on CUDA: GPU memory in live ' +
+        "tensors, the model's, its optimizer's and intermediates, not the allocator's cache).",
+      registers: [this.registry],
+      collect: (): void => tensorBytes.set(this.engineMemory?.().bytes ?? 0),
+    });
+    const tensors: Gauge = new Gauge({
+      name: 'repro_engine_tensors',
+      help: 'Tensors the numeric engine holds now (one that only grows: a leak across steps).',
+      registers: [this.registry],
+      collect: (): void => tensors.set(this.engineMemory?.().tensors ?? 0),
+    });
     // The process's CPU, memory, event-loop lag (a blocked loop: a numerics call that does not yield).
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** The numeric backend is chosen (`torch (libtorch 2.11.0 cuda:0)`, say). */
-  setBackend(label: string, codeVersion: string): void {
+  /** The registry's text format, as `/metrics` serves it (a MetricsSource). */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * The numeric backend is chosen (`torch (libtorch 2.11.0 cuda:0)`, say); `memory` reads what its
+   * tensors hold now (tf.memory()).
+   */
+  setBackend(label: string, codeVersion: string, memory?: () => EngineMemory): void {
     this.info.set({ backend: label, code_version: codeVersion }, 1);
+    this.engineMemory = memory;
   }
 
   /** The worker serves `taskQueue` as its `kind` queue, at most `n` activities at once. */

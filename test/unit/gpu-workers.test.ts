@@ -44,13 +44,16 @@ test('threads per gpu worker: an equal share of the cores, at least one, or torc
   assert.equal(threadsPerGpuWorker(6, 16, 4), 6);
 });
 
-test('the spawn plan: each child on its own device, the gpu queue, one slot, no children; metrics on the first', () => {
+test('the spawn plan: each child on its own device, the gpu queue, one slot, no children, own metrics ports', () => {
   const devices = assignDevices('GPU-aa,GPU-bb', 2);
   const plan = gpuWorkerPlan(
     devices,
     8,
     { config: '/etc/repro/config/config.json', backend: 'torch', conf: ['worker.gpus=2', 'torch.tf32=true'] },
-    { metricsPort: 9464, sdkMetricsPort: 9465 },
+    [
+      { metricsPort: 40001, sdkMetricsPort: 40002 },
+      { metricsPort: 40003, sdkMetricsPort: 40004 },
+    ],
   );
   assert.deepEqual(
     plan.map((p) => p.env),
@@ -72,7 +75,11 @@ test('the spawn plan: each child on its own device, the gpu queue, one slot, no 
     assert.equal(c.worker.gpuSlots, 1, 'one model per device');
     assert.equal(c.torch.threads, 8);
     assert.equal(c.torch.tf32, true, "the parent's own --conf reaches the child");
-    assert.deepEqual([c.worker.metricsPort, c.worker.sdkMetricsPort], i === 0 ? [9464, 9465] : [0, 0]);
+    // Its own loopback ports: the parent serves them all, merged, on the pod's (pod-metrics.ts).
+    assert.deepEqual(
+      [c.worker.metricsHost, c.worker.metricsPort, c.worker.sdkMetricsPort],
+      ['127.0.0.1', 40001 + 2 * i, 40002 + 2 * i],
+    );
   }
 });
 

@@ -100,3 +100,14 @@ test('/healthz answers 503 once a unit in flight has not heartbeat for worker.st
     await server.close();
   }
 });
+
+test('the engine memory gauges read the backend at scrape time (0 before a backend is chosen)', async () => {
+  const metrics = new WorkerMetrics(600);
+  assert.match(await metrics.metrics(), /^repro_engine_tensor_bytes 0$/m);
+  let held = { bytes: 4096, tensors: 3 };
+  metrics.setBackend('torch (libtorch 2.11.0 cuda:0)', 'abc', () => held);
+  assert.match(await metrics.metrics(), /^repro_engine_tensor_bytes 4096$/m);
+  assert.match(await metrics.metrics(), /^repro_engine_tensors 3$/m);
+  held = { bytes: 0, tensors: 0 };
+  assert.match(await metrics.metrics(), /^repro_engine_tensor_bytes 0$/m);
+});
