@@ -130,6 +130,16 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       inconclusiveBecause: few,
     }),
   ];
+  // Descriptive only, never a verdict: the same fit over every run, equilibrated or not (what the
+  // points show when the setting has no equilibrium to test).
+  const allRuns =
+    all.length >= 3
+      ? {
+          slope: fitOf(all).slope,
+          intercept: fitOf(all).intercept,
+          slopeInterval: bootstrapInterval(all, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 3 }),
+        }
+      : undefined;
   return {
     claims,
     figures: [
@@ -195,6 +205,7 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       floor,
       fit: { slope: fit.slope, intercept: fit.intercept, r2: fit.r2 },
       equilibrated: rows.length,
+      allRunsDescriptive: allRuns,
       minimum: minimum && {
         excess: minimum.trainLoss - floor,
         negativeSum: minimum.negativeSum,
