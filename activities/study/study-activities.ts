@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
+import * as path from 'path';
 import { publicConfig } from '../../temporal.config';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import type { Tensor } from '../../src/checkpoint/safetensors';
+import { DataMissingError, folderDataSource, type ImageSet } from '../../src/data/data-source';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import type { UnitEnv, UnitSpec } from '../../src/experiments/experiment';
 import type { Params } from '../../src/experiments/params';
@@ -62,6 +64,18 @@ export interface SummarizeStudyInput {
 export function makeStudyActivities(deps: ActivityDeps) {
   const checkpoints = new CheckpointStore(deps.store);
 
+  const data = folderDataSource(path.join(deps.config.dataDir, 'datasets'), deps.config.data.cifarMirror);
+
+  /** The content identity of each data set a study reads; one that is not on this worker fails the unit at once. */
+  function dataIdentities(sets: ImageSet[]): Record<string, string> {
+    try {
+      return Object.fromEntries(sets.map((d) => [d, data.identity(d)]));
+    } catch (err) {
+      if (err instanceof DataMissingError) throw nonRetryable(err.message, 'DataMissingError');
+      throw err;
+    }
+  }
+
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
     return backendLabel(await usePreferredBackend(deps.config.backend, deps.config.torch));
@@ -84,7 +98,8 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const study = await findStudy(input.experiment).open(input.params);
       const program = study.program(unit);
       const backend = await backendFor(program.numerics);
-      const key = unitKey(input, unit, deps.codeVersion, backend);
+      const dataIds = dataIdentities(study.datasets);
+      const key = unitKey(input, unit, deps.codeVersion, backend, dataIds);
       const { root } = key;
       if ((await readUnitOutput(deps.store, key)) !== undefined) {
         return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend, key };
@@ -92,12 +107,13 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const unitCtx: UnitEnv = {
         seed: input.seed,
         unit,
+        data,
         async upstream(id: string): Promise<Record<string, Tensor>> {
           const up = input.upstream.find((u) => u.id === id);
           if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
           const upKey =
             input.upstreamKeys?.[id] ??
-            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
+            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics), dataIds);
           const latest = await loadUnitCheckpoint(checkpoints, upKey, (s) =>
             deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
           );
