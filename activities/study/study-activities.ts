@@ -60,6 +60,16 @@ export interface SummarizeStudyInput {
   noCache: boolean;
 }
 
+/** Heartbeat `details` every second while `work` runs (whenever the event loop gets a turn). */
+async function beating<T>(ctx: Context, details: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => ctx.heartbeat(details), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** The study runtime: plan, advance one unit durably, summarize. */
 export function makeStudyActivities(deps: ActivityDeps) {
   const checkpoints = new CheckpointStore(deps.store);
@@ -129,7 +139,11 @@ export function makeStudyActivities(deps: ActivityDeps) {
         (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }),
         unit.steps,
       );
-      let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
+      // A fresh unit's start loads its data and may measure (fig5 on all of CIFAR-10: about a minute):
+      // heartbeat through it, or the server times the attempt out before its first step.
+      let state = latest
+        ? program.load(latest.tensors)
+        : await beating(ctx, { unit: unit.id, step: 0, stage: 'init' }, () => sw.time(() => program.init(unitCtx)));
       deps.log({
         event: 'resume',
         runId: input.runId,
@@ -186,13 +200,9 @@ export function makeStudyActivities(deps: ActivityDeps) {
       }
       // The final measurements (an exact CS, a trace) can take minutes: keep heartbeating through
       // them, or the server would time the attempt out and start a second one beside it.
-      const beat = setInterval(() => ctx.heartbeat({ unit: unit.id, step: unit.steps, stage: 'output' }), 1000);
-      let output: unknown;
-      try {
-        output = await sw.time(() => program.output(unitCtx, state));
-      } finally {
-        clearInterval(beat);
-      }
+      const output = await beating(ctx, { unit: unit.id, step: unit.steps, stage: 'output' }, () =>
+        sw.time(() => program.output(unitCtx, state)),
+      );
       await writeUnitOutput(deps.store, key, output);
       return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend, key };
     },
