@@ -61,8 +61,12 @@ export interface SummarizeStudyInput {
 }
 
 /** Heartbeat `details` every second while `work` runs (whenever the event loop gets a turn). */
-async function beating<T>(ctx: Context, details: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
-  const beat = setInterval(() => ctx.heartbeat(details), 1000);
+async function beating<T>(
+  ctx: Context,
+  details: Record<string, unknown> | (() => Record<string, unknown>),
+  work: () => Promise<T>,
+): Promise<T> {
+  const beat = setInterval(() => ctx.heartbeat(typeof details === 'function' ? details() : details), 1000);
   try {
     return await work();
   } finally {
@@ -167,11 +171,21 @@ export function makeStudyActivities(deps: ActivityDeps) {
           const at = program.step(state);
           const target = Math.min(unit.steps, (Math.floor(at / unit.checkpointEvery) + 1) * unit.checkpointEvery);
           const from = state;
-          state = await sw.time(() =>
-            program.advance(unitCtx, from, target, {
-              shouldStop: stopping,
-              onStep: (step) => ctx.heartbeat({ unit: unit.id, step }),
-            }),
+          // Between steps too: a segment may load data or find an eigenvector (fig6) before its first step.
+          let current = at;
+          state = await beating(
+            ctx,
+            () => ({ unit: unit.id, step: current }),
+            () =>
+              sw.time(() =>
+                program.advance(unitCtx, from, target, {
+                  shouldStop: stopping,
+                  onStep: (step) => {
+                    current = step;
+                    ctx.heartbeat({ unit: unit.id, step });
+                  },
+                }),
+              ),
           );
           await checkpoints.commit(root, program.step(state), program.save(state), meta);
           deps.log({ event: 'checkpoint', runId: input.runId, unit: unit.id, step: program.step(state), root });

@@ -35,14 +35,21 @@ export function preparedImages(source: DataSource, name: ImageSet, prep: ImagePr
   const key = JSON.stringify([source.identity(name), prep]);
   let p = cache.get(key);
   if (!p) {
-    p = source.load(name, 'train').then((all) => {
-      let d = subset(all, prep.samples, prep.seed);
+    p = (async () => {
+      // Each stage is synchronous work of seconds on all of CIFAR-10: yield between them, so that
+      // the activity's heartbeats get out.
+      const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+      let d = subset(await source.load(name, 'train'), prep.samples, prep.seed);
+      await tick();
       if (prep.colour === 'grey' && d.shape[2] === 3) d = grayscale(d);
+      await tick();
       if (d.shape[0] !== prep.side || d.shape[1] !== prep.side) d = resize(d, prep.side, prep.side);
+      await tick();
       if (prep.normalize) d = normalize(d).data;
       if (prep.flat) d = flatten(d);
+      await tick();
       return { data: d, sha256: datasetHash(d) };
-    });
+    })();
     p.catch(() => cache.delete(key));
     cache.set(key, p);
   }
