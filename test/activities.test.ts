@@ -1,6 +1,9 @@
 /** Activity tests: the real activities in MockActivityEnvironment, against the real S3 server. */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -21,6 +24,8 @@ import { pathParts, withData } from '../src/experiments/projected-path/parts';
 import { stageKeyInputs } from '../activities/projected-path/stage';
 import { writeRunArtifacts } from '../activities/run-artifacts';
 import { contentKey } from '../activities/stage-cache';
+import { importCifar } from '../src/data/cifar-import';
+import { cifarArchive } from './cifar-fixture';
 import { testConfig } from './helpers';
 
 const config = testConfig();
@@ -504,5 +509,53 @@ test(
       (e: Error) => e instanceof ApplicationFailure && e.type === 'InputMismatch' && /written once/.test(e.message),
     );
     assert.deepEqual(Buffer.from(await store.get(`runs/${runId}/result.json`)), bytes, 'byte for byte unchanged');
+  },
+);
+
+test(
+  'advanceUnit on CIFAR-10: not imported, a non-retryable DataMissingError saying how to import it; ' +
+    'imported, the unit reads it, and another archive is another unit',
+  async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'repro-act-cifar-'));
+    const acts = createActivities({
+      store,
+      config: { ...config, dataDir },
+      stopping: new AbortController().signal,
+      log: () => {},
+      codeVersion: codeVersion(),
+    });
+    const { params } = planRun('fig5', 'paper', ['samples=16', 'batch=8', 'epochs=1', 'csSamples=4', 'csProbes=2']);
+    const unit = (await findStudy('fig5').open(params)).units.find((u) => u.id === 'mse')!;
+    const input = {
+      runId: `act-${randomUUID()}`,
+      experiment: 'fig5',
+      params,
+      seed: 1,
+      unit,
+      upstream: [],
+      noCache: true,
+    };
+    await assert.rejects(
+      new MockActivityEnvironment().run(acts.advanceUnit, input),
+      (e: Error) =>
+        e instanceof ApplicationFailure &&
+        e.type === 'DataMissingError' &&
+        e.nonRetryable === true &&
+        !e.message.includes('\n') &&
+        /^CIFAR-10 is not on this machine .*repro data import cifar10/.test(e.message),
+    );
+    const identities: string[] = [];
+    for (const salt of [0, 1]) {
+      const archive = path.join(dataDir, `cifar-${salt}.tar.gz`);
+      const bytes = cifarArchive(10, dataDir, salt);
+      writeFileSync(archive, bytes);
+      importCifar(10, archive, path.join(dataDir, 'datasets'), createHash('md5').update(bytes).digest('hex'));
+      const out = (await new MockActivityEnvironment().run(acts.advanceUnit, input)) as UnitOut;
+      assert.ok(out.done && !out.cacheHit, JSON.stringify(out));
+      const stored = JSON.parse(Buffer.from(await store.get(`${out.key!.root}output.json`)).toString());
+      assert.deepEqual([stored.output.data.dataset, stored.output.data.inputs], ['cifar10', 49]);
+      identities.push(out.key!.identity);
+    }
+    assert.notEqual(identities[0], identities[1], "a re-imported archive is not answered from the old one's unit");
   },
 );

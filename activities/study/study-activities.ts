@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
+import * as path from 'path';
 import { publicConfig } from '../../temporal.config';
 import { CheckpointStore } from '../../src/checkpoint/checkpoint-store';
 import type { Tensor } from '../../src/checkpoint/safetensors';
+import { DataMissingError, folderDataSource, type ImageSet } from '../../src/data/data-source';
 import { backendLabel, usePreferredBackend } from '../../src/engine/backend';
 import type { UnitEnv, UnitSpec } from '../../src/experiments/experiment';
 import type { Params } from '../../src/experiments/params';
@@ -58,9 +60,35 @@ export interface SummarizeStudyInput {
   noCache: boolean;
 }
 
+/** Heartbeat `details` every second while `work` runs (whenever the event loop gets a turn). */
+async function beating<T>(
+  ctx: Context,
+  details: Record<string, unknown> | (() => Record<string, unknown>),
+  work: () => Promise<T>,
+): Promise<T> {
+  const beat = setInterval(() => ctx.heartbeat(typeof details === 'function' ? details() : details), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 /** The study runtime: plan, advance one unit durably, summarize. */
 export function makeStudyActivities(deps: ActivityDeps) {
   const checkpoints = new CheckpointStore(deps.store);
+
+  const data = folderDataSource(path.join(deps.config.dataDir, 'datasets'), deps.config.data.cifarMirror);
+
+  /** The content identity of each data set a study reads; one that is not on this worker fails the unit at once. */
+  function dataIdentities(sets: ImageSet[]): Record<string, string> {
+    try {
+      return Object.fromEntries(sets.map((d) => [d, data.identity(d)]));
+    } catch (err) {
+      if (err instanceof DataMissingError) throw nonRetryable(err.message, 'DataMissingError');
+      throw err;
+    }
+  }
 
   async function backendFor(numerics: string): Promise<string> {
     if (numerics === 'float64-js') return 'float64-js';
@@ -84,7 +112,8 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const study = await findStudy(input.experiment).open(input.params);
       const program = study.program(unit);
       const backend = await backendFor(program.numerics);
-      const key = unitKey(input, unit, deps.codeVersion, backend);
+      const dataIds = dataIdentities(study.datasets);
+      const key = unitKey(input, unit, deps.codeVersion, backend, dataIds);
       const { root } = key;
       if ((await readUnitOutput(deps.store, key)) !== undefined) {
         return { step: unit.steps, done: true, preempted: false, cacheHit: true, computeMs: 0, backend, key };
@@ -92,12 +121,13 @@ export function makeStudyActivities(deps: ActivityDeps) {
       const unitCtx: UnitEnv = {
         seed: input.seed,
         unit,
+        data,
         async upstream(id: string): Promise<Record<string, Tensor>> {
           const up = input.upstream.find((u) => u.id === id);
           if (!up) throw new Error(`unit ${unit.id} reads unit '${id}', which is not of an earlier phase`);
           const upKey =
             input.upstreamKeys?.[id] ??
-            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics));
+            unitKey(input, up, deps.codeVersion, await backendFor(study.program(up).numerics), dataIds);
           const latest = await loadUnitCheckpoint(checkpoints, upKey, (s) =>
             deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: id, ...s }),
           );
@@ -113,7 +143,11 @@ export function makeStudyActivities(deps: ActivityDeps) {
         (s) => deps.log({ event: 'checkpoint-skipped', runId: input.runId, unit: unit.id, ...s }),
         unit.steps,
       );
-      let state = latest ? program.load(latest.tensors) : await sw.time(() => program.init(unitCtx));
+      // A fresh unit's start loads its data and may measure (fig5 on all of CIFAR-10: about a minute):
+      // heartbeat through it, or the server times the attempt out before its first step.
+      let state = latest
+        ? program.load(latest.tensors)
+        : await beating(ctx, { unit: unit.id, step: 0, stage: 'init' }, () => sw.time(() => program.init(unitCtx)));
       deps.log({
         event: 'resume',
         runId: input.runId,
@@ -137,11 +171,21 @@ export function makeStudyActivities(deps: ActivityDeps) {
           const at = program.step(state);
           const target = Math.min(unit.steps, (Math.floor(at / unit.checkpointEvery) + 1) * unit.checkpointEvery);
           const from = state;
-          state = await sw.time(() =>
-            program.advance(unitCtx, from, target, {
-              shouldStop: stopping,
-              onStep: (step) => ctx.heartbeat({ unit: unit.id, step }),
-            }),
+          // Between steps too: a segment may load data or find an eigenvector (fig6) before its first step.
+          let current = at;
+          state = await beating(
+            ctx,
+            () => ({ unit: unit.id, step: current }),
+            () =>
+              sw.time(() =>
+                program.advance(unitCtx, from, target, {
+                  shouldStop: stopping,
+                  onStep: (step) => {
+                    current = step;
+                    ctx.heartbeat({ unit: unit.id, step });
+                  },
+                }),
+              ),
           );
           await checkpoints.commit(root, program.step(state), program.save(state), meta);
           deps.log({ event: 'checkpoint', runId: input.runId, unit: unit.id, step: program.step(state), root });
@@ -170,13 +214,9 @@ export function makeStudyActivities(deps: ActivityDeps) {
       }
       // The final measurements (an exact CS, a trace) can take minutes: keep heartbeating through
       // them, or the server would time the attempt out and start a second one beside it.
-      const beat = setInterval(() => ctx.heartbeat({ unit: unit.id, step: unit.steps, stage: 'output' }), 1000);
-      let output: unknown;
-      try {
-        output = await sw.time(() => program.output(unitCtx, state));
-      } finally {
-        clearInterval(beat);
-      }
+      const output = await beating(ctx, { unit: unit.id, step: unit.steps, stage: 'output' }, () =>
+        sw.time(() => program.output(unitCtx, state)),
+      );
       await writeUnitOutput(deps.store, key, output);
       return { step: unit.steps, done: true, preempted: false, cacheHit: false, computeMs: sw.ms, backend, key };
     },

@@ -25,6 +25,8 @@ export function unitKey(
   unit: UnitSpec,
   code: string,
   backend: string,
+  /** The content identities of the data sets the study reads (absent: it reads none, and keys stay as they were). */
+  data?: Record<string, string>,
 ): UnitKey {
   const identity = contentKey('unit', {
     experiment: i.experiment,
@@ -33,6 +35,7 @@ export function unitKey(
     unit,
     code,
     backend,
+    ...(data && Object.keys(data).length ? { data } : {}),
   });
   // Under the run's prefix too, one folder per key: a worker of another version starts the unit over beside it.
   const root = i.noCache

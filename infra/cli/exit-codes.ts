@@ -19,6 +19,7 @@ const USAGE_ERRORS = new Set([
   'ConfigError',
   'WeightsError',
   'DataFormatError',
+  'DataMissingError',
   'SafetensorsError',
   'IdError',
   'ExperimentMismatchError',

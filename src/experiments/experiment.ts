@@ -7,6 +7,7 @@
  * {@link Experiment}, the untyped view the CLI, the workflows' inputs and the activities share.
  */
 import type { Tensor } from '../checkpoint/safetensors';
+import type { DataSource, ImageSet } from '../data/data-source';
 import type { Figure } from '../report/figures';
 import type { Claim } from '../results/claims';
 import { ParamError, type ParamSet, type ParamSpec, type Params, type ResolveOptions } from './params';
@@ -92,6 +93,8 @@ export interface UnitEnv {
   unit: UnitSpec;
   /** The final state of a unit of an earlier phase. */
   upstream(unitId: string): Promise<Record<string, Tensor>>;
+  /** The worker's data sets (those the study declares in {@link Study.datasets}). */
+  data: DataSource;
 }
 
 /** What a unit's program sees. */
@@ -135,6 +138,8 @@ export interface Analysis {
 /** A study: its units, their programs and its analysis. */
 export interface Study<P> {
   units(params: P): UnitSpec[];
+  /** The data sets its units read from the worker: their content identities key the units' cache. */
+  datasets?(params: P): ImageSet[];
   program(unit: UnitSpec): UnitProgram<P, unknown>;
   analyze(params: P, outputs: Record<string, unknown>, seed: number): Analysis;
 }
@@ -153,6 +158,7 @@ export interface BoundProgram {
 /** A study with one run's parameters checked and bound. */
 export interface StudyRun {
   units: UnitSpec[];
+  datasets: ImageSet[];
   program(unit: UnitSpec): BoundProgram;
   analyze(outputs: Record<string, unknown>, seed: number): Analysis;
 }
@@ -183,6 +189,7 @@ export function studyExperiment<P extends Params>(
 function bindStudy<P>(study: Study<P>, params: P): StudyRun {
   return {
     units: study.units(params),
+    datasets: study.datasets?.(params) ?? [],
     program(unit) {
       const p = study.program(unit);
       const ctx = (env: UnitEnv): UnitContext<P> => ({ ...env, params });

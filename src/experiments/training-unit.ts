@@ -18,8 +18,8 @@ export interface TrainingState {
 }
 
 export interface TrainingUnitOptions<P> {
-  /** The trainer of this unit (model, data, loss, batch, SGD, seed, noise). */
-  trainer(ctx: UnitContext<P>): TrainConfig;
+  /** The trainer of this unit (model, data, loss, batch, SGD, seed, noise); its data may come from the worker. */
+  trainer(ctx: UnitContext<P>): TrainConfig | Promise<TrainConfig>;
   /** The state training starts from (fresh weights, or an earlier phase's final state). */
   start(ctx: UnitContext<P>): Promise<TrainState>;
   /** Steps between measurements (0: only at the end), or a rule of the parameters; the first is at the start. */
@@ -28,15 +28,15 @@ export interface TrainingUnitOptions<P> {
   output(ctx: UnitContext<P>, state: TrainingState): Promise<unknown> | unknown;
 }
 
-const trainers = new WeakMap<object, Trainer>();
+const trainers = new WeakMap<object, Promise<Trainer>>();
 
 /** A study program that trains with the project's Trainer and measures at fixed steps. */
 export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, TrainingState> {
-  const trainerOf = (ctx: UnitContext<P>): Trainer => {
+  const trainerOf = (ctx: UnitContext<P>): Promise<Trainer> => {
     // One trainer per unit context and process: it caches the designed-noise basis.
     let t = trainers.get(ctx as object);
     if (!t) {
-      t = new Trainer(o.trainer(ctx));
+      t = Promise.resolve(o.trainer(ctx)).then((config) => new Trainer(config));
       trainers.set(ctx as object, t);
     }
     return t;
@@ -55,7 +55,7 @@ export function trainingUnit<P>(o: TrainingUnitOptions<P>): UnitProgram<P, Train
       return s;
     },
     async advance(ctx, s, untilStep, hooks) {
-      const trainer = trainerOf(ctx);
+      const trainer = await trainerOf(ctx);
       const m = every(ctx);
       while (s.train.step < untilStep && !hooks.shouldStop()) {
         const next = m > 0 ? Math.min(untilStep, (Math.floor(s.train.step / m) + 1) * m) : untilStep;

@@ -5,7 +5,7 @@ import type { SgdConfig } from '../optim/sgd';
  * weight decay λ: at stationarity ⟨O_L⟩ = ⟨O_R⟩ with
  *   O_L = θ·(∇L_B + λθ),   O_R = (η/2)·(1 + μ)/(1 − ν)·‖v‖²   (v: velocity before the update),
  * measured in the full space and projected on a basis (the top-k Hessian eigenvectors).
- * Averages are half-running: over the latter half of the steps recorded so far.
+ * Averages are over the steps recorded so far, or over their latter half (a half-running average).
  */
 export class FdrMonitor {
   private readonly left: number[] = [];
@@ -54,16 +54,20 @@ export class FdrMonitor {
   }
 
   /**
-   * Half-running averages and |O_L/O_R − 1|, full and projected, each with a standard error.
+   * Averages over `window` (every recorded step, or the latter half) and |O_L/O_R − 1|, full and
+   * projected, each with a standard error.
    * The error is not that of independent samples: Σ_t (O_L − O_R) over a window telescopes to
    * boundary terms (the change of θ² and θ·v across it: Yaida's derivation), so the window's
    * deviation is one boundary term over Σ O_R. Its size is estimated by the spread of that
    * difference over `batches` contiguous batches of the window, each one boundary term; a
    * jackknife or batch means would count B of them and overstate the error about √B-fold.
    */
-  summary(batches = 5): { steps: number; full: Ratio; projected?: Ratio } {
+  summary(
+    batches = 5,
+    window: 'all' | 'latter-half' = 'latter-half',
+  ): { steps: number; full: Ratio; projected?: Ratio } {
     const ratio = (l: number[], r: number[]): Ratio => {
-      const from = Math.floor(l.length / 2);
+      const from = window === 'all' ? 0 : Math.floor(l.length / 2);
       const ls = l.slice(from),
         rs = r.slice(from);
       const ml = mean(ls),

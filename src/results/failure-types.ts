@@ -10,6 +10,8 @@ export const NON_RETRYABLE = [
   'ParamError',
   /** A data file that is not what it claims to be. */
   'DataFormatError',
+  /** A data set the run needs is not on the worker (import it with `repro data import`). */
+  'DataMissingError',
   /** A stage input whose hash no longer verifies. */
   'CorruptCheckpoint',
   /** A state a later stage needs was never committed. */

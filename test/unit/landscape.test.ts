@@ -176,6 +176,11 @@ test(
     assert.ok(Math.abs(s.full.right - (or[0]! + or[1]!) / 2) < 1e-12);
     assert.ok(Math.abs(s.projected!.left - (2 * 1.02 + 0) / 2) < 1e-12);
     assert.ok(Math.abs(s.projected!.right - (0.19 * (1 + 0)) / 2) < 1e-12);
+    // over the whole window (fig6's epochs): all 3 steps
+    const all = m.summary(5, 'all');
+    const ol0 = 1 * 0.51 + 2 * -0.98;
+    assert.ok(Math.abs(all.full.left - (ol0 + ol[0]! + ol[1]!) / 3) < 1e-12);
+    assert.ok(Math.abs(all.full.right - (0.19 * 0.05 + or[0]! + or[1]!) / 3) < 1e-12);
   },
 );
 

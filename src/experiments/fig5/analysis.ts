@@ -8,6 +8,8 @@ export type Fig5Loss = 'lsce' | 'mse';
 /** What a unit (one loss) reports. */
 export interface Fig5Output {
   loss: Fig5Loss;
+  /** What it trained on: the data set, its samples and input features, and the SHA-256 of their content. */
+  data?: { dataset: string; samples: number; inputs: number; sha256: string };
   records: Array<{ step: number; epoch: number; cs: number; trainLoss: number }>;
   final: { cs: number; method: 'exact' | 'randomized'; interval?: { lo: number; hi: number; confidence: number } };
 }
@@ -58,6 +60,6 @@ export function fig5Analysis(p: Fig5Params, outputs: Record<Fig5Loss, Fig5Output
         rules: [{ y: p.threshold, label: String(p.threshold) }],
       }),
     ],
-    summary: { final: { lsce: outputs.lsce.final, mse: outputs.mse.final } },
+    summary: { final: { lsce: outputs.lsce.final, mse: outputs.mse.final }, data: outputs.lsce.data },
   };
 }

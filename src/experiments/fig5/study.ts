@@ -3,23 +3,35 @@ import { lossAt } from '../../hessian/hvp';
 import { buildModel } from '../../models/model';
 import * as tf from '@tensorflow/tfjs';
 import { meanInterval } from '../../stats/statistics';
-import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import type { Study, UnitContext, UnitProgram } from '../experiment';
+import { fullBatchObjective } from '../mnist-data';
+import type { Study, UnitContext, UnitProgram, UnitEnv } from '../experiment';
+import { preparedImages, type PreparedImages } from '../image-data';
 import { trainingUnit } from '../training-unit';
 import { fig5Analysis, type Fig5Loss, type Fig5Output } from './analysis';
 import type { Fig5Params } from './definition';
 
 const modelSpec = (p: Fig5Params): string => `mlp:${p.side * p.side}-${p.hidden}-10`;
-const data = (p: Fig5Params) => mnistSubset('train', p.samples, p.side, 0);
+/** The paper's inputs: a fixed subset (data seed 0), grey, resized to side × side, normalized, flat. */
+const images = (env: UnitEnv, p: Fig5Params): Promise<PreparedImages> =>
+  preparedImages(env.data, p.dataset, {
+    samples: p.samples,
+    seed: 0,
+    side: p.side,
+    colour: 'grey',
+    normalize: p.normalize,
+    flat: true,
+  });
 /** One batch of every sample: per-sample gradients slice it. */
-const objective = (p: Fig5Params, loss: Fig5Loss) =>
-  fullBatchObjective(buildModel(modelSpec(p)), data(p), loss, p.smoothing, p.samples);
+const objective = async (ctx: UnitContext<Fig5Params>, loss: Fig5Loss) => {
+  const p = ctx.params;
+  return fullBatchObjective(buildModel(modelSpec(p)), (await images(ctx, p)).data, loss, p.smoothing, p.samples);
+};
 
 const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, unknown> =>
   trainingUnit<Fig5Params>({
-    trainer: (ctx) => ({
+    trainer: async (ctx) => ({
       model: buildModel(modelSpec(ctx.params)),
-      data: data(ctx.params),
+      data: (await images(ctx, ctx.params)).data,
       loss,
       smoothing: ctx.params.smoothing,
       batchSize: ctx.params.batch,
@@ -30,7 +42,7 @@ const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, 
     measureEvery,
     async measure(ctx: UnitContext<Fig5Params>, s) {
       const p = ctx.params;
-      const obj = objective(p, loss);
+      const obj = await objective(ctx, loss);
       const cs = await covarianceAlignment(obj, s.theta, {
         exact: false,
         samples: p.csSamples,
@@ -46,7 +58,8 @@ const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, 
     },
     async output(ctx, s): Promise<Fig5Output> {
       const p = ctx.params;
-      const obj = objective(p, loss);
+      const obj = await objective(ctx, loss);
+      const { data, sha256 } = await images(ctx, p);
       let final: Fig5Output['final'];
       if (p.exactFinal) {
         final = {
@@ -69,11 +82,13 @@ const program = (loss: Fig5Loss, measureEvery: number): UnitProgram<Fig5Params, 
         const m = meanInterval(draws, 0.95);
         final = { cs: m.mean, method: 'randomized', interval: m.interval };
       }
-      return { loss, records: s.records as Fig5Output['records'], final };
+      const used = { dataset: p.dataset, samples: data.y.length, inputs: data.shape[0]!, sha256 };
+      return { loss, data: used, records: s.records as Fig5Output['records'], final };
     },
   });
 
 export const study: Study<Fig5Params> = {
+  datasets: (p) => [p.dataset],
   units: (p) => {
     const spe = Math.floor(p.samples / p.batch);
     return (['lsce', 'mse'] as const).map((loss) => ({

@@ -5,7 +5,7 @@ import { tQuantile } from '../../stats/statistics';
 import type { Analysis } from '../experiment';
 import type { Fig6Params } from './definition';
 
-/** One epoch's FDR: half-running averages over its latter half, full space and along the top-1 eigenvector. */
+/** One epoch's FDR: averages over the epoch (or its latter half), full space and along the top-1 eigenvector. */
 export interface EpochFdr {
   epoch: number;
   full: Ratio;
@@ -14,6 +14,8 @@ export interface EpochFdr {
 }
 
 export interface Fig6Output {
+  /** What it trained on: the data set, its samples and image shape, and the SHA-256 of their content. */
+  data?: { dataset: string; samples: number; shape: number[]; sha256: string };
   epochs: EpochFdr[];
 }
 
@@ -27,7 +29,7 @@ function deviationInterval(r: Ratio): ClaimInterval {
 
 /**
  * fig6's claims, at the last epoch, each with a 95% interval from the boundary terms of batches of
- * that epoch's latter half: projected on the top Hessian eigenvector, Yaida's relation
+ * that epoch's averaging window: projected on the top Hessian eigenvector, Yaida's relation
  * ⟨O_L⟩ = ⟨O_R⟩ holds to the paper's bound (the fast direction has equilibrated); in the full
  * space it does not (the slow directions have not); and the top-1 deviation is the smaller
  * (the timescale separation itself).
@@ -36,7 +38,8 @@ export function fig6Analysis(p: Fig6Params, out: Fig6Output): Analysis {
   const last = out.epochs.at(-1);
   const none = last ? undefined : 'no epoch finished';
   const window =
-    `averages over the latter half of epoch ${last?.epoch ?? '?'}, ${Math.round(CONFIDENCE * 100)}% interval ` +
+    `averages over ${p.window === 'epoch' ? 'the steps' : 'the latter half'} of epoch ${last?.epoch ?? '?'}, ` +
+    `${Math.round(CONFIDENCE * 100)}% interval ` +
     `from the spread of ${last?.full.batches ?? 0} batches' boundary terms`;
   const gap = last ? last.full.deviation - last.projected.deviation : NaN;
   const t = last ? tQuantile((1 + CONFIDENCE) / 2, Math.max(1, last.full.batches - 1)) : NaN;
@@ -97,6 +100,6 @@ export function fig6Analysis(p: Fig6Params, out: Fig6Output): Analysis {
         rules: [{ y: p.bound, label: String(p.bound) }],
       }),
     ],
-    summary: { epochs: out.epochs },
+    summary: { epochs: out.epochs, data: out.data },
   };
 }

@@ -5,8 +5,9 @@ import { buildModel } from '../../models/model';
 import { stateToTensors, tensorsToState } from '../../train/state-tensors';
 import { Trainer, type TrainState } from '../../train/trainer';
 import type { Tensor } from '../../checkpoint/safetensors';
-import { fullBatchObjective, mnistSubset } from '../mnist-data';
-import type { Study, UnitProgram } from '../experiment';
+import { fullBatchObjective } from '../mnist-data';
+import type { Study, UnitEnv, UnitProgram } from '../experiment';
+import { preparedImages, type PreparedImages } from '../image-data';
 import { fig6Analysis, type EpochFdr, type Fig6Output } from './analysis';
 import type { Fig6Params } from './definition';
 
@@ -15,8 +16,19 @@ interface State {
   epochs: EpochFdr[];
 }
 
-const modelSpec = (p: Fig6Params): string => `small-cnn@${p.side}x${p.side}x1`;
-const data = (p: Fig6Params) => mnistSubset('train', p.samples, p.side, 4, false);
+/** CIFAR-10 in colour, MNIST in grey. */
+const channels = (p: Fig6Params): number => (p.dataset === 'cifar10' ? 3 : 1);
+const modelSpec = (p: Fig6Params): string => `small-cnn@${p.side}x${p.side}x${channels(p)}`;
+/** `samples` images of a fixed draw (data seed 4), area-resized to side × side; the Hessian's are its first ones. */
+const images = (env: UnitEnv, p: Fig6Params, samples: number): Promise<PreparedImages> =>
+  preparedImages(env.data, p.dataset, {
+    samples,
+    seed: 4,
+    side: p.side,
+    colour: 'keep',
+    normalize: false,
+    flat: false,
+  });
 const stepsPerEpoch = (p: Fig6Params): number => Math.floor(p.samples / p.batch);
 
 const program: UnitProgram<Fig6Params, State> = {
@@ -31,7 +43,7 @@ const program: UnitProgram<Fig6Params, State> = {
     const sgd = { lr: p.lr, momentum: p.momentum, dampening: 0, weightDecay: 0 };
     const trainer = new Trainer({
       model,
-      data: data(p),
+      data: (await images(ctx, p, p.samples)).data,
       loss: 'lsce',
       smoothing: 0.1,
       batchSize: p.batch,
@@ -39,9 +51,9 @@ const program: UnitProgram<Fig6Params, State> = {
       sgd,
     });
     const spe = stepsPerEpoch(p);
-    const hessian = fullBatchObjective(model, mnistSubset('train', p.hessianSamples, p.side, 4, false), 'lsce', 0.1);
+    const hessian = fullBatchObjective(model, (await images(ctx, p, p.hessianSamples)).data, 'lsce', 0.1);
     while (s.train.step < untilStep && !hooks.shouldStop()) {
-      // Each epoch is one window: the top eigenvector at its start, averages over its latter half.
+      // Each epoch is one window: the top eigenvector at its start, averages over the epoch or its latter half.
       const op = hessianOperator(hessian, s.train.theta);
       let top: { values: number[]; vectors: Float64Array[] };
       try {
@@ -57,7 +69,7 @@ const program: UnitProgram<Fig6Params, State> = {
         onGradient: (_step, theta, grad, v) => monitor.record(theta, grad, v),
       });
       if (s.train.step < end) break; // stopped mid-epoch: that window is recomputed on resume
-      const f = monitor.summary(10);
+      const f = monitor.summary(10, p.window === 'epoch' ? 'all' : 'latter-half');
       s.epochs.push({
         epoch: s.train.step / spe,
         full: f.full,
@@ -76,10 +88,15 @@ const program: UnitProgram<Fig6Params, State> = {
     train: tensorsToState(t),
     epochs: JSON.parse(Buffer.from(t.epochs_json!.data as Uint8Array).toString('utf8')),
   }),
-  output: (_ctx, s): Fig6Output => ({ epochs: s.epochs }),
+  async output(ctx, s): Promise<Fig6Output> {
+    const p = ctx.params;
+    const { data, sha256 } = await images(ctx, p, p.samples);
+    return { data: { dataset: p.dataset, samples: data.y.length, shape: data.shape, sha256 }, epochs: s.epochs };
+  },
 };
 
 export const study: Study<Fig6Params> = {
+  datasets: (p) => [p.dataset],
   units: (p) => [
     {
       id: 'sgd',
