@@ -16,9 +16,9 @@
 # (apt-get install debootstrap buildah podman).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-gpu=0
-if [ "${1:-}" = --gpu ]; then gpu=1 && shift; fi
-tag=${1:-localhost/repro$([ "$gpu" = 1 ] && echo -gpu):dev}
+gpu=0 name=repro
+if [ "${1:-}" = --gpu ]; then gpu=1 name=repro-gpu && shift; fi
+tag=${1:-localhost/$name:dev}
 # One Node.js major in both Containerfiles (ARG NODE_IMAGE) and here: test/unit/image-files.test.ts.
 node_version=22.23.5
 node_integrity=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
