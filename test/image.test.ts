@@ -1,10 +1,13 @@
 /**
- * The CPU image, built here (infra/image/build-local.sh: a Debian bookworm base assembled by
- * debootstrap with this machine's Node.js 20, standing in for node:20-bookworm-slim, which is on
- * a registry this machine cannot reach; then infra/image/Containerfile by buildah), and smoke
- * tested: its entrypoint, as uid 10001, runs a worker on the torch backend configured by a
- * mounted JSON file (its task queues) and REPRO_* variables (the servers), and that worker
- * completes a run started from the host.
+ * The images, built here (infra/image/build-local.sh: the bases the Containerfiles name are on
+ * registries this machine cannot reach, so they are stood in: node:22-bookworm-slim by a Debian
+ * bookworm from debootstrap with Node.js's official build from npm's registry, pytorch/pytorch
+ * (CUDA) by a Debian bookworm with Debian's python3-torch and its headers; then the Containerfile
+ * by buildah), and smoke tested: each image's entrypoint, as uid 10001, runs a worker on the torch
+ * backend configured by a mounted JSON file (its task queues) and REPRO_* variables (the servers),
+ * and that worker completes a run started from the host. The GPU image's worker runs here on the
+ * CPU: its torch addon, built against its base's python3 torch as on the CUDA base, is loaded from
+ * that torch's libraries.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,15 +25,14 @@ import { runIdOfWorkflow } from '../src/runs/ids';
 import { uniqueQueues } from './helpers';
 
 const ROOT = path.join(__dirname, '..', '..');
-const TAG = 'localhost/repro:test';
 const missing = ['debootstrap', 'buildah', 'podman'].filter(
   (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0,
 );
-// Opt-in (REPRO_TEST_IMAGE=1): the build downloads some 500 MB of Debian packages and takes
-// minutes; `npm test` runs without it, and the README gives the command that runs it.
+// Opt-in (REPRO_TEST_IMAGE=1): the builds download Debian's packages for both stand-in bases and
+// both images and take minutes; `npm test` runs without them, and the README gives the command.
 const why =
   process.env.REPRO_TEST_IMAGE !== '1'
-    ? 'opt-in: set REPRO_TEST_IMAGE=1 to build and smoke-test the image'
+    ? 'opt-in: set REPRO_TEST_IMAGE=1 to build and smoke-test the images'
     : process.getuid?.() !== 0
       ? 'building an image needs root here (debootstrap, buildah chroot isolation)'
       : missing.length
@@ -79,34 +81,85 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** One image's smoke test: how it is built, what its config must say, how it runs here. */
+interface ImageCase {
+  tag: string;
+  buildArgs: string[];
+  cmd: string[];
+  /** Added to the image's command: the queues it serves here beyond its own. */
+  extraArgs: string[];
+  /** Added to the worker's environment. */
+  env: Record<string, string>;
+  /** How the torch addon's build-info.json names the libtorch it was built against. */
+  libtorch: RegExp;
+  /** The worker's backend package label (the libtorch it loaded and its device). */
+  torchPackage: RegExp;
+}
+
+const CPU: ImageCase = {
+  tag: 'localhost/repro:test',
+  buildArgs: [],
+  cmd: ['worker'],
+  extraArgs: [],
+  env: {},
+  libtorch: /^Debian libtorch-dev$/,
+  torchPackage: /^libtorch \S+ cpu /,
+};
+// The GPU image's worker serves the gpu queue; fig7's units are cpu-queue work, so here it serves
+// both, and on the CPU (no GPU here): REPRO_TORCH_DEVICE=cuda, its default, would refuse to start.
+const GPU: ImageCase = {
+  tag: 'localhost/repro-gpu:test',
+  buildArgs: ['--gpu'],
+  cmd: ['worker', '--queue', 'gpu'],
+  extraArgs: ['--queue', 'cpu'],
+  env: { REPRO_TORCH_DEVICE: 'cpu' },
+  libtorch: /^python3 torch at \//,
+  torchPackage: /^libtorch \S+ cpu /,
+};
+
 test(
   'the CPU image builds, and its entrypoint runs a torch worker, configured by a mounted file and env, ' +
     'that completes a run',
-  {
-    skip: why,
-  },
-  async () => {
-    await exec('bash', ['infra/image/build-local.sh', TAG], 40 * 60_000);
-    const inspect = JSON.parse(await exec('buildah', ['inspect', '--type', 'image', TAG], 60_000)) as {
-      OCIv1: { config: { Entrypoint: string[]; Cmd: string[]; User: string } };
-    };
-    const { Entrypoint: entrypoint, Cmd: cmd, User: user } = inspect.OCIv1.config;
-    assert.deepEqual(cmd, ['worker']);
-    assert.equal(user, '10001');
-    // The chart's layers: a mounted JSON file (here the task queues) and REPRO_* variables (the servers).
-    // World-readable, as a Kubernetes ConfigMap volume is: the image runs as uid 10001, not root.
-    chmodSync(dir, 0o755);
-    writeFileSync(
-      path.join(dir, 'config.json'),
-      JSON.stringify({ taskQueues: { cpu: queues['taskQueues.cpu'], gpu: queues['taskQueues.gpu'] } }),
-      { mode: 0o644 },
-    );
-    const container = await exec('buildah', ['from', '--quiet', TAG], 60_000);
-    const env = ['REPRO_TEMPORAL_ADDRESS', 'REPRO_S3_ENDPOINT', 'REPRO_S3_BUCKET'].flatMap((k) => [
-      '--env',
-      `${k}=${process.env[k]!}`,
-    ]);
-    const worker = spawn(
+  { skip: why },
+  () => smokeTest(CPU),
+);
+
+test(
+  'the GPU image builds on a stand-in for its PyTorch base, and its entrypoint runs a worker on the torch ' +
+    "backend built against that base's python3 torch, which completes a run (on the CPU)",
+  { skip: why },
+  () => smokeTest(GPU),
+);
+
+async function smokeTest(image: ImageCase): Promise<void> {
+  await exec('bash', ['infra/image/build-local.sh', ...image.buildArgs, image.tag], 40 * 60_000);
+  const inspect = JSON.parse(await exec('buildah', ['inspect', '--type', 'image', image.tag], 60_000)) as {
+    OCIv1: { config: { Entrypoint: string[]; Cmd: string[]; User: string } };
+  };
+  const { Entrypoint: entrypoint, Cmd: cmd, User: user } = inspect.OCIv1.config;
+  assert.deepEqual(cmd, image.cmd);
+  assert.equal(user, '10001');
+  // The chart's layers: a mounted JSON file (here the task queues) and REPRO_* variables (the servers).
+  // World-readable, as a Kubernetes ConfigMap volume is: the image runs as uid 10001, not root.
+  chmodSync(dir, 0o755);
+  writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ taskQueues: { cpu: queues['taskQueues.cpu'], gpu: queues['taskQueues.gpu'] } }),
+    { mode: 0o644 },
+  );
+  const container = await exec('buildah', ['from', '--quiet', image.tag], 60_000);
+  const inside = (...args: string[]) =>
+    exec('buildah', ['run', '--isolation', 'chroot', '--user', user, container, '--', ...args], 60_000);
+  const env = [
+    ...['REPRO_TEMPORAL_ADDRESS', 'REPRO_S3_ENDPOINT', 'REPRO_S3_BUCKET'].map((k) => `${k}=${process.env[k]!}`),
+    ...Object.entries(image.env).map(([k, v]) => `${k}=${v}`),
+  ].flatMap((e) => ['--env', e]);
+  let worker: ReturnType<typeof spawn> | undefined;
+  try {
+    assert.match(await inside('node', '--version'), /^v22\./, 'the image runs Node.js 22');
+    const built = JSON.parse(await inside('cat', '/app/.tools/torch/build-info.json')) as { libtorch: string };
+    assert.match(built.libtorch, image.libtorch, 'the torch addon was built against the libtorch the image names');
+    worker = spawn(
       'buildah',
       [
         'run',
@@ -123,59 +176,56 @@ test(
         '--',
         ...entrypoint,
         ...cmd,
+        ...image.extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const events: Array<Record<string, unknown>> = [];
     let stderr = '';
-    worker.stdout.on('data', (d: Buffer) => {
+    worker.stdout!.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n'))
         if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
     });
-    worker.stderr.on('data', (d: Buffer) => {
+    worker.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    try {
-      const ready = await waitFor(
-        () => events.find((e) => e.event === 'worker-ready'),
-        120_000,
-        () => stderr,
-      );
-      assert.equal(
-        events.find((e) => e.event === 'backend')?.backend,
-        'torch',
-        "the image's worker runs the torch backend",
-      );
-      assert.ok(
-        (ready.queues as string[]).includes(queues['taskQueues.cpu']!),
-        'its task queues came from the mounted file',
-      );
-      const plan = planRun('fig7', 'default', ['steps=400000', 'checkpointEvery=100000']);
-      const handle = await startRun(
-        temporal.client,
-        config,
-        plan.experiment,
-        'default',
-        plan.params,
-        1,
-        `image-${randomUUID().slice(0, 8)}`,
-      );
-      const result = await awaitResult(handle, makeObjectStore(config));
-      assert.ok(result.summary, 'the run finished with a summary');
-      const runId = runIdOfWorkflow(handle.workflowId);
-      assert.ok(
-        events.some((e) => e.runId === runId),
-        "the image's worker ran the run's activities",
-      );
-    } finally {
-      if (worker.exitCode === null && worker.signalCode === null) {
-        worker.kill('SIGTERM');
-        await new Promise((r) => worker.on('close', r));
-      }
-      await exec('buildah', ['rm', container], 60_000).catch(() => '');
+    const ready = await waitFor(
+      () => events.find((e) => e.event === 'worker-ready'),
+      120_000,
+      () => stderr,
+    );
+    const backend = events.find((e) => e.event === 'backend');
+    assert.equal(backend?.backend, 'torch', "the image's worker runs the torch backend");
+    assert.match(String(backend?.package), image.torchPackage, "on the image's libtorch");
+    assert.ok(
+      (ready.queues as string[]).includes(queues['taskQueues.cpu']!),
+      'its task queues came from the mounted file',
+    );
+    const plan = planRun('fig7', 'default', ['steps=400000', 'checkpointEvery=100000']);
+    const handle = await startRun(
+      temporal.client,
+      config,
+      plan.experiment,
+      'default',
+      plan.params,
+      1,
+      `image-${randomUUID().slice(0, 8)}`,
+    );
+    const result = await awaitResult(handle, makeObjectStore(config));
+    assert.ok(result.summary, 'the run finished with a summary');
+    const runId = runIdOfWorkflow(handle.workflowId);
+    assert.ok(
+      events.some((e) => e.runId === runId),
+      "the image's worker ran the run's activities",
+    );
+  } finally {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker!.on('close', r));
     }
-  },
-);
+    await exec('buildah', ['rm', container], 60_000).catch(() => '');
+  }
+}
 
 async function waitFor<T>(find: () => T | undefined, timeoutMs: number, log: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -40,5 +40,15 @@ test('both images and build-local.sh name one Node.js major', () => {
   };
   const cpu = major('infra/image/Containerfile');
   assert.equal(major('infra/image/Containerfile.gpu'), cpu);
-  assert.match(read('infra/image/build-local.sh'), new RegExp(`\\[ "\\$node_major" = ${cpu} \\]`));
+  // The stand-in base's Node.js: the registry's official build, of that major, its integrity pinned.
+  const local = read('infra/image/build-local.sh');
+  assert.match(local, new RegExp(`^node_version=${cpu}\\.\\d+\\.\\d+$`, 'm'));
+  assert.match(local, /^node_integrity=sha512-\S{86}==$/m);
+});
+
+test('build-local.sh stands in every base image the Containerfiles name (their ARGs)', () => {
+  const local = read('infra/image/build-local.sh');
+  for (const file of ['infra/image/Containerfile', 'infra/image/Containerfile.gpu'])
+    for (const [, arg] of read(file).matchAll(/^ARG (\w+_IMAGE)=/gm))
+      assert.match(local, new RegExp(`--build-arg ${arg}=`), `${file}'s ${arg} is not stood in by build-local.sh`);
 });
