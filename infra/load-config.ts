@@ -78,7 +78,10 @@ export function loadConfigWithOrigins(
     toolsDir: path.resolve(root, config.toolsDir),
   };
   // S3 keys left at their defaults: the ones `repro up` made for this install, if it made any.
-  return { config: withInstallCredentials(resolved), origins };
+  const withCreds = withInstallCredentials(resolved);
+  if (withCreds.s3.accessKeyId !== resolved.s3.accessKeyId)
+    for (const key of ['s3.accessKeyId', 's3.secretAccessKey']) origins[key] = 'install credentials (`repro up`)';
+  return { config: withCreds, origins };
 }
 
 /**
