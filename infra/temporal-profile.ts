@@ -63,11 +63,9 @@ export function loadTemporalProfile(env: NodeJS.ProcessEnv): TemporalProfileLaye
           : 'create it or unset TEMPORAL_PROFILE'),
     );
   }
-  let profiles: Record<string, ClientConfigProfile>;
   let raw: TomlClientConfig;
   try {
     raw = loadFromTomlData(text, false);
-    profiles = fromTomlConfig(raw).profiles;
   } catch (err) {
     // smol-toml's message has the line and column and then quotes the file, which may hold an API key.
     const { message, line, column } = err as Error & { line?: number; column?: number };
@@ -78,6 +76,21 @@ export function loadTemporalProfile(env: NodeJS.ProcessEnv): TemporalProfileLaye
         'fix it there or set TEMPORAL_CONFIG_FILE to another file',
     );
   }
+  // A file without profiles (empty, comments only) has none; a misshapen one is named before the SDK trips on it.
+  const table = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const misshapen = (what: string): never => {
+    throw new ConfigError(
+      `Temporal config file ${where.file} (${where.given}): ${what} must be a table ([${what}]); fix it there`,
+    );
+  };
+  const rawProfiles = raw.profile ?? {};
+  if (!table(rawProfiles)) misshapen('profile');
+  for (const [k, v] of Object.entries(rawProfiles)) {
+    if (!table(v)) misshapen(`profile.${k}`);
+    for (const sub of ['tls', 'grpc_meta'] as const)
+      if (v[sub] !== undefined && !table(v[sub])) misshapen(`profile.${k}.${sub}`);
+  }
+  const profiles: Record<string, ClientConfigProfile> = fromTomlConfig({ profile: rawProfiles }).profiles;
   const profile = profiles[name];
   const origin = `profile '${name}' in ${where.file}`;
   if (!profile) {

@@ -117,6 +117,15 @@ test("precedence: repro's config file, environment and flags win over the profil
   assert.deepEqual(meta.config.temporal.grpcMeta, { 'x-region': 'eu' });
 });
 
+test('a file without profiles (empty, comments only): no profile, unless TEMPORAL_PROFILE names one', () => {
+  const empty = toml('empty.toml', '# nothing yet\n');
+  assert.equal(load({ TEMPORAL_CONFIG_FILE: empty }).origins['temporal.address'], 'default');
+  assert.throws(
+    () => load({ TEMPORAL_CONFIG_FILE: empty, TEMPORAL_PROFILE: 'x' }),
+    /TEMPORAL_PROFILE names profile 'x', which .*empty\.toml does not have \(it has no profiles\)/,
+  );
+});
+
 test('[tls] with disabled = true leaves TLS off; a [tls] table alone turns it on', () => {
   const off = toml('off.toml', '[profile.default]\naddress = "h:1"\n[profile.default.tls]\ndisabled = true\n');
   assert.equal(load({ TEMPORAL_CONFIG_FILE: off }).config.temporal.tls.enabled, false);
@@ -178,6 +187,13 @@ test('errors: one line naming the file or the profile and the fix, a ConfigError
   const port = toml('port.toml', '[profile.default]\naddress = "no-port"\n');
   e = failure(() => load({ TEMPORAL_CONFIG_FILE: port }));
   assert.match(e.message, /'temporal.address' must be host:port.*\(from Temporal profile 'default' in .*port\.toml\)/);
+
+  const shape = toml('shape.toml', '[profile]\ndefault = "h:1"\n');
+  e = failure(() => load({ TEMPORAL_CONFIG_FILE: shape }));
+  assert.match(
+    e.message,
+    /shape\.toml \(TEMPORAL_CONFIG_FILE\): profile\.default must be a table \(\[profile\.default\]\)/,
+  );
 
   const num = toml('num.toml', '[profile.default]\nnamespace = 7\n');
   e = failure(() => load({ TEMPORAL_CONFIG_FILE: num }));
