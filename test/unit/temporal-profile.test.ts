@@ -3,6 +3,7 @@
  * config: which profile is read, its place in the precedence, and the one-line errors.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -198,4 +199,25 @@ test('errors: one line naming the file or the profile and the fix, a ConfigError
   const num = toml('num.toml', '[profile.default]\nnamespace = 7\n');
   e = failure(() => load({ TEMPORAL_CONFIG_FILE: num }));
   assert.match(e.message, /profile 'default' in .*num\.toml: 'namespace' must be a string/);
+});
+
+test('`repro config` shows each Temporal setting with where it came from, secrets masked', () => {
+  const cli = path.resolve(__dirname, '..', '..', 'infra', 'cli', 'main.js');
+  const env = { HOME: dir, TEMPORAL_CONFIG_FILE: PROFILES, TEMPORAL_PROFILE: 'cloud', TEMPORAL_NAMESPACE: 'ns-env' };
+  const r = spawnSync(process.execPath, [cli, 'config', '--conf', 'temporal.tls.serverName=flag.example'], {
+    env,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const line = (key: string): string => r.stdout.split('\n').find((l) => l.startsWith(`${key} `)) ?? '';
+  assert.match(
+    line('temporal.address'),
+    /"ns\.acct\.tmprl\.cloud:7233" +\(Temporal profile 'cloud' in .*temporal\.toml\)$/,
+  );
+  assert.match(line('temporal.namespace'), /"ns-env" +\(environment variable TEMPORAL_NAMESPACE\)$/);
+  assert.match(line('temporal.tls.serverName'), /"flag\.example" +\(flag --conf temporal\.tls\.serverName\)$/);
+  assert.match(line('temporal.apiKey'), /"\*\*\*" +\(Temporal profile 'cloud'/);
+  assert.match(line('temporal.grpcMeta'), /\{"x-tenant":"\*\*\*"\}/);
+  assert.match(line('temporal.uiPort'), /8233 +\(default\)$/);
+  assert.doesNotMatch(r.stdout, /profile-api-key|team-a/);
 });

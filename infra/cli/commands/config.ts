@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { publicConfig } from '../../../temporal.config';
-import { loadConfigWithOrigins } from '../../load-config';
-import { print, printJson, type GlobalArgs } from '../context';
+import { configWithOriginsFrom, print, printJson, type GlobalArgs } from '../context';
 
 /** A config value as one line: strings quoted (an empty one shows as ""), secrets masked. */
 function shown(value: unknown): string {
@@ -19,10 +18,7 @@ export const configCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     'Print the effective configuration (secrets masked) and where each key came from: default, ' +
     "the Temporal CLI's profile, the config file, an environment variable or a flag",
   handler: (argv) => {
-    const { config, origins } = loadConfigWithOrigins({
-      configFile: argv.config,
-      conf: [...(argv.conf ?? []), ...(argv.backend ? [`backend=${argv.backend}`] : [])],
-    });
+    const { config, origins } = configWithOriginsFrom(argv);
     const pub = publicConfig(config);
     const keys = Object.keys(origins);
     if (argv.json) {
