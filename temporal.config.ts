@@ -1,8 +1,9 @@
 /**
  * The one typed configuration of `repro`.
  *
- * Layers, later wins: built-in defaults (the embedded stack on loopback), then a JSON config
- * file, then environment variables, then CLI flags. Every key is declared once in {@link SCHEMA}
+ * Layers, later wins: built-in defaults (the embedded stack on loopback), then the Temporal CLI's
+ * client config profile (its `temporal.*` keys only), then a JSON config file, then environment
+ * variables, then CLI flags. Every key is declared once in {@link SCHEMA}
  * with its type, default, environment variable and a description, and the merged result is
  * validated once: an unknown key or a wrong type fails with the key's name and where it came from.
  *
@@ -37,6 +38,11 @@ export interface ReproConfig {
     };
     /** API key (Temporal Cloud); sent as a bearer token, over TLS. `repro up` on a non-loopback address requires it. */
     apiKey: string;
+    /**
+     * gRPC metadata sent with every call: the Temporal CLI profile's `grpc_meta`, then `TEMPORAL_GRPC_META_*`
+     * (header names lower-case); not a key of its own (infra/load-config.ts fills it).
+     */
+    grpcMeta?: Record<string, string>;
     /**
      * What `repro up` serves on a non-loopback `address`: its TLS certificate and key (PEM files),
      * and the CA that client certificates must chain to (empty: clients authenticate by `apiKey`).
@@ -486,6 +492,8 @@ export class ConfigError extends Error {
 
 /** What infra/ hands to {@link resolveConfig}. */
 export interface ConfigSources {
+  /** The Temporal CLI's client config profile, by dotted key: above the defaults, below everything else. */
+  profile?: { origin: string; values: Record<string, unknown> };
   /** Parsed JSON config file (nested objects), and its path for messages. */
   file?: { path: string; content: unknown };
   /** Environment variables (usually `process.env`). */
@@ -496,24 +504,46 @@ export interface ConfigSources {
 
 /** Merge defaults, file, environment and flags, and validate once. */
 export function resolveConfig(sources: ConfigSources = {}): ReproConfig {
-  const flat: Record<string, string | number | boolean> = {};
-  for (const [key, spec] of Object.entries(SCHEMA)) flat[key] = spec.default;
+  return resolveConfigWithOrigins(sources).config;
+}
 
+/**
+ * {@link resolveConfig}, and where each key's value came from (`default`, `profile 'x' in FILE`,
+ * `config file F`, `environment variable V`, `flag --conf k`). Layers, later wins: defaults, the
+ * Temporal CLI's profile, the config file, the environment, flags.
+ */
+export function resolveConfigWithOrigins(sources: ConfigSources = {}): {
+  config: ReproConfig;
+  origins: Record<string, string>;
+} {
+  const flat: Record<string, string | number | boolean> = {};
+  const origins: Record<string, string> = {};
+  const set = (key: string, value: unknown, origin: string): void => {
+    flat[key] = coerce(key, value, origin);
+    origins[key] = origin;
+  };
+  for (const [key, spec] of Object.entries(SCHEMA)) {
+    flat[key] = spec.default;
+    origins[key] = 'default';
+  }
+  for (const [key, value] of Object.entries(sources.profile?.values ?? {})) {
+    set(key, value, `Temporal ${sources.profile!.origin}`);
+  }
   if (sources.file) {
     for (const [key, value] of flatten(sources.file.content, sources.file.path)) {
-      flat[key] = coerce(key, value, `config file ${sources.file.path}`);
+      set(key, value, `config file ${sources.file.path}`);
     }
   }
   for (const [key, spec] of Object.entries(SCHEMA)) {
     // The first variable named wins, so REPRO_* beats the generic AWS_/TEMPORAL_ ones, and the Temporal
     // CLI's current names (TEMPORAL_TLS_CLIENT_CERT_PATH) beat its old ones (TEMPORAL_TLS_CERT).
     const name = spec.env.find((n) => sources.env?.[n] !== undefined && sources.env[n] !== '');
-    if (name !== undefined) flat[key] = coerce(key, sources.env![name]!, `environment variable ${name}`);
+    if (name !== undefined) set(key, sources.env![name]!, `environment variable ${name}`);
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
-    flat[key] = coerce(key, value, `flag --conf ${key}`);
+    set(key, value, `flag --conf ${key}`);
   }
-  return unflatten(flat) as unknown as ReproConfig;
+  return { config: unflatten(flat) as unknown as ReproConfig, origins };
 }
 
 function flatten(content: unknown, path: string, prefix = ''): Array<[string, unknown]> {
@@ -648,7 +678,14 @@ export function maskUrl(url: string): string {
 export function publicConfig(config: ReproConfig): ReproConfig {
   return {
     ...config,
-    temporal: { ...config.temporal, apiKey: mask(config.temporal.apiKey) },
+    temporal: {
+      ...config.temporal,
+      apiKey: mask(config.temporal.apiKey),
+      // Metadata often carries credentials (an authorization header): names kept, values masked.
+      ...(config.temporal.grpcMeta
+        ? { grpcMeta: Object.fromEntries(Object.keys(config.temporal.grpcMeta).map((k) => [k, '***'])) }
+        : {}),
+    },
     s3: { ...config.s3, secretAccessKey: mask(config.s3.secretAccessKey) },
     codec: { ...config.codec, key: mask(config.codec.key), serverToken: mask(config.codec.serverToken) },
     data: { ...config.data, cifarMirror: maskUrl(config.data.cifarMirror) },

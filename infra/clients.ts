@@ -69,9 +69,14 @@ function tlsOn(config: ReproConfig): boolean {
 
 /**
  * How every client and worker reaches Temporal: address, TLS (server CA, mTLS client pair,
- * server name) and API key from the config; a missing or unreadable file is a one-line error.
+ * server name), API key and gRPC metadata from the config; a missing or unreadable file is a one-line error.
  */
-export function connectionOptions(config: ReproConfig): { address: string; tls?: TLSConfig; apiKey?: string } {
+export function connectionOptions(config: ReproConfig): {
+  address: string;
+  tls?: TLSConfig;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+} {
   const t = config.temporal.tls;
   const read = (key: string, file: string): Buffer => {
     try {
@@ -102,6 +107,7 @@ export function connectionOptions(config: ReproConfig): { address: string; tls?:
     address: config.temporal.address,
     ...(tls ? { tls } : {}),
     ...(config.temporal.apiKey ? { apiKey: config.temporal.apiKey } : {}),
+    ...(config.temporal.grpcMeta ? { metadata: { ...config.temporal.grpcMeta } } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
-import { ConfigError, looksSecret, resolveConfig, type ReproConfig } from '../temporal.config';
+import { ConfigError, looksSecret, resolveConfigWithOrigins, type ReproConfig } from '../temporal.config';
 import { withInstallCredentials } from './s3-credentials';
+import { loadTemporalProfile } from './temporal-profile';
 
 /** Default config file looked up in the working directory. */
 export const DEFAULT_CONFIG_FILE = 'repro.config.json';
@@ -15,6 +16,18 @@ export function loadConfig(
   opts: { configFile?: string; conf?: string[] } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): ReproConfig {
+  return loadConfigWithOrigins(opts, env).config;
+}
+
+/**
+ * {@link loadConfig}, and where each key's value came from. The Temporal CLI's client config profile
+ * (`TEMPORAL_PROFILE`, else `default`, from `TEMPORAL_CONFIG_FILE` or its default file) is the lowest
+ * layer above the defaults: repro's config file, environment and flags win over it where both set a key.
+ */
+export function loadConfigWithOrigins(
+  opts: { configFile?: string; conf?: string[] } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): { config: ReproConfig; origins: Record<string, string> } {
   if (opts.configFile === '') throw new ConfigError('--config is empty: give the path of a JSON config file');
   const file =
     opts.configFile || env.REPRO_CONFIG || (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
@@ -45,7 +58,18 @@ export function loadConfig(
     }
     flags[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const config = checkValues(resolveConfig({ file: content, env, flags }));
+  const profile = loadTemporalProfile(env);
+  const { config: merged, origins } = resolveConfigWithOrigins({ profile, file: content, env, flags });
+  const config = checkValues(merged, origins);
+  const grpcMeta = { ...profile?.grpcMeta };
+  // The Temporal CLI's TEMPORAL_GRPC_META_<NAME> (x_tenant -> x-tenant); an empty one removes the header.
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('TEMPORAL_GRPC_META_')) continue;
+    const header = name.slice('TEMPORAL_GRPC_META_'.length).toLowerCase().replace(/_/g, '-');
+    if (value) grpcMeta[header] = value;
+    else delete grpcMeta[header];
+  }
+  if (Object.keys(grpcMeta).length) config.temporal.grpcMeta = grpcMeta;
   // Relative folders are taken from the project root, so commands work from any directory.
   const root = path.resolve(__dirname, '..', '..');
   const resolved = {
@@ -54,7 +78,10 @@ export function loadConfig(
     toolsDir: path.resolve(root, config.toolsDir),
   };
   // S3 keys left at their defaults: the ones `repro up` made for this install, if it made any.
-  return withInstallCredentials(resolved);
+  const withCreds = withInstallCredentials(resolved);
+  if (withCreds.s3.accessKeyId !== resolved.s3.accessKeyId)
+    for (const key of ['s3.accessKeyId', 's3.secretAccessKey']) origins[key] = 'install credentials (`repro up`)';
+  return { config: withCreds, origins };
 }
 
 /**
@@ -74,13 +101,13 @@ function jsonProblem(text: string, err: Error): string {
  * Values whose form the schema's types do not catch, checked before anything connects: a
  * malformed Temporal address would otherwise surface as a connection error.
  */
-function checkValues(config: ReproConfig): ReproConfig {
+function checkValues(config: ReproConfig, origins: Record<string, string>): ReproConfig {
   const address = config.temporal.address;
   const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?):(\d{1,5})$/.exec(address);
   if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535)
     throw new ConfigError(
       `config key 'temporal.address' must be host:port, e.g. 127.0.0.1:7233 or temporal.example.com:7233, ` +
-        `got ${JSON.stringify(address)}`,
+        `got ${JSON.stringify(address)} (from ${origins['temporal.address']})`,
     );
   if (config.codec.key && Buffer.from(config.codec.key, 'base64').length !== 32)
     throw new ConfigError(

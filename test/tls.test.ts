@@ -6,7 +6,7 @@
  * required and checked against the CA); the TLS the client and the worker speak is real.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -98,6 +98,31 @@ test("the Temporal CLI's environment variables alone reach Temporal with its cli
   const { TEMPORAL_TLS_CLIENT_CERT_PATH: _cert, TEMPORAL_TLS_CLIENT_KEY_PATH: _key, ...noClientCert } = temporalCli;
   const refused = await runCliAsync(['list'], noClientCert);
   assert.match(refused.stderr, /^Error: cannot reach Temporal at 127\.0\.0\.1:\d+ over TLS/);
+});
+
+test("the Temporal CLI's client config profile alone reaches Temporal with its client certificate", async () => {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('REPRO_TEMPORAL_') && !k.startsWith('TEMPORAL_')),
+  );
+  writeFileSync(
+    f('temporal.toml'),
+    `[profile.mtls]
+address = "${address}"
+namespace = "${plain.temporal.namespace}"
+[profile.mtls.tls]
+server_ca_cert_path = "${f('ca.pem')}"
+client_cert_path = "${f('client.pem')}"
+client_key_path = "${f('client.key')}"
+server_name = "localhost"
+`,
+  );
+  const profile = { ...env, TEMPORAL_CONFIG_FILE: f('temporal.toml'), TEMPORAL_PROFILE: 'mtls' };
+  const list = await runCliAsync(['list', '--json', '--limit', '1'], profile);
+  assert.equal(list.status, 0, list.stderr);
+  assert.ok(Array.isArray(JSON.parse(list.stdout)));
+  // The CLI's own variable wins over its profile (here: a key that does not exist), as in the Temporal CLI.
+  const overridden = await runCliAsync(['list'], { ...profile, TEMPORAL_TLS_CLIENT_KEY_PATH: f('absent.key') });
+  assert.match(overridden.stderr, /config key 'temporal\.tls\.keyPath': cannot read .*absent\.key/);
 });
 
 test('a client certificate the server does not trust, or a missing key, is a one-line error', async () => {

@@ -1,7 +1,7 @@
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { ReproConfig } from '../../temporal.config';
-import { loadConfig } from '../load-config';
+import { loadConfigWithOrigins } from '../load-config';
 
 /** Options every command takes. */
 export interface GlobalArgs {
@@ -17,7 +17,12 @@ export class UsageError extends Error {
 }
 
 export function configFrom(argv: GlobalArgs): ReproConfig {
-  return loadConfig({
+  return configWithOriginsFrom(argv).config;
+}
+
+/** {@link configFrom}, and where each key's value came from (see loadConfigWithOrigins). */
+export function configWithOriginsFrom(argv: GlobalArgs): { config: ReproConfig; origins: Record<string, string> } {
+  return loadConfigWithOrigins({
     configFile: argv.config,
     conf: [...(argv.conf ?? []), ...(argv.backend ? [`backend=${argv.backend}`] : [])],
   });

@@ -11,6 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { codeVersion } from '../clients';
 import { cancelCommand } from './commands/cancel';
 import { compareCommand } from './commands/compare';
+import { configCommand } from './commands/config';
 import { codecServerCommand } from './commands/codec-server';
 import { dataCommand } from './commands/data';
 import { doctorCommand } from './commands/doctor';
@@ -50,6 +51,7 @@ const COMMANDS = [
   gcCommand,
   codecServerCommand,
   doctorCommand,
+  configCommand,
   reproduceCommand,
   hessianCommand,
   dataCommand,

@@ -29,6 +29,9 @@ export async function startEphemeralStack(
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `repro-${bucket}-`));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // Not the Temporal CLI profile of whoever runs the tests (an API key from it would turn TLS on to this
+    // stack): an empty file, no profile. Tests of profiles set their own.
+    TEMPORAL_CONFIG_FILE: os.devNull,
     REPRO_TEMPORAL_ADDRESS: `${host}:${basePort}`,
     REPRO_TEMPORAL_UI_PORT: String(basePort + 1000),
     REPRO_S3_ENDPOINT: `http://${host}:${basePort + 1767}`,
@@ -38,6 +41,7 @@ export async function startEphemeralStack(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...extraEnv,
   };
+  if (!extraEnv?.TEMPORAL_PROFILE) delete env.TEMPORAL_PROFILE;
   const config = loadConfig({}, env);
   // A server already on these ports is someone else's (a leftover run): results against it would mislead.
   for (const port of [basePort, basePort + 1767]) {

@@ -5,7 +5,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { registerCommand, SEARCH_ATTRIBUTE_TYPES } from '../../../workflows/search-attributes';
 import { codecFor } from '../../codec';
 import { checkS3, connectTemporal, makeObjectStore } from '../../clients';
-import { configFrom, print, printJson, type GlobalArgs } from '../context';
+import { configWithOriginsFrom, print, printJson, type GlobalArgs } from '../context';
 
 interface Check {
   check: string;
@@ -24,7 +24,9 @@ const { TaskQueueType } = temporal.api.enums.v1;
  * (workflows and activities) and the backends they run, the payload codec's key, the torch addon.
  */
 export async function doctor(argv: GlobalArgs): Promise<Check[]> {
-  const config = configFrom(argv);
+  const { config, origins } = configWithOriginsFrom(argv);
+  // Where the address came from, when not the default: a Temporal CLI profile or a variable set long ago.
+  const from = origins['temporal.address'] === 'default' ? '' : ` (address from ${origins['temporal.address']})`;
   const checks: Check[] = [];
   const add = (check: string, ok: boolean, detail: string, fix?: string): void => {
     checks.push({ check, ok, detail, ...(ok ? {} : { fix }) });
@@ -70,12 +72,12 @@ export async function doctor(argv: GlobalArgs): Promise<Check[]> {
       config.temporal.tls.caPath ||
       config.temporal.tls.certPath ||
       config.temporal.apiKey;
-    add('Temporal', true, `${config.temporal.address}${tls ? ' over TLS' : ''}`);
+    add('Temporal', true, `${config.temporal.address}${tls ? ' over TLS' : ''}${from}`);
   } catch (err) {
     add(
       'Temporal',
       false,
-      (err as Error).message,
+      `${(err as Error).message}${from}`,
       'start the embedded stack (`repro up`) or set temporal.address and temporal.tls.*',
     );
   }
