@@ -105,6 +105,12 @@ export interface ReproConfig {
      * long: its numerics hang and hold their slot (and GPU) until the process restarts.
      */
     stallSeconds: number;
+    /**
+     * In Kubernetes, keep this pod's `controller.kubernetes.io/pod-deletion-cost` annotation at the activities it
+     * runs (summed over its worker processes), so a scale-down removes idle pods first. Needs POD_NAME and
+     * POD_NAMESPACE (downward API), the pod's service-account token, and RBAC get/patch on pods.
+     */
+    podDeletionCost: boolean;
   };
   workflows: {
     /** A long workflow continues as new once its history has this many events (or the server suggests it). */
@@ -376,6 +382,12 @@ export const SCHEMA: Record<string, KeySpec> = {
     env: ['REPRO_WORKER_STALL_SECONDS'],
     description: '/healthz fails once an activity in flight has not heartbeat for this long',
     min: 1,
+  },
+  'worker.podDeletionCost': {
+    kind: 'bool',
+    default: false,
+    env: ['REPRO_WORKER_POD_DELETION_COST'],
+    description: "keep the pod's pod-deletion-cost annotation at its activities in flight (Kubernetes)",
   },
   'workflows.continueAsNewEvents': {
     kind: 'int',

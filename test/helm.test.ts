@@ -276,6 +276,8 @@ test('every pod the chart renders (Deployments, Jobs, hooks) meets Pod Security 
       v: ['values-temporal-cloud.yaml'],
       s: ['temporal.tls.existingSecret=repro-tls', 'imagePullSecrets[0].name=regcred'],
     },
+    // The API token the deletion cost needs is a projected volume of the worker container's, not an automount.
+    { v: [], s: ['workers.podDeletionCost.enabled=true'] },
   ]) {
     const pods = podSpecs(render(v.v, v.s).docs);
     const label = `${v.v.join(',') || 'defaults'} ${v.s.join(' ')}`;
@@ -305,6 +307,87 @@ test('every pod the chart renders (Deployments, Jobs, hooks) meets Pod Security 
   // The check has teeth: a pod that escalates fails it.
   const bad = restrictedViolations('x', { containers: [{ name: 'c', securityContext: { privileged: true } }] });
   assert.ok(bad.includes('x container c: privileged') && bad.some((l) => /seccompProfile/.test(l)));
+});
+
+test("workers.podDeletionCost: RBAC, the token and the pod's name only when on; off by default", () => {
+  type Worker = {
+    env?: Array<{ name: string; valueFrom?: { fieldRef?: { fieldPath: string } } }>;
+    volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  };
+  const TOKEN_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+  const look = (sets: string[]) => {
+    const { docs } = render([], sets);
+    const file = JSON.parse(docs.find((d) => d.kind === 'ConfigMap')!.data!['config.json']!) as unknown;
+    const workers = podSpecs(docs).filter((p) => p.where.startsWith('Deployment/'));
+    assert.equal(workers.length, 2);
+    return {
+      docs,
+      rbac: docs.filter((d) => d.kind === 'Role' || d.kind === 'RoleBinding'),
+      config: resolveConfig({ file: { path: 'config.json', content: file } }),
+      workers: workers.map((w) => ({ ...w, container: w.pod.containers[0] as Container & Worker })),
+    };
+  };
+
+  const off = look([]);
+  assert.deepEqual(off.rbac, [], 'no Role or RoleBinding by default');
+  assert.equal(off.config.worker.podDeletionCost, false);
+  for (const w of off.workers) {
+    assert.equal(w.pod.automountServiceAccountToken, false, w.where);
+    assert.ok(!(w.pod.volumes ?? []).some((v) => 'projected' in v), `${w.where}: no token volume`);
+    assert.ok(!(w.container.volumeMounts ?? []).some((m) => m.mountPath === TOKEN_DIR), w.where);
+    assert.ok(!(w.container.env ?? []).some((e) => e.name === 'POD_NAME'), w.where);
+  }
+
+  const on = look(['workers.podDeletionCost.enabled=true']);
+  assert.equal(on.config.worker.podDeletionCost, true, 'the workers are told (worker.podDeletionCost)');
+  const role = on.rbac.find((d) => d.kind === 'Role') as Doc & { rules: unknown };
+  assert.deepEqual(role.rules, [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] }]);
+  const binding = on.rbac.find((d) => d.kind === 'RoleBinding') as Doc & {
+    roleRef: { kind: string; name: string };
+    subjects: unknown;
+  };
+  assert.deepEqual(binding.roleRef, {
+    apiGroup: 'rbac.authorization.k8s.io',
+    kind: 'Role',
+    name: role.metadata.name,
+  });
+  const account = on.docs.find((d) => d.kind === 'ServiceAccount')!;
+  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: account.metadata.name, namespace: 'default' }]);
+  for (const w of on.workers) {
+    assert.equal(w.pod.automountServiceAccountToken, false, `${w.where}: still no automount`);
+    assert.equal((w.pod as { serviceAccountName?: string }).serviceAccountName, account.metadata.name);
+    const env = Object.fromEntries((w.container.env ?? []).map((e) => [e.name, e.valueFrom?.fieldRef?.fieldPath]));
+    assert.equal(env.POD_NAME, 'metadata.name', w.where);
+    assert.equal(env.POD_NAMESPACE, 'metadata.namespace', w.where);
+    const mount = (w.container.volumeMounts ?? []).find((m) => m.mountPath === TOKEN_DIR);
+    assert.equal(mount?.readOnly, true, `${w.where}: the token where in-cluster clients look`);
+    const volume = (w.pod.volumes ?? []).find((v) => v.name === mount!.name) as unknown as {
+      projected: { sources: Array<Record<string, unknown>> };
+    };
+    assert.deepEqual(
+      volume.projected.sources.map((s) => Object.keys(s)[0]),
+      ['serviceAccountToken', 'configMap', 'downwardAPI'],
+      `${w.where}: a bound token, the cluster CA (kube-root-ca.crt) and the namespace`,
+    );
+  }
+
+  // Binding pod patches to the namespace's default account would give them to every pod that uses it.
+  const r = spawnSync(
+    HELM,
+    ['template', 'r', CHART, '--set', 'workers.podDeletionCost.enabled=true', '--set', 'serviceAccount.create=false'],
+    { encoding: 'utf8' },
+  );
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /serviceAccount\.name/);
+  const named = look([
+    'workers.podDeletionCost.enabled=true',
+    'serviceAccount.create=false',
+    'serviceAccount.name=repro-workers',
+  ]);
+  const subjects = (
+    named.rbac.find((d) => d.kind === 'RoleBinding') as unknown as { subjects: Array<{ name: string }> }
+  ).subjects;
+  assert.equal(subjects[0]!.name, 'repro-workers');
 });
 
 test('KEDA is optional: no ScaledObject without its API or with autoscaling off, and `replicas` back', () => {

@@ -55,6 +55,8 @@ export function gpuWorkerPlan(
     args: workerArgs(flags, [
       `torch.threads=${threads}`,
       'worker.gpus=0',
+      // The parent keeps the pod's deletion cost, summed over its processes.
+      'worker.podDeletionCost=false',
       `worker.metricsHost=${LOOPBACK}`,
       `worker.metricsPort=${ports[i]?.metricsPort ?? 0}`,
       `worker.sdkMetricsPort=${ports[i]?.sdkMetricsPort ?? 0}`,

@@ -2,6 +2,7 @@ import * as os from 'os';
 import type { ReproConfig } from '../../temporal.config';
 import type { LogEvent } from '../../activities';
 import { assignDevices, gpuWorkerPlan, startChildWorkers, type ParentFlags } from './child-workers';
+import { trackDeletionCost } from './pod-deletion-cost';
 import { LOOPBACK, podParts, portsOf, servePodMetrics } from './pod-metrics';
 import { runWorker, type QueueKind } from './start-worker';
 
@@ -43,9 +44,22 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
   const onSignal = (): void => stop.abort();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // The pod's deletion cost: the activities in flight over all its processes, read from their /healthz.
+  // Its processes are counted where they serve /healthz, on the ports worker.metricsPort gives them.
+  const counted = metricsPort > 0;
+  if (config.worker.podDeletionCost && !counted)
+    opts.log({ event: 'pod-deletion-cost-off', reason: 'worker.metricsPort is 0: the processes cannot be counted' });
+  const stopCost = trackDeletionCost(
+    config.worker.podDeletionCost && counted,
+    async () => (await pod.health()).inFlight,
+    opts.log,
+  );
   const here = cpuHere
     ? runWorker(
-        { ...config, worker: { ...config.worker, metricsHost: LOOPBACK, ...portsOf(parts[n]!) } },
+        {
+          ...config,
+          worker: { ...config.worker, metricsHost: LOOPBACK, ...portsOf(parts[n]!), podDeletionCost: false },
+        },
         { queues: ['cpu'], log: opts.log, stop: stop.signal },
       )
     : new Promise<void>((r) => stop.signal.addEventListener('abort', () => r()));
@@ -57,6 +71,7 @@ export async function runGpuWorkers(config: ReproConfig, opts: GpuWorkersOptions
     await here.catch(() => {});
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await stopCost();
     await pod.close();
     opts.log({ event: 'gpu-workers-stopped' });
   }

@@ -117,6 +117,8 @@ export interface PodMetricsServers {
   /** The ports listened on (0: not served). */
   port: number;
   sdkPort: number;
+  /** The pod's health over every process, as `/healthz` serves it (its `inFlight`: the pod's activities). */
+  health(): Promise<PodHealth>;
   close(): Promise<void>;
 }
 
@@ -176,6 +178,7 @@ export async function servePodMetrics(parts: readonly PodPart[], opts: PodMetric
     return {
       port: own?.port ?? 0,
       sdkPort: sdk?.port ?? 0,
+      health,
       close: async () => void (await Promise.all(servers.map((s) => s.close()))),
     };
   } catch (err) {

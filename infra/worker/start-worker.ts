@@ -6,6 +6,7 @@ import { createActivities, type LogEvent } from '../../activities';
 import { backendLabel, selectBackend } from '../../src/engine/backend';
 import { codeVersion, connectionOptions, makeObjectStore, temporalUnreachable, UnreachableError } from '../clients';
 import { serveMetrics } from './metrics-server';
+import { trackDeletionCost } from './pod-deletion-cost';
 import { WorkerMetrics } from './worker-metrics';
 
 export type QueueKind = 'cpu' | 'gpu';
@@ -73,20 +74,23 @@ const hostPort = (host: string, port: number): string => `${host.includes(':') ?
  */
 export async function runWorker(config: ReproConfig, opts: WorkerOptions): Promise<void> {
   installRuntime(config);
-  const { metricsPort, metricsHost, sdkMetricsPort } = config.worker;
-  if (metricsPort === 0) return serve(config, opts);
+  const { metricsPort, metricsHost, sdkMetricsPort, podDeletionCost } = config.worker;
+  if (metricsPort === 0 && !podDeletionCost) return serve(config, opts);
+  // The pod's deletion cost counts the activities in flight that the metrics' interceptor sees.
   const metrics = new WorkerMetrics(config.worker.stallSeconds);
-  const server = await serveMetrics(metrics, metricsHost, metricsPort);
+  const server = metricsPort > 0 ? await serveMetrics(metrics, metricsHost, metricsPort) : undefined;
   const log = (e: LogEvent): void => {
     metrics.observeLog(e);
     opts.log(e);
   };
-  log({ event: 'metrics', host: metricsHost, port: server.port, sdkPort: sdkMetricsPort });
+  if (server) log({ event: 'metrics', host: metricsHost, port: server.port, sdkPort: sdkMetricsPort });
+  const stopCost = trackDeletionCost(podDeletionCost, () => metrics.health().inFlight, log);
   try {
     await serve(config, { ...opts, log }, metrics);
   } finally {
     metrics.setPhase('stopped');
-    await server.close();
+    await stopCost();
+    await server?.close();
   }
 }
 
