@@ -40,6 +40,7 @@ test('every rendered manifest decodes strictly into the Kubernetes API types', (
         'metrics.podMonitor.enabled=true',
         'metrics.podMonitor.labels.release=kube-prometheus-stack',
         'grafana.dashboard.enabled=true',
+        'workers.podDeletionCost.enabled=true',
       ],
     },
   ]) {

@@ -156,19 +156,24 @@ export const localReportHref = (runId: string): string => `${encodeURIComponent(
 
 /**
  * One page listing runs, newest first, each linking to its report at `reportHref(runId)` (default
- * {@link localReportHref}); `trends` is the HTML of the series' trends (see trend-report.ts).
+ * {@link localReportHref}; undefined: no link); `trends` is the HTML of the series' trends (see trend-report.ts).
  */
 export function renderIndexHtml(
   results: ReadonlyArray<Omit<RunResult, 'artifacts'>>,
-  o: { reportHref?: (runId: string) => string; trends?: string } = {},
+  o: { reportHref?: (runId: string) => string | undefined; trends?: string } = {},
 ): string {
   const href = o.reportHref ?? localReportHref;
+  // A run without a report (its index entry names none) is listed, not linked.
+  const link = (runId: string): string => {
+    const h = href(runId);
+    return h ? `<a href="${esc(h)}">${esc(runId)}</a>` : `<code>${esc(runId)}</code>`;
+  };
   const rows = [...results]
     .sort((a, b) => b.finishedAt.localeCompare(a.finishedAt))
     .map((r) => {
       const t = tally(r.claims);
       return (
-        `<tr><td><a href="${esc(href(r.runId))}">${esc(r.runId)}</a></td>` +
+        `<tr><td>${link(r.runId)}</td>` +
         `<td>${esc(r.experiment)}</td><td>${esc(r.preset)}</td>\n` +
         `<td>${esc(r.finishedAt)}</td><td>${t.pass}</td><td>${t.fail}</td><td>${t.inconclusive}</td>` +
         `<td>${(r.substitutions ?? []).length ? 'yes' : ''}</td></tr>`

@@ -25,7 +25,7 @@ export async function renderTrendFigures(series: RunSeries, n: number): Promise<
 export function trendHtml(
   series: RunSeries,
   figures: readonly ReportFigure[],
-  o: { href?: (runId: string) => string; heading: 'h2' | 'h3'; title?: string },
+  o: { href?: (runId: string) => string | undefined; heading: 'h2' | 'h3'; title?: string },
 ): string {
   const head = series.claims.map((c) => `<th>${esc(c.id)}</th>`).join('');
   const rows = [...series.runs].reverse().map((r) => {
@@ -36,7 +36,8 @@ export function trendHtml(
             `<br><span class="num small">${esc(p.text)}</span></td>`
         : `<td data-claim="${esc(c.id)}" class="small">no such claim</td>`;
     });
-    const id = o.href ? `<a href="${esc(o.href(r.runId))}">${esc(r.runId)}</a>` : `<code>${esc(r.runId)}</code>`;
+    const link = o.href?.(r.runId);
+    const id = link ? `<a href="${esc(link)}">${esc(r.runId)}</a>` : `<code>${esc(r.runId)}</code>`;
     return `<tr data-run="${esc(r.runId)}"><td>${id}</td><td class="num">${esc(r.time)}</td>${cells.join('')}</tr>`;
   });
   const more = series.omitted ? `, the newest of ${series.runs.length + series.omitted}` : '';

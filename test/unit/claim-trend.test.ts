@@ -164,6 +164,9 @@ test("the stored index links each run to its report's key, relative to the index
   assert.match(html, /<h2 id="trends">Trends<\/h2>\n<section class="trend">/);
   assert.doesNotMatch(renderIndexHtml([r]), /Trends/, 'no trends section without trends');
   assert.match(renderIndexHtml([r]), new RegExp(`href="sched-nightly-${encodeURIComponent(day(1))}/report.html"`));
+  const unreported = renderIndexHtml([r], { reportHref: () => undefined });
+  assert.doesNotMatch(unreported, /<a /, 'a run without a report is listed, not linked');
+  assert.match(unreported, new RegExp(`<code>sched-nightly-${day(1)}</code>`));
   const report = renderHtmlReport(r, 't', [], '<section class="trend">T</section>');
   assert.match(
     report,

@@ -75,23 +75,30 @@ export async function downloadReport(store: ObjectStore, runId: string, dir: str
  */
 export async function writeReportIndex(store: ObjectStore, dir: string): Promise<{ path: string; runs: number }> {
   const plans: ReportPlan[] = [];
+  const entries: RunResult[] = [];
   for (const key of await store.list(layout.indexPrefix)) {
     if (!key.endsWith('.json')) continue;
     const r = JSON.parse(Buffer.from(await store.get(key)).toString('utf8')) as RunResult;
+    entries.push(r);
     plans.push(await planReport(store, r.runId, dir, `run id '${r.runId}' of index entry ${key}`));
   }
   for (const plan of plans) await writeReport(store, plan);
   const results = plans.map((p) => p.result);
   const series = runSeries(results).filter((s) => s.runs.length >= 2);
   const figures = await Promise.all(series.map((s, n) => renderTrendFigures(s, n)));
-  const page = (href: (runId: string) => string): string =>
+  const page = (href: (runId: string) => string | undefined): string =>
     renderIndexHtml(results, {
       reportHref: href,
       trends: series.map((s, n) => trendHtml(s, figures[n]!, { href, heading: 'h3' })).join('\n'),
     });
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'index.html'), page(localReportHref));
-  const stored = page((runId) => layout.linkFrom(layout.indexPage, layout.artifact(runId, 'report.html')));
+  // The stored index links only reports the bucket holds: a run's result names its report among
+  // its artifacts (an index entry without one, e.g. a run whose report was never written, is listed).
+  const reported = new Set(entries.filter((r) => r.artifacts?.report).map((r) => r.runId));
+  const stored = page((runId) =>
+    reported.has(runId) ? layout.linkFrom(layout.indexPage, layout.artifact(runId, 'report.html')) : undefined,
+  );
   await store.put(layout.indexPage, Buffer.from(stored), 'text/html; charset=utf-8');
   return { path: path.join(dir, 'index.html'), runs: plans.length };
 }

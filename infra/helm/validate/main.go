@@ -20,6 +20,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -119,6 +120,10 @@ func target(apiVersion, kind string) (interface{}, bool) {
 		return &policyv1.PodDisruptionBudget{}, true
 	case "batch/v1/Job":
 		return &batchv1.Job{}, true
+	case "rbac.authorization.k8s.io/v1/Role":
+		return &rbacv1.Role{}, true
+	case "rbac.authorization.k8s.io/v1/RoleBinding":
+		return &rbacv1.RoleBinding{}, true
 	case "keda.sh/v1alpha1/ScaledObject":
 		return &scaledObject{}, true
 	case "keda.sh/v1alpha1/TriggerAuthentication":
