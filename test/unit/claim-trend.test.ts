@@ -13,18 +13,7 @@ import type { Claim } from '../../src/results/claims';
 import type { RunResult } from '../../src/results/run-result';
 import { scheduledTimeOfRun } from '../../src/runs/ids';
 import { layout } from '../../src/storage/layout';
-
-const claim = (id: string, measured: number, verdict: Claim['verdict']): Claim => ({
-  id,
-  kind: 'within',
-  description: `claim ${id}.`,
-  paper: 'eq. 1',
-  predicted: 1,
-  measured,
-  tolerance: 0.1,
-  interval: { lo: measured - 0.05, hi: measured + 0.05, confidence: 0.95 },
-  verdict,
-});
+import { claim } from './claim-fixture';
 
 const day = (d: number): string => new Date(Date.UTC(2026, 10, 1 + d, 3)).toISOString().replace('.000Z', 'Z');
 

@@ -9,25 +9,13 @@ import { renderCompareHtml } from '../../src/report/compare-report';
 import { lineFigure, scatterFigure } from '../../src/report/figures';
 import { overlaySpecs } from '../../src/report/overlay-figure';
 import { renderSvg } from '../../src/report/render-svg';
-import type { Claim } from '../../src/results/claims';
 import {
   compareRuns,
   ExperimentMismatchError,
   formatComparison,
   type ComparedResult,
 } from '../../src/results/run-comparison';
-
-const claim = (id: string, measured: number, verdict: Claim['verdict']): Claim => ({
-  id,
-  kind: 'within',
-  description: `claim ${id}`,
-  paper: 'eq. 1',
-  predicted: 1,
-  measured,
-  tolerance: 0.1,
-  interval: { lo: measured - 0.05, hi: measured + 0.05, confidence: 0.95 },
-  verdict,
-});
+import { claim } from './claim-fixture';
 
 const runA: ComparedResult = {
   runId: 'fig7-a',

@@ -135,8 +135,7 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
   const allRuns =
     all.length >= 3
       ? {
-          slope: fitOf(all).slope,
-          intercept: fitOf(all).intercept,
+          ...(({ slope, intercept }) => ({ slope, intercept }))(fitOf(all)),
           slopeInterval: bootstrapInterval(all, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 3 }),
         }
       : undefined;
