@@ -65,6 +65,33 @@ export function gradientAt(obj: Objective, flat: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
+ * The mean loss at `flat` and its gradient from one forward pass (the loss as {@link lossAt}
+ * computes it; the gradient as {@link gradientAt}). The caller disposes `grad`.
+ */
+export function lossAndGradientAt(obj: Objective, flat: tf.Tensor1D): { loss: number; grad: tf.Tensor1D } {
+  const w = weights(obj);
+  const program = nativeProgram(obj.model, obj.forward);
+  if (program) {
+    const { grad, losses } = program.gradient(flat, obj.batches, w, obj.loss, obj.smoothing);
+    const each = losses.dataSync();
+    losses.dispose();
+    return { loss: obj.batches.reduce((s, _b, i) => s + w[i]! * each[i]!, 0), grad };
+  }
+  let loss = 0;
+  const grad = tf.tidy(
+    () =>
+      obj.batches
+        .map((b, i) => {
+          const { value, grad: g } = tf.valueAndGrad((t: tf.Tensor) => batchLoss(obj, b, t as tf.Tensor1D))(flat);
+          loss += w[i]! * value.arraySync();
+          return tf.mul(g, w[i]!);
+        })
+        .reduce((a, g) => tf.add(a, g)) as tf.Tensor1D,
+  );
+  return { loss, grad };
+}
+
+/**
  * Exact Hessian-vector product H(flat)·v by double backprop: the gradient of ⟨∇L(θ), v⟩.
  * Needs {@link installSecondOrderGradients} (done here) for exact second derivatives.
  */
@@ -108,11 +135,11 @@ export async function lossInChunks(obj: Objective, flat: tf.Tensor1D): Promise<n
 }
 
 /** Sum over chunks of `w_i · f(chunk i)`, a chunk at a time (a new tensor; the caller disposes it). */
-async function weightedSum(obj: Objective, f: (chunk: Objective) => tf.Tensor1D): Promise<tf.Tensor1D> {
+async function weightedSum(obj: Objective, f: (chunk: Objective, i: number) => tf.Tensor1D): Promise<tf.Tensor1D> {
   const w = weights(obj);
   let acc: tf.Tensor1D | undefined;
   for (let i = 0; i < obj.batches.length; i++) {
-    const part = f(one(obj, i));
+    const part = f(one(obj, i), i);
     const scaled = tf.mul(part, w[i]!) as tf.Tensor1D;
     part.dispose();
     if (acc) {
@@ -129,6 +156,21 @@ async function weightedSum(obj: Objective, f: (chunk: Objective) => tf.Tensor1D)
 /** Gradient of the mean loss at `flat`, a chunk at a time. */
 export function gradientInChunks(obj: Objective, flat: tf.Tensor1D): Promise<tf.Tensor1D> {
   return weightedSum(obj, (chunk) => gradientAt(chunk, flat));
+}
+
+/** The mean loss and its gradient at `flat` (one forward pass for both), a chunk at a time. */
+export async function lossAndGradientInChunks(
+  obj: Objective,
+  flat: tf.Tensor1D,
+): Promise<{ loss: number; grad: tf.Tensor1D }> {
+  const w = weights(obj);
+  let loss = 0;
+  const grad = await weightedSum(obj, (chunk, i) => {
+    const r = lossAndGradientAt(chunk, flat);
+    loss += w[i]! * r.loss;
+    return r.grad;
+  });
+  return { loss, grad };
 }
 
 /** H(flat)·v, a chunk at a time. */

@@ -75,6 +75,31 @@ test(
   },
 );
 
+test('a projection that takes its stopping loss from the gradient pass stops where a separate loss pass does', async () => {
+  // Two chunks, momentum and weight decay: the fused loss must be evaluateLoss's, bit for bit,
+  // or the first step below the target (and so the minimum) could differ.
+  const base = objective('mlp:49-20-10');
+  const x = base.batches[0]!.x,
+    y = base.batches[0]!.y;
+  const obj: Objective = {
+    ...base,
+    batches: [
+      { x: x.slice(0, 120), y: y.slice(0, 120) },
+      { x: x.slice(120, 80), y: y.slice(120, 80) },
+    ],
+  };
+  const start = obj.model.init(2);
+  const sgd = { lr: 0.3, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
+  const run = (fusedLoss: boolean) =>
+    projectToMinimum(obj, { theta: start, velocity: null }, { sgd, target: 0.9, maxSteps: 500, fusedLoss });
+  const [separate, fused] = [await run(false), await run(true)];
+  assert.ok(separate.reached && separate.steps > 5, `reached in ${separate.steps} steps`);
+  assert.equal(fused.steps, separate.steps);
+  assert.equal(fused.loss, separate.loss);
+  assert.deepEqual(fused.theta, separate.theta);
+  assert.equal(fused.loss, await evaluateLoss(obj, fused.theta), 'the reported loss is the loss at the minimum');
+});
+
 test(
   'batch norm: statistics recomputed over one batch reproduce the batch-mode loss; ' +
     'pooling over chunks is exact for the first layer',

@@ -25,6 +25,7 @@ import {
 } from '../../src/engine/torch/native';
 import { exactSpectrumOf } from '../../src/hessian/full-hessian';
 import { gradientAt, hvpAt, lossAt, type Objective } from '../../src/hessian/hvp';
+import { evaluateLoss, projectToMinimum } from '../../src/landscape/landscape';
 import { gaussian } from '../../src/hessian/probes';
 import { symmetricEigenvalues } from '../../src/linalg/symmetric-eigen';
 import type { LossName } from '../../src/losses/losses';
@@ -247,6 +248,35 @@ test('native MLP loss, gradient and HVP equal the float64 R-operator reference',
     assert.ok(relErr(viaAutograd, ref.hv) < 1e-4, `${activation} HVP by autograd ${relErr(viaAutograd, ref.hv)}`);
   }
 });
+
+test(
+  "native: the gradient pass's loss is lossAt's, so a fused projection stops at the same step",
+  { skip },
+  async () => {
+    for (const spec of ['mlp:20-12-5', 'small-cnn']) {
+      const model = buildModel(spec);
+      const obj = objective(model, problem(model, 48, 5), 2, 'lsce', false);
+      const start = model.init(3);
+      const initial = await withNative('on', () => evaluateLoss(obj, start));
+      const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
+      const run = (fusedLoss: boolean) =>
+        withNative('on', () =>
+          projectToMinimum(
+            obj,
+            { theta: start, velocity: null },
+            { sgd, target: initial * 0.5, maxSteps: 300, fusedLoss },
+          ),
+        );
+      const separate = await run(false),
+        fused = await run(true);
+      disposeObjective(obj);
+      assert.ok(separate.reached && separate.steps > 3, `${spec}: reached in ${separate.steps} steps`);
+      assert.equal(fused.steps, separate.steps, spec);
+      assert.equal(fused.loss, separate.loss, spec);
+      assert.deepEqual(fused.theta, separate.theta, spec);
+    }
+  },
+);
 
 function synthetic(model: Model, shape: number[], n: number): Dataset {
   const s = shape.reduce((a, b) => a * b, 1);
