@@ -34,6 +34,7 @@ export function makeEstimateTrace(kit: StageKit) {
           try {
             const counted = {
               dim: op.dim,
+              kernels: op.kernels,
               apply: async (v: Float64Array) => {
                 kit.heartbeat({ stage: 'trace' });
                 if (kit.cancelled()) throw Context.current().cancellationSignal.reason;

@@ -1,7 +1,7 @@
 import { cooperate } from '../engine/cooperate';
 import * as tf from '@tensorflow/tfjs';
 import { installSecondOrderGradients } from '../engine/second-order';
-import { nativeProgram } from '../engine/torch/native';
+import { hostKernels, nativeProgram } from '../engine/torch/native';
 import { loss, type LossName } from '../losses/losses';
 import type { LinearOperator } from '../linalg/linear-operator';
 import type { ForwardOptions, Model } from '../models/model';
@@ -184,6 +184,7 @@ export function hessianOperator(obj: Objective, theta: Float32Array): LinearOper
   const flat = tf.tensor1d(theta);
   return {
     dim: theta.length,
+    kernels: hostKernels() ?? undefined,
     async apply(v: Float64Array): Promise<Float64Array> {
       await cooperate();
       const vt = tf.tensor1d(Float32Array.from(v));

@@ -1,4 +1,5 @@
 import type { LinearOperator } from '../linalg/linear-operator';
+import { jsKernels, rowsOf } from '../linalg/dense-kernels';
 import { axpy, dot, invertUpper, thinQr } from '../linalg/vectors';
 import { gaussian, rademacher } from './probes';
 
@@ -79,45 +80,57 @@ export async function xtrace(
 ): Promise<TraceEstimate> {
   const k = Math.floor(opts.matvecs / 2);
   if (k < 2) throw new RangeError(`xtrace needs at least 4 products, got ${opts.matvecs}`);
-  const omega = Array.from({ length: k }, (_, i) => probe(opts.probe, op.dim, opts.seed, i, 'probe/xtrace'));
-  const aOmega = await Promise.all(omega.map((w) => op.apply(w)));
-  const { q, r } = thinQr(aOmega);
-  const aq = await Promise.all(q.map((qi) => op.apply(qi)));
+  const n = op.dim;
+  const kern = op.kernels ?? jsKernels;
+  // The k probes W, their products Y = AW, the basis Q of Y and Z = AQ: k contiguous rows each.
+  const W = new Float64Array(k * n),
+    Y = new Float64Array(k * n),
+    Z = new Float64Array(k * n);
+  const w = rowsOf(W, k),
+    y = rowsOf(Y, k);
+  w.forEach((row, i) => row.set(probe(opts.probe, n, opts.seed, i, 'probe/xtrace')));
+  (await Promise.all(w.map((row) => op.apply(row)))).forEach((row, i) => y[i]!.set(row));
+  const { q: Q, r } = kern.qr(Y, k);
+  (await Promise.all(rowsOf(Q, k).map((row) => op.apply(row)))).forEach((row, i) => Z.set(row, i * n));
   // S = R^{-T} with normalized columns: Q_i Q_iᵀ = Q (I − s_i s_iᵀ) Qᵀ is the basis without probe i.
   const rInv = invertUpper(r, k); // R^{-1}; (R^{-T})[a][j] = rInv[j][a]
   const s: Float64Array[] = [];
   for (let j = 0; j < k; j++) {
     const col = Float64Array.from({ length: k }, (_, a) => rInv[j * k + a]!);
-    const n = Math.sqrt(dot(col, col));
-    s.push(col.map((x) => x / n));
+    const norm = Math.sqrt(dot(col, col));
+    s.push(col.map((x) => x / norm));
   }
-  const qtaq = new Float64Array(k * k); // Qᵀ A Q
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) qtaq[a * k + b] = dot(q[a]!, aq[b]!);
+  // Every n-long reduction at once (k×k each); below, only k-vectors. With P_i = I − Q M_i Qᵀ,
+  // M_i = I − s_i s_iᵀ: wᵢᵀ P_i A P_i wᵢ = wᵢᵀyᵢ − (ZᵀW)ᵢ·c − (QᵀW)ᵢ·M_i(QᵀYᵢ − QᵀZ c),
+  // c = M_i (QᵀW)ᵢ, A not assumed symmetric (its products are float32 double backprop).
+  const qw = kern.gram(Q, k, W, k),
+    qy = kern.gram(Q, k, Y, k),
+    qz = kern.gram(Q, k, Z, k), // QᵀAQ
+    zw = kern.gram(Z, k, W, k);
   let trQtAQ = 0;
-  for (let a = 0; a < k; a++) trQtAQ += qtaq[a * k + a]!;
-  const qt = (v: Float64Array): Float64Array => Float64Array.from(q, (qi) => dot(qi, v));
+  for (let a = 0; a < k; a++) trQtAQ += qz[a * k + a]!;
+  const column = (m: Float64Array, i: number): Float64Array =>
+    Float64Array.from({ length: k }, (_, a) => m[a * k + i]!);
   const deflate = (c: Float64Array, si: Float64Array): Float64Array => {
     const d = dot(si, c);
     return c.map((x, a) => x - d * si[a]!);
-  };
-  const combine = (basis: Float64Array[], c: Float64Array): Float64Array => {
-    const out = new Float64Array(op.dim);
-    basis.forEach((b, a) => axpy(c[a]!, b, out));
-    return out;
   };
   const estimates: number[] = [];
   for (let i = 0; i < k; i++) {
     const si = s[i]!;
     // sᵢᵀ (QᵀAQ) sᵢ: the part of tr(QᵀAQ) that probe i alone contributes.
     let sAs = 0;
-    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) sAs += si[a]! * qtaq[a * k + b]! * si[b]!;
-    const w = omega[i]!;
-    // (I − Q_iQ_iᵀ) A (I − Q_iQ_iᵀ) w with Q_iQ_iᵀ = Q(I − s sᵀ)Qᵀ
-    const apw = Float64Array.from(aOmega[i]!);
-    axpy(-1, combine(aq, deflate(qt(w), si)), apw);
-    const ptapw = Float64Array.from(apw);
-    axpy(-1, combine(q, deflate(qt(apw), si)), ptapw);
-    estimates.push(trQtAQ - sAs + dot(w, ptapw));
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) sAs += si[a]! * qz[a * k + b]! * si[b]!;
+    const u = column(qw, i); // Qᵀw
+    const c = deflate(u, si);
+    // wᵀ A P w = wᵀy − Σ_b c_b (z_b·w)
+    let wApw = dot(w[i]!, y[i]!);
+    for (let b = 0; b < k; b++) wApw -= c[b]! * zw[b * k + i]!;
+    // Qᵀ A P w = Qᵀy − (QᵀAQ) c, deflated
+    const g = column(qy, i);
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) g[a]! -= qz[a * k + b]! * c[b]!;
+    const d = deflate(g, si);
+    estimates.push(trQtAQ - sAs + wApw - dot(u, d));
   }
   return { value: mean(estimates), stderr: standardError(estimates), method: 'xtrace', matvecs: 2 * k };
 }

@@ -1,3 +1,5 @@
+import type { DenseKernels } from './dense-kernels';
+
 /**
  * A symmetric linear operator known only through products, e.g. v ↦ Hv by double backprop.
  * Vectors are float64 on the host: the estimators' reductions (QR, dot products) need the
@@ -6,6 +8,8 @@
 export interface LinearOperator {
   readonly dim: number;
   apply(v: Float64Array): Promise<Float64Array>;
+  /** Faster host kernels for the estimators' reductions where the operator's engine has them. */
+  readonly kernels?: DenseKernels;
 }
 
 /** An explicit dense symmetric matrix (row-major, n×n) as an operator: tests and small models. */
@@ -29,6 +33,7 @@ export function denseOperator(matrix: Float64Array, n: number): LinearOperator {
 export function countingOperator(op: LinearOperator): LinearOperator & { count: number } {
   const counted = {
     dim: op.dim,
+    kernels: op.kernels,
     count: 0,
     async apply(v: Float64Array) {
       counted.count++;

@@ -556,6 +556,53 @@ Napi::Value Synchronize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Host float64 linear algebra for the trace estimators (src/linalg/dense-kernels.ts): their
+// reductions over k probe vectors of n parameters are O(k^2 n) and took most of a trace's time in
+// JavaScript. These run on LAPACK/BLAS over the caller's buffers, on the CPU whatever the device.
+
+// gram64(x: Float64Array [p*n], p, y: Float64Array [q*n], q) -> Float64Array [p*q]: X Y^T of the
+// rows (row-major), every dot product of an x row with a y row.
+Napi::Value Gram64(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Float64Array x = info[0].As<Napi::Float64Array>(), y = info[2].As<Napi::Float64Array>();
+    int64_t p = info[1].As<Napi::Number>().Int64Value(), q = info[3].As<Napi::Number>().Int64Value();
+    if (p <= 0 || q <= 0 || x.ElementLength() % p != 0 || x.ElementLength() / p * q != y.ElementLength())
+      throw std::invalid_argument("gram64: x must be p rows and y q rows of the same length");
+    int64_t n = static_cast<int64_t>(x.ElementLength()) / p;
+    at::Tensor X = at::from_blob(x.Data(), {p, n}, at::kDouble);
+    at::Tensor Y = at::from_blob(y.Data(), {q, n}, at::kDouble);
+    Napi::Float64Array out = Napi::Float64Array::New(info.Env(), p * q);
+    at::Tensor O = at::from_blob(out.Data(), {p, q}, at::kDouble);
+    at::mm_out(O, X, Y.t());
+    return out;
+  });
+}
+
+// qr64(y: Float64Array [k*n], k) -> [q Float64Array [k*n], r Float64Array [k*k]]: the thin QR of
+// the matrix whose columns are y's k rows (Householder), returned as Q's columns (rows of q) and R
+// row-major upper triangular, signs chosen so that R's diagonal is not negative.
+Napi::Value Qr64(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Napi::Float64Array y = info[0].As<Napi::Float64Array>();
+    int64_t k = info[1].As<Napi::Number>().Int64Value();
+    if (k <= 0 || y.ElementLength() % k != 0) throw std::invalid_argument("qr64: y must be k rows");
+    int64_t n = static_cast<int64_t>(y.ElementLength()) / k;
+    if (n < k) throw std::invalid_argument("qr64: needs at least as many entries per row as rows");
+    at::Tensor Y = at::from_blob(y.Data(), {k, n}, at::kDouble);
+    auto [Q, R] = at::linalg_qr(Y.t(), "reduced");
+    at::Tensor sign = at::where(at::diagonal(R) < 0, -1.0, 1.0);
+    Q = Q * sign.unsqueeze(0);
+    R = R * sign.unsqueeze(1);
+    Napi::Float64Array q = Napi::Float64Array::New(info.Env(), k * n), r = Napi::Float64Array::New(info.Env(), k * k);
+    at::from_blob(q.Data(), {k, n}, at::kDouble).copy_(Q.t());
+    at::from_blob(r.Data(), {k, k}, at::kDouble).copy_(R);
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(0u, q);
+    out.Set(1u, r);
+    return out;
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("upload", Napi::Function::New(env, Upload));
   exports.Set("download", Napi::Function::New(env, Download));
@@ -565,6 +612,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stats", Napi::Function::New(env, Stats));
   exports.Set("configure", Napi::Function::New(env, Configure));
   exports.Set("synchronize", Napi::Function::New(env, Synchronize));
+  exports.Set("gram64", Napi::Function::New(env, Gram64));
+  exports.Set("qr64", Napi::Function::New(env, Qr64));
   repro::registerPrograms(env, exports);
   return exports;
 }

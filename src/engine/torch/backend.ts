@@ -31,6 +31,9 @@ export interface TorchAddon {
   stats(): { tensors: number; bytes: number };
   configure(options: Partial<Omit<TorchOptions, 'native'>> & { device?: string }): TorchInfo;
   synchronize(): void;
+  /** Host float64 X·Yᵀ and thin QR (addon.cc; src/linalg/dense-kernels.ts); absent in older builds. */
+  gram64?(x: Float64Array, p: number, y: Float64Array, q: number): Float64Array;
+  qr64?(y: Float64Array, k: number): [Float64Array, Float64Array];
   /** Native programs (program.cc; src/engine/torch/native.ts is their TypeScript side). */
   programCompile(spec: ProgramSpec): number;
   programFree(id: number): void;

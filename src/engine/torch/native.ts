@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../../data/dataset';
 import type { LossName } from '../../losses/losses';
+import type { DenseKernels } from '../../linalg/dense-kernels';
 import type { ForwardOptions, Model } from '../../models/model';
 import { recordProgram } from '../../models/program';
 import type { NativeBatch, TorchAddon, TorchBackend } from './backend';
@@ -205,6 +206,24 @@ export function float64Program(model: Model, forward?: ForwardOptions): NativePr
   if (typeof backend.addon.programSpectrum !== 'function' || unsupported(forward)) return null;
   const c = compile(model, forward?.smoothTwin ?? false, backend);
   return 'reason' in c ? null : new NativeProgram(model, c.id, backend);
+}
+
+/**
+ * The estimators' float64 host kernels on LAPACK/BLAS (addon.cc `gram64`, `qr64`) on the torch
+ * backend; null elsewhere or with an addon that predates them (the JavaScript ones serve).
+ */
+export function hostKernels(): DenseKernels | null {
+  if (tf.getBackend() !== 'torch') return null;
+  const addon = (tf.engine().backend as unknown as TorchBackend).addon;
+  const { gram64, qr64 } = addon;
+  if (!gram64 || !qr64) return null;
+  return {
+    gram: (x, p, y, q) => gram64.call(addon, x, p, y, q),
+    qr: (y, k) => {
+      const [q, r] = qr64.call(addon, y, k);
+      return { q, r };
+    },
+  };
 }
 
 /** A data set on the device: x [n, ...shape] float32 and y [n] int32 addon handles. */
