@@ -3,7 +3,8 @@
  * to a baseline measured in the same run. The machines here are shared and noisy: medians over
  * repeats, never a timed test. Sections: engine (the torch backend's native programs and tfjs kernels
  * against PyTorch; flags --json, --js, --rounds=N), numerics (per backend), trace estimators, fig7 toy,
- * SLQ against the exact spectrum (slq),
+ * SLQ against the exact spectrum (slq), the projected path's numeric stages against their former
+ * versions (stages),
  * checkpoint I/O against the local S3 server, the projected-path pipeline (small preset, then
  * cached), orchestration overhead (private stack on ports 37233/38233/39000).
  * `npm run bench -- storage` runs only the sections named.
@@ -12,6 +13,7 @@ import { startEphemeralStack } from '../infra/stack/ephemeral-stack';
 import { benchEngine } from './engine';
 import { benchThroughput, benchTraceEstimators } from './numerics';
 import { benchOrchestration } from './orchestration';
+import { benchPathStages } from './path-stages';
 import { benchPipeline } from './pipeline';
 import { benchSlq } from './slq';
 import { benchCheckpoints, benchToy } from './storage';
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   if (want('estimators')) await benchTraceEstimators(line);
   if (want('toy')) await benchToy(line);
   if (want('slq')) await benchSlq(line);
+  if (want('stages')) await benchPathStages(line);
   if (want('storage') || want('pipeline') || want('orchestration')) {
     const stack = await startEphemeralStack(37233, 'repro-bench', (l) => process.stderr.write(l + '\n'));
     try {

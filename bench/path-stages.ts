@@ -1,0 +1,86 @@
+/**
+ * `npm run bench -- stages`: the projected path's three numeric stages on fig1's small setting
+ * (the 196-512-10 MLP on 500 MNIST images at 14×14, the torch backend on one thread, native
+ * programs), each against the way it was done before, measured alternately in this one run:
+ * a projection's GD steps with the stopping loss taken from the gradient's forward pass against a
+ * loss pass of its own; a 30-product XTrace with the addon's LAPACK/BLAS float64 kernels against
+ * the JavaScript ones; a 10-point line check against ten bare loss evaluations (its overhead).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadMnist } from '../src/data/mnist';
+import { flatten, resize, subset } from '../src/data/preprocess';
+import { useBackend } from '../src/engine/backend';
+import { registerTorchBackend, type TorchOptions } from '../src/engine/torch/backend';
+import { hessianOperator, lossAt, type Objective } from '../src/hessian/hvp';
+import { xtrace } from '../src/hessian/trace-estimators';
+import { lineConnected, projectToMinimum } from '../src/landscape/landscape';
+import { buildModel } from '../src/models/model';
+import { timeIt, type Line } from './numerics';
+
+const ONE_THREAD: TorchOptions = { device: 'cpu', threads: 1, deterministic: true, cudnnBenchmark: false, tf32: false };
+
+export async function benchPathStages(line: Line, rounds = 3): Promise<void> {
+  try {
+    registerTorchBackend(ONE_THREAD);
+    await useBackend('torch', ONE_THREAD);
+  } catch (err) {
+    line('path stages', `skipped: no torch backend (${(err as Error).message})`);
+    return;
+  }
+  const data = flatten(resize(subset(loadMnist('train'), 500, 1), 14, 14));
+  const model = buildModel('mlp:196-512-10');
+  const obj: Objective = {
+    model,
+    batches: [{ x: tf.tensor(data.x, [500, 196]), y: tf.tensor1d(data.y, 'int32') }],
+    loss: 'lsce',
+    smoothing: 0.1,
+  };
+  const theta = model.init(1),
+    other = model.init(2);
+  const sgd = { lr: 0.1, momentum: 0.9, dampening: 0, weightDecay: 0 };
+  const steps = 40;
+  const project = (fusedLoss: boolean) => () =>
+    projectToMinimum(obj, { theta, velocity: null }, { sgd, target: -1, maxSteps: steps, fusedLoss });
+  const op = hessianOperator(obj, theta);
+  const trace = (native: boolean) => () =>
+    xtrace(
+      { dim: op.dim, apply: (v) => op.apply(v), kernels: native ? op.kernels : undefined },
+      { matvecs: 30, seed: 1 },
+    );
+  const flat = tf.tensor1d(theta);
+  const cases = {
+    separate: project(false),
+    fused: project(true),
+    xtraceJs: trace(false),
+    xtraceNative: trace(true),
+    line: () => lineConnected(obj, theta, other, 0.5, 10),
+    losses: async () => {
+      for (let j = 0; j < 10; j++) lossAt(obj, flat);
+    },
+  };
+  const best: Record<string, number> = {};
+  for (let r = 0; r < rounds; r++)
+    for (const [name, fn] of Object.entries(cases)) {
+      const s = await timeIt(fn, 3);
+      best[name] = Math.min(best[name] ?? Infinity, s);
+    }
+  const ms = (s: number): string => `${(s * 1000).toFixed(1)} ms`;
+  line(
+    `projection, ${steps} GD steps (fig1 small MLP, 1 thread)`,
+    `${ms(best.separate!)} with a loss pass, ${ms(best.fused!)} fused: ${(best.separate! / best.fused!).toFixed(2)}x`,
+  );
+  line(
+    `XTrace, 30 HVPs over ${model.paramCount} parameters`,
+    op.kernels
+      ? `${ms(best.xtraceJs!)} JS kernels, ${ms(best.xtraceNative!)} LAPACK/BLAS: ` +
+          `${(best.xtraceJs! / best.xtraceNative!).toFixed(2)}x`
+      : `${ms(best.xtraceJs!)} (this addon has no float64 kernels)`,
+  );
+  line(
+    'line check, 10 points',
+    `${ms(best.line!)}; 10 bare losses ${ms(best.losses!)}: overhead ${(best.line! / best.losses! - 1).toFixed(2)}x`,
+  );
+  flat.dispose();
+  op.dispose();
+  tf.dispose(obj.batches.flatMap((b) => [b.x, b.y]));
+}
