@@ -10,6 +10,8 @@
  * This module is pure: callers (infra/) hand it the environment and flags they read.
  */
 
+import { DEFAULT_NATIVE_MODE, NATIVE_MODES, type NativeMode } from './src/engine/torch/native-mode';
+
 /** Fully resolved configuration. Saved in every checkpoint manifest and result. */
 export interface ReproConfig {
   temporal: {
@@ -157,6 +159,12 @@ export interface ReproConfig {
     cudnnBenchmark: boolean;
     /** TF32 tensor-core matmuls and convolutions (Ampere and later): faster, 10-bit mantissa inputs. */
     tf32: boolean;
+    /**
+     * Native programs (src/engine/torch/native.ts): `auto` (the default) runs what compiles as one
+     * libtorch call per step, loss, gradient or HVP and the rest on tfjs kernels with a logged
+     * reason; `on`: native or an error; `off`: tfjs kernels only.
+     */
+    native: NativeMode;
   };
 }
 
@@ -494,6 +502,13 @@ export const SCHEMA: Record<string, KeySpec> = {
     default: false,
     env: ['REPRO_TORCH_TF32'],
     description: 'TF32 matmuls and convolutions (GPU)',
+  },
+  'torch.native': {
+    kind: 'enum',
+    default: DEFAULT_NATIVE_MODE,
+    env: ['REPRO_TORCH_NATIVE'],
+    description: 'native programs: auto (what compiles), on (all, or an error), off (tfjs kernels)',
+    values: NATIVE_MODES,
   },
 };
 

@@ -15,6 +15,7 @@ import { gaussian } from '../../src/hessian/probes';
 import { buildModel, type Model } from '../../src/models/model';
 import { CounterRng } from '../../src/rng/philox';
 import { Trainer, type TrainState } from '../../src/train/trainer';
+import { DEFAULT_NATIVE_MODE } from '../../src/engine/torch/native-mode';
 import { mlpReference } from '../reference/mlp-float64';
 import { torchRequired } from '../torch-availability';
 
@@ -220,9 +221,9 @@ test('backend choice: auto picks torch and names libtorch; a missing addon is a 
   };
   assert.equal(info.name, 'torch');
   // The CPU thread count, the addon's build (its sources' hash), and the native programs' mode
-  // where the suite runs with them.
-  const labels: Record<string, string> = { on: ' native', auto: ' native-auto' };
-  const native = labels[process.env.REPRO_TORCH_NATIVE ?? ''] ?? '';
+  // where the suite runs with them (`auto` unless REPRO_TORCH_NATIVE says otherwise).
+  const labels: Record<string, string> = { on: ' native', auto: ' native-auto', off: '' };
+  const native = labels[process.env.REPRO_TORCH_NATIVE || DEFAULT_NATIVE_MODE]!;
   assert.match(info.package, new RegExp(`^libtorch \\d+\\.\\d+\\.\\d+ cpu \\d+ threads? addon [0-9a-f]{16}${native}$`));
   const missing = probe('torch', { REPRO_TORCH_ADDON: '/nonexistent/repro_torch.node' });
   assert.equal(missing.status, 3);

@@ -15,7 +15,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { ProgramSpec } from '../../models/program';
-import { setNativeMode, type NativeMode } from './native-mode';
+import { DEFAULT_NATIVE_MODE, setNativeMode, type NativeMode } from './native-mode';
 
 type DataId = object;
 type DType = 'float32' | 'int32' | 'bool';
@@ -89,9 +89,9 @@ export interface TorchOptions {
   tf32: boolean;
   /**
    * Native programs (src/engine/torch/native.ts): training steps, losses, gradients and HVPs as
-   * one libtorch call each instead of tfjs kernels. `off` (the default): tfjs kernels only;
-   * `auto`: native where the model and options compile, else tfjs kernels with a logged reason;
-   * `on`: native or an error. REPRO_TORCH_NATIVE overrides it (tests).
+   * one libtorch call each instead of tfjs kernels. `auto` (the default): native where the model
+   * and options compile, else tfjs kernels with a logged reason; `on`: native or an error; `off`:
+   * tfjs kernels only. REPRO_TORCH_NATIVE overrides it (tests).
    */
   native?: NativeMode;
 }
@@ -114,7 +114,7 @@ export const DEFAULT_TORCH_OPTIONS: TorchOptions = {
   deterministic: true,
   cudnnBenchmark: false,
   tf32: false,
-  native: 'off',
+  native: DEFAULT_NATIVE_MODE,
 };
 
 const DTYPES: DType[] = ['float32', 'int32', 'bool'];
@@ -696,7 +696,7 @@ export function registerTorchBackend(options: TorchOptions = DEFAULT_TORCH_OPTIO
     cudnnBenchmark: options.cudnnBenchmark,
     tf32: options.tf32,
   });
-  setNativeMode(options.native ?? 'off');
+  setNativeMode(options.native ?? DEFAULT_NATIVE_MODE);
   if (!tf.findBackendFactory('torch')) {
     registerKernels(new Set(l.addon.kernels()));
     tf.registerBackend('torch', () => new TorchBackend(l.addon, info), 0);

@@ -8,7 +8,15 @@ export type NativeMode = 'off' | 'auto' | 'on';
 
 export const NATIVE_MODES: readonly NativeMode[] = ['off', 'auto', 'on'];
 
-let configured: NativeMode = 'off';
+/**
+ * `auto`: native programs for every model and option they compile, on the CPU measured at or above
+ * PyTorch (npm run bench -- engine) and the whole default suite run on them. Not yet measured on
+ * a GPU (the tfjs-kernel path it replaces ran at 0.03x PyTorch there); `torch.native=off` restores
+ * the tfjs kernels.
+ */
+export const DEFAULT_NATIVE_MODE: NativeMode = 'auto';
+
+let configured: NativeMode = DEFAULT_NATIVE_MODE;
 
 export function setNativeMode(mode: NativeMode): void {
   if (!NATIVE_MODES.includes(mode))
