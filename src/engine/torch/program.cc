@@ -13,6 +13,8 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -391,6 +393,47 @@ Napi::Value Hvp(const Napi::CallbackInfo& info) {
   });
 }
 
+// LAPACK's two-stage symmetric eigensolver, eigenvalues only (dense to band with BLAS3, then band
+// to tridiagonal): twice as fast as the one-stage dsyevd behind at::linalg_eigvalsh on a 6,220
+// square matrix here (18 vs 36 s, one thread, the same eigenvalues to 12 digits). Looked up at run
+// time in the LAPACK already loaded (Debian's liblapack or OpenBLAS); absent (a libtorch with MKL
+// linked in), the one-stage solver serves.
+using Dsyevd2Stage = void (*)(const char*, const char*, const int*, double*, const int*, double*, double*,
+                              const int*, int*, const int*, int*);
+
+Dsyevd2Stage twoStageSolver() {
+  static const Dsyevd2Stage solver = []() -> Dsyevd2Stage {
+    if (void* f = dlsym(RTLD_DEFAULT, "dsyevd_2stage_")) return reinterpret_cast<Dsyevd2Stage>(f);
+    for (const char* lib : {"liblapack.so.3", "libopenblas.so.0"})
+      if (void* h = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD))
+        if (void* f = dlsym(h, "dsyevd_2stage_")) return reinterpret_cast<Dsyevd2Stage>(f);
+    return nullptr;
+  }();
+  return solver;
+}
+
+// Eigenvalues (ascending) of a symmetric float64 matrix.
+at::Tensor symmetricEigenvalues(const at::Tensor& h) {
+  Dsyevd2Stage solve = twoStageSolver();
+  const int64_t n64 = h.size(0);
+  if (!solve || !h.is_cpu() || n64 < 2 || n64 > INT32_MAX / 4) return at::linalg_eigvalsh(h).to(at::kCPU);
+  const int n = static_cast<int>(n64);
+  at::Tensor a = h.contiguous().clone();  // overwritten; symmetric, so row-major is column-major
+  at::Tensor w = at::empty({n64}, h.options());
+  int lwork = -1, liwork = -1, info = 0, iq = 0;
+  double wq = 0;
+  solve("N", "L", &n, a.data_ptr<double>(), &n, w.data_ptr<double>(), &wq, &lwork, &iq, &liwork, &info);
+  if (info != 0) return at::linalg_eigvalsh(h).to(at::kCPU);
+  lwork = static_cast<int>(wq);
+  liwork = iq;
+  std::vector<double> work(static_cast<size_t>(lwork));
+  std::vector<int> iwork(static_cast<size_t>(liwork));
+  solve("N", "L", &n, a.data_ptr<double>(), &n, w.data_ptr<double>(), work.data(), &lwork, iwork.data(), &liwork,
+        &info);
+  if (info != 0) throw std::runtime_error("dsyevd_2stage failed to converge (info " + std::to_string(info) + ")");
+  return w;
+}
+
 // programSpectrum(id, theta, batches, lossCode, smoothing) -> Promise of { eigenvalues:
 // Float64Array (ascending), trace, loss }: the full Hessian of the weighted mean loss in float64
 // (parameters and data converted to double, one column per Hessian-vector product, symmetrized),
@@ -465,7 +508,7 @@ class SpectrumWorker : public Napi::AsyncWorker {
     }
     h = (h + h.t()).mul_(0.5);
     trace_ = h.trace().item<double>();
-    at::Tensor values = at::linalg_eigvalsh(h).to(at::kCPU).contiguous();
+    at::Tensor values = symmetricEigenvalues(h).contiguous();
     values_.assign(values.data_ptr<double>(), values.data_ptr<double>() + n);
   }
 
