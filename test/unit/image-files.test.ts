@@ -62,6 +62,7 @@ test("each image's runtime stage installs and builds nothing: it copies the buil
     assert.ok(build, `${file}: a stage named build`);
     assert.match(build, /npm prune --omit=dev/, `${file}: the build stage prunes the dev dependencies`);
     assert.match(build, /slim-node-modules\.sh/, `${file}: and slims node_modules`);
+    assert.match(build, /rm -rf dist\/test\b/, `${file}: the compiled tests stay out of dist/`);
     const runtime = stages.at(-1)!;
     for (const line of runtime.split('\n').filter((l) => l.startsWith('RUN ')))
       assert.doesNotMatch(line, /apt-get|\bnpm\b|\bnpx\b|g\+\+|\btsc\b/, `${file}: the runtime stage runs ${line}`);
