@@ -2,12 +2,16 @@
  * The chart's images pinned by digest (values `image.digest`, `gpuImage.digest`): each pod that
  * runs one of repro's images names it `repository@digest` when its digest is set, `repository:tag`
  * when not, independently for the CPU and the GPU image; values.schema.json refuses anything but
- * `sha256:` and 64 lowercase hex digits.
+ * `sha256:` and 64 lowercase hex digits. infra/image/print-digest.sh's values block, from the digest
+ * a push wrote, is a values file the chart takes as is.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { before, test } from 'node:test';
-import { CHART, ensureHelm, HELM, render, VALIDATE, type Doc } from './helm-render';
+import { CHART, ensureHelm, HELM, render, ROOT, VALIDATE, type Doc } from './helm-render';
 
 before(ensureHelm);
 
@@ -16,7 +20,10 @@ const GPU_DIGEST = `sha256:${'fedcba9876543210'.repeat(4)}`;
 
 /** The image of every container of every pod template, by `Kind/name container`. */
 function images(docs: Doc[]): Map<string, string> {
-  type Pod = { containers: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> };
+  type Pod = {
+    containers: Array<{ name: string; image: string }>;
+    initContainers?: Array<{ name: string; image: string }>;
+  };
   const out = new Map<string, string>();
   for (const d of docs) {
     const pod = (d.spec as { template?: { spec?: Pod } } | undefined)?.template?.spec;
@@ -75,4 +82,44 @@ test('values.schema.json: a digest is sha256: and 64 lowercase hex digits, or em
   }
   const empty = spawnSync(HELM, ['template', 'r', CHART, '--set', 'image.digest='], { encoding: 'utf8' });
   assert.equal(empty.status, 0, empty.stderr);
+});
+
+test("print-digest.sh turns a push's digest file into values the chart pins the image with", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-digest-'));
+  try {
+    // As `buildah push --digestfile` writes it: the digest, no newline.
+    writeFileSync(path.join(dir, 'digest'), GPU_DIGEST);
+    const values = execFileSync(
+      'bash',
+      [
+        path.join(ROOT, 'infra', 'image', 'print-digest.sh'),
+        '--gpu',
+        'registry.example.com:5000/team/repro-gpu:0.2.0',
+        path.join(dir, 'digest'),
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(
+      values,
+      `gpuImage:\n  repository: registry.example.com:5000/team/repro-gpu\n  tag: "0.2.0"\n  digest: "${GPU_DIGEST}"\n`,
+    );
+    writeFileSync(path.join(dir, 'digests.yaml'), values);
+    const yaml = execFileSync(HELM, ['template', 'r', CHART, '-f', path.join(dir, 'digests.yaml')], {
+      encoding: 'utf8',
+    });
+    assert.match(yaml, new RegExp(`image: "registry\\.example\\.com:5000/team/repro-gpu@${GPU_DIGEST}"`));
+    assert.match(yaml, /image: "ghcr\.io\/your-org\/repro:0\.1\.0"/, 'the CPU image as it was');
+    writeFileSync(path.join(dir, 'digest'), 'sha256:abc\n');
+    const bad = spawnSync(
+      'bash',
+      [path.join(ROOT, 'infra', 'image', 'print-digest.sh'), 'r/x:1', path.join(dir, 'digest')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /'sha256:abc' is not a sha256 digest/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
