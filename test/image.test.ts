@@ -84,6 +84,8 @@ after(async () => {
 /** One image's smoke test: how it is built, what its config must say, how it runs here. */
 interface ImageCase {
   tag: string;
+  /** The chart's values key for the image. */
+  values: 'image' | 'gpuImage';
   buildArgs: string[];
   cmd: string[];
   /** Added to the image's command: the queues it serves here beyond its own. */
@@ -98,6 +100,7 @@ interface ImageCase {
 
 const CPU: ImageCase = {
   tag: 'localhost/repro:test',
+  values: 'image',
   buildArgs: [],
   cmd: ['worker'],
   extraArgs: [],
@@ -109,6 +112,7 @@ const CPU: ImageCase = {
 // both, and on the CPU (no GPU here): REPRO_TORCH_DEVICE=cuda, its default, would refuse to start.
 const GPU: ImageCase = {
   tag: 'localhost/repro-gpu:test',
+  values: 'gpuImage',
   buildArgs: ['--gpu'],
   cmd: ['worker', '--queue', 'gpu'],
   extraArgs: ['--queue', 'cpu'],
@@ -132,10 +136,20 @@ test(
 );
 
 async function smokeTest(image: ImageCase): Promise<void> {
-  await exec('bash', ['infra/image/build-local.sh', ...image.buildArgs, image.tag], 40 * 60_000);
+  const printed = await exec('bash', ['infra/image/build-local.sh', ...image.buildArgs, image.tag], 40 * 60_000);
   const inspect = JSON.parse(await exec('buildah', ['inspect', '--type', 'image', image.tag], 60_000)) as {
+    FromImageDigest: string;
     OCIv1: { config: { Entrypoint: string[]; Cmd: string[]; User: string } };
   };
+  // The build prints the image's digest as the chart's values (image, or gpuImage), ready to paste.
+  const [repository, tag] = image.tag.split(/:(?=[^:/]+$)/);
+  assert.ok(
+    printed.endsWith(
+      `${image.values}:\n  repository: ${repository}\n  tag: "${tag}"\n  digest: "${inspect.FromImageDigest}"`,
+    ),
+    `build-local.sh's output ends with the values block: ${printed.slice(-300)}`,
+  );
+  assert.match(inspect.FromImageDigest, /^sha256:[0-9a-f]{64}$/);
   const { Entrypoint: entrypoint, Cmd: cmd, User: user } = inspect.OCIv1.config;
   assert.deepEqual(cmd, image.cmd);
   assert.equal(user, '10001');

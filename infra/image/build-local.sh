@@ -12,7 +12,8 @@
 #                          Containerfile.gpu's build-torch.sh takes the same path ("python3 torch"):
 #                          localhost/repro-base:torch-bookworm
 # Usage: bash infra/image/build-local.sh [--gpu] [TAG]   (default localhost/repro:dev, or
-# localhost/repro-gpu:dev with --gpu; root, Linux). Needs: debootstrap, buildah, podman
+# localhost/repro-gpu:dev with --gpu; root, Linux). Prints the tag, then the image's digest as the
+# chart's values (infra/image/print-digest.sh). Needs: debootstrap, buildah, podman
 # (apt-get install debootstrap buildah podman).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -94,3 +95,6 @@ else
   buildah bud --quiet --isolation chroot --layers --build-arg NODE_IMAGE="$base" -f infra/image/Containerfile -t "$tag" .
 fi
 echo "$tag"
+# Its digest as the chart's values: this machine's storage's; for a pushed image, the push's
+# (bash infra/image/print-digest.sh IMAGE DIGESTFILE, after buildah push --digestfile DIGESTFILE).
+if [ "$gpu" = 1 ]; then bash infra/image/print-digest.sh --gpu "$tag"; else bash infra/image/print-digest.sh "$tag"; fi

@@ -2,7 +2,8 @@
  * The image build's files agree with each other (read, not built: test/image.test.ts builds the
  * CPU image, opt-in): Docker reads .dockerignore, buildah and podman .containerignore, so the two
  * are one list; the GPU image, which copies only node into a CUDA base, links every npm tool its
- * build runs; both images and the local stand-in base run one Node.js major.
+ * build runs; both images and the local stand-in base run one Node.js major; each image's runtime
+ * stage copies what its build stage made and installs nothing.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -51,4 +52,27 @@ test('build-local.sh stands in every base image the Containerfiles name (their A
   for (const file of ['infra/image/Containerfile', 'infra/image/Containerfile.gpu'])
     for (const [, arg] of read(file).matchAll(/^ARG (\w+_IMAGE)=/gm))
       assert.match(local, new RegExp(`--build-arg ${arg}=`), `${file}'s ${arg} is not stood in by build-local.sh`);
+});
+
+test("each image's runtime stage installs and builds nothing: it copies the build stage's products", () => {
+  for (const file of ['infra/image/Containerfile', 'infra/image/Containerfile.gpu']) {
+    const text = read(file).replace(/\\\n/g, ' ');
+    const stages = text.split(/^FROM /m);
+    const build = stages.find((s) => /^\S+ AS build$/m.test(s.split('\n')[0]!));
+    assert.ok(build, `${file}: a stage named build`);
+    assert.match(build, /npm prune --omit=dev/, `${file}: the build stage prunes the dev dependencies`);
+    assert.match(build, /slim-node-modules\.sh/, `${file}: and slims node_modules`);
+    assert.match(build, /rm -rf dist\/test\b/, `${file}: the compiled tests stay out of dist/`);
+    const runtime = stages.at(-1)!;
+    for (const line of runtime.split('\n').filter((l) => l.startsWith('RUN ')))
+      assert.doesNotMatch(line, /apt-get|\bnpm\b|\bnpx\b|g\+\+|\btsc\b/, `${file}: the runtime stage runs ${line}`);
+    assert.doesNotMatch(runtime, /^COPY (?!--from=)/m, `${file}: the runtime stage copies from the build context`);
+    const copied = [...runtime.matchAll(/^COPY --from=build (\S+)/gm)].map((m) => m[1]);
+    for (const from of copied)
+      assert.ok(
+        ['/app/package.json', '/app/node_modules', '/app/dist', '/app/.tools/torch', '/runtime/'].includes(from!),
+        `${file}: the runtime stage copies ${from}`,
+      );
+    assert.ok(copied.includes('/app/node_modules') && copied.includes('/app/.tools/torch'), file);
+  }
 });
