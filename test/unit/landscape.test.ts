@@ -75,7 +75,7 @@ test(
   },
 );
 
-test('a projection that takes its stopping loss from the gradient pass stops where a separate loss pass does', async () => {
+test('a projection taking its stopping loss from the gradient pass stops where a separate loss pass does', async () => {
   // Two chunks, momentum and weight decay: the fused loss must be evaluateLoss's, bit for bit,
   // or the first step below the target (and so the minimum) could differ.
   const base = objective('mlp:49-20-10');
