@@ -31,6 +31,8 @@ export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
   manifestKey: string;
   tensors: Record<string, Tensor>;
+  /** The verified safetensors bytes the tensors were decoded from. */
+  bytes: Uint8Array;
 }
 
 /** What a reader saw while looking for the latest checkpoint, for logs and tests. */
@@ -46,13 +48,13 @@ function stepDir(root: string, step: number): string {
 export class CheckpointStore {
   constructor(private readonly store: ObjectStore) {}
 
-  /** Write tensors then the manifest (the commit). Returns the committed manifest and its key. */
+  /** Write tensors then the manifest (the commit). Returns the committed manifest, its key and the data's bytes. */
   async commit(
     root: string,
     step: number,
     tensors: Record<string, Tensor>,
     meta: Record<string, unknown>,
-  ): Promise<{ manifest: CheckpointManifest; manifestKey: string }> {
+  ): Promise<{ manifest: CheckpointManifest; manifestKey: string; bytes: Uint8Array }> {
     const dir = stepDir(root, step);
     const bytes = encodeSafetensors(tensors, { step: String(step) });
     const dataKey = `${dir}state.safetensors`;
@@ -66,7 +68,7 @@ export class CheckpointStore {
     };
     const manifestKey = `${dir}manifest.json`;
     await this.store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
-    return { manifest, manifestKey };
+    return { manifest, manifestKey, bytes };
   }
 
   /**
@@ -149,7 +151,7 @@ export class CheckpointStore {
         `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, ` + `data hashes to ${actual}`
       );
     try {
-      return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
+      return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors, bytes };
     } catch (err) {
       return (err as Error).message;
     }
