@@ -84,9 +84,12 @@ export class CheckpointStore {
     return true;
   }
 
-  /** Committed checkpoint steps under a root, newest first (manifests only; not yet verified). */
-  async committedSteps(root: string): Promise<Array<{ step: number; manifestKey: string }>> {
-    const keys = await this.store.list(root);
+  /**
+   * Committed checkpoint steps under a root, newest first (manifests only; not yet verified);
+   * `listed`: the keys under the root, if the caller has just listed them.
+   */
+  async committedSteps(root: string, listed?: string[]): Promise<Array<{ step: number; manifestKey: string }>> {
+    const keys = listed ?? (await this.store.list(root));
     return keys
       .filter((k) => k.endsWith('/manifest.json'))
       .map((k) => ({ step: Number(k.slice(root.length).split('/')[0]), manifestKey: k }))
@@ -112,14 +115,15 @@ export class CheckpointStore {
 
   /**
    * The newest checkpoint whose manifest parses and whose data matches its hash, or undefined.
-   * Bad ones are reported through `onSkip` and passed over.
+   * Bad ones are reported through `onSkip` and passed over. `listed` as for {@link committedSteps}.
    */
   async loadLatest(
     root: string,
     onSkip: (s: SkippedCheckpoint) => void = () => {},
     maxStep = Infinity,
+    listed?: string[],
   ): Promise<LoadedCheckpoint | undefined> {
-    for (const { step, manifestKey } of await this.committedSteps(root)) {
+    for (const { step, manifestKey } of await this.committedSteps(root, listed)) {
       if (step > maxStep) continue;
       const reason = await this.tryLoad(manifestKey);
       if (typeof reason !== 'string') return reason;
