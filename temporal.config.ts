@@ -87,6 +87,11 @@ export interface ReproConfig {
      */
     gpuSlots: number;
     /**
+     * Activity tasks the gpu queue takes beyond its slots, waiting in the worker for one: the next stage starts the
+     * moment one ends, without a poll round trip to the server (0: take a task only when a slot is free).
+     */
+    gpuPrefetch: number;
+    /**
      * GPU worker processes this worker starts, one device each (its own `CUDA_VISIBLE_DEVICES`, one gpu slot, its
      * share of the cores); 0: none, this process serves the gpu queue itself on the device the addon picks.
      */
@@ -345,6 +350,14 @@ export const SCHEMA: Record<string, KeySpec> = {
     env: ['REPRO_WORKER_GPU_SLOTS'],
     description: 'concurrent activities on the gpu task queue (one model per GPU)',
     min: 1,
+    max: 64,
+  },
+  'worker.gpuPrefetch': {
+    kind: 'int',
+    default: 1,
+    env: ['REPRO_WORKER_GPU_PREFETCH'],
+    description: 'gpu activity tasks taken beyond the slots, waiting in the worker (no poll round trip between stages)',
+    min: 0,
     max: 64,
   },
   'worker.gpus': {

@@ -332,6 +332,19 @@ test('a stage input that does not verify is a non-retryable CorruptCheckpoint', 
   );
 });
 
+test('a state this worker just saved is loaded without S3; another worker reads and verifies it there', async () => {
+  const ws = new PathWorkspace(store, config);
+  const s = { step: 3, theta: Float32Array.from([1, 2, 3]), velocity: null };
+  const ref = await ws.saveState(`tmp/${randomUUID()}/`, s, {});
+  const manifest = JSON.parse(Buffer.from(await store.get(ref.key)).toString());
+  await store.delete(manifest.data.key);
+  const held = await ws.loadState(ref);
+  assert.deepEqual([held.step, [...held.theta]], [3, [1, 2, 3]], 'the bytes it committed, from memory');
+  held.theta[0] = 9; // a stage's own copy: what is held stays as committed
+  assert.equal((await ws.loadState(ref)).theta[0], 1);
+  await assert.rejects(new PathWorkspace(store, config).loadState(ref), /does not verify/);
+});
+
 test('a cached training checkpoint whose data is corrupt is recomputed, not trusted: the stage goes on', async () => {
   const { acts } = setup();
   const p = pipeline([`lr=${0.3 + Math.random() / 10}`]); // a trajectory of its own
@@ -351,8 +364,9 @@ test('a cached training checkpoint whose data is corrupt is recomputed, not trus
     knownIteration: -1,
   })) as TrainOut;
   assert.deepEqual(cached.epochs[1], epoch1);
-  // ... and the stage that reads it recomputes the state from epoch 0 and puts the same bytes back.
-  const projected = (await new MockActivityEnvironment().run(acts.projectState, {
+  // ... and a stage that reads it from S3 (on another worker: this one holds the bytes it saved)
+  // recomputes the state from epoch 0 and puts the same bytes back.
+  const projected = (await new MockActivityEnvironment().run(setup().acts.projectState, {
     runId: base.runId,
     parts: pathParts(p),
     state: epoch1,

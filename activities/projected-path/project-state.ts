@@ -23,7 +23,8 @@ export function makeProjectState(kit: StageKit) {
     return kit.stage<Minimum>('project', parts, { state: input.state.sha256 }, input.noCache, async (key, sw) => {
       const { train, val } = await kit.ws.objectives(parts.objective);
       const progress = kit.progressRoot('projecting', key, input.runId, input.noCache);
-      const saved = await kit.ws.checkpoints.loadLatest(progress, kit.skipped(input.runId, 'project'));
+      const wip = await kit.workInProgress(progress, kit.skipped(input.runId, 'project'));
+      const saved = wip.saved;
       const start = saved ? tensorsToState(saved.tensors) : { ...(await kit.ws.loadState(input.state)), step: 0 };
       kit.deps.log({
         event: 'projection-resume',
@@ -46,6 +47,7 @@ export function makeProjectState(kit: StageKit) {
               return kit.stopping();
             },
             onCheckpoint: async (s) => {
+              wip.written = true;
               await kit.ws.saveState(
                 progress,
                 { step: s.steps, theta: s.theta, velocity: s.velocity },
@@ -67,7 +69,7 @@ export function makeProjectState(kit: StageKit) {
         { step: input.state.iteration, theta: projected.theta, velocity: null },
         { from: input.state },
       );
-      await kit.clear(progress); // the answer is committed; the GD checkpoints are no longer needed
+      await kit.clear(progress, wip.written); // the answer is committed; the GD checkpoints are no longer needed
       return { minimum, trainLoss: projected.loss, valLoss, gdSteps: projected.steps, reached: projected.reached };
     });
   };

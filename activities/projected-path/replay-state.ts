@@ -25,11 +25,8 @@ export function makeReplayState(kit: StageKit) {
     return kit.stage<StateRef>('replay', parts, inputs, input.noCache, async (key, sw) => {
       const trainer = await kit.ws.trainer(parts, input.seed);
       const progress = kit.progressRoot('replaying', key, input.runId, input.noCache);
-      const saved = await kit.ws.checkpoints.loadLatest(
-        progress,
-        kit.skipped(input.runId, 'replay'),
-        input.toIteration,
-      );
+      const wip = await kit.workInProgress(progress, kit.skipped(input.runId, 'replay'), input.toIteration);
+      const saved = wip.saved;
       let s = saved ? tensorsToState(saved.tensors) : await kit.ws.loadState(input.from);
       const every = input.checkpointEvery;
       while (s.step < input.toIteration) {
@@ -48,12 +45,13 @@ export function makeReplayState(kit: StageKit) {
         );
         if (kit.cancelled()) throw Context.current().cancellationSignal.reason;
         if (s.step < input.toIteration) {
+          wip.written = true;
           await kit.ws.saveState(progress, s, { from: input.from, kind: 'replay in progress' });
           await kit.ws.checkpoints.prune(progress, s.step);
         }
       }
       const ref = await kit.ws.saveState(layout.cacheFolder('replays', key), s, { from: input.from });
-      await kit.clear(progress);
+      await kit.clear(progress, wip.written);
       return ref;
     }) as Promise<Staged<StateRef>>;
   };

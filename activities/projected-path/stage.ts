@@ -7,6 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { stageIdentity, type PathParts, type PathStage } from '../../src/experiments/projected-path/parts';
+import type { LoadedCheckpoint, SkippedCheckpoint } from '../../src/checkpoint/checkpoint-store';
 import { layout } from '../../src/storage/layout';
 import type { ActivityDeps } from '../deps';
 import { cachedStage, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
@@ -89,8 +90,23 @@ export class StageKit {
     return noCache ? layout.runWork(runId, kind, key) : layout.cacheFolder(kind, key);
   }
 
-  /** Delete a work-in-progress folder once its answer is committed. */
-  async clear(root: string): Promise<void> {
+  /**
+   * A work-in-progress folder: the newest good checkpoint to resume from, and `written`, true
+   * while the folder may hold anything (a former attempt's objects, or once `wrote()` is called).
+   */
+  async workInProgress(
+    root: string,
+    onSkip: (s: SkippedCheckpoint) => void,
+    maxStep?: number,
+  ): Promise<{ saved: LoadedCheckpoint | undefined; written: boolean }> {
+    const listed = await this.ws.store.list(root);
+    const saved = listed.length ? await this.ws.checkpoints.loadLatest(root, onSkip, maxStep, listed) : undefined;
+    return { saved, written: listed.length > 0 };
+  }
+
+  /** Delete a work-in-progress folder once its answer is committed (one that was never written needs nothing). */
+  async clear(root: string, written = true): Promise<void> {
+    if (!written) return;
     for (const k of await this.ws.store.list(root)) await this.ws.store.delete(k);
   }
 

@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { ReproConfig } from '../../temporal.config';
 import { CheckpointStore, type CheckpointManifest } from '../../src/checkpoint/checkpoint-store';
+import { decodeSafetensors } from '../../src/checkpoint/safetensors';
 import { loadCifar } from '../../src/data/cifar-download';
 import { cifarSource } from '../../src/data/cifar-import';
 import type { Dataset } from '../../src/data/dataset';
@@ -18,6 +19,7 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { Trainer, type TrainState } from '../../src/train/trainer';
 import { nonRetryable } from '../failures';
+import { RecentStates } from './recent-states';
 
 /** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
 export interface StateRef {
@@ -25,6 +27,9 @@ export interface StateRef {
   sha256: string;
   iteration: number;
 }
+
+/** What the recently saved or loaded states may hold in a worker's memory. */
+const RECENT_STATE_BYTES = 256 << 20;
 
 /**
  * What the pipeline's activities share inside one worker: data sets and their tensors, loaded
@@ -34,6 +39,8 @@ export class PathWorkspace {
   private readonly data = new Map<string, Promise<{ train: Dataset; val: Dataset }>>();
   private readonly objectiveCache = new Map<string, { train: Objective; val: Objective }>();
   private readonly dataHashes = new Map<string, Promise<string>>();
+  /** States saved or verified here lately: the next stage that loads one skips S3 (see {@link RecentStates}). */
+  private readonly recent = new RecentStates(RECENT_STATE_BYTES);
   readonly checkpoints: CheckpointStore;
 
   constructor(
@@ -201,14 +208,20 @@ export class PathWorkspace {
   }
 
   /**
-   * Load a committed state, verified against the hash the caller holds. A training checkpoint
+   * Load a committed state, verified against the hash the caller holds (or from the states this
+   * worker saved or verified lately, held by that hash: no S3 round trip). A training checkpoint
    * whose data no longer verifies (corrupt or lost) is recomputed from the newest good one before
    * it (training is deterministic) and put back, if the bytes come out as committed; anything
    * else that does not verify will not on a retry either: a non-retryable `CorruptCheckpoint`.
    */
   async loadState(ref: StateRef): Promise<TrainState> {
+    const held = this.recent.get(ref.sha256);
+    if (held) return tensorsToState(decodeSafetensors(held, ref.key).tensors);
     const loaded = await this.checkpoints.tryLoad(ref.key);
-    if (typeof loaded !== 'string' && loaded.manifest.data.sha256 === ref.sha256) return tensorsToState(loaded.tensors);
+    if (typeof loaded !== 'string' && loaded.manifest.data.sha256 === ref.sha256) {
+      this.recent.set(ref.sha256, loaded.bytes);
+      return tensorsToState(loaded.tensors);
+    }
     const why = typeof loaded === 'string' ? loaded : `the stored state's sha256 is ${loaded.manifest.data.sha256}`;
     if (typeof loaded === 'string' && this.codeVersion) {
       const repaired = await this.recomputeTraining(ref);
@@ -248,7 +261,8 @@ export class PathWorkspace {
 
   /** Commit a state under `root` at its step. */
   async saveState(root: string, s: TrainState, meta: Record<string, unknown>): Promise<StateRef> {
-    const { manifest, manifestKey } = await this.checkpoints.commit(root, s.step, stateToTensors(s), meta);
+    const { manifest, manifestKey, bytes } = await this.checkpoints.commit(root, s.step, stateToTensors(s), meta);
+    this.recent.set(manifest.data.sha256, bytes);
     return { key: manifestKey, sha256: manifest.data.sha256, iteration: s.step };
   }
 }

@@ -136,6 +136,12 @@ export async function stackUp(config: ReproConfig, log: (line: string) => void =
         config.temporal.namespace,
         '--log-level',
         'warn',
+        // One partition per task queue: one matching node needs no more, and a task written to a
+        // partition no poller waits on is forwarded first (tens of ms between a queue's activities).
+        '--dynamic-config-value',
+        'matching.numTaskqueueReadPartitions=1',
+        '--dynamic-config-value',
+        'matching.numTaskqueueWritePartitions=1',
         // With payload encryption on, the UI decodes through `repro codec-server` on its configured port.
         ...(config.codec.key ? ['--ui-codec-endpoint', `http://127.0.0.1:${config.codec.serverPort}`] : []),
       ],

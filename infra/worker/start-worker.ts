@@ -5,6 +5,7 @@ import type { ReproConfig } from '../../temporal.config';
 import { createActivities, type LogEvent } from '../../activities';
 import { backendLabel, selectBackend } from '../../src/engine/backend';
 import { codeVersion, connectionOptions, makeObjectStore, temporalUnreachable, UnreachableError } from '../clients';
+import { GpuSlots } from './gpu-slots';
 import { serveMetrics } from './metrics-server';
 import { trackDeletionCost } from './pod-deletion-cost';
 import { WorkerMetrics } from './worker-metrics';
@@ -129,6 +130,13 @@ async function serve(config: ReproConfig, opts: WorkerOptions, metrics?: WorkerM
   const dataConverter = dataConverterFor(config);
   const slots = (q: QueueKind): number => (q === 'gpu' ? config.worker.gpuSlots : config.worker.concurrency);
   for (const q of opts.queues) metrics?.setSlots(q, config.taskQueues[q], slots(q));
+  // Temporal hands the gpu queue its slots plus the prefetch; the slots themselves are held here.
+  const gpu = config.worker.gpuPrefetch > 0 ? new GpuSlots(config.worker.gpuSlots) : undefined;
+  const taken = (q: QueueKind): number => slots(q) + (q === 'gpu' && gpu ? config.worker.gpuPrefetch : 0);
+  const interceptors = (q: QueueKind) => [
+    ...(metrics ? [metrics.interceptor()] : []),
+    ...(q === 'gpu' && gpu ? [gpu.interceptor()] : []),
+  ];
   const workers = await Promise.all(
     opts.queues.map((q) =>
       Worker.create({
@@ -138,8 +146,8 @@ async function serve(config: ReproConfig, opts: WorkerOptions, metrics?: WorkerM
         taskQueue: config.taskQueues[q],
         ...(opts.activitiesOnly ? {} : { workflowsPath: require.resolve('../../workflows') }),
         activities,
-        maxConcurrentActivityTaskExecutions: slots(q),
-        ...(metrics ? { interceptors: { activity: [metrics.interceptor()] } } : {}),
+        maxConcurrentActivityTaskExecutions: taken(q),
+        interceptors: { activity: interceptors(q) },
         // `repro doctor` reads each poller's identity: it names the numeric backend this worker runs.
         identity: `${process.pid}@${os.hostname()} ${backendLabel(info)}`,
         shutdownGraceTime: config.worker.shutdownGraceMs,

@@ -31,6 +31,8 @@ export interface LoadedCheckpoint {
   manifest: CheckpointManifest;
   manifestKey: string;
   tensors: Record<string, Tensor>;
+  /** The verified safetensors bytes the tensors were decoded from. */
+  bytes: Uint8Array;
 }
 
 /** What a reader saw while looking for the latest checkpoint, for logs and tests. */
@@ -46,13 +48,13 @@ function stepDir(root: string, step: number): string {
 export class CheckpointStore {
   constructor(private readonly store: ObjectStore) {}
 
-  /** Write tensors then the manifest (the commit). Returns the committed manifest and its key. */
+  /** Write tensors then the manifest (the commit). Returns the committed manifest, its key and the data's bytes. */
   async commit(
     root: string,
     step: number,
     tensors: Record<string, Tensor>,
     meta: Record<string, unknown>,
-  ): Promise<{ manifest: CheckpointManifest; manifestKey: string }> {
+  ): Promise<{ manifest: CheckpointManifest; manifestKey: string; bytes: Uint8Array }> {
     const dir = stepDir(root, step);
     const bytes = encodeSafetensors(tensors, { step: String(step) });
     const dataKey = `${dir}state.safetensors`;
@@ -66,7 +68,7 @@ export class CheckpointStore {
     };
     const manifestKey = `${dir}manifest.json`;
     await this.store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
-    return { manifest, manifestKey };
+    return { manifest, manifestKey, bytes };
   }
 
   /**
@@ -82,9 +84,12 @@ export class CheckpointStore {
     return true;
   }
 
-  /** Committed checkpoint steps under a root, newest first (manifests only; not yet verified). */
-  async committedSteps(root: string): Promise<Array<{ step: number; manifestKey: string }>> {
-    const keys = await this.store.list(root);
+  /**
+   * Committed checkpoint steps under a root, newest first (manifests only; not yet verified);
+   * `listed`: the keys under the root, if the caller has just listed them.
+   */
+  async committedSteps(root: string, listed?: string[]): Promise<Array<{ step: number; manifestKey: string }>> {
+    const keys = listed ?? (await this.store.list(root));
     return keys
       .filter((k) => k.endsWith('/manifest.json'))
       .map((k) => ({ step: Number(k.slice(root.length).split('/')[0]), manifestKey: k }))
@@ -110,14 +115,15 @@ export class CheckpointStore {
 
   /**
    * The newest checkpoint whose manifest parses and whose data matches its hash, or undefined.
-   * Bad ones are reported through `onSkip` and passed over.
+   * Bad ones are reported through `onSkip` and passed over. `listed` as for {@link committedSteps}.
    */
   async loadLatest(
     root: string,
     onSkip: (s: SkippedCheckpoint) => void = () => {},
     maxStep = Infinity,
+    listed?: string[],
   ): Promise<LoadedCheckpoint | undefined> {
-    for (const { step, manifestKey } of await this.committedSteps(root)) {
+    for (const { step, manifestKey } of await this.committedSteps(root, listed)) {
       if (step > maxStep) continue;
       const reason = await this.tryLoad(manifestKey);
       if (typeof reason !== 'string') return reason;
@@ -149,7 +155,7 @@ export class CheckpointStore {
         `sha256 mismatch for ${manifest.data.key}: manifest says ${manifest.data.sha256}, ` + `data hashes to ${actual}`
       );
     try {
-      return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors };
+      return { manifest, manifestKey, tensors: decodeSafetensors(bytes, manifest.data.key).tensors, bytes };
     } catch (err) {
       return (err as Error).message;
     }
