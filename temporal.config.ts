@@ -354,7 +354,9 @@ export const SCHEMA: Record<string, KeySpec> = {
   },
   'worker.gpuPrefetch': {
     kind: 'int',
-    default: 1,
+    // 0 on a cluster: a task held behind a busy worker's hours-long stage waits while another
+    // worker idles. The main job's workers (short stages, one machine) take 1.
+    default: 0,
     env: ['REPRO_WORKER_GPU_PREFETCH'],
     description: 'gpu activity tasks taken beyond the slots, waiting in the worker (no poll round trip between stages)',
     min: 0,

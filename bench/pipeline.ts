@@ -26,7 +26,7 @@ interface PathSummary {
 export async function benchPipeline(base: ReproConfig, line: Line): Promise<void> {
   const config: ReproConfig = {
     ...base,
-    worker: { ...base.worker, gpuSlots: 1 },
+    worker: { ...base.worker, gpuSlots: 1, gpuPrefetch: 1 }, // as the main job's workers
     taskQueues: { cpu: `bench-cpu-${randomUUID()}`, gpu: `bench-gpu-${randomUUID()}` },
   };
   const stop = new AbortController();

@@ -56,6 +56,8 @@ function startNumericWorkers(n: number, threads: number, argv: ReproduceArgs, lo
   const args = workerArgs(argv, [
     `torch.threads=${threads}`,
     'worker.gpus=0',
+    // Short stages on one machine: the next task waits in the worker, no poll round trip between them.
+    'worker.gpuPrefetch=1',
     'worker.metricsPort=0',
     'worker.sdkMetricsPort=0',
   ]);
