@@ -154,7 +154,9 @@ test(
       startRun(env.client, qc, p.experiment, preset, p.params, 3, id, true);
     // Two gpu slots: both units train side by side, so that both are mid-training when N stops (with one
     // slot the study may take it between the path's segments and finish before the path is far enough).
-    const n = startWorker({ ...queues, 'worker.gpuSlots': '2' });
+    // N on the torch backend's tfjs kernels: with native programs (the default) its study unit ran
+    // ahead of the path's training and finished before the path had a segment to stop in.
+    const n = startWorker({ ...queues, 'worker.gpuSlots': '2' }, { REPRO_TORCH_NATIVE: 'off' });
     let next: WorkerProcess | undefined;
     try {
       await n.waitFor((e) => e.event === 'worker-ready');
