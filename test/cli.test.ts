@@ -221,6 +221,18 @@ test('run without --wait prints the id; cancel stops it', async () => {
   const { runId } = JSON.parse(r.stdout);
   assert.match(runId, /^fig7-\d{8}T\d{6}-[0-9a-f]{6}$/);
   await worker.waitFor((e) => e.event === 'resume' && e.runId === runId);
+  // One status snapshot times the running unit by its own recent steps: its heartbeat carries them.
+  let snapshot: {
+    progress?: Record<string, { step: number; marks?: unknown[] }>;
+    etaSeconds?: Record<string, number>;
+  } = {};
+  for (let i = 0; i < 60 && !Object.values(snapshot.etaSeconds ?? {}).some((v) => v > 0); i++) {
+    await new Promise((res) => setTimeout(res, 250));
+    snapshot = JSON.parse(runCli(['status', runId, '--json']).stdout);
+  }
+  const [part, eta] = Object.entries(snapshot.etaSeconds ?? {}).find(([, v]) => v > 0) ?? [];
+  assert.ok(part && eta! > 0, `an ETA from the unit's marks: ${JSON.stringify(snapshot)}`);
+  assert.ok((snapshot.progress![part]!.marks?.length ?? 0) >= 2, 'the unit carries its step changes');
   const running = runCli(['results', runId]);
   assertOneLineError(running, 1, /is still running; `repro status/);
   const c = runCli(['cancel', runId]);

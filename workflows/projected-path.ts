@@ -24,7 +24,7 @@ import {
 } from '../src/experiments/projected-path/rows';
 import { projectedPath, type PathCounts, type PathOracle, type PathPoint } from '../src/landscape/projected-path';
 import type { RunResult } from '../src/results/run-result';
-import { childrenQuery, progressQuery, type Progress } from './progress';
+import { childrenQuery, progressQuery, withMarks, type Progress } from './progress';
 import { markBackend, markDone, markStage, showProgress } from './run-status';
 import { seedWorkflowId, segmentWorkflowId, traceWorkflowId } from '../src/runs/ids';
 import { answered, untilDone } from './durable';
@@ -163,7 +163,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const noCache = run.noCache ?? false;
   let t = input.training;
   const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
-  setHandler(progressQuery, () => progress);
+  setHandler(progressQuery, () => withMarks(progress));
   showProgress(progress, `seed ${seed}`);
   let start = input.start ?? null;
   if (parts.badStart && !start) {

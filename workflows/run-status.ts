@@ -1,7 +1,7 @@
 import { patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { runVerdict } from '../src/results/claims';
 import type { RunResult } from '../src/results/run-result';
-import type { Progress } from './progress';
+import { markProgress, type Progress } from './progress';
 import { SA } from './search-attributes';
 
 /**
@@ -32,6 +32,7 @@ export function markDone(result: RunResult): RunResult {
 
 /** Progress as the workflow's current details: one line per part, `name: step/of`. */
 export function showProgress(progress: Progress, head?: string): void {
+  markProgress(progress);
   const lines = Object.entries(progress).map(([name, p]) => `${name}: ${p.step}/${p.of}`);
   setCurrentDetails([...(head ? [head] : []), ...lines].join('\n'));
 }

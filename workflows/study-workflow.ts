@@ -4,7 +4,7 @@ import type { UnitSpec } from '../src/experiments/experiment';
 import type { RunResult } from '../src/results/run-result';
 import { activityProxies } from './activity-options';
 import { untilDone } from './durable';
-import { childrenQuery, progressQuery, type Progress } from './progress';
+import { childrenQuery, markProgress, progressQuery, withMarks, type Progress } from './progress';
 import { markBackend, markDone, markStage, showProgress } from './run-status';
 import { runIdOf, type RunInput } from './run-input';
 
@@ -26,7 +26,8 @@ export async function studyWorkflow(given: RunInput): Promise<RunResult> {
   markStage('planning');
   const units = await activityProxies(input, `plan ${experiment}`).cpu.planStudy({ experiment, params });
   const progress: Progress = Object.fromEntries(units.map((u) => [`unit ${u.id}`, { step: 0, of: u.steps }]));
-  setHandler(progressQuery, () => progress);
+  markProgress(progress);
+  setHandler(progressQuery, () => withMarks(progress));
   setHandler(childrenQuery, () => []); // a study's units are activities, not child workflows
   const unitBackends: Record<string, string> = {};
   // Where each unit was computed: later phases and the summary read it there, whatever worker

@@ -14,6 +14,7 @@ import { nonRetryable, rethrowAsFailure } from '../failures';
 import { writeRunArtifacts } from '../run-artifacts';
 import { Stopwatch } from '../stage-cache';
 import { loadUnitCheckpoint, readUnitOutput, unitKey, writeUnitOutput, type UnitKey } from './unit-store';
+import { pushMark, type Mark } from '../../src/runs/progress-marks';
 
 export interface AdvanceUnitInput {
   runId: string;
@@ -166,6 +167,15 @@ export function makeStudyActivities(deps: ActivityDeps) {
         config: publicConfig(deps.config),
       };
       const stopping = (): boolean => deps.stopping.aborted || ctx.cancellationSignal.aborted;
+      // When this attempt reached which step (at most one mark a second): `repro status` reads the
+      // unit's rate over a window from one heartbeat, as the live view measures it.
+      const marks: Mark[] = [];
+      const mark = (step: number): Mark[] => {
+        const now = Date.now();
+        if (!marks.length || now - marks.at(-1)![0] >= 1000 || step >= unit.steps) pushMark(marks, now, step);
+        return marks;
+      };
+      mark(program.step(state));
       try {
         while (program.step(state) < unit.steps) {
           const at = program.step(state);
@@ -175,14 +185,14 @@ export function makeStudyActivities(deps: ActivityDeps) {
           let current = at;
           state = await beating(
             ctx,
-            () => ({ unit: unit.id, step: current }),
+            () => ({ unit: unit.id, step: current, marks: mark(current) }),
             () =>
               sw.time(() =>
                 program.advance(unitCtx, from, target, {
                   shouldStop: stopping,
                   onStep: (step) => {
                     current = step;
-                    ctx.heartbeat({ unit: unit.id, step });
+                    ctx.heartbeat({ unit: unit.id, step, marks: mark(step) });
                   },
                 }),
               ),
@@ -191,7 +201,7 @@ export function makeStudyActivities(deps: ActivityDeps) {
           deps.log({ event: 'checkpoint', runId: input.runId, unit: unit.id, step: program.step(state), root });
           // The newest two are kept: a newest that fails to verify falls back to the one before.
           await checkpoints.prune(root, at);
-          ctx.heartbeat({ unit: unit.id, step: program.step(state) });
+          ctx.heartbeat({ unit: unit.id, step: program.step(state), marks: mark(program.step(state)) });
           if (stopping()) {
             if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) {
               deps.log({ event: 'cancelled', runId: input.runId, unit: unit.id, step: program.step(state) });

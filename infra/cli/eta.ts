@@ -164,3 +164,21 @@ export function reachedAt(profile: Profile, steps: number): number | undefined {
   const [f1, t1] = pts[i]!;
   return t0 + ((t1 - t0) * (steps - f0)) / (f1 - f0);
 }
+
+/**
+ * Each part's remaining seconds from one snapshot whose parts carry their marks (when their step
+ * changed: workflow time, or a study unit's own clock in its heartbeat): the live view's rates over
+ * a window, for `repro status --once` and `--json`. Undefined where a part has not moved twice.
+ */
+export function etasFromMarks(progress: Progress, nowMs: number): Record<string, number | undefined> {
+  const eta = new RunEta();
+  const changes = Object.entries(progress)
+    .flatMap(([part, p]) => (p.marks ?? []).map(([t, step]) => ({ part, t, step, of: p.of })))
+    .sort((a, b) => a.t - b.t);
+  for (const c of changes) eta.observe({ [c.part]: { step: c.step, of: c.of } }, c.t / 1000);
+  eta.observe(
+    Object.fromEntries(Object.entries(progress).map(([k, v]) => [k, { step: v.step, of: v.of }])),
+    nowMs / 1000,
+  );
+  return Object.fromEntries(Object.keys(progress).map((k) => [k, eta.eta(k)]));
+}

@@ -10,6 +10,7 @@ import { decode, decodeMapFromPayloads } from '@temporalio/common/lib/internal-n
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
+import type { Mark } from '../../src/runs/progress-marks';
 import { childrenQuery, progressQuery, type Progress } from '../../workflows/progress';
 import { randomBytes } from 'crypto';
 import type { ReproConfig } from '../../temporal.config';
@@ -212,11 +213,16 @@ export async function runProgress(
       const first = a.heartbeatDetails?.payloads?.slice(0, 1) ?? [];
       const payload = first.length ? (await decode(codecs, first))[0]?.data : undefined;
       const beat = payload
-        ? (JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number })
+        ? (JSON.parse(Buffer.from(payload).toString()) as { unit?: string; step?: number; marks?: Mark[] })
         : undefined;
       const key = beat?.unit !== undefined ? `unit ${beat.unit}` : undefined;
       if (key && out[key] && typeof beat!.step === 'number')
-        out[key] = { ...out[key]!, step: Math.max(out[key]!.step, beat!.step) };
+        out[key] = {
+          ...out[key]!,
+          step: Math.max(out[key]!.step, beat!.step),
+          // The attempt's own marks (its steps as it took them) rather than the workflow's per segment.
+          ...(Array.isArray(beat!.marks) && beat!.marks.length ? { marks: beat!.marks } : {}),
+        };
     }
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) problems.push(`describe: ${(err as Error).message.split('\n')[0]}`);

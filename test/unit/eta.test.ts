@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { kindOf, reachedAt, RunEta, type Profile } from '../../infra/cli/eta';
-import type { Progress } from '../../workflows/progress';
+import { etasFromMarks, kindOf, reachedAt, RunEta, type Profile } from '../../infra/cli/eta';
+import { etaOf, formatDuration } from '../../infra/cli/progress-view';
+import { MARKS_KEPT, pushMark, type Mark } from '../../src/runs/progress-marks';
+import { markProgress, withMarks, type Progress } from '../../workflows/progress';
 
 test("a part's ETA is its own rate over the window; a part not started takes its kind's rate", () => {
   const eta = new RunEta();
@@ -155,4 +157,39 @@ test("recorded suites: a study's ETA from the other run's profile is within 1.5x
   t.diagnostic(`within 1.5x or 10 s: ${ok} of ${n} (${byRun.join(', ')})`);
   assert.ok(n > 300, `enough snapshots to judge: ${n}`);
   assert.ok(ok >= 0.75 * n, `${ok} of ${n} within 1.5x: ${byRun.join(', ')}`);
+});
+
+test('one status snapshot: the marks a part carries give its windowed rate, not the run-long average', () => {
+  const t0 = 1_800_000_000_000;
+  // A unit that began 300 s into the run, then 1 step/s, slowing to 0.5 step/s for its last 100 s;
+  // its sibling has not started. Now (t0 + 500 s) it is at step 150 of 300.
+  const marks: Mark[] = [];
+  pushMark(marks, t0 + 300_000, 0);
+  for (let s = 1; s <= 100; s++) pushMark(marks, t0 + 300_000 + s * 1000, s);
+  for (let s = 101; s <= 150; s++) pushMark(marks, t0 + 400_000 + (s - 100) * 2000, s);
+  assert.equal(marks.length, MARKS_KEPT, 'only the latest marks travel');
+  const progress: Progress = { 'unit lr=0.1': { step: 150, of: 300, marks }, 'unit lr=0.2': { step: 0, of: 300 } };
+  const etas = etasFromMarks(progress, t0 + 500_000);
+  assert.equal(etas['unit lr=0.1'], 300, '150 steps left at the last window’s 0.5 step/s');
+  assert.equal(etas['unit lr=0.2'], 600, 'not started: its kind’s rate, 300 steps at 0.5 step/s');
+  // What one snapshot gave before marks: steps over the time since the run began.
+  assert.equal(etaOf(progress['unit lr=0.1']!, 500), formatDuration(500), 'a 500 s guess for 300 s left');
+});
+
+test('a workflow marks a part only when its step changes, at most MARKS_KEPT of them', () => {
+  const progress: Progress = { train: { step: 0, of: 100 } };
+  markProgress(progress);
+  markProgress(progress);
+  assert.deepEqual(
+    withMarks(progress).train!.marks!.map(([, s]) => s),
+    [0],
+  );
+  for (let s = 1; s <= 40; s++) {
+    progress.train!.step = s;
+    markProgress(progress);
+  }
+  const m = withMarks(progress).train!.marks!;
+  assert.equal(m.length, MARKS_KEPT);
+  assert.deepEqual([m[0]![1], m.at(-1)![1]], [40 - MARKS_KEPT + 1, 40]);
+  assert.equal(progress.train!.marks, undefined, 'the progress itself is left as it was');
 });

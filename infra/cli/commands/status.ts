@@ -5,7 +5,8 @@ import { checkRunId } from '../../../src/runs/ids';
 import { connectTemporal } from '../../clients';
 import { findRun, runProgress } from '../runs';
 import { configFrom, print, printJson, type GlobalArgs } from '../context';
-import { etaOf, StatusBars } from '../progress-view';
+import { etasFromMarks } from '../eta';
+import { etaOf, formatDuration, StatusBars } from '../progress-view';
 import { workflowLink } from '../web-ui';
 
 /** Live bars until the run closes (or Ctrl-C), then its final state. */
@@ -66,6 +67,8 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
           : undefined,
         lastFailure: a.lastFailure?.message || undefined,
       }));
+      // Remaining seconds per part from the marks the snapshot carries (rates over a window).
+      const etas = progress ? etasFromMarks(progress, Date.now()) : {};
       const out = {
         runId: argv.runId,
         status,
@@ -74,6 +77,9 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
         startTime: d.startTime.toISOString(),
         closeTime: d.closeTime?.toISOString(),
         progress,
+        etaSeconds: Object.fromEntries(
+          Object.entries(etas).map(([k, v]) => [k, v === undefined ? null : Math.round(v)]),
+        ),
         progressProblems: problems,
         pendingActivities: pending,
         // None for a cluster whose Web UI is not configured (temporal.webUi): a loopback link would mislead.
@@ -88,7 +94,12 @@ export const statusCommand: CommandModule<GlobalArgs, StatusArgs> = {
       );
       const elapsed = (Date.now() - d.startTime.getTime()) / 1000;
       if (progress)
-        for (const [k, v] of Object.entries(progress)) print(`  ${k}: ${v.step} of ${v.of} (ETA ${etaOf(v, elapsed)})`);
+        for (const [k, v] of Object.entries(progress)) {
+          const left = etas[k];
+          // A run from before parts carried marks: the part's average since the run began.
+          const eta = v.step >= v.of ? 'done' : left !== undefined ? formatDuration(left) : etaOf(v, elapsed);
+          print(`  ${k}: ${v.step} of ${v.of} (ETA ${eta})`);
+        }
       for (const p of problems) print(`  progress unavailable (${p})`);
       for (const p of pending)
         print(
