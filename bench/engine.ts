@@ -114,7 +114,13 @@ async function measure(w: Workload): Promise<Figures> {
 }
 
 /** The torch backend as the bench runs it: on the CPU, one thread (PyTorch gets one too). */
-const ONE_THREAD: TorchOptions = { device: 'cpu', threads: 1, deterministic: true, cudnnBenchmark: false, tf32: false };
+export const ONE_THREAD: TorchOptions = {
+  device: 'cpu',
+  threads: 1,
+  deterministic: true,
+  cudnnBenchmark: false,
+  tf32: false,
+};
 
 type Column = 'torch-native' | 'tfjs-torch' | 'pytorch-cpu' | 'cpu' | 'wasm';
 

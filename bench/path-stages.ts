@@ -10,14 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../src/data/mnist';
 import { flatten, resize, subset } from '../src/data/preprocess';
 import { useBackend } from '../src/engine/backend';
-import { registerTorchBackend, type TorchOptions } from '../src/engine/torch/backend';
+import { registerTorchBackend } from '../src/engine/torch/backend';
 import { hessianOperator, lossAt, type Objective } from '../src/hessian/hvp';
 import { xtrace } from '../src/hessian/trace-estimators';
 import { lineConnected, projectToMinimum } from '../src/landscape/landscape';
 import { buildModel } from '../src/models/model';
+import { ONE_THREAD } from './engine';
 import { timeIt, type Line } from './numerics';
-
-const ONE_THREAD: TorchOptions = { device: 'cpu', threads: 1, deterministic: true, cudnnBenchmark: false, tf32: false };
 
 export async function benchPathStages(line: Line, rounds = 3): Promise<void> {
   try {
