@@ -100,8 +100,9 @@ export async function xtrace(
     const norm = Math.sqrt(dot(col, col));
     s.push(col.map((x) => x / norm));
   }
-  // Every n-long reduction at once (k×k each); below, only k-vectors. With P_i = I − Q M_i Qᵀ,
-  // M_i = I − s_i s_iᵀ: wᵢᵀ P_i A P_i wᵢ = wᵢᵀyᵢ − (ZᵀW)ᵢ·c − (QᵀW)ᵢ·M_i(QᵀYᵢ − QᵀZ c),
+  // Every n-long reduction at once (k×k each); below, only k-vectors. With P_i = I − Q M_i Qᵀ and
+  // M_i = I − s_i s_iᵀ:
+  //   wᵢᵀ P_i A P_i wᵢ = wᵢᵀyᵢ − (ZᵀW)ᵢ·c − (QᵀW)ᵢ·M_i(QᵀYᵢ − QᵀZ c),
   // c = M_i (QᵀW)ᵢ, A not assumed symmetric (its products are float32 double backprop).
   const qw = kern.gram(Q, k, W, k),
     qy = kern.gram(Q, k, Y, k),
