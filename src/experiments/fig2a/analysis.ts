@@ -132,13 +132,12 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
   ];
   // Descriptive only, never a verdict: the same fit over every run, equilibrated or not (what the
   // points show when the setting has no equilibrium to test).
-  const allRuns =
-    all.length >= 3
-      ? {
-          ...(({ slope, intercept }) => ({ slope, intercept }))(fitOf(all)),
-          slopeInterval: bootstrapInterval(all, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 3 }),
-        }
-      : undefined;
+  const allFit = all.length >= 3 ? fitOf(all) : undefined;
+  const allRuns = allFit && {
+    slope: allFit.slope,
+    intercept: allFit.intercept,
+    slopeInterval: bootstrapInterval(all, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 3 }),
+  };
   return {
     claims,
     figures: [
