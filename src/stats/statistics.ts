@@ -81,6 +81,39 @@ export function linearFit(x: readonly number[], y: readonly number[]): LinearFit
 }
 
 /**
+ * Confidence intervals of a least-squares line's slope and intercept: t with n − 2 degrees of
+ * freedom on heteroscedasticity-consistent (HC3) standard errors, each coefficient a linear
+ * combination Σ cᵢyᵢ with variance Σ cᵢ² eᵢ²/(1 − hᵢ)². Calibrated in test/unit/figure-analyses
+ * (5% misses at n = 9, with or without noise growing along x), where a percentile bootstrap over
+ * the points missed 12-15% at that n.
+ */
+export function lineIntervals(
+  x: readonly number[],
+  y: readonly number[],
+  confidence: number,
+): { slope: Interval & { estimate: number }; intercept: Interval & { estimate: number } } {
+  const n = x.length;
+  const f = linearFit(x, y);
+  const mx = mean(x);
+  const sxx = x.reduce((a, v) => a + (v - mx) ** 2, 0);
+  let vSlope = 0,
+    vIntercept = 0;
+  for (let i = 0; i < n; i++) {
+    const d = x[i]! - mx;
+    const h = 1 / n + (d * d) / sxx;
+    const w = ((y[i]! - f.intercept - f.slope * x[i]!) / Math.max(1 - h, 1e-12)) ** 2;
+    vSlope += (d / sxx) ** 2 * w;
+    vIntercept += (1 / n - (mx * d) / sxx) ** 2 * w;
+  }
+  const q = n > 2 ? tQuantile(0.5 + confidence / 2, n - 2) : NaN;
+  const around = (estimate: number, v: number) => {
+    const half = q * Math.sqrt(v);
+    return { estimate, lo: estimate - half, hi: estimate + half, confidence };
+  };
+  return { slope: around(f.slope, vSlope), intercept: around(f.intercept, vIntercept) };
+}
+
+/**
  * A line through the means of repeated measurements at each x (a designed experiment: groups
  * of independent runs), with standard errors that let each group have its own variance and a
  * Welch-Satterthwaite degree of freedom, so intervals stay honest with few runs per group and

@@ -12,7 +12,7 @@ import { planRun } from '../../src/experiments/registry';
 import type { Analysis } from '../../src/experiments/experiment';
 import type { ParamSet, Params } from '../../src/experiments/params';
 import { CounterRng } from '../../src/rng/philox';
-import { driftTest } from '../../src/stats/statistics';
+import { driftTest, lineIntervals } from '../../src/stats/statistics';
 
 // Each figure's analysis on synthetic outputs: a result the paper predicts passes, a wrong one
 // fails, too little data is inconclusive. The end-to-end runs are in the study tests; these pin
@@ -130,6 +130,34 @@ function fig5Output(loss: 'lsce' | 'mse', cs: number): Fig5Output {
     final: { cs, method: 'exact' },
   };
 }
+
+test("fig2a's line intervals hold their 95% over many seeded data sets of its size, equal or growing noise", () => {
+  // 1,000 lines of n points with a known slope (the paper's −40.07) and intercept 0: each interval
+  // must miss the truth about 5% of the time (binomial sd 0.7%), not the 12-15% a percentile
+  // bootstrap over the points missed at n = 9.
+  for (const n of [5, 9, 30])
+    for (const grows of [false, true]) {
+      let slopeMiss = 0,
+        interceptMiss = 0;
+      const trials = 1000;
+      for (let t = 0; t < trials; t++) {
+        const rng = new CounterRng(t + 1, 'test/line-coverage');
+        const x = Array.from({ length: n }, (_, i) => 0.01 + 0.02 * rng.uniform(0, i));
+        const y = x.map((v, i) => -40.07 * v + (grows ? 5 * v : 0.05) * rng.normal(1, i));
+        const { slope, intercept } = lineIntervals(x, y, 0.95);
+        if (!(slope.lo <= -40.07 && -40.07 <= slope.hi)) slopeMiss++;
+        if (!(intercept.lo <= 0 && 0 <= intercept.hi)) interceptMiss++;
+      }
+      for (const [what, miss] of [
+        ['slope', slopeMiss],
+        ['intercept', interceptMiss],
+      ] as const)
+        assert.ok(
+          miss / trials >= 0.02 && miss / trials <= 0.075,
+          `n=${n}${grows ? ', noise growing' : ''}: the ${what} interval missed ${miss} of ${trials}`,
+        );
+    }
+});
 
 test("fig5: CS(H, C) above the paper's 0.9 passes, below it fails, per loss", () => {
   const p = params('fig5', fig5Params);

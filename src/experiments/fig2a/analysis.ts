@@ -1,6 +1,6 @@
 import { fitClaim, signClaim, withinClaim } from '../../results/claims';
 import { lineFigure, scatterFigure } from '../../report/figures';
-import { bootstrapInterval, linearFit } from '../../stats/statistics';
+import { lineIntervals, linearFit } from '../../stats/statistics';
 import type { Analysis } from '../experiment';
 import type { Fig2aParams } from './definition';
 
@@ -52,8 +52,8 @@ export function lsceFloor(smoothing: number, classes = 10): number {
  * eigenvalues come from second derivatives in the degenerate directions scaled by θ_i², and so
  * does the loss above its minimum: their sum is proportional to the training loss. With label
  * smoothing the minimum is the floor H(t) > 0, so we read "training loss" as the loss above that
- * floor (the paper's fit has intercept ≈ 0, which only that reading allows). Intervals by a
- * bootstrap over the (batch, lr) points.
+ * floor (the paper's fit has intercept ≈ 0, which only that reading allows). Intervals: t on
+ * HC3 standard errors (`lineIntervals`; a bootstrap over the few (batch, lr) points under-covered).
  */
 export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: Fig2aMinimum): Analysis {
   const floor = lsceFloor(p.smoothing);
@@ -74,9 +74,14 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       rs.map((r) => r.excess),
       rs.map((r) => r.negativeSum),
     );
+  const intervalsOf = (rs: typeof rows) =>
+    lineIntervals(
+      rs.map((r) => r.excess),
+      rs.map((r) => r.negativeSum),
+      CONFIDENCE,
+    );
   const fit = fitOf(rows);
-  const slope = bootstrapInterval(rows, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 1 });
-  const intercept = bootstrapInterval(rows, (rs) => fitOf(rs).intercept, { confidence: CONFIDENCE, seed: 2 });
+  const { slope, intercept } = intervalsOf(rows);
   const few =
     rows.length < 3 ? `${rows.length} equilibrated points: a line needs at least 3 (${exclusion})` : undefined;
   // Until the slope is resolved there is no line whose intercept could be tested.
@@ -92,8 +97,8 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       description:
         `the sum of negative Hessian eigenvalues grows in magnitude with the training loss: ` +
         `least-squares slope against the loss above its floor ${floor.toFixed(4)}, ` +
-        `${rows.length} equilibrated (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% bootstrap interval ` +
-        `over points; ${exclusion}${float32}`,
+        `${rows.length} equilibrated (batch, lr) points, ${Math.round(CONFIDENCE * 100)}% t interval ` +
+        `on HC3 standard errors; ${exclusion}${float32}`,
       paper: 'section 4.1, fig. 2(a)',
       side: 'negative',
       measured: fit.slope,
@@ -111,7 +116,7 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       statistical: half,
       neglected: 0,
       basis:
-        `${Math.round(CONFIDENCE * 100)}% bootstrap half-width over points ` +
+        `${Math.round(CONFIDENCE * 100)}% t half-width on HC3 standard errors ` +
         `(each point's quadrature error is inside the spread)`,
       interval: intercept,
       inconclusiveBecause: noLine,
@@ -136,7 +141,7 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
   const allRuns = allFit && {
     slope: allFit.slope,
     intercept: allFit.intercept,
-    slopeInterval: bootstrapInterval(all, (rs) => fitOf(rs).slope, { confidence: CONFIDENCE, seed: 3 }),
+    slopeInterval: intervalsOf(all).slope,
   };
   return {
     claims,
