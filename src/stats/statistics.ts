@@ -4,7 +4,6 @@
  * autocorrelated series. Distribution quantiles come from jStat.
  */
 import { jStat } from 'jstat';
-import { CounterRng } from '../rng/philox';
 
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 export const mean = (xs: readonly number[]): number => sum(xs) / xs.length;
@@ -84,8 +83,8 @@ export function linearFit(x: readonly number[], y: readonly number[]): LinearFit
  * Confidence intervals of a least-squares line's slope and intercept: t with n − 2 degrees of
  * freedom on heteroscedasticity-consistent (HC3) standard errors, each coefficient a linear
  * combination Σ cᵢyᵢ with variance Σ cᵢ² eᵢ²/(1 − hᵢ)². Calibrated in test/unit/figure-analyses
- * (5% misses at n = 9, with or without noise growing along x), where a percentile bootstrap over
- * the points missed 12-15% at that n.
+ * (5% misses at n = 9, with or without noise growing along x), where the percentile bootstrap over
+ * the points it replaced missed 12-15% at that n.
  */
 export function lineIntervals(
   x: readonly number[],
@@ -170,29 +169,6 @@ export function groupedLinearFit(
 
 /** Least-squares slope of y against x. */
 export const slope = (x: readonly number[], y: readonly number[]): number => linearFit(x, y).slope;
-
-/**
- * Percentile bootstrap interval of `statistic` over resamples of `items` (with replacement),
- * seeded: the same inputs give the same interval on every machine.
- */
-export function bootstrapInterval<T>(
-  items: readonly T[],
-  statistic: (sample: T[]) => number,
-  opts: { resamples?: number; confidence?: number; seed?: number } = {},
-): Interval & { estimate: number } {
-  const resamples = opts.resamples ?? 2000,
-    confidence = opts.confidence ?? 0.95;
-  const rng = new CounterRng(opts.seed ?? 0, 'stats/bootstrap');
-  const values: number[] = [];
-  for (let r = 0; r < resamples; r++) {
-    const sample = items.map((_, i) => items[Math.floor(rng.uniform(r, i) * items.length)]!);
-    const v = statistic(sample);
-    if (Number.isFinite(v)) values.push(v);
-  }
-  values.sort((a, b) => a - b);
-  const at = (q: number): number => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))]!;
-  return { estimate: statistic([...items]), lo: at((1 - confidence) / 2), hi: at((1 + confidence) / 2), confidence };
-}
 
 /**
  * Integrated autocorrelation time τ = 1 + 2 Σ_t ρ(t) of a series, in samples, with Sokal's
