@@ -3,7 +3,8 @@
  * (the 196-512-10 MLP on 500 MNIST images at 14×14, the torch backend on one thread, native
  * programs), each against the way it was done before, measured alternately in this one run:
  * a projection's GD steps with the stopping loss taken from the gradient's forward pass against a
- * loss pass of its own; a 30-product XTrace with the addon's LAPACK/BLAS float64 kernels against
+ * loss pass of its own (on fig1's MLP; on fig4a's batch-norm DenseNet against a loss pass with
+ * statistics recomputed on tfjs kernels, as every batch-norm model had before); a 30-product XTrace with the addon's LAPACK/BLAS float64 kernels against
  * the JavaScript ones; a 10-point line check against ten bare loss evaluations (its overhead).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -47,9 +48,26 @@ export async function benchPathStages(line: Line, rounds = 3): Promise<void> {
       { matvecs: 30, seed: 1 },
     );
   const flat = tf.tensor1d(theta);
+  // fig4a's small setting: the shallow DenseNet-BC on 64 grey 8×8 images, one chunk.
+  const grey = resize(subset(loadMnist('train'), 64, 1), 8, 8);
+  const bnModel = buildModel('densenet-bc:4:1-2-4-3@8x8x1');
+  const bn: Objective = {
+    model: bnModel,
+    batches: [{ x: tf.tensor(grey.x, [64, ...grey.shape]), y: tf.tensor1d(grey.y, 'int32') }],
+    loss: 'lsce',
+    smoothing: 0.1,
+  };
+  const bnTheta = bnModel.init(1);
+  const bnSteps = 20;
+  // An explicit batch mode makes evaluateLoss recompute the statistics in a pass of its own.
+  const recomputing: Objective = { ...bn, forward: { batchNorm: { mode: 'batch' } } };
+  const projectBn = (o: Objective) => () =>
+    projectToMinimum(o, { theta: bnTheta, velocity: null }, { sgd, target: -1, maxSteps: bnSteps });
   const cases = {
     separate: project(false),
     fused: project(true),
+    bnRecomputed: projectBn(recomputing),
+    bnFused: projectBn(bn),
     xtraceJs: trace(false),
     xtraceNative: trace(true),
     line: () => lineConnected(obj, theta, other, 0.5, 10),
@@ -69,6 +87,11 @@ export async function benchPathStages(line: Line, rounds = 3): Promise<void> {
     `${ms(best.separate!)} with a loss pass, ${ms(best.fused!)} fused: ${(best.separate! / best.fused!).toFixed(2)}x`,
   );
   line(
+    `projection, ${bnSteps} GD steps (fig4a small DenseNet-BC, batch norm, 1 thread)`,
+    `${ms(best.bnRecomputed!)} with statistics recomputed, ${ms(best.bnFused!)} fused: ` +
+      `${(best.bnRecomputed! / best.bnFused!).toFixed(2)}x`,
+  );
+  line(
     `XTrace, 30 HVPs over ${model.paramCount} parameters`,
     op.kernels
       ? `${ms(best.xtraceJs!)} JS kernels, ${ms(best.xtraceNative!)} LAPACK/BLAS: ` +
@@ -81,5 +104,5 @@ export async function benchPathStages(line: Line, rounds = 3): Promise<void> {
   );
   flat.dispose();
   op.dispose();
-  tf.dispose(obj.batches.flatMap((b) => [b.x, b.y]));
+  tf.dispose([...obj.batches, ...bn.batches].flatMap((b) => [b.x, b.y]));
 }

@@ -17,7 +17,7 @@ import { disposeStats, recomputeBatchNormStats } from './batch-norm-stats';
 export async function evaluateLoss(obj: Objective, theta: Float32Array): Promise<number> {
   const flat = tf.tensor1d(theta);
   try {
-    if (obj.model.batchNorms.length === 0) return await lossInChunks(obj, flat);
+    if (!recomputesStats(obj)) return await lossInChunks(obj, flat);
     const stats = await recomputeBatchNormStats(obj.model, flat, obj.batches, obj.forward?.smoothTwin);
     try {
       return await lossInChunks({ ...obj, forward: { ...obj.forward, batchNorm: { mode: 'fixed', stats } } }, flat);
@@ -27,6 +27,17 @@ export async function evaluateLoss(obj: Objective, theta: Float32Array): Promise
   } finally {
     flat.dispose();
   }
+}
+
+/**
+ * Whether the loss at given weights needs batch-norm statistics recomputed in a pass of their own.
+ * Not without batch norm, and not over a single chunk in batch mode: statistics recomputed over
+ * the whole data set are then that chunk's own moments, which batch mode normalizes with (the same
+ * loss, computed in one pass, natively where the model has a program: on fig4a's DenseNet a
+ * recomputation on tfjs kernels cost twice the native gradient).
+ */
+function recomputesStats(obj: Objective): boolean {
+  return obj.model.batchNorms.length > 0 && (obj.batches.length > 1 || obj.forward?.batchNorm !== undefined);
 }
 
 /** (1 − t)·a + t·b */
@@ -96,7 +107,7 @@ export interface ProjectionOptions {
   onCheckpoint?: (s: ProjectionState) => Promise<void>;
   /**
    * Take the stopping test's loss from the gradient's forward pass where that is the same loss
-   * (no batch norm): default true; false evaluates it in a pass of its own (the bench's baseline).
+   * (no batch norm, or batch norm over one chunk): default true; false evaluates it in a pass of its own (the bench's baseline).
    */
   fusedLoss?: boolean;
 }
@@ -116,10 +127,11 @@ export async function projectToMinimum(
   let velocity = start.velocity ? tf.tensor1d(start.velocity) : null;
   const first = start.steps ?? 0;
   let steps = first;
-  // Without batch norm the gradient's forward pass computes the training loss at theta exactly as
-  // evaluateLoss does: one pass serves the stopping test and the step (a third less work for an
-  // MLP). With batch norm the test needs statistics recomputed for theta: a pass of its own.
-  const fused = (opts.fusedLoss ?? true) && obj.model.batchNorms.length === 0;
+  // Where evaluateLoss needs no recomputed statistics, the gradient's forward pass computes the
+  // training loss at theta exactly as it does: one pass serves the stopping test and the step (a
+  // third less work for an MLP). With batch norm over several chunks the test needs statistics
+  // recomputed for theta: a pass of its own.
+  const fused = (opts.fusedLoss ?? true) && !recomputesStats(obj);
   const host = async (): Promise<Float32Array> => Float32Array.from(await theta.data());
   const snapshot = async (current: Float32Array): Promise<ProjectionState> => ({
     theta: current,

@@ -7,7 +7,7 @@ import { flatten, resize, subset } from '../../src/data/preprocess';
 import { useBackend } from '../../src/engine/backend';
 import { FdrMonitor } from '../../src/hessian/fdr';
 import { exactSpectrum, formHessian } from '../../src/hessian/full-hessian';
-import { hessianOperator, lossAt, type Objective } from '../../src/hessian/hvp';
+import { hessianOperator, lossAndGradientInChunks, lossAt, type Objective } from '../../src/hessian/hvp';
 import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise-covariance';
 import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
 import {
@@ -98,6 +98,43 @@ test('a projection whose stopping loss comes from the gradient pass stops where 
   assert.equal(fused.loss, separate.loss);
   assert.deepEqual(fused.theta, separate.theta);
   assert.equal(fused.loss, await evaluateLoss(obj, fused.theta), 'the reported loss is the loss at the minimum');
+});
+
+test('batch norm over one chunk: the loss is the batch-mode loss, so a fused projection stops where a loss pass would', async () => {
+  // Statistics recomputed over the whole data set are then the chunk's own moments: evaluateLoss
+  // must be the gradient pass's loss bit for bit at every step (a recomputation differs by
+  // rounding at some of them, enough to move where a projection stops).
+  const model = buildModel('densenet-bc:4:1-1-1-1@8x8x1');
+  const grey = resize(subset(loadMnist('train'), 32, 4), 8, 8);
+  const obj: Objective = {
+    model,
+    batches: [{ x: tf.tensor(grey.x, [32, 8, 8, 1]), y: tf.tensor1d(grey.y, 'int32') }],
+    loss: 'lsce',
+    smoothing: 0.1,
+  };
+  const start = model.init(3);
+  const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
+  const path: Float32Array[] = [start];
+  await projectToMinimum(
+    obj,
+    { theta: start, velocity: null },
+    { sgd, target: -1, maxSteps: 30, checkpointEvery: 1, onCheckpoint: async (s) => void path.push(s.theta) },
+  );
+  for (const [i, theta] of path.entries()) {
+    const flat = tf.tensor1d(theta);
+    const r = await lossAndGradientInChunks(obj, flat);
+    tf.dispose([flat, r.grad]);
+    assert.equal(await evaluateLoss(obj, theta), r.loss, `step ${i}`);
+  }
+  const target = (await evaluateLoss(obj, start)) * 0.6;
+  const run = (fusedLoss: boolean) =>
+    projectToMinimum(obj, { theta: start, velocity: null }, { sgd, target, maxSteps: 400, fusedLoss });
+  const [separate, fused] = [await run(false), await run(true)];
+  assert.ok(separate.reached && separate.steps > 5, `reached in ${separate.steps} steps`);
+  assert.equal(fused.steps, separate.steps);
+  assert.equal(fused.loss, separate.loss);
+  assert.deepEqual(fused.theta, separate.theta);
+  tf.dispose([obj.batches[0]!.x, obj.batches[0]!.y]);
 });
 
 test(

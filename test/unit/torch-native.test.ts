@@ -25,7 +25,7 @@ import {
   releaseDeviceDataset,
 } from '../../src/engine/torch/native';
 import { exactSpectrumOf } from '../../src/hessian/full-hessian';
-import { gradientAt, hvpAt, lossAt, type Objective } from '../../src/hessian/hvp';
+import { gradientAt, hvpAt, lossAndGradientInChunks, lossAt, type Objective } from '../../src/hessian/hvp';
 import { evaluateLoss, projectToMinimum } from '../../src/landscape/landscape';
 import { gaussian } from '../../src/hessian/probes';
 import { xtrace } from '../../src/hessian/trace-estimators';
@@ -253,7 +253,7 @@ test('native MLP loss, gradient and HVP equal the float64 R-operator reference',
 });
 
 test(
-  "native: the gradient pass's loss is lossAt's, so a fused projection stops at the same step",
+  "native: the gradient pass's loss is lossAt's (with batch norm over one chunk too), so a fused projection stops at the same step",
   { skip },
   async () => {
     for (const spec of ['mlp:20-12-5', 'small-cnn']) {
@@ -278,6 +278,44 @@ test(
       assert.equal(fused.loss, separate.loss, spec);
       assert.deepEqual(fused.theta, separate.theta, spec);
     }
+    // Batch norm over one chunk: evaluateLoss is the batch-mode loss, natively, as the gradient's.
+    const model = buildModel('densenet-bc:4:1-1-1-1@8x8x1');
+    const obj = objective(model, problem(model, 32, 6), 1, 'lsce', false);
+    const start = model.init(3);
+    const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
+    const path: Float32Array[] = [start];
+    await withNative('on', () =>
+      projectToMinimum(
+        obj,
+        { theta: start, velocity: null },
+        { sgd, target: -1, maxSteps: 20, checkpointEvery: 1, onCheckpoint: async (s) => void path.push(s.theta) },
+      ),
+    );
+    for (const [i, theta] of path.entries()) {
+      const [exact, pass] = await withNative('on', async () => {
+        const flat = tf.tensor1d(theta);
+        const r = await lossAndGradientInChunks(obj, flat);
+        tf.dispose([flat, r.grad]);
+        return [await evaluateLoss(obj, theta), r.loss];
+      });
+      assert.equal(exact, pass, `batch norm, step ${i}`);
+    }
+    const initial = await withNative('on', () => evaluateLoss(obj, start));
+    const run = (fusedLoss: boolean) =>
+      withNative('on', () =>
+        projectToMinimum(
+          obj,
+          { theta: start, velocity: null },
+          { sgd, target: initial * 0.6, maxSteps: 400, fusedLoss },
+        ),
+      );
+    const separate = await run(false),
+      fused = await run(true);
+    disposeObjective(obj);
+    assert.ok(separate.reached && separate.steps > 3, `batch norm: reached in ${separate.steps} steps`);
+    assert.equal(fused.steps, separate.steps, 'batch norm');
+    assert.equal(fused.loss, separate.loss, 'batch norm');
+    assert.deepEqual(fused.theta, separate.theta, 'batch norm');
   },
 );
 
