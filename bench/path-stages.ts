@@ -4,7 +4,8 @@
  * programs), each against the way it was done before, measured alternately in this one run:
  * a projection's GD steps with the stopping loss taken from the gradient's forward pass against a
  * loss pass of its own (on fig1's MLP; on fig4a's batch-norm DenseNet against a loss pass with
- * statistics recomputed on tfjs kernels, as every batch-norm model had before); a 30-product XTrace with the addon's LAPACK/BLAS float64 kernels against
+ * statistics recomputed on tfjs kernels, as every batch-norm model had before); a 30-product XTrace
+ * with the addon's LAPACK/BLAS float64 kernels against
  * the JavaScript ones; a 10-point line check against ten bare loss evaluations (its overhead).
  */
 import * as tf from '@tensorflow/tfjs';

@@ -107,7 +107,8 @@ export interface ProjectionOptions {
   onCheckpoint?: (s: ProjectionState) => Promise<void>;
   /**
    * Take the stopping test's loss from the gradient's forward pass where that is the same loss
-   * (no batch norm, or batch norm over one chunk): default true; false evaluates it in a pass of its own (the bench's baseline).
+   * (no batch norm, or batch norm over one chunk): default true; false evaluates it in a pass of
+   * its own (the bench's baseline).
    */
   fusedLoss?: boolean;
 }

@@ -253,7 +253,7 @@ test('native MLP loss, gradient and HVP equal the float64 R-operator reference',
 });
 
 test(
-  "native: the gradient pass's loss is lossAt's (with batch norm over one chunk too), so a fused projection stops at the same step",
+  "native: the gradient pass's loss is lossAt's (batch norm over one chunk too): fused projections stop alike",
   { skip },
   async () => {
     for (const spec of ['mlp:20-12-5', 'small-cnn']) {
