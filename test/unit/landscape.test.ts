@@ -100,7 +100,7 @@ test('a projection whose stopping loss comes from the gradient pass stops where 
   assert.equal(fused.loss, await evaluateLoss(obj, fused.theta), 'the reported loss is the loss at the minimum');
 });
 
-test('batch norm over one chunk: the loss is the batch-mode loss; fused projections stop as separate ones', async () => {
+test('batch norm over one chunk: the loss is the batch-mode loss; fused projections stop as others do', async () => {
   // Statistics recomputed over the whole data set are then the chunk's own moments: evaluateLoss
   // must be the gradient pass's loss bit for bit at every step (a recomputation differs by
   // rounding at some of them, enough to move where a projection stops).
