@@ -46,6 +46,27 @@ export async function perSampleGradients(
 }
 
 /**
+ * tr Σ at θ: the trace of the covariance of every sample's gradient, (1/M) Σᵢ ‖gᵢ − ḡ‖², in
+ * float64 (one pass over the per-sample gradients). `obj` holds its data as one batch.
+ */
+export async function gradientCovarianceTrace(obj: Objective, theta: Float32Array): Promise<number> {
+  const m = obj.batches[0]!.y.shape[0];
+  const grads = await perSampleGradients(
+    obj,
+    theta,
+    Int32Array.from({ length: m }, (_, i) => i),
+  );
+  const mean = new Float64Array(theta.length);
+  let squares = 0;
+  for (const g of grads)
+    for (let j = 0; j < g.length; j++) {
+      mean[j]! += g[j]! / m;
+      squares += (g[j]! * g[j]!) / m;
+    }
+  return squares - mean.reduce((s, v) => s + v * v, 0);
+}
+
+/**
  * CS(H, C) at θ. `obj` must hold its data as one batch (per-sample gradients slice it). With
  * `exact`, C is the covariance of every sample's gradient and H every Hessian column: both
  * traces exact. Otherwise C is estimated from `samples` random samples and the traces by

@@ -293,3 +293,29 @@ test(
     assert.equal(driftTest(steps, approach).stationary, false);
   },
 );
+
+test("fig2a's descriptive noise exponent: tr Σ ∝ excess^k recovers k, and is absent without measurements", () => {
+  const p = params('fig2a', fig2aParams);
+  const points = fig2aPoints(p, p.paperSlope, 0, 1e-3);
+  const floor = lsceFloor(p.smoothing);
+  for (const k of [1, 0.5, 0]) {
+    const withNoise = points.map((o, i) => ({
+      ...o,
+      gradientNoise: 3 * (o.trainLoss - floor) ** k * (1 + 0.01 * (i % 3)),
+    }));
+    const d = fig2aAnalysis(p, withNoise).summary.gradientNoiseDescriptive as { exponent: number; interval: number[] };
+    assert.ok(Math.abs(d.exponent - k) < 0.02, `exponent ${d.exponent} for ${k}`);
+    assert.ok(d.interval[0]! <= d.exponent && d.exponent <= d.interval[1]!);
+  }
+  assert.equal(fig2aAnalysis(p, points).summary.gradientNoiseDescriptive, undefined);
+  // Verdicts do not depend on it.
+  assert.deepEqual(
+    verdicts(
+      fig2aAnalysis(
+        p,
+        points.map((o) => ({ ...o, gradientNoise: 1 })),
+      ),
+    ),
+    verdicts(fig2aAnalysis(p, points)),
+  );
+});

@@ -8,7 +8,7 @@ import { useBackend } from '../../src/engine/backend';
 import { FdrMonitor } from '../../src/hessian/fdr';
 import { exactSpectrum, formHessian } from '../../src/hessian/full-hessian';
 import { hessianOperator, lossAndGradientInChunks, lossAt, type Objective } from '../../src/hessian/hvp';
-import { covarianceAlignment, perSampleGradients } from '../../src/hessian/noise-covariance';
+import { covarianceAlignment, gradientCovarianceTrace, perSampleGradients } from '../../src/hessian/noise-covariance';
 import { recomputeBatchNormStats } from '../../src/landscape/batch-norm-stats';
 import {
   belowThreshold,
@@ -166,6 +166,26 @@ test(
     }
   },
 );
+
+test('tr Σ of the per-sample gradients equals the two-pass covariance trace, and is 0 when all agree', async () => {
+  const obj = objective('mlp:49-8-10', 40);
+  const theta = obj.model.init(5);
+  const grads = await perSampleGradients(
+    obj,
+    theta,
+    Int32Array.from({ length: 40 }, (_, i) => i),
+  );
+  const mean = grads[0]!.map((_, j) => grads.reduce((s, g) => s + g[j]!, 0) / 40);
+  const twoPass = grads.reduce((s, g) => s + g.reduce((t, v, j) => t + (v - mean[j]!) ** 2, 0), 0) / 40;
+  const got = await gradientCovarianceTrace(obj, theta);
+  assert.ok(twoPass > 0 && Math.abs(got - twoPass) < 1e-9 * twoPass, `${got} vs ${twoPass}`);
+  // One sample repeated: every gradient is the mean, no noise.
+  const x = obj.batches[0]!.x.slice(0, 1),
+    y = obj.batches[0]!.y.slice(0, 1);
+  const same: Objective = { ...obj, batches: [{ x: tf.tile(x, [6, 1]), y: tf.tile(y, [6]) }] };
+  assert.ok(Math.abs(await gradientCovarianceTrace(same, theta)) < 1e-9 * twoPass);
+  tf.dispose([x, y, same.batches[0]!.x, same.batches[0]!.y]);
+});
 
 test('CS(H, C) equals the value computed from explicit H and C; the randomized estimate is close', async () => {
   const obj = objective('mlp:49-4-10', 30);

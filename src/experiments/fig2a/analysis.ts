@@ -16,6 +16,8 @@ export interface Fig2aOutput {
   negativeCount: number;
   /** `exact (float64)`, `exact (float32-products)` or `slq`. */
   spectrum: string;
+  /** tr Σ of the per-sample gradients at the end point (absent in results from before it was measured). */
+  gradientNoise?: number;
   /** The equilibration test over the last half of the run: the loss's slope per step and its 95% interval. */
   equilibration: {
     slope: number;
@@ -35,6 +37,8 @@ export interface Fig2aMinimum {
   trainLoss: number;
   negativeSum: number;
   negativeCount: number;
+  /** tr Σ of the per-sample gradients there (absent in results from before it was measured). */
+  gradientNoise?: number;
   losses: Array<[number, number]>;
 }
 
@@ -143,6 +147,17 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
     intercept: allFit.intercept,
     slopeInterval: intervalsOf(all).slope,
   };
+  // Descriptive too: does SGD's noise vanish with the loss above the floor (tr Σ ∝ excess^k, the
+  // exponent from a log-log fit over every run)? Where it does, there is no equilibrium above the floor.
+  const noisy = all.filter((r) => r.gradientNoise !== undefined && r.gradientNoise > 0 && r.excess > 0);
+  const noiseFit =
+    noisy.length >= 3
+      ? lineIntervals(
+          noisy.map((r) => Math.log(r.excess)),
+          noisy.map((r) => Math.log(r.gradientNoise!)),
+          CONFIDENCE,
+        ).slope
+      : undefined;
   return {
     claims,
     figures: [
@@ -209,10 +224,17 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
       fit: { slope: fit.slope, intercept: fit.intercept, r2: fit.r2 },
       equilibrated: rows.length,
       allRunsDescriptive: allRuns,
+      gradientNoiseDescriptive: noiseFit && {
+        exponent: noiseFit.estimate,
+        interval: [noiseFit.lo, noiseFit.hi],
+        runs: noisy.length,
+        meaning: 'tr Σ of the per-sample gradients ∝ (training loss above its floor)^exponent, over every run',
+      },
       minimum: minimum && {
         excess: minimum.trainLoss - floor,
         negativeSum: minimum.negativeSum,
         negativeCount: minimum.negativeCount,
+        gradientNoise: minimum.gradientNoise,
         gdSteps: p.minimumSteps,
       },
       notEquilibrated: excluded.map((r) => `b=${r.batch}, η=${r.lr}`),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exactSpectrumOf } from '../../hessian/full-hessian';
 import { hessianOperator, lossAt } from '../../hessian/hvp';
+import { gradientCovarianceTrace } from '../../hessian/noise-covariance';
 import { densityIntegral, stochasticLanczosQuadrature } from '../../hessian/lanczos';
 import { buildModel } from '../../models/model';
 import { driftTest, mean, std } from '../../stats/statistics';
@@ -56,6 +57,13 @@ async function negativeSum(
   }
 }
 
+/**
+ * tr Σ at the end point. SGD's noise per step at batch B is (η²/B)(1 − B/M) Σ: where Σ vanishes,
+ * so does the noise that appendix A.3's equilibrium needs.
+ */
+const gradientNoise = (p: Fig2aParams, theta: Float32Array): Promise<number> =>
+  gradientCovarianceTrace(objective(p), theta);
+
 const minimumProgram = (): UnitProgram<Fig2aParams, unknown> =>
   trainingUnit<Fig2aParams>({
     trainer: (ctx) => ({
@@ -78,6 +86,7 @@ const minimumProgram = (): UnitProgram<Fig2aParams, unknown> =>
         trainLoss: trainLossAt(ctx.params, s.train.theta),
         negativeSum: neg.value,
         negativeCount: neg.count,
+        gradientNoise: await gradientNoise(ctx.params, s.train.theta),
         losses: s.records.map((r) => [r.step, r.loss!]),
       };
     },
@@ -118,6 +127,7 @@ const pointProgram = (batch: number, lr: number): UnitProgram<Fig2aParams, unkno
         negativeSumStderr: neg.stderr,
         negativeCount: neg.count,
         spectrum: neg.method,
+        gradientNoise: await gradientNoise(ctx.params, s.train.theta),
         equilibration: {
           slope: drift.slope,
           lo: drift.interval.lo,
