@@ -308,6 +308,12 @@ test("fig2a's descriptive noise exponent: tr Σ ∝ excess^k recovers k, and is 
     assert.ok(d.interval[0]! <= d.exponent && d.exponent <= d.interval[1]!);
   }
   assert.equal(fig2aAnalysis(p, points).summary.gradientNoiseDescriptive, undefined);
+  // The held fraction (η/4B)(1 − B/M) tr Σ / excess, by hand for one run.
+  const one = { ...points[0]!, gradientNoise: 0.2 };
+  const held = fig2aAnalysis(p, [one, ...points.slice(1).map((o) => ({ ...o, gradientNoise: 1e-9 }))]).summary
+    .gradientNoiseDescriptive as { heldFraction: { max: number } };
+  const byHand = ((one.lr / (4 * one.batch)) * (1 - one.batch / p.samples) * 0.2) / (one.trainLoss - floor);
+  assert.ok(Math.abs(held.heldFraction.max - byHand) < 1e-12 * byHand);
   // Verdicts do not depend on it.
   assert.deepEqual(
     verdicts(

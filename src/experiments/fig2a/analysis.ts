@@ -149,7 +149,12 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
   };
   // Descriptive too: does SGD's noise vanish with the loss above the floor (tr Σ ∝ excess^k, the
   // exponent from a log-log fit over every run)? Where it does, there is no equilibrium above the floor.
+  // And how much excess could each run's own noise hold: SGD near a minimum settles where
+  // ½ tr(H S) = (η/4B)(1 − B/M) tr Σ (the trace of the stationary equation HS + SH = η Σ/B·(1 − B/M),
+  // whatever H is); a run whose noise holds a small fraction of its excess can only descend.
   const noisy = all.filter((r) => r.gradientNoise !== undefined && r.gradientNoise > 0 && r.excess > 0);
+  const held = (r: (typeof all)[number]): number =>
+    ((r.lr / (4 * r.batch)) * (1 - r.batch / p.samples) * r.gradientNoise!) / r.excess;
   const noiseFit =
     noisy.length >= 3
       ? lineIntervals(
@@ -229,6 +234,13 @@ export function fig2aAnalysis(p: Fig2aParams, points: Fig2aOutput[], minimum?: F
         interval: [noiseFit.lo, noiseFit.hi],
         runs: noisy.length,
         meaning: 'tr Σ of the per-sample gradients ∝ (training loss above its floor)^exponent, over every run',
+        heldFraction: {
+          min: Math.min(...noisy.map(held)),
+          max: Math.max(...noisy.map(held)),
+          meaning:
+            "the loss above the floor that each run's own noise would hold at equilibrium, (η/4B)(1 − B/M) tr Σ, " +
+            'as a fraction of the excess it has',
+        },
       },
       minimum: minimum && {
         excess: minimum.trainLoss - floor,
