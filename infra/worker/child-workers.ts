@@ -80,7 +80,10 @@ export function workerArgs(flags: ParentFlags, conf: string[]): string[] {
 }
 
 export interface ChildWorkers {
-  /** SIGTERM to every child, then wait for all to exit (their activities checkpoint first). */
+  /**
+   * SIGTERM to every child, then wait for all to exit (their activities checkpoint first) and for
+   * their last output to reach the log.
+   */
   stop(): Promise<void>;
   /** Rejects once a child has died more than `restarts` times: the set can no longer serve all its devices. */
   failed: Promise<never>;
@@ -96,6 +99,8 @@ export function startChildWorkers(
   restarts = 3,
 ): ChildWorkers {
   const children = new Set<ChildProcess>();
+  // Each child until its output is all read: 'exit' can come before the last lines of a pipe.
+  const closing = new Set<Promise<void>>();
   let stopping = false;
   let fail!: (err: Error) => void;
   const failed = new Promise<never>((_, reject) => (fail = reject));
@@ -106,6 +111,9 @@ export function startChildWorkers(
       env: { ...process.env, ...spec.env },
     });
     children.add(child);
+    const closed: Promise<void> = new Promise((r) => child.once('close', () => r()));
+    closing.add(closed);
+    void closed.then(() => closing.delete(closed));
     child.stdout!.on('data', (b: Buffer) => log(b.toString(), 'stdout'));
     child.stderr!.on('data', (b: Buffer) => log(b.toString(), 'stderr'));
     child.on('exit', (code, signal) => {
@@ -139,14 +147,8 @@ export function startChildWorkers(
     failed,
     async stop() {
       stopping = true;
-      await Promise.all(
-        [...children].map((c) => {
-          const exited = new Promise((r) => c.once('exit', r));
-          if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
-          else return Promise.resolve();
-          return exited;
-        }),
-      );
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+      await Promise.all([...closing]);
     },
   };
 }
