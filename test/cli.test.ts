@@ -238,12 +238,15 @@ test('run without --wait prints the id; cancel stops it', async () => {
   const c = runCli(['cancel', runId]);
   assert.equal(c.status, 0, c.stderr);
   await worker.waitFor((e) => e.event === 'cancelled' && e.runId === runId);
-  let status = '';
-  for (let i = 0; i < 50 && status !== 'CANCELLED'; i++) {
-    status = JSON.parse(runCli(['status', runId, '--json']).stdout).status;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  assert.equal(status, 'CANCELLED');
+  const cancelled = async (): Promise<string> => {
+    let status = '';
+    for (let i = 0; i < 50 && status !== 'CANCELLED'; i++) {
+      status = JSON.parse(runCli(['status', runId, '--json']).stdout).status;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    return status;
+  };
+  assert.equal(await cancelled(), 'CANCELLED');
   // resume: the same run again, from the final checkpoints the cancel wrote
   const cancelledAt = worker.events.filter((e) => e.event === 'cancelled' && e.runId === runId);
   const resumed = runCli(['resume', runId, '--json', ...q]);
@@ -256,6 +259,9 @@ test('run without --wait prints the id; cancel stops it', async () => {
   );
   assertOneLineError(runCli(['resume', runId, ...q]), 2, /is running: nothing to resume/);
   assert.equal(runCli(['cancel', runId, ...q]).status, 0);
+  // Closed before this file's worker stops: a run left in flight would keep `repro gc` in a later
+  // file from collecting the cache (it keeps the cache while any run is in flight).
+  assert.equal(await cancelled(), 'CANCELLED');
 });
 
 test('experiments --json lists fig7 with its parameters and defaults', () => {
