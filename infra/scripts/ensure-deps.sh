@@ -23,8 +23,10 @@ if [ ! -f .tools/torch/repro_torch.node ]; then
 fi
 if [ ${#plan[@]} -gt 0 ]; then
   total=$(( minutes > local_minutes ? minutes : local_minutes ))
-  printf 'first start here: building %s; the servers build in the background meanwhile: about %s min in all\n' \
-    "$(IFS=';'; echo "${plan[*]}" | sed 's/;/, /g')" "$total" >&2
+  meanwhile=''
+  if [ ${#servers[@]} -gt 0 ]; then meanwhile='; the servers build in the background meanwhile'; fi
+  printf 'first start here: building %s%s: about %s min in all\n' \
+    "$(IFS=';'; echo "${plan[*]}" | sed 's/;/, /g')" "$meanwhile" "$total" >&2
 fi
 servers_pid=''
 if [ ${#servers[@]} -gt 0 ]; then
