@@ -256,33 +256,32 @@ test(
   "native: the gradient pass's loss is lossAt's (batch norm over one chunk too): fused projections stop alike",
   { skip },
   async () => {
+    const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
+    /** A projection whose stopping loss comes from the gradient pass ends where one with a loss pass does. */
+    const stopsAlike = async (label: string, obj: Objective, start: Float32Array, target: number, maxSteps: number) => {
+      const run = (fusedLoss: boolean) =>
+        withNative('on', () =>
+          projectToMinimum(obj, { theta: start, velocity: null }, { sgd, target, maxSteps, fusedLoss }),
+        );
+      const separate = await run(false),
+        fused = await run(true);
+      assert.ok(separate.reached && separate.steps > 3, `${label}: reached in ${separate.steps} steps`);
+      assert.equal(fused.steps, separate.steps, label);
+      assert.equal(fused.loss, separate.loss, label);
+      assert.deepEqual(fused.theta, separate.theta, label);
+    };
     for (const spec of ['mlp:20-12-5', 'small-cnn']) {
       const model = buildModel(spec);
       const obj = objective(model, problem(model, 48, 5), 2, 'lsce', false);
       const start = model.init(3);
       const initial = await withNative('on', () => evaluateLoss(obj, start));
-      const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
-      const run = (fusedLoss: boolean) =>
-        withNative('on', () =>
-          projectToMinimum(
-            obj,
-            { theta: start, velocity: null },
-            { sgd, target: initial * 0.5, maxSteps: 300, fusedLoss },
-          ),
-        );
-      const separate = await run(false),
-        fused = await run(true);
+      await stopsAlike(spec, obj, start, initial * 0.5, 300);
       disposeObjective(obj);
-      assert.ok(separate.reached && separate.steps > 3, `${spec}: reached in ${separate.steps} steps`);
-      assert.equal(fused.steps, separate.steps, spec);
-      assert.equal(fused.loss, separate.loss, spec);
-      assert.deepEqual(fused.theta, separate.theta, spec);
     }
     // Batch norm over one chunk: evaluateLoss is the batch-mode loss, natively, as the gradient's.
     const model = buildModel('densenet-bc:4:1-1-1-1@8x8x1');
     const obj = objective(model, problem(model, 32, 6), 1, 'lsce', false);
     const start = model.init(3);
-    const sgd = { lr: 0.05, momentum: 0.9, dampening: 0, weightDecay: 5e-4 };
     const path: Float32Array[] = [start];
     await withNative('on', () =>
       projectToMinimum(
@@ -301,21 +300,8 @@ test(
       assert.equal(exact, pass, `batch norm, step ${i}`);
     }
     const initial = await withNative('on', () => evaluateLoss(obj, start));
-    const run = (fusedLoss: boolean) =>
-      withNative('on', () =>
-        projectToMinimum(
-          obj,
-          { theta: start, velocity: null },
-          { sgd, target: initial * 0.6, maxSteps: 400, fusedLoss },
-        ),
-      );
-    const separate = await run(false),
-      fused = await run(true);
+    await stopsAlike('batch norm', obj, start, initial * 0.6, 400);
     disposeObjective(obj);
-    assert.ok(separate.reached && separate.steps > 3, `batch norm: reached in ${separate.steps} steps`);
-    assert.equal(fused.steps, separate.steps, 'batch norm');
-    assert.equal(fused.loss, separate.loss, 'batch norm');
-    assert.deepEqual(fused.theta, separate.theta, 'batch norm');
   },
 );
 
