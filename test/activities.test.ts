@@ -243,6 +243,118 @@ test(
   },
 );
 
+type SegmentOut = Awaited<ReturnType<ReturnType<typeof createActivities>['bisectSegment']>>;
+
+test(
+  'bisectSegment: a stopping worker hands the segment back mid-projection; asked again it resumes ' +
+    'that GD and answers as an uninterrupted bisection; a third ask is one cache hit',
+  async () => {
+    const stopping = new AbortController();
+    const { acts, events } = setup(stopping);
+    const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'threshold=0.9']);
+    const parts = pathParts(p);
+    const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+      runId: `act-${randomUUID()}`,
+      seed: 1,
+      parts,
+      checkpointEvery: 0,
+      noCache: false,
+      untilEpoch: 1,
+      knownIteration: -1,
+    })) as TrainOut;
+    const backend = backendLabel((await selectBackend('auto')).info);
+    const input = {
+      runId: `act-${randomUUID()}`,
+      seed: 1,
+      parts,
+      a: trained.epochs[0]!,
+      b: trained.epochs[1]!,
+      backend,
+      checkpointEvery: 0,
+      noCache: false,
+    };
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', () => {
+      if (events.some((e) => e.event === 'projection-checkpoint' && (e.gdStep as number) >= 10)) stopping.abort();
+    });
+    const stopped = (await env.run(acts.bisectSegment, input)) as SegmentOut;
+    assert.ok('preempted' in stopped, 'handed back, not failed');
+    assert.ok(stopped.computeMs.project > 0, 'the GD it did is counted');
+    const resumed = setup();
+    const done = (await new MockActivityEnvironment().run(resumed.acts.bisectSegment, input)) as SegmentOut;
+    assert.ok(!('preempted' in done) && !done.cacheHit);
+    const resume = resumed.events.find((e) => e.event === 'projection-resume' && (e.gdStep as number) > 0);
+    assert.ok(resume && (resume.gdStep as number) >= 10, `resumed the handed-back GD: ${JSON.stringify(resume)}`);
+    // The reference: the same bisection uninterrupted, under a run of its own and no cache.
+    const whole = (await new MockActivityEnvironment().run(setup().acts.bisectSegment, {
+      ...input,
+      runId: `act-${randomUUID()}`,
+      noCache: true,
+    })) as SegmentOut;
+    assert.ok(!('preempted' in whole));
+    const view = (r: typeof whole & { points: unknown }) =>
+      r.points.map((pt) => ({
+        ...pt,
+        state: pt.state.sha256,
+        minimum: { ...pt.minimum, minimum: pt.minimum.minimum.sha256 },
+      }));
+    assert.deepEqual(view(done), view(whole));
+    assert.deepEqual(done.counts, whole.counts);
+    assert.equal(whole.counts.projections, whole.points.length, 'every projection is a point of the path');
+    assert.equal(whole.counts.lineChecks, whole.points.length - 1 + whole.counts.replays, 'a check per pair tried');
+    const again = (await new MockActivityEnvironment().run(setup().acts.bisectSegment, input)) as SegmentOut;
+    assert.ok(!('preempted' in again) && again.cacheHit, 'the whole bisection from its cache entry');
+    assert.deepEqual(view(again), view(done));
+    assert.equal(
+      Object.values(again.computeMs).reduce((x, y) => x + y, 0),
+      0,
+    );
+  },
+);
+
+test('estimateTraces: the estimates of estimateTrace, in order, cached one by one', async () => {
+  const { acts } = setup();
+  const p = pipeline([`lr=${0.3 + Math.random() / 10}`, 'probes=4']);
+  const parts = pathParts(p);
+  const trained = (await new MockActivityEnvironment().run(acts.trainSeed, {
+    runId: `act-${randomUUID()}`,
+    seed: 1,
+    parts,
+    checkpointEvery: 0,
+    noCache: false,
+    untilEpoch: 2,
+    knownIteration: -1,
+  })) as TrainOut;
+  const minima = [trained.epochs[2]!, trained.epochs[0]!];
+  type TracesOut = Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTraces']>>;
+  const batch = (await new MockActivityEnvironment().run(acts.estimateTraces, {
+    parts,
+    minima,
+    probeSeed: 3,
+    noCache: false,
+  })) as TracesOut;
+  assert.ok(!('preempted' in batch));
+  assert.equal(batch.estimates.length, 2);
+  for (const [i, minimum] of minima.entries()) {
+    const one = (await new MockActivityEnvironment().run(acts.estimateTrace, {
+      parts,
+      minimum,
+      probeSeed: 3,
+      noCache: true,
+    })) as Awaited<ReturnType<ReturnType<typeof createActivities>['estimateTrace']>>;
+    assert.ok(!('preempted' in one));
+    assert.deepEqual(batch.estimates[i], one.value, `estimate ${i} as estimateTrace computes it`);
+  }
+  const again = (await new MockActivityEnvironment().run(acts.estimateTraces, {
+    parts,
+    minima,
+    probeSeed: 3,
+    noCache: false,
+  })) as TracesOut;
+  assert.ok(!('preempted' in again));
+  assert.deepEqual([again.cacheHits, again.computeMs, again.estimates], [2, 0, batch.estimates]);
+});
+
 test(
   'replayState: a corrupt checkpoint of a replay in progress is skipped and logged, ' +
     'and the replay starts from its input',

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   continueAsNew,
   executeChild,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -36,6 +37,15 @@ const WINDOW = 16;
 const EPOCHS_PER_SEGMENT = 5;
 /** Path points per trace child workflow: ~6 history events each keeps a child near 1,500 events. */
 const TRACE_CHUNK = 256;
+/** Trace estimates per activity (one after the other on a worker; batches run side by side). */
+const TRACE_BATCH = 16;
+/**
+ * Patches (`patched`): histories recorded before them replay along the old branches.
+ * Each epoch pair's bisection is one activity (was a child workflow with an activity per stage);
+ * a trace chunk's estimates go in batches of {@link TRACE_BATCH} per activity (was one each).
+ */
+const SEGMENT_IN_ONE_ACTIVITY = 'segment-in-one-activity';
+const TRACES_IN_BATCHES = 'traces-in-batches';
 
 const activities = activityProxies;
 
@@ -245,14 +255,18 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
 
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
   const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
+  const oneActivity = patched(SEGMENT_IN_ONE_ACTIVITY);
   const segments = await windowed(pairs, async ([a, b]) => {
-    const r = await executeChild(pathSegmentWorkflow, {
-      workflowId: segmentWorkflowId(workflowInfo().workflowId, a.iteration, b.iteration),
-      taskQueue: run.taskQueues.cpu,
-      args: [{ run, seed, a, b, backend: trained.backend, threshold, data: trained.key?.data }],
-      staticSummary:
-        `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, ` + `bisecting until line-connected`,
-    });
+    const segment: PathSegmentInput = { run, seed, a, b, backend: trained.backend, threshold, data: trained.key?.data };
+    const summary = `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`;
+    const r = oneActivity
+      ? await segmentInOneActivity(segment, summary)
+      : await executeChild(pathSegmentWorkflow, {
+          workflowId: segmentWorkflowId(workflowInfo().workflowId, a.iteration, b.iteration),
+          taskQueue: run.taskQueues.cpu,
+          args: [segment],
+          staticSummary: summary,
+        });
     projected.step++;
     showProgress(progress, `seed ${seed}`);
     return r;
@@ -356,11 +370,39 @@ export async function pathTraceWorkflow(
     computeMs = 0;
   const backends = new Set<string>();
   if (cached.some((c) => c)) backends.add(input.backend);
+  // The estimates not in the cache, computed in batches (one activity each), or, in histories from
+  // before the patch, one activity per point below.
+  const computed = new Map<number, TraceEstimate>();
+  if (patched(TRACES_IN_BATCHES)) {
+    const missing = input.points.map((_, i) => i).filter((i) => wanted[i] && !cachedAt.get(i));
+    const batches = Array.from({ length: Math.ceil(missing.length / TRACE_BATCH) }, (_, k) =>
+      missing.slice(k * TRACE_BATCH, (k + 1) * TRACE_BATCH),
+    );
+    await windowed(batches, async (batch) => {
+      const [first, last] = [input.points[batch[0]!]!.iteration, input.points[batch.at(-1)!]!.iteration];
+      const summary = `trace at ${batch.length} path points, iterations ${first}..${last}, seed ${seed}`;
+      const r = await untilDone(
+        () =>
+          activities(run, summary).gpu.estimateTraces({
+            parts,
+            minima: batch.map((i) => input.points[i]!.minimum.minimum),
+            probeSeed: seed,
+            noCache: run.noCache ?? false,
+          }),
+        answered,
+        (r) => (computeMs += r.computeMs),
+      );
+      cacheHits += r.cacheHits;
+      r.backends.forEach((b) => backends.add(b));
+      batch.forEach((i, k) => computed.set(i, r.estimates[k]!));
+    });
+  }
   const rows = await windowed(input.points, async (pt, i): Promise<PathRow> => {
     let estimate: TraceEstimate | null = null;
     if (wanted[i]) {
       estimate = cachedAt.get(i) ?? null;
       if (estimate) cacheHits++;
+      else if (computed.has(i)) estimate = computed.get(i)!;
       else {
         const summary = `trace at iteration ${pt.iteration}, seed ${seed}`;
         const t = await untilDone(
@@ -494,5 +536,39 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
     path: counts,
     computeMs,
     backends: answer.backends,
+  };
+}
+
+/** An epoch pair's bisection in one gpu activity (its stages one after the other on one worker). */
+async function segmentInOneActivity(input: PathSegmentInput, summary: string): Promise<PathSegmentResult> {
+  const { run, seed, a, b } = input;
+  const p = run.params;
+  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
+  const parts = input.data ? withData(named, input.data) : named;
+  const computeMs = zeroCompute();
+  const r = await untilDone(
+    () =>
+      activities(run, summary).gpu.bisectSegment({
+        runId: run.runId,
+        seed,
+        parts,
+        a,
+        b,
+        backend: input.backend,
+        checkpointEvery: p.checkpointEvery,
+        noCache: run.noCache ?? false,
+      }),
+    answered,
+    (r) => addInto(computeMs, r.computeMs),
+  );
+  const { projections, replays, lineChecks } = r.counts;
+  // A re-run finds the whole bisection in one lookup; its stages all count as cache hits.
+  const cacheHits = r.cacheHit ? projections + replays + lineChecks : r.stageCacheHits;
+  return {
+    points: r.points,
+    counts: { trainSteps: 0, projections, replays, lineChecks, cacheHits },
+    path: r.counts,
+    computeMs,
+    backends: r.backends,
   };
 }

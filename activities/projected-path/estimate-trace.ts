@@ -55,3 +55,45 @@ export function makeEstimateTrace(kit: StageKit) {
     );
   };
 }
+
+/** Trace estimates at several minima, as one activity answers them. */
+export interface TracesOutcome {
+  /** In the order of the minima asked for. */
+  estimates: TraceEstimate[];
+  cacheHits: number;
+  computeMs: number;
+  backends: string[];
+}
+
+/**
+ * Trace estimates at several minima in one activity, one after the other, each exactly as
+ * {@link makeEstimateTrace}'s activity computes and caches it: a killed attempt's retry finds the
+ * finished ones in the cache; a stopping worker hands the batch back between HVPs.
+ */
+export function makeEstimateTraces(kit: StageKit, estimateTrace: ReturnType<typeof makeEstimateTrace>) {
+  return async function estimateTraces(input: {
+    parts: PathParts;
+    minima: StateRef[];
+    probeSeed: number;
+    noCache: boolean;
+  }): Promise<TracesOutcome | (Preempted & { computeMs: number })> {
+    const estimates: TraceEstimate[] = [];
+    const backends = new Set<string>();
+    let cacheHits = 0,
+      computeMs = 0;
+    for (const minimum of input.minima) {
+      const r = await estimateTrace({
+        parts: input.parts,
+        minimum,
+        probeSeed: input.probeSeed,
+        noCache: input.noCache,
+      });
+      computeMs += r.computeMs;
+      if ('preempted' in r) return { preempted: true, computeMs };
+      if (r.cacheHit) cacheHits++;
+      backends.add(r.backend);
+      estimates.push(r.value);
+    }
+    return { estimates, cacheHits, computeMs, backends: [...backends].sort() };
+  };
+}

@@ -1,7 +1,8 @@
 import type { ActivityDeps } from '../deps';
+import { makeBisectSegment } from './bisect-segment';
 import { makeCheckConnected } from './check-connected';
 import { makeCompositeCache } from './composite-cache';
-import { makeEstimateTrace } from './estimate-trace';
+import { makeEstimateTrace, makeEstimateTraces } from './estimate-trace';
 import { makeStorePathRows } from './path-rows';
 import { makePrepareStart } from './prepare-start';
 import { makeProjectState } from './project-state';
@@ -15,13 +16,19 @@ import { PathWorkspace } from './workspace';
 export function makeProjectedPathActivities(deps: ActivityDeps) {
   const ws = new PathWorkspace(deps.store, deps.config, deps.codeVersion);
   const kit = new StageKit(deps, ws);
-  return {
-    trainSeed: makeTrainSeed(deps, ws),
-    prepareStart: makePrepareStart(kit),
+  const stages = {
     projectState: makeProjectState(kit),
     replayState: makeReplayState(kit),
     checkConnected: makeCheckConnected(kit),
-    estimateTrace: makeEstimateTrace(kit),
+  };
+  const estimateTrace = makeEstimateTrace(kit);
+  return {
+    trainSeed: makeTrainSeed(deps, ws),
+    prepareStart: makePrepareStart(kit),
+    ...stages,
+    bisectSegment: makeBisectSegment(kit, stages),
+    estimateTrace,
+    estimateTraces: makeEstimateTraces(kit, estimateTrace),
     ...makeCompositeCache(deps),
     storePathRows: makeStorePathRows(deps),
     summarizeProjectedPath: makeSummarizeProjectedPath(deps),
