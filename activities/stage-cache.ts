@@ -46,6 +46,8 @@ export async function cachedStage<T>(
   inputs: unknown,
   enabled: boolean,
   compute: (key: string) => Promise<T | Preempted>,
+  /** Queue the answer's write instead of waiting for it (see {@link WriteBehind}). */
+  behind?: WriteBehind,
 ): Promise<{ value: T; hit: boolean; key: string } | Preempted> {
   const key = contentKey(stage, inputs);
   if (enabled) {
@@ -54,8 +56,42 @@ export async function cachedStage<T>(
   }
   const value = await compute(key);
   if (isPreempted(value)) return value;
-  await writeCached(store, stage, inputs, value);
+  if (behind) behind.add(() => writeCached(store, stage, inputs, value));
+  else await writeCached(store, stage, inputs, value);
   return { value, hit: false, key };
+}
+
+/**
+ * Writes that trail the work that produced them: queued in order, each after the one before, so
+ * a state lands before the answer that names it; after a failed write nothing more is written and
+ * {@link flush} throws it. Whoever queues must flush before answering: an activity that returns
+ * has its writes landed. A state queued here is held in the worker's memory meanwhile, and a read
+ * of S3 that misses memory waits for the queued writes first (PathWorkspace.loadState).
+ */
+export class WriteBehind {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly onQueue: (chain: Promise<void>) => void = () => {}) {}
+
+  /** Queue `write` after every write queued before it. */
+  add(write: () => Promise<void>): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        await write();
+      } catch (error) {
+        this.failure = { error };
+      }
+    });
+    this.onQueue(this.chain);
+  }
+
+  /** Wait for every queued write; throws the first that failed. */
+  async flush(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure.error;
+  }
 }
 
 /** Adds up the time spent in numerics, so results can tell compute from orchestration. */

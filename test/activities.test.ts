@@ -300,6 +300,17 @@ test(
       }));
     assert.deepEqual(view(done), view(whole));
     assert.deepEqual(done.counts, whole.counts);
+    // Its stages' commits trail the numerics but have landed when it answers: the last one queued,
+    // the final pair's line check, is in the cache.
+    const [x, y] = done.points.slice(-2).map((pt) => pt.minimum.minimum);
+    type LineOut = Awaited<ReturnType<ReturnType<typeof createActivities>['checkConnected']>>;
+    const last = (await new MockActivityEnvironment().run(setup().acts.checkConnected, {
+      parts,
+      a: x!,
+      b: y!,
+      noCache: false,
+    })) as LineOut;
+    assert.ok(last.cacheHit, "the segment's last line check was committed before it answered");
     assert.equal(whole.counts.projections, whole.points.length, 'every projection is a point of the path');
     assert.equal(whole.counts.lineChecks, whole.points.length - 1 + whole.counts.replays, 'a check per pair tried');
     const again = (await new MockActivityEnvironment().run(setup().acts.bisectSegment, input)) as SegmentOut;

@@ -38,9 +38,11 @@ class HandedBack extends Error {}
  * activity: project both, line-check, replay and project midpoints until every pair is connected.
  * Each stage runs exactly as its own activity would (content-keyed cache, GD checkpoints, the
  * same answers), one after the other on this worker, so a killed attempt recomputes only the
- * stage in flight (the retry finds the others in the cache) and a stopping worker hands the
- * segment back at the stage it was in (a projection committed where it stands). What it saves is
- * Temporal's round trips and the worker's model set-up per stage: on the small presets a stage's
+ * stage in flight and any whose commits had not landed yet (the retry finds the others in the
+ * cache), and a stopping worker hands the segment back at the stage it was in (a projection
+ * committed where it stands). A stage's commits (its minimum, its answer) are written while the
+ * next stage computes, in order, and have all landed before the activity answers. What it saves
+ * is Temporal's round trips and the S3 writes' latency per stage: on the small presets a stage's
  * numerics take tens of milliseconds, about what scheduling it as an activity of its own cost.
  */
 export function makeBisectSegment(
@@ -73,23 +75,21 @@ export function makeBisectSegment(
       backends.add(r.backend);
       return r.value;
     };
+    // Each stage's commits trail the next stage's numerics; all have landed when this answers.
+    const behind = kit.ws.writeBehind();
+    const opts = { behind };
     const oracle: PathOracle<StateRef, Minimum> = {
       replay: async (from, to) =>
         note(
           'replay',
-          await stages.replayState({
-            runId,
-            seed,
-            parts,
-            from: from.state,
-            toIteration: to,
-            checkpointEvery: input.checkpointEvery,
-            noCache,
-          }),
+          await stages.replayState(
+            { runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: input.checkpointEvery, noCache },
+            opts,
+          ),
         ),
-      project: async (state) => note('project', await stages.projectState({ runId, parts, state, noCache })),
+      project: async (state) => note('project', await stages.projectState({ runId, parts, state, noCache }, opts)),
       connected: async (x, y) =>
-        note('line', await stages.checkConnected({ parts, a: x.minimum, b: y.minimum, noCache })),
+        note('line', await stages.checkConnected({ parts, a: x.minimum, b: y.minimum, noCache }, opts)),
     };
     let found: { path: Array<PathPoint<StateRef, Minimum>>; counts: PathCounts };
     try {
@@ -102,8 +102,13 @@ export function makeBisectSegment(
         ],
         { window: 1 },
       );
+      await behind.flush();
     } catch (err) {
-      if (err instanceof HandedBack) return { preempted: true, computeMs };
+      if (err instanceof HandedBack) {
+        await behind.flush();
+        return { preempted: true, computeMs };
+      }
+      await behind.flush().catch(() => {}); // what was computed before the failure still lands
       throw err;
     }
     const answer: SegmentAnswer = { points: found.path, counts: found.counts, backends: [...backends].sort() };

@@ -3,7 +3,7 @@ import type { PathParts } from '../../src/experiments/projected-path/parts';
 import { hessianOperator } from '../../src/hessian/hvp';
 import { xtrace } from '../../src/hessian/trace-estimators';
 import type { Preempted } from '../stage-cache';
-import { traceInputs, type MaybePreempted, type StageKit, type TraceEstimate } from './stage';
+import { traceInputs, type MaybePreempted, type StageKit, type StageOptions, type TraceEstimate } from './stage';
 import type { StateRef } from './workspace';
 
 /** Thrown inside the estimator to leave it when the worker is stopping. */
@@ -14,12 +14,15 @@ const STOP = new Error('worker stopping');
  * `preempted` between HVPs (the estimate starts over elsewhere; no retry is spent).
  */
 export function makeEstimateTrace(kit: StageKit) {
-  return async function estimateTrace(input: {
-    parts: PathParts;
-    minimum: StateRef;
-    probeSeed: number;
-    noCache: boolean;
-  }): Promise<MaybePreempted<TraceEstimate>> {
+  return async function estimateTrace(
+    input: {
+      parts: PathParts;
+      minimum: StateRef;
+      probeSeed: number;
+      noCache: boolean;
+    },
+    opts: StageOptions = {},
+  ): Promise<MaybePreempted<TraceEstimate>> {
     const { parts } = input;
     return kit.stage<TraceEstimate>(
       'trace',
@@ -52,6 +55,7 @@ export function makeEstimateTrace(kit: StageKit) {
           }
         });
       },
+      opts.behind,
     );
   };
 }
@@ -81,18 +85,27 @@ export function makeEstimateTraces(kit: StageKit, estimateTrace: ReturnType<type
     const backends = new Set<string>();
     let cacheHits = 0,
       computeMs = 0;
-    for (const minimum of input.minima) {
-      const r = await estimateTrace({
-        parts: input.parts,
-        minimum,
-        probeSeed: input.probeSeed,
-        noCache: input.noCache,
-      });
-      computeMs += r.computeMs;
-      if ('preempted' in r) return { preempted: true, computeMs };
-      if (r.cacheHit) cacheHits++;
-      backends.add(r.backend);
-      estimates.push(r.value);
+    // Each answer's write trails the next estimate; all have landed when this answers.
+    const behind = kit.ws.writeBehind();
+    try {
+      for (const minimum of input.minima) {
+        const r = await estimateTrace(
+          { parts: input.parts, minimum, probeSeed: input.probeSeed, noCache: input.noCache },
+          { behind },
+        );
+        computeMs += r.computeMs;
+        if ('preempted' in r) {
+          await behind.flush();
+          return { preempted: true, computeMs };
+        }
+        if (r.cacheHit) cacheHits++;
+        backends.add(r.backend);
+        estimates.push(r.value);
+      }
+      await behind.flush();
+    } catch (err) {
+      await behind.flush().catch(() => {}); // what was computed before the failure still lands
+      throw err;
     }
     return { estimates, cacheHits, computeMs, backends: [...backends].sort() };
   };

@@ -10,7 +10,7 @@ import { stageIdentity, type PathParts, type PathStage } from '../../src/experim
 import type { LoadedCheckpoint, SkippedCheckpoint } from '../../src/checkpoint/checkpoint-store';
 import { layout } from '../../src/storage/layout';
 import type { ActivityDeps } from '../deps';
-import { cachedStage, isPreempted, Stopwatch, type Preempted } from '../stage-cache';
+import { cachedStage, isPreempted, Stopwatch, type Preempted, type WriteBehind } from '../stage-cache';
 import type { PathWorkspace, StateRef } from './workspace';
 
 /** Every stage answer says whether it came from the cache, how long its numerics took and what ran them. */
@@ -64,6 +64,12 @@ export const segmentInputs = (seed: number, a: StateRef, b: StateRef): Record<st
   seed,
 });
 
+/** How a stage runs inside a bigger activity (bisectSegment, estimateTraces); absent when it is one. */
+export interface StageOptions {
+  /** Queue the stage's commits here instead of waiting for them. */
+  behind?: WriteBehind;
+}
+
 /** The tools every stage activity uses: its context, its work-in-progress folders, its cache. */
 export class StageKit {
   constructor(
@@ -116,13 +122,17 @@ export class StageKit {
       this.deps.log({ event: 'checkpoint-skipped', runId, stage, ...s });
   }
 
-  /** Run `compute` under the stage's cache key on this worker's backend for the model. */
+  /**
+   * Run `compute` under the stage's cache key on this worker's backend for the model; with
+   * `behind`, the answer's write is queued there (the caller flushes it before it answers).
+   */
   async stage<T>(
     kind: PathStage,
     parts: PathParts,
     inputs: Record<string, unknown>,
     noCache: boolean,
     compute: (key: string, sw: Stopwatch) => Promise<T | Preempted>,
+    behind?: WriteBehind,
   ): Promise<MaybePreempted<T>> {
     const backend = await this.ws.backend();
     const sw = new Stopwatch();
@@ -133,7 +143,7 @@ export class StageKit {
     const ticker = setInterval(() => this.heartbeat({ stage: kind }), 250);
     let r;
     try {
-      r = await cachedStage<T>(this.ws.store, kind, identity, !noCache, (key) => compute(key, sw));
+      r = await cachedStage<T>(this.ws.store, kind, identity, !noCache, (key) => compute(key, sw), behind);
     } finally {
       clearInterval(ticker);
     }

@@ -19,6 +19,7 @@ import type { ObjectStore } from '../../src/storage/object-store';
 import { stateToTensors, tensorsToState } from '../../src/train/state-tensors';
 import { Trainer, type TrainState } from '../../src/train/trainer';
 import { nonRetryable } from '../failures';
+import { WriteBehind } from '../stage-cache';
 import { RecentStates } from './recent-states';
 
 /** A stored SGD state or minimum: the manifest key that commits it and its data hash. */
@@ -41,6 +42,8 @@ export class PathWorkspace {
   private readonly dataHashes = new Map<string, Promise<string>>();
   /** States saved or verified here lately: the next stage that loads one skips S3 (see {@link RecentStates}). */
   private readonly recent = new RecentStates(RECENT_STATE_BYTES);
+  /** Write queues not yet drained (see {@link writeBehind}). */
+  private readonly writing = new Set<Promise<void>>();
   readonly checkpoints: CheckpointStore;
 
   constructor(
@@ -217,6 +220,8 @@ export class PathWorkspace {
   async loadState(ref: StateRef): Promise<TrainState> {
     const held = this.recent.get(ref.sha256);
     if (held) return tensorsToState(decodeSafetensors(held, ref.key).tensors);
+    // A state queued to be written may have left memory before it landed: let the queues drain.
+    if (this.writing.size) await Promise.allSettled([...this.writing]);
     const loaded = await this.checkpoints.tryLoad(ref.key);
     if (typeof loaded !== 'string' && loaded.manifest.data.sha256 === ref.sha256) {
       this.recent.set(ref.sha256, loaded.bytes);
@@ -259,10 +264,24 @@ export class PathWorkspace {
     return (await this.checkpoints.restoreData(ref.key, stateToTensors(state))) ? state : undefined;
   }
 
-  /** Commit a state under `root` at its step. */
-  async saveState(root: string, s: TrainState, meta: Record<string, unknown>): Promise<StateRef> {
-    const { manifest, manifestKey, bytes } = await this.checkpoints.commit(root, s.step, stateToTensors(s), meta);
+  /** Commit a state under `root` at its step; with `behind`, queue the commit there and return at once. */
+  async saveState(root: string, s: TrainState, meta: Record<string, unknown>, behind?: WriteBehind): Promise<StateRef> {
+    const tensors = stateToTensors(s);
+    let committed;
+    if (behind) {
+      committed = this.checkpoints.prepare(root, s.step, tensors, meta);
+      behind.add(committed.write);
+    } else committed = await this.checkpoints.commit(root, s.step, tensors, meta);
+    const { manifest, manifestKey, bytes } = committed;
     this.recent.set(manifest.data.sha256, bytes);
     return { key: manifestKey, sha256: manifest.data.sha256, iteration: s.step };
+  }
+
+  /** A write queue whose writes {@link loadState} waits for when it must read S3. */
+  writeBehind(): WriteBehind {
+    return new WriteBehind((chain) => {
+      this.writing.add(chain);
+      void chain.finally(() => this.writing.delete(chain));
+    });
   }
 }

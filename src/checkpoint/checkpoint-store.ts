@@ -72,6 +72,36 @@ export class CheckpointStore {
   }
 
   /**
+   * {@link commit} in two parts: the manifest and its key now (the data hashed here), and `write`,
+   * which puts the data then the manifest, for a caller that lets the writes trail its work.
+   */
+  prepare(
+    root: string,
+    step: number,
+    tensors: Record<string, Tensor>,
+    meta: Record<string, unknown>,
+  ): { manifest: CheckpointManifest; manifestKey: string; bytes: Uint8Array; write: () => Promise<void> } {
+    const dir = stepDir(root, step);
+    const bytes = encodeSafetensors(tensors, { step: String(step) });
+    const dataKey = `${dir}state.safetensors`;
+    const manifest: CheckpointManifest = {
+      format: MANIFEST_FORMAT,
+      step,
+      createdAt: new Date().toISOString(),
+      data: { key: dataKey, sha256: sha256Hex(bytes), bytes: bytes.byteLength },
+      meta,
+    };
+    const manifestKey = `${dir}manifest.json`;
+    const write = async (): Promise<void> => {
+      const stored = await this.store.put(dataKey, bytes);
+      if (stored !== manifest.data.sha256)
+        throw new Error(`${dataKey}: stored sha256 ${stored}, sent ${manifest.data.sha256}`);
+      await this.store.put(manifestKey, Buffer.from(JSON.stringify(manifest, null, 2)), 'application/json');
+    };
+    return { manifest, manifestKey, bytes, write };
+  }
+
+  /**
    * Put back the data of a committed checkpoint from tensors recomputed for it (a deterministic
    * computation gives the same bytes). Only bytes that hash to what the manifest committed are
    * written; resolves to false, writing nothing, when they do not.
