@@ -279,6 +279,11 @@ test(
     });
     const stopped = (await env.run(acts.bisectSegment, input)) as SegmentOut;
     assert.ok('preempted' in stopped, 'handed back, not failed');
+    const resumes = () => events.filter((e) => e.event === 'projection-resume').length;
+    const started = resumes();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(resumes(), started, 'no queued stage starts after the segment handed back');
+    assert.equal(started, 1, 'only the projection in flight had started');
     assert.ok(stopped.computeMs.project > 0, 'the GD it did is counted');
     const resumed = setup();
     const done = (await new MockActivityEnvironment().run(resumed.acts.bisectSegment, input)) as SegmentOut;

@@ -78,18 +78,43 @@ export function makeBisectSegment(
     // Each stage's commits trail the next stage's numerics; all have landed when this answers.
     const behind = kit.ws.writeBehind();
     const opts = { behind };
+    // Once a stage fails or hands back, the bisection's queued stages must not start after this
+    // activity has answered: each asks first.
+    let halted = false;
+    const guarded = async <T>(stage: () => Promise<T>): Promise<T> => {
+      if (halted) throw new HandedBack();
+      try {
+        return await stage();
+      } catch (err) {
+        halted = true;
+        throw err;
+      }
+    };
     const oracle: PathOracle<StateRef, Minimum> = {
-      replay: async (from, to) =>
-        note(
-          'replay',
-          await stages.replayState(
-            { runId, seed, parts, from: from.state, toIteration: to, checkpointEvery: input.checkpointEvery, noCache },
-            opts,
+      replay: (from, to) =>
+        guarded(async () =>
+          note(
+            'replay',
+            await stages.replayState(
+              {
+                runId,
+                seed,
+                parts,
+                from: from.state,
+                toIteration: to,
+                checkpointEvery: input.checkpointEvery,
+                noCache,
+              },
+              opts,
+            ),
           ),
         ),
-      project: async (state) => note('project', await stages.projectState({ runId, parts, state, noCache }, opts)),
-      connected: async (x, y) =>
-        note('line', await stages.checkConnected({ parts, a: x.minimum, b: y.minimum, noCache }, opts)),
+      project: (state) =>
+        guarded(async () => note('project', await stages.projectState({ runId, parts, state, noCache }, opts))),
+      connected: (x, y) =>
+        guarded(async () =>
+          note('line', await stages.checkConnected({ parts, a: x.minimum, b: y.minimum, noCache }, opts)),
+        ),
     };
     let found: { path: Array<PathPoint<StateRef, Minimum>>; counts: PathCounts };
     try {
