@@ -38,7 +38,8 @@ export interface SuiteEntry {
   experiment: string;
   preset: string;
   /**
-   * Seconds it took on its own on the 2-core development machine (torch backend, 2026-12-06):
+   * Seconds it took on its own on the 2-core development machine (torch backend, 2026-12-06;
+   * fig1 on 2026-12-07, after its epoch pairs became one activity each):
    * orders the suite longest first and sizes the first ETAs; `repro reproduce` replaces it with
    * this machine's own measurement once it has one (`timings.json` in the data folder).
    */
@@ -56,7 +57,7 @@ export const DEFAULT_SUITE: readonly SuiteEntry[] = [
   { experiment: 'fig5', preset: 'small', seconds: 54 },
   { experiment: 'fig6', preset: 'small', seconds: 25 },
   { experiment: 'noise-topk', preset: 'small', seconds: 124 },
-  { experiment: 'fig1', preset: 'small', seconds: 846 },
+  { experiment: 'fig1', preset: 'small', seconds: 243 },
   { experiment: 'fig3', preset: 'small', seconds: 2, after: 'fig1' },
   { experiment: 'fig4bc', preset: 'small', seconds: 27 },
   { experiment: 'fig4a', preset: 'quick', seconds: 102 },
