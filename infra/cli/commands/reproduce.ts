@@ -112,13 +112,15 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     // Side by side: one numeric worker process per core (at most 8), each on its share of the
     // cores, as many experiments at once as there are workers; this process serves the workflows
     // and the light queue. Even one experiment gets every worker: a projected path's epoch pairs
-    // and a study's units run side by side (fig1 alone on 2 cores: 6 min 3 s on one worker of 2 threads, 4 min 5 s on two of one).
+    // and a study's units run side by side (fig1 alone on 2 cores: 6 min 3 s on one worker of
+    // 2 threads, 4 min 5 s on two of one).
     const cores = os.availableParallelism();
     const workers = Math.max(1, Math.min(cores, 8));
     const threads = Math.max(1, Math.floor(cores / workers));
     const slots = Math.min(workers, plans.length);
     process.stderr.write(
-      `running ${plans.length} experiments, ${slots} at a time, on ${workers} numeric worker(s) of ${threads} thread(s)\n`,
+      `running ${plans.length} experiments, ${slots} at a time, ` +
+        `on ${workers} numeric worker(s) of ${threads} thread(s)\n`,
     );
     const numeric = startNumericWorkers(workers, threads, argv, (l) => workerLog.write(l));
     const stopWorker = new AbortController();
