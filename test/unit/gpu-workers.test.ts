@@ -83,10 +83,12 @@ test('the spawn plan: each child on its own device, the gpu queue, one slot, no 
   }
 });
 
+// The handler first, then "up": a pipe write is synchronous, so the parent could read "up" and
+// send SIGTERM before a handler registered after it (the child then died without checkpointing).
 const stayUp = (marker: string): string[] => [
   '-e',
-  `process.stdout.write('${marker} up\\n'); process.on('SIGTERM', () => setTimeout(() => ` +
-    `{ process.stdout.write('${marker} checkpointed\\n'); process.exit(0); }, 200)); setInterval(() => {}, 1000);`,
+  `process.on('SIGTERM', () => setTimeout(() => { process.stdout.write('${marker} checkpointed\\n'); ` +
+    `process.exit(0); }, 200)); process.stdout.write('${marker} up\\n'); setInterval(() => {}, 1000);`,
 ];
 
 test('the supervisor: SIGTERM reaches every child and stop() waits until each has finished', async () => {
