@@ -49,6 +49,12 @@ const TRACES_IN_BATCHES = 'traces-in-batches';
 
 const activities = activityProxies;
 
+/** A child's or activity's parts: its seed's threshold (older histories: the run's fixed one) and data hash. */
+function partsOf(p: PathParams, input: { threshold?: number; data?: string }) {
+  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
+  return input.data ? withData(named, input.data) : named;
+}
+
 async function windowed<T, R>(items: readonly T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
@@ -258,7 +264,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const oneActivity = patched(SEGMENT_IN_ONE_ACTIVITY);
   const segments = await windowed(pairs, async ([a, b]) => {
     const segment: PathSegmentInput = { run, seed, a, b, backend: trained.backend, threshold, data: trained.key?.data };
-    const summary = `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, bisecting until line-connected`;
+    const summary =
+      `seed ${seed}: project iterations ${a.iteration} → ${b.iteration}, ` + 'bisecting until line-connected';
     const r = oneActivity
       ? await segmentInOneActivity(segment, summary)
       : await executeChild(pathSegmentWorkflow, {
@@ -353,8 +360,7 @@ export async function pathTraceWorkflow(
 ): Promise<{ cacheHits: number; computeMs: number; backends: string[] }> {
   const { run, seed } = input;
   const p = run.params;
-  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
-  const parts = input.data ? withData(named, input.data) : named;
+  const parts = partsOf(p, input);
   const { cpu } = activities(run);
   const wanted = input.points.map(
     (_, i) => (input.offset + i) % p.traceStride === 0 || input.offset + i === input.total - 1,
@@ -467,8 +473,7 @@ export interface PathSegmentResult {
 export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<PathSegmentResult> {
   const { run, seed, a, b } = input;
   const p = run.params;
-  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
-  const parts = input.data ? withData(named, input.data) : named;
+  const parts = partsOf(p, input);
   const { cpu } = activities(run);
   const noCache = run.noCache ?? false;
   const computeMs = zeroCompute();
@@ -543,8 +548,7 @@ export async function pathSegmentWorkflow(input: PathSegmentInput): Promise<Path
 async function segmentInOneActivity(input: PathSegmentInput, summary: string): Promise<PathSegmentResult> {
   const { run, seed, a, b } = input;
   const p = run.params;
-  const named = pathParts(p, input.threshold ?? fixedThreshold(p));
-  const parts = input.data ? withData(named, input.data) : named;
+  const parts = partsOf(p, input);
   const computeMs = zeroCompute();
   const r = await untilDone(
     () =>
