@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     const stack = await startEphemeralStack(37233, 'repro-bench', (l) => process.stderr.write(l + '\n'));
     try {
       if (want('storage')) await benchCheckpoints(stack.config, line);
-      if (want('pipeline')) await benchPipeline(stack.config, line);
+      if (want('pipeline')) await benchPipeline(stack.config, line, flags);
       if (want('orchestration')) await benchOrchestration(stack.config, line);
     } finally {
       await stack.stop();

@@ -243,6 +243,44 @@ test(
   },
 );
 
+type StartOut = Awaited<ReturnType<ReturnType<typeof createActivities>['prepareStart']>>;
+
+test(
+  'prepareStart: a stopping worker commits the bad minimum in progress; the retry resumes there ' +
+    'and reaches the minimum of an uninterrupted preparation',
+  async () => {
+    const stopping = new AbortController();
+    const { acts } = setup(stopping);
+    const p = pipeline([
+      `lr=${0.3 + Math.random() / 10}`,
+      'start=bad-minimum',
+      'corruptSamples=50',
+      'badEpochs=4',
+      'badGdSteps=40',
+    ]);
+    // 4 epochs of 250 samples in batches of 20, then 40 GD steps: it stops in the second epoch.
+    const input = { runId: `act-${randomUUID()}`, seed: 1, parts: pathParts(p), noCache: true };
+    const env = new MockActivityEnvironment();
+    env.on('heartbeat', (d: { stage?: string; step?: number }) => {
+      if (d.stage === 'start' && (d.step ?? 0) >= 20) stopping.abort();
+    });
+    await assert.rejects(env.run(acts.prepareStart, input), /worker stopping/);
+    const resumed = setup();
+    const steps: number[] = [];
+    const again = new MockActivityEnvironment();
+    again.on('heartbeat', (d: { stage?: string; step?: number }) => {
+      if (d.stage === 'start' && typeof d.step === 'number') steps.push(d.step);
+    });
+    const done = (await again.run(resumed.acts.prepareStart, input)) as StartOut;
+    assert.ok(steps[0]! > 20, `resumed after step 20, not from the start: first step ${steps[0]}`);
+    const whole = (await new MockActivityEnvironment().run(setup().acts.prepareStart, {
+      ...input,
+      runId: `act-${randomUUID()}`,
+    })) as StartOut;
+    assert.equal(done.value.minimum.sha256, whole.value.minimum.sha256, 'the same bad minimum, bit for bit');
+  },
+);
+
 type SegmentOut = Awaited<ReturnType<ReturnType<typeof createActivities>['bisectSegment']>>;
 
 test(

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { makeObjectStore } from '../infra/clients';
@@ -235,3 +236,42 @@ test(
     for (let e = 0; e <= 11; e++) assert.ok(iterations.includes(e * 10), `epoch ${e} is on the path`);
   },
 );
+
+test("a bad-minimum start's numerics count as training, across a seed's continue-as-new", async () => {
+  const { experiment, params } = planRun(
+    'projected-path',
+    'small',
+    overriding(SETS, ['seeds=1', 'epochs=6', 'start=bad-minimum', 'corruptSamples=50', 'badEpochs=2', 'badGdSteps=20']),
+  );
+  const short = { ...config, workflows: { continueAsNewEvents: 5 } };
+  const runId = `pp-bad-${randomUUID()}`;
+  const result = (await awaitResult(
+    await startRun(env.client, short, experiment, 'small', params, 1, runId),
+    store,
+  )) as unknown as PathResult;
+  // What the seed's activities reported, read from the histories of every run of its workflow.
+  const reported: Record<string, number> = {};
+  let runs = 0;
+  for await (const w of env.client.workflow.list({ query: `WorkflowId = "run/${runId}/seed/1"` })) {
+    runs++;
+    const events = (await env.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory()).events ?? [];
+    const types = new Map<string, string>();
+    for (const e of events) {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) types.set(String(e.eventId), scheduled.activityType!.name!);
+      const done = e.activityTaskCompletedEventAttributes;
+      if (!done) continue;
+      const type = types.get(String(done.scheduledEventId))!;
+      const value = defaultPayloadConverter.fromPayload<{ computeMs?: number }>(done.result!.payloads![0]!);
+      if (type === 'prepareStart' || type === 'trainSeed') reported[type] = (reported[type] ?? 0) + value.computeMs!;
+    }
+  }
+  assert.ok(runs >= 2, `the seed continued as new after its bad minimum was prepared (${runs} runs)`);
+  assert.ok(reported.prepareStart! > 0 && reported.trainSeed! > 0, JSON.stringify(reported));
+  assert.ok(
+    Math.abs(result.summary.time.computeSecondsByStage.train! - (reported.prepareStart! + reported.trainSeed!) / 1000) <
+      0.002,
+    `training numerics ${result.summary.time.computeSecondsByStage.train} s: the start's and the epochs' ` +
+      JSON.stringify(reported),
+  );
+});

@@ -4,8 +4,11 @@ import { pushMark, type Mark } from '../src/runs/progress-marks';
 /**
  * How far each part of a run has come; `repro status` prints it. `marks`: the latest changes of a
  * part's step with their times, so that one query gives rates over a window (infra/cli/eta.ts).
+ * `numericsMs`: the numerics its finished activities took, where steps differ widely in cost (a
+ * projected path's epoch pairs: a bisected one costs up to 50 times a connected one), so that an
+ * ETA can count work done in seconds of numerics instead of steps.
  */
-export type Progress = Record<string, { step: number; of: number; marks?: Mark[] }>;
+export type Progress = Record<string, { step: number; of: number; marks?: Mark[]; numericsMs?: number }>;
 
 export const progressQuery = defineQuery<Progress>('progress');
 

@@ -16,6 +16,7 @@ import { autoThreshold, fixedThreshold, pathParts, withData } from '../src/exper
 import {
   addInto,
   MAX_LISTED,
+  totalMs,
   zeroCompute,
   zeroCounts,
   type PathCountsTotal,
@@ -103,6 +104,8 @@ export interface SeedPathInput {
   seed: number;
   /** fig4bc's bad minimum, once prepared (carried across continue-as-new). */
   start?: StateRef | null;
+  /** Milliseconds of numerics its preparation took (training time: carried with `start`). */
+  startMs?: number;
   /** Set when a seed's workflow continued as new in the middle of training. */
   training?: TrainingProgress;
 }
@@ -178,12 +181,15 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const parts = pathParts(p);
   const noCache = run.noCache ?? false;
   let t = input.training;
-  const progress: Progress = { 'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs } };
+  const progress: Progress = {
+    'training (epochs)': { step: t?.epoch ?? 0, of: p.epochs, numericsMs: t?.computeMs ?? 0 },
+  };
   setHandler(progressQuery, () => withMarks(progress));
   showProgress(progress, `seed ${seed}`);
   let start = input.start ?? null;
+  let startMs = input.startMs ?? 0;
+  if (parts.badStart) progress['bad minimum'] = { step: start ? 1 : 0, of: 1, numericsMs: startMs };
   if (parts.badStart && !start) {
-    progress['bad minimum'] = { step: 0, of: 1 };
     const r = await activities(run, `bad minimum, seed ${seed}`).gpu.prepareStart({
       runId: run.runId,
       seed,
@@ -191,10 +197,12 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       noCache,
     });
     start = r.value.minimum;
-    progress['bad minimum'] = { step: 1, of: 1 };
+    startMs = r.computeMs;
+    progress['bad minimum'] = { step: 1, of: 1, numericsMs: startMs };
   }
   while (!t || t.epoch < p.epochs) {
-    if (t && historyIsLong(run)) await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start });
+    if (t && historyIsLong(run))
+      await continueAsNew<typeof seedPathWorkflow>({ run, seed, training: t, start, startMs });
     const untilEpoch = Math.min(p.epochs, (t?.epoch ?? 0) + EPOCHS_PER_SEGMENT);
     let r;
     try {
@@ -214,7 +222,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       // the seed over on whatever computes now, so that its path is one trajectory, never two.
       if (t?.key && failureType(err) === 'OtherTrajectoryKey') {
         t = undefined;
-        progress['training (epochs)']!.step = 0;
+        progress['training (epochs)'] = { step: 0, of: p.epochs, numericsMs: 0 };
         continue;
       }
       throw err;
@@ -229,7 +237,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       backend: r.backend,
       key: r.key,
     };
-    progress['training (epochs)']!.step = t.epoch;
+    progress['training (epochs)'] = { step: t.epoch, of: p.epochs, numericsMs: t.computeMs };
     showProgress(progress, `seed ${seed}`);
   }
   const trained = t;
@@ -242,7 +250,8 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
     );
   }
   const counts = { ...zeroCounts(), trainSteps: trained.trainSteps };
-  const computeMs = { ...zeroCompute(), train: trained.computeMs };
+  // The bad minimum's SGD and GD count as training (they were dropped from the sum until 2026-12-07).
+  const computeMs = { ...zeroCompute(), train: trained.computeMs + startMs };
   const backends = new Set([trained.backend]);
   const stats: SeedPathStats = {
     seed,
@@ -260,7 +269,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   const settled = p.settleEpochs * trained.stepsPerEpoch;
 
   const pairs = trained.epochs.slice(1).map((b, i) => [trained.epochs[i]!, b] as const);
-  const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length });
+  const projected = (progress['projection (epoch pairs)'] = { step: 0, of: pairs.length, numericsMs: 0 });
   const oneActivity = patched(SEGMENT_IN_ONE_ACTIVITY);
   const segments = await windowed(pairs, async ([a, b]) => {
     const segment: PathSegmentInput = { run, seed, a, b, backend: trained.backend, threshold, data: trained.key?.data };
@@ -275,6 +284,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
           staticSummary: summary,
         });
     projected.step++;
+    projected.numericsMs! += totalMs(r.computeMs);
     showProgress(progress, `seed ${seed}`);
     return r;
   });
@@ -298,7 +308,11 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
   stats.unreached = points.filter((pt) => !pt.minimum.reached).length;
 
   const chunks = Array.from({ length: Math.ceil(points.length / TRACE_CHUNK) }, (_, c) => c);
-  const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = { step: 0, of: chunks.length });
+  const tracing = (progress[`trace (chunks of ${TRACE_CHUNK} points)`] = {
+    step: 0,
+    of: chunks.length,
+    numericsMs: 0,
+  });
   const traced = await windowed(chunks, async (chunk) => {
     const r = await executeChild(pathTraceWorkflow, {
       workflowId: traceWorkflowId(workflowInfo().workflowId, chunk),
@@ -322,6 +336,7 @@ export async function seedPathWorkflow(input: SeedPathInput): Promise<SeedPathRe
       ],
     });
     tracing.step++;
+    tracing.numericsMs! += r.computeMs;
     showProgress(progress, `seed ${seed}`);
     return r;
   });

@@ -1,9 +1,10 @@
 import type { PathParams } from '../../src/experiments/projected-path/params';
-import type {
-  PathCountsTotal,
-  PathRow,
-  SeedPathStats,
-  StageComputeMs,
+import {
+  totalMs,
+  type PathCountsTotal,
+  type PathRow,
+  type SeedPathStats,
+  type StageComputeMs,
 } from '../../src/experiments/projected-path/rows';
 import { findPathExperiment } from '../../src/experiments/registry';
 import type { RunResult } from '../../src/results/run-result';
@@ -75,7 +76,7 @@ function timeSummary(
   computeMs: StageComputeMs,
 ): { wallSeconds: number; computeSeconds: number; computeSecondsByStage: Record<keyof StageComputeMs, number> } {
   const s = (ms: number): number => Math.round(ms) / 1000;
-  const total = Object.values(computeMs).reduce((a, b) => a + b, 0);
+  const total = totalMs(computeMs);
   const byStage = { train: 0, project: 0, replay: 0, line: 0, trace: 0 };
   for (const k of Object.keys(byStage) as Array<keyof StageComputeMs>) byStage[k] = s(computeMs[k]);
   return { wallSeconds: s(wallMs), computeSeconds: s(total), computeSecondsByStage: byStage };

@@ -244,8 +244,17 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       computeMs += performance.now() - t0;
       return { ...meta, trainLoss };
     };
-    if (!latest) await ws.saveState(root, state, await epochMeta(state));
+    // The epoch boundaries this attempt commits, as it commits them: not read back from S3.
+    const mine = new Map<number, { ref: StateRef; loss: number | null }>();
+    const save = async (s: typeof state): Promise<void> => {
+      const m = await epochMeta(s);
+      const ref = await ws.saveState(root, s, m);
+      if (s.step % spe === 0) mine.set(s.step, { ref, loss: typeof m.trainLoss === 'number' ? m.trainLoss : null });
+    };
+    if (!latest) await save(state);
     const resumedFrom = state.step;
+    // Older in-epoch checkpoints to prune: any left before this attempt, then only after one of its own.
+    let prunable = true;
     deps.log({ event: 'resume', runId, seed, root, step: resumedFrom, attempt: ctx.info.attempt });
     let preempted = false;
     while (state.step < until) {
@@ -266,10 +275,11 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       } finally {
         computeMs += performance.now() - t0;
       }
-      await ws.saveState(root, state, await epochMeta(state));
+      await save(state);
       deps.log({ event: 'checkpoint', runId, seed, root, step: state.step });
       // Epoch boundaries are the path's inputs; an older in-epoch checkpoint is never resumed from.
-      await ws.checkpoints.prune(root, state.step, (step) => step % spe === 0);
+      if (prunable) await ws.checkpoints.prune(root, state.step, (step) => step % spe === 0);
+      prunable = state.step % spe !== 0;
       if (stop) {
         if (ctx.cancellationSignal.aborted && !deps.stopping.aborted) throw ctx.cancellationSignal.reason;
         preempted = true;
@@ -277,13 +287,18 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
         break;
       }
     }
-    const { epochs, epochLosses } = await epochRefs(
-      await ws.checkpoints.committedSteps(root),
-      spe,
-      input.knownIteration,
-      state.step,
-      key,
-    );
+    // Epochs committed before this attempt from their manifests (a listing and a read each), its own as saved.
+    const lastEarlier = mine.has(resumedFrom) ? resumedFrom - 1 : resumedFrom;
+    const earlier =
+      input.knownIteration < lastEarlier
+        ? await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, lastEarlier, key)
+        : { epochs: [], epochLosses: [] };
+    const saved = [...mine]
+      .filter(([step]) => step > input.knownIteration && step <= state.step)
+      .sort(([a], [b]) => a - b)
+      .map(([, r]) => r);
+    const epochs = [...earlier.epochs, ...saved.map((r) => r.ref)];
+    const epochLosses = [...earlier.epochLosses, ...saved.map((r) => r.loss)];
     return {
       root,
       key,

@@ -82,6 +82,9 @@ export const zeroCounts = (): PathCountsTotal => ({
 });
 export const zeroCompute = (): StageComputeMs => ({ train: 0, project: 0, replay: 0, line: 0, trace: 0 });
 
+/** Milliseconds of numerics over all stages. */
+export const totalMs = (c: StageComputeMs): number => Object.values(c).reduce((a: number, b: number) => a + b, 0);
+
 /** Add `b` into `a` field by field (counts and stage times alike). */
 export function addInto<T extends object>(a: T, b: T): T {
   for (const k of Object.keys(a) as Array<keyof T>) (a[k] as number) += b[k] as number;
