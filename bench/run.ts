@@ -5,8 +5,9 @@
  * against PyTorch; flags --json, --js, --rounds=N), numerics (per backend), trace estimators, fig7 toy,
  * SLQ against the exact spectrum (slq), the projected path's numeric stages against their former
  * versions (stages),
- * checkpoint I/O against the local S3 server, the projected-path pipeline (small preset, then
- * cached), orchestration overhead (private stack on ports 37233/38233/39000).
+ * checkpoint I/O against the local S3 server, the projected-path pipeline (the generic small preset
+ * then cached, and the suite's projected-path presets; `--pipeline=EXPERIMENT:PRESET` picks),
+ * orchestration overhead (private stack on ports 37233/38233/39000).
  * `npm run bench -- storage` runs only the sections named.
  */
 import { startEphemeralStack } from '../infra/stack/ephemeral-stack';

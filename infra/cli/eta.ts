@@ -13,15 +13,28 @@
  * faster this run got there; without one it falls back to the parts' step rates. The count of
  * steps done only rises, where the fraction of steps does not: a projected path's projections and
  * traces appear as parts only once its training is done.
+ *
+ * Work done is counted in steps, or, where the parts report it (a projected path's), in seconds of
+ * numerics their finished activities took: one bisected epoch pair costs as much as fifty
+ * connected ones and one trace chunk as much as all the epochs, so steps say little of the work
+ * left, while the same preset and seed do about the same numerics again (its profile's unit says
+ * which). Counted in numerics, the ETA is the work the prior did that this run has not, at this
+ * run's average rate so far: a projected path's time map is no guide, since how fast it goes
+ * depends on what shares the workers with it (measured on recorded suites: test/unit/eta.test.ts).
  */
 import type { Progress } from '../../workflows/progress';
 
-/** When a run first had done each count of steps (over all its parts), and how long it took in all. */
+/** When a run first had done each amount of work (over all its parts), and how long it took in all. */
 export interface Profile {
   seconds: number;
-  /** `[steps done, seconds]`, steps rising. */
+  /** `[work done, seconds]`, work rising. */
   points: Array<[number, number]>;
+  /** What work is counted in (steps when absent: profiles written before numerics were). */
+  unit?: WorkUnit;
 }
+
+/** Steps of the parts, or seconds of numerics their finished activities took. */
+export type WorkUnit = 'steps' | 'numerics';
 
 /** Seconds of progress a rate is measured over: long enough to smooth step-wise updates. */
 const WINDOW_S = 90;
@@ -40,7 +53,9 @@ interface Sample {
 export class RunEta {
   private readonly samples = new Map<string, Sample[]>();
   private readonly sizes = new Map<string, number>();
-  /** This run's own profile: when it first had done each count of steps. */
+  /** Each part's numerics so far (ms), for parts that report them. */
+  private readonly numerics = new Map<string, number>();
+  /** This run's own profile: when it first had done each amount of work. */
   private readonly reached: Array<[number, number]> = [];
   private now = 0;
 
@@ -51,6 +66,7 @@ export class RunEta {
   observe(progress: Progress | undefined, t: number): void {
     for (const [name, p] of Object.entries(progress ?? {})) {
       this.sizes.set(name, p.of);
+      if (p.numericsMs !== undefined) this.numerics.set(name, p.numericsMs);
       const s = this.samples.get(name) ?? [];
       if (!s.length || s.at(-1)!.step !== p.step) s.push({ t, step: p.step });
       else s.at(-1)!.t = s.at(-1)!.step === 0 ? t : s.at(-1)!.t; // a part not started yet starts now
@@ -62,16 +78,29 @@ export class RunEta {
     }).length;
     this.parallelism = Math.max(this.parallelism, moving);
     this.now = t;
-    const done = this.stepsDone();
+    const done = this.workDone();
     if (done > (this.reached.at(-1)?.[0] ?? 0)) this.reached.push([done, t]);
   }
 
-  /** This run's profile, once it has ended after `seconds` (at most ~50 points). */
+  /** What this run's work is counted in: numerics where its parts report them. */
+  unit(): WorkUnit {
+    return this.numerics.size ? 'numerics' : 'steps';
+  }
+
+  /** Work done so far in {@link unit}s. */
+  workDone(): number {
+    if (!this.numerics.size) return this.stepsDone();
+    let ms = 0;
+    for (const v of this.numerics.values()) ms += v;
+    return ms / 1000;
+  }
+
+  /** This run's profile, once it has ended after `seconds` (at most ~200 points). */
   profile(seconds: number): Profile {
     const points: Array<[number, number]> = [];
     const grain = (this.reached.at(-1)?.[0] ?? 0) / 200;
     for (const [n, t] of this.reached) if (!points.length || n - points.at(-1)![0] >= grain) points.push([n, t]);
-    return { seconds, points };
+    return { seconds, points, unit: this.unit() };
   }
 
   /**
@@ -118,21 +147,33 @@ export class RunEta {
   }
 
   /**
-   * Remaining seconds of the run. With a prior profile: the prior's remaining time from the
-   * count of steps this run has done, times this run's pace relative to the prior's (the time each
-   * took to get there), less the time this run has spent since; never less than what the parts'
-   * steps still need. Without one: the time the unfinished parts need at their rates, shared by
-   * the parts seen moving at once (the run's parallelism), never less than the slowest part.
+   * Remaining seconds of the run. With a prior profile in numerics: the prior's numerics this run
+   * has not done yet, at this run's average rate. With one in steps: the prior's remaining time
+   * from the steps this run has done, times this run's pace relative to the prior's (the time each
+   * took to get there), less the time this run has spent since, never less than what the parts'
+   * steps still need. Without one (or in another unit than this run's): the time the unfinished parts
+   * need at their rates, shared by the parts seen moving at once (the run's parallelism), never
+   * less than the slowest part.
    * Undefined while that is unknown (a part's rate not measured yet; every part seen so far done
    * while the run goes on: more parts are to come).
    */
   remaining(): number | undefined {
     const steps = this.stepsRemaining();
     const here = this.reached.at(-1);
-    const then = here && this.prior ? reachedAt(this.prior, here[0]) : undefined;
+    const prior = this.prior && (this.prior.unit ?? 'steps') === this.unit() ? this.prior : undefined;
+    if (prior?.unit === 'numerics') {
+      // The prior's work not done yet, at this run's average rate (see the module's comment).
+      const total = prior.points.at(-1)?.[0];
+      const done = this.workDone();
+      // Past the prior's total: more than it did, how much more unknown.
+      return total !== undefined && done > 0 && done < total && this.now > 0
+        ? (total - done) / (done / this.now)
+        : undefined;
+    }
+    const then = here && prior ? reachedAt(prior, here[0]) : undefined;
     if (here && then !== undefined && then > 0) {
       const pace = here[1] / then;
-      const scaled = (this.prior!.seconds - then) * pace - (this.now - here[1]);
+      const scaled = (prior!.seconds - then) * pace - (this.now - here[1]);
       return Math.max(scaled, steps ?? 0);
     }
     return steps || undefined;

@@ -61,13 +61,19 @@ interface Line {
   done?: true;
 }
 
-const recordings = ['suite-1.jsonl.gz', 'suite-2.jsonl.gz'].map((f) =>
+const recorded = (f: string): Line[] =>
   gunzipSync(readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'progress', f)))
     .toString()
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Line),
-);
+    .map((l) => JSON.parse(l) as Line);
+const recordings = ['suite-1.jsonl.gz', 'suite-2.jsonl.gz'].map(recorded);
+/**
+ * Three `npm start` runs of the suite from empty caches (2026-12-07, 2-core machine), recorded after
+ * projected paths' parts began to report their numerics (the second and third shown live with the
+ * profiles of the one before).
+ */
+const withNumerics = ['suite-3.jsonl.gz', 'suite-4.jsonl.gz', 'suite-5.jsonl.gz'].map(recorded);
 
 /** Each experiment's run in a recording: its snapshots and when it ended. */
 function runs(lines: Line[]): Map<string, { snaps: Line[]; end: number }> {
@@ -192,4 +198,92 @@ test('a workflow marks a part only when its step changes, at most MARKS_KEPT of 
   assert.equal(m.length, MARKS_KEPT);
   assert.deepEqual([m[0]![1], m.at(-1)![1]], [40 - MARKS_KEPT + 1, 40]);
   assert.equal(progress.train!.marks, undefined, 'the progress itself is left as it was');
+});
+
+/** The same recording with the parts' numerics taken out: what the ETA had before it counted them. */
+const stepsOnly = (lines: Line[]): Line[] =>
+  lines.map((l) =>
+    l.progress
+      ? { ...l, progress: Object.fromEntries(Object.entries(l.progress).map(([k, { step, of }]) => [k, { step, of }])) }
+      : l,
+  );
+
+test("recorded suites: a projected path's ETA counted in numerics, from another run's, beats steps", (t) => {
+  // Each recording's projected paths timed with the profile of the run recorded before or after it.
+  // Bar (set before the third recording was made): within 1.5x (or 10 s) in at least 40% of the
+  // snapshots from 10% of the work on, a snapshot without an ETA counting as a miss, and in more
+  // of them than counted in steps. Short of the 1.5x everywhere that units meet: see README.
+  let n = 0,
+    ok = 0,
+    okSteps = 0;
+  const byRun: string[] = [];
+  for (let a = 0; a < withNumerics.length; a++)
+    for (const b of [a - 1, a + 1]) {
+      if (b < 0 || b >= withNumerics.length) continue;
+      const prior = profiles(withNumerics[a]!);
+      const priorSteps = profiles(stepsOnly(withNumerics[a]!));
+      const stepRuns = runs(stepsOnly(withNumerics[b]!));
+      for (const [experiment, run] of runs(withNumerics[b]!)) {
+        const isPath = run.snaps.some((s) => Object.values(s.progress!).some((p) => p.numericsMs !== undefined));
+        // fig3 takes every stage from fig1's cache: no numerics, nothing to time.
+        const p = prior.get(experiment);
+        if (!isPath || !p?.points.length || !Number.isFinite(run.end)) continue;
+        assert.equal(p.unit, 'numerics', `${experiment}: its profile counts numerics`);
+        const eta = new RunEta(p);
+        const bySteps = new RunEta(priorSteps.get(experiment));
+        const snaps = stepRuns.get(experiment)!.snaps;
+        let m = 0,
+          good = 0,
+          goodSteps = 0;
+        run.snaps.forEach((s, i) => {
+          eta.observe(s.progress, s.t);
+          bySteps.observe(snaps[i]!.progress, s.t);
+          // From 10% of the work on (the prior's numerics), as the units' test counts steps.
+          if (eta.workDone() < 0.1 * p.points.at(-1)![0] || run.end - s.t <= 0) return;
+          m++;
+          const left = eta.remaining();
+          const leftSteps = bySteps.remaining();
+          if (left !== undefined && close(left, run.end - s.t, 10)) good++;
+          if (leftSteps !== undefined && close(leftSteps, run.end - s.t, 10)) goodSteps++;
+        });
+        n += m;
+        ok += good;
+        okSteps += goodSteps;
+        byRun.push(`${experiment} ${a + 3}->${b + 3}: ${good}/${m} (steps ${goodSteps})`);
+      }
+    }
+  t.diagnostic(`within 1.5x or 10 s: ${ok} of ${n}, counted in steps ${okSteps} (${byRun.join(', ')})`);
+  assert.ok(byRun.length >= 6, `fig1, fig4a and fig4bc in each pair: ${byRun.join(', ')}`);
+  assert.ok(n > 300, `enough snapshots to judge: ${n}`);
+  assert.ok(ok >= 0.4 * n && ok > okSteps, `${ok} of ${n} within 1.5x, ${okSteps} in steps: ${byRun.join(', ')}`);
+});
+
+test("counted in numerics: work done is the parts' numerics, and a profile in steps is not used for it", () => {
+  const steps: Profile = {
+    seconds: 100,
+    points: [
+      [1, 10],
+      [50, 90],
+    ],
+  };
+  const eta = new RunEta(steps);
+  eta.observe({ 'seed/1 projection (epoch pairs)': { step: 1, of: 4, numericsMs: 2500 } }, 10);
+  eta.observe({ 'seed/1 projection (epoch pairs)': { step: 2, of: 4, numericsMs: 30_000 } }, 40);
+  assert.equal(eta.unit(), 'numerics');
+  assert.equal(eta.workDone(), 30);
+  assert.equal(eta.profile(50).unit, 'numerics');
+  assert.equal(eta.remaining(), 60, "the parts' step rate (2 pairs left at 1 per 30 s), not the steps profile's 30 s");
+  const counted = new RunEta({
+    seconds: 100,
+    points: [
+      [2.5, 10],
+      [30, 40],
+      [60, 70],
+    ],
+    unit: 'numerics',
+  });
+  counted.observe({ 'seed/1 projection (epoch pairs)': { step: 1, of: 4, numericsMs: 2500 } }, 20);
+  assert.equal(counted.remaining(), 460, "the prior's 57.5 s of numerics not done, at this run's 2.5 s in 20 s");
+  counted.observe({ 'seed/1 projection (epoch pairs)': { step: 4, of: 4, numericsMs: 61_000 } }, 80);
+  assert.equal(counted.remaining(), undefined, 'past the prior’s total: unknown');
 });
