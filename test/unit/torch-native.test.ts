@@ -15,7 +15,7 @@ import type { Dataset } from '../../src/data/dataset';
 import { loadMnist } from '../../src/data/mnist';
 import { augment, augmentParams, flatten, permutation, resize, subset } from '../../src/data/preprocess';
 import { useBackend } from '../../src/engine/backend';
-import { loadTorchAddon, type TorchBackend } from '../../src/engine/torch/backend';
+import { loadTorchAddon, oneDnnIsaGuard, type TorchBackend } from '../../src/engine/torch/backend';
 import {
   hostKernels,
   NativeProgram,
@@ -773,3 +773,15 @@ test(
     assert.ok(ms < 100 || ticks >= ms / 50, `${ticks} timer ticks in ${ms} ms: the event loop was blocked`);
   },
 );
+
+test("oneDNN's AVX2 kernels are off on AMD processors unless the environment chose an ISA", () => {
+  const amd: NodeJS.ProcessEnv = {};
+  oneDnnIsaGuard(amd, 'AMD EPYC');
+  assert.equal(amd.ONEDNN_MAX_CPU_ISA, 'AVX', 'wrong conv weight gradients or hangs measured with AVX2 there');
+  const intel: NodeJS.ProcessEnv = {};
+  oneDnnIsaGuard(intel, 'Intel(R) Xeon(R) Platinum 8480+');
+  assert.equal(intel.ONEDNN_MAX_CPU_ISA, undefined);
+  const chosen: NodeJS.ProcessEnv = { DNNL_MAX_CPU_ISA: 'AVX2' };
+  oneDnnIsaGuard(chosen, 'AMD EPYC');
+  assert.deepEqual(chosen, { DNNL_MAX_CPU_ISA: 'AVX2' }, "the user's choice stands");
+});

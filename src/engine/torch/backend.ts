@@ -135,8 +135,23 @@ export function addonPath(): string {
 let loaded: { addon: TorchAddon } | { reason: string } | undefined;
 
 /** The addon, or why it is absent (a one-line reason with the fix). */
+/**
+ * oneDNN (libtorch's CPU convolutions) limited to AVX kernels on AMD processors, unless the
+ * environment already sets its ISA. Measured on the 2-core AMD EPYC (Zen 3, KVM) development
+ * machine on 2026-12-07 with Debian's oneDNN 2.6.3: its AVX2 kernels gave weight gradients of
+ * PreAct-ResNet18's convolutions with 43 of 44,446 entries wrong (relative error 0.13-0.34 over
+ * the gradient, different from one call to the next, even on one thread) or never returned; with
+ * AVX (or SSE4.1) kernels, the tfjs kernels' values to 1e-6 on every call. oneDNN reads the
+ * variable when it first runs, so it is set before the addon loads.
+ */
+export function oneDnnIsaGuard(env: NodeJS.ProcessEnv, cpuModel: string): void {
+  if (env.ONEDNN_MAX_CPU_ISA !== undefined || env.DNNL_MAX_CPU_ISA !== undefined) return;
+  if (/\bAMD\b/i.test(cpuModel)) env.ONEDNN_MAX_CPU_ISA = 'AVX';
+}
+
 export function loadTorchAddon(): { addon: TorchAddon } | { reason: string } {
   if (loaded) return loaded;
+  oneDnnIsaGuard(process.env, os.cpus()[0]?.model ?? '');
   const file = addonPath();
   if (!fs.existsSync(file)) {
     loaded = {
