@@ -293,10 +293,8 @@ export function makeTrainSeed(deps: ActivityDeps, ws: PathWorkspace) {
       input.knownIteration < lastEarlier
         ? await epochRefs(await ws.checkpoints.committedSteps(root), spe, input.knownIteration, lastEarlier, key)
         : { epochs: [], epochLosses: [] };
-    const saved = [...mine]
-      .filter(([step]) => step > input.knownIteration && step <= state.step)
-      .sort(([a], [b]) => a - b)
-      .map(([, r]) => r);
+    // Committed in rising order: the map keeps it.
+    const saved = [...mine].filter(([step]) => step > input.knownIteration).map(([, r]) => r);
     const epochs = [...earlier.epochs, ...saved.map((r) => r.ref)];
     const epochLosses = [...earlier.epochLosses, ...saved.map((r) => r.loss)];
     return {
